@@ -1,0 +1,238 @@
+/**
+ * The f64 CPU reference: plain, readable implementations of every kernel the engines use.
+ * Every GPU result is checked against these; they are also the CPU backend.
+ *
+ * Factor layout (shared with the GPU): a side's factors are rows of `stride` floats.
+ * Without biases stride = rank. With biases stride = rank + 2:
+ *   user row = [w (rank), b_u, 1]      item row = [h (rank), 1, b_i]
+ * so x_u . y_i = w.h + b_u + b_i and a prediction is mu + x_u . y_i (the augmented-vector trick).
+ */
+import { SingularSystemError } from '../gpu/errors.ts';
+import type { Csr } from '../data/ratings.ts';
+
+export type Vec = Float64Array | Float32Array;
+
+/** How one side's rows are solved with the other side fixed. */
+export interface SolveSpec {
+  rank: number;
+  bias: boolean;
+  side: 'user' | 'item';
+  mu: number;
+  lambda: number;
+  lambdaBias: number;
+  weighted: boolean;
+  /** Implicit feedback: confidence c = 1 + alpha f, preference p = [f > 0]. */
+  implicit?: { alpha: number };
+}
+
+export interface SolveLayout {
+  /** Unknowns per row. */
+  K: number;
+  stride: number;
+  /** Factor column of this side's bias (and of the other side's constant-1 column). */
+  xBias: number;
+  /** Factor column of the other side's bias. */
+  yBias: number;
+}
+
+export function layoutOf(spec: Pick<SolveSpec, 'rank' | 'bias' | 'side'>): SolveLayout {
+  const r = spec.rank;
+  if (!spec.bias) return { K: r, stride: r, xBias: 0, yBias: 0 };
+  const xBias = spec.side === 'user' ? r : r + 1;
+  return { K: r + 1, stride: r + 2, xBias, yBias: 2 * r + 1 - xBias };
+}
+
+export const strideOf = (rank: number, bias: boolean): number => (bias ? rank + 2 : rank);
+
+/** Column of unknown t. */
+export function colOf(t: number, rank: number, L: SolveLayout): number {
+  return t < rank ? t : L.xBias;
+}
+
+/** Y^T Y over the K solve columns of Y (implicit ALS's shared Gram). Full symmetric K x K. */
+export function gramOfColumns(Y: Vec, nRows: number, spec: SolveSpec): Float64Array {
+  const L = layoutOf(spec);
+  const G = new Float64Array(L.K * L.K);
+  for (let j = 0; j < nRows; j++) {
+    for (let a = 0; a < L.K; a++) {
+      const ya = Y[j * L.stride + colOf(a, spec.rank, L)];
+      for (let b = 0; b < L.K; b++) G[a * L.K + b] += ya * Y[j * L.stride + colOf(b, spec.rank, L)];
+    }
+  }
+  return G;
+}
+
+/**
+ * Normal equations of one row: A = sum_j w_j y_j y_j^T (+ base) + diag(lambda), b = sum_j t_j y_j.
+ * Full symmetric A (K x K).
+ */
+export function normalEquations(
+  csr: Csr,
+  row: number,
+  Y: Vec,
+  spec: SolveSpec,
+  base?: Float64Array,
+): { A: Float64Array; b: Float64Array; n: number } {
+  const L = layoutOf(spec);
+  const { K, stride } = L;
+  const A = new Float64Array(K * K);
+  const b = new Float64Array(K);
+  const y = new Float64Array(K);
+  const p0 = csr.indptr[row];
+  const p1 = csr.indptr[row + 1];
+  for (let p = p0; p < p1; p++) {
+    const j = csr.indices[p];
+    const v = csr.values[p];
+    for (let t = 0; t < K; t++) y[t] = Y[j * stride + colOf(t, spec.rank, L)];
+    let w = 1;
+    let target = v - spec.mu;
+    if (spec.implicit) {
+      w = spec.implicit.alpha * v;
+      target = v > 0 ? 1 + spec.implicit.alpha * v : 0;
+    } else if (spec.bias) {
+      target -= Y[j * stride + L.yBias];
+    }
+    for (let a = 0; a < K; a++) {
+      b[a] += target * y[a];
+      for (let c = 0; c < K; c++) A[a * K + c] += w * y[a] * y[c];
+    }
+  }
+  const n = p1 - p0;
+  const scale = spec.weighted ? n : 1;
+  if (base) for (let e = 0; e < K * K; e++) A[e] += base[e];
+  for (let a = 0; a < K; a++) A[a * K + a] += (a < spec.rank ? spec.lambda : spec.lambdaBias) * scale;
+  return { A, b, n };
+}
+
+/** Relative pivot tolerance shared with the GPU kernel (shaders/cholesky.wgsl). */
+export const PIVOT_TOL = 1e-5;
+
+/**
+ * Cholesky A = L L^T (lower L, row-major, K x K). Returns null when a pivot is not positive
+ * relative to its original diagonal (PIVOT_TOL), i.e. the system is singular to working precision.
+ */
+export function cholesky(A: Float64Array, K: number, tol = 1e-12): Float64Array | null {
+  const Lm = new Float64Array(K * K);
+  for (let j = 0; j < K; j++) {
+    let d = A[j * K + j];
+    for (let k = 0; k < j; k++) d -= Lm[j * K + k] * Lm[j * K + k];
+    if (!(d > tol * A[j * K + j]) || !Number.isFinite(d)) return null;
+    const ljj = Math.sqrt(d);
+    Lm[j * K + j] = ljj;
+    for (let i = j + 1; i < K; i++) {
+      let s = A[i * K + j];
+      for (let k = 0; k < j; k++) s -= Lm[i * K + k] * Lm[j * K + k];
+      Lm[i * K + j] = s / ljj;
+    }
+  }
+  return Lm;
+}
+
+/** Solves L L^T x = b. */
+export function choleskySolve(Lm: Float64Array, b: Float64Array, K: number): Float64Array {
+  const y = new Float64Array(K);
+  for (let i = 0; i < K; i++) {
+    let s = b[i];
+    for (let k = 0; k < i; k++) s -= Lm[i * K + k] * y[k];
+    y[i] = s / Lm[i * K + i];
+  }
+  const x = new Float64Array(K);
+  for (let i = K - 1; i >= 0; i--) {
+    let s = y[i];
+    for (let k = i + 1; k < K; k++) s -= Lm[k * K + i] * x[k];
+    x[i] = s / Lm[i * K + i];
+  }
+  return x;
+}
+
+/**
+ * Solves every row of `csr` into X (stride layout), with Y fixed. Rows without ratings get zeros.
+ * A singular row throws SingularSystemError.
+ */
+export function solveSide(csr: Csr, X: Vec, Y: Vec, spec: SolveSpec, base?: Float64Array): void {
+  const L = layoutOf(spec);
+  for (let row = 0; row < csr.nRows; row++) {
+    const n = csr.indptr[row + 1] - csr.indptr[row];
+    let x: Float64Array;
+    if (n === 0) {
+      x = new Float64Array(L.K);
+    } else {
+      const { A, b } = normalEquations(csr, row, Y, spec, base);
+      const Lm = cholesky(A, L.K);
+      if (!Lm) throw singularError(spec, row, n);
+      x = choleskySolve(Lm, b, L.K);
+    }
+    for (let t = 0; t < L.K; t++) X[row * L.stride + colOf(t, spec.rank, L)] = x[t];
+  }
+}
+
+export function singularError(spec: SolveSpec, row: number, n: number, count = 1): SingularSystemError {
+  return new SingularSystemError(
+    spec.side,
+    row,
+    count,
+    `${spec.side} ${row}: normal equations are singular (${n} ratings for ${layoutOf(spec).K} unknowns` +
+      `${spec.lambda === 0 ? ' with lambda = 0' : ''})${count > 1 ? `; ${count} such ${spec.side}s` : ''}. ` +
+      `Use lambda > 0 or a smaller rank.`,
+  );
+}
+
+/** mu + x_u . y_i over the full factor rows. */
+export function predictOne(X: Vec, u: number, Y: Vec, i: number, stride: number, mu = 0): number {
+  let s = mu;
+  for (let c = 0; c < stride; c++) s += X[u * stride + c] * Y[i * stride + c];
+  return s;
+}
+
+export interface ResidualStats {
+  sse: number;
+  sae: number;
+  n: number;
+  rmse: number;
+  mae: number;
+}
+
+/** Residual statistics over observed ratings. */
+export function residuals(
+  users: Int32Array,
+  items: Int32Array,
+  values: Float32Array,
+  X: Vec,
+  Y: Vec,
+  stride: number,
+  mu = 0,
+): ResidualStats {
+  let sse = 0;
+  let sae = 0;
+  const n = values.length;
+  for (let k = 0; k < n; k++) {
+    const e = values[k] - predictOne(X, users[k], Y, items[k], stride, mu);
+    sse += e * e;
+    sae += Math.abs(e);
+  }
+  return { sse, sae, n, rmse: n ? Math.sqrt(sse / n) : 0, mae: n ? sae / n : 0 };
+}
+
+/** Sum of squares of the first `cols` columns of each row (the regularized part of a factor matrix). */
+export function sumSquares(X: Vec, nRows: number, stride: number, c0: number, c1: number): number {
+  let s = 0;
+  for (let r = 0; r < nRows; r++) for (let c = c0; c < c1; c++) s += X[r * stride + c] ** 2;
+  return s;
+}
+
+/**
+ * One SGD step on one rating (the source's rule): e = a - w.h,
+ * w <- w + lr (e h - lambda w), h <- h + lr (e w_old - lambda h). In place; returns e.
+ */
+export function sgdStep(w: Vec, h: Vec, a: number, lr: number, lambda = 0): number {
+  const r = w.length;
+  let p = 0;
+  for (let k = 0; k < r; k++) p += w[k] * h[k];
+  const e = a - p;
+  for (let k = 0; k < r; k++) {
+    const wk = w[k];
+    w[k] = wk + lr * (e * h[k] - lambda * wk);
+    h[k] = h[k] + lr * (e * wk - lambda * h[k]);
+  }
+  return e;
+}

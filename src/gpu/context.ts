@@ -1,0 +1,273 @@
+/**
+ * The GPU host layer: one `GpuContext` per device. It owns error capture, the pipeline cache,
+ * buffer creation with labels, the one dispatch helper and the one readback helper.
+ */
+import { DeviceLostError, GpuError, LimitError, NoWebGpuError } from './errors.ts';
+
+export interface AdapterDescription {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** True when the adapter is a software rasterizer (SwiftShader, WARP, llvmpipe). */
+  software: boolean;
+}
+
+export interface GpuContextOptions {
+  /** Use this device instead of requesting one. The caller keeps ownership; `destroy()` will not destroy it. */
+  device?: GPUDevice;
+  /** A `GPU` object (navigator.gpu or the Node `webgpu` package's). Found automatically when omitted. */
+  gpu?: GPU;
+  powerPreference?: GPUPowerPreference;
+}
+
+/** Limits the engine asks for (the adapter's maxima, so large data sets fit). */
+const WANTED_LIMITS = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupsPerDimension',
+  'maxStorageBuffersPerShaderStage',
+] as const;
+
+const pipelineCache = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
+
+let nextShaderId = 0;
+const shaderIds = new Map<string, number>();
+function shaderKey(code: string): number {
+  let id = shaderIds.get(code);
+  if (id === undefined) shaderIds.set(code, (id = nextShaderId++));
+  return id;
+}
+
+async function findGpu(): Promise<GPU> {
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  if (nav?.gpu) return nav.gpu;
+  const isNode = typeof process !== 'undefined' && !!process.versions?.node;
+  if (!isNode) throw new NoWebGpuError('This browser has no WebGPU (navigator.gpu is missing). Use a recent Chrome, Edge or Safari, or the CPU backend.');
+  const { nodeGpu } = await import('./node.ts');
+  return nodeGpu();
+}
+
+export class GpuContext {
+  readonly device: GPUDevice;
+  readonly adapter: AdapterDescription;
+  readonly limits: GPUSupportedLimits;
+  readonly hasTimestamps: boolean;
+  private readonly owned: boolean;
+  private lostError: DeviceLostError | null = null;
+  private uncaptured: GpuError | null = null;
+  /** Bytes written to and read from the device, for the benchmark's traffic figures. */
+  readonly traffic = { uploaded: 0, downloaded: 0 };
+
+  private constructor(device: GPUDevice, adapter: AdapterDescription, owned: boolean) {
+    this.device = device;
+    this.adapter = adapter;
+    this.limits = device.limits;
+    this.owned = owned;
+    this.hasTimestamps = device.features.has('timestamp-query');
+    device.lost.then((info) => {
+      this.lostError = new DeviceLostError(info.reason ?? 'unknown', info.message || 'no message');
+    });
+    device.addEventListener('uncapturederror', (ev) => {
+      const e = (ev as GPUUncapturedErrorEvent).error;
+      if (!this.uncaptured) this.uncaptured = toGpuError(e);
+    });
+  }
+
+  static async create(opts: GpuContextOptions = {}): Promise<GpuContext> {
+    if (opts.device) {
+      const info = (opts.device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+      return new GpuContext(opts.device, describe(info), false);
+    }
+    const gpu = opts.gpu ?? (await findGpu());
+    const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
+    if (!adapter) {
+      throw new NoWebGpuError(
+        'No WebGPU adapter found. On Linux without a GPU, install Debian/Ubuntu\'s `chromium` package (it ships the SwiftShader ' +
+          'software Vulkan driver) and libvulkan1, or use the CPU backend.',
+      );
+    }
+    const requiredLimits: Record<string, number> = {};
+    for (const k of WANTED_LIMITS) requiredLimits[k] = adapter.limits[k] as number;
+    const requiredFeatures: GPUFeatureName[] = [];
+    if (adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
+    const device = await adapter.requestDevice({ label: 'webmf.device', requiredLimits, requiredFeatures });
+    return new GpuContext(device, describe(adapter.info), true);
+  }
+
+  /** Throws the first device-lost or uncaptured error seen so far. */
+  check(): void {
+    if (this.lostError) throw this.lostError;
+    if (this.uncaptured) {
+      const e = this.uncaptured;
+      this.uncaptured = null;
+      throw e;
+    }
+  }
+
+  get lost(): boolean {
+    return this.lostError !== null;
+  }
+
+  /** Runs `fn` inside validation, internal and out-of-memory error scopes; throws the first error. */
+  async scoped<T>(fn: () => Promise<T> | T): Promise<T> {
+    const d = this.device;
+    d.pushErrorScope('out-of-memory');
+    d.pushErrorScope('internal');
+    d.pushErrorScope('validation');
+    let result: T;
+    try {
+      result = await fn();
+    } finally {
+      const errs = [await d.popErrorScope(), await d.popErrorScope(), await d.popErrorScope()];
+      const first = errs.find((e) => e);
+      if (first) throw toGpuError(first);
+    }
+    this.check();
+    return result;
+  }
+
+  /** Checks a size against a device limit, with a clear error naming the limit. */
+  requireLimit(what: string, limit: keyof GPUSupportedLimits & string, required: number): void {
+    const available = this.limits[limit] as number;
+    if (required > available) throw new LimitError(what, limit, required, available);
+  }
+
+  /** Creates a labelled buffer; optional initial data. Sizes are rounded up to 4 bytes (minimum 16). */
+  buffer(label: string, sizeOrData: number | ArrayBufferView, usage: GPUBufferUsageFlags): GPUBuffer {
+    const data = typeof sizeOrData === 'number' ? null : sizeOrData;
+    const bytes = data ? data.byteLength : (sizeOrData as number);
+    const size = Math.max(16, Math.ceil(bytes / 4) * 4);
+    if (usage & GPUBufferUsage.STORAGE) this.requireLimit(`buffer '${label}'`, 'maxStorageBufferBindingSize', size);
+    this.requireLimit(`buffer '${label}'`, 'maxBufferSize', size);
+    const buf = this.device.createBuffer({ label, size, usage, mappedAtCreation: !!data });
+    if (data) {
+      new Uint8Array(buf.getMappedRange(0, size)).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      buf.unmap();
+      this.traffic.uploaded += data.byteLength;
+    }
+    return buf;
+  }
+
+  /** A storage buffer usable as a copy source and destination. */
+  storage(label: string, sizeOrData: number | ArrayBufferView): GPUBuffer {
+    return this.buffer(label, sizeOrData, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
+  }
+
+  uniform(label: string, data: ArrayBufferView): GPUBuffer {
+    return this.buffer(label, data, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+  }
+
+  write(buffer: GPUBuffer, data: ArrayBufferView, offset = 0): void {
+    this.device.queue.writeBuffer(buffer, offset, data.buffer, data.byteOffset, data.byteLength);
+    this.traffic.uploaded += data.byteLength;
+  }
+
+  /** A compute pipeline, cached per device by (shader, entry point, constants). */
+  pipeline(label: string, code: string, constants: Record<string, number> = {}, entryPoint = 'main'): GPUComputePipeline {
+    let cache = pipelineCache.get(this.device);
+    if (!cache) pipelineCache.set(this.device, (cache = new Map()));
+    const key = `${shaderKey(code)}|${entryPoint}|${Object.keys(constants)
+      .sort()
+      .map((k) => `${k}=${constants[k]}`)
+      .join(',')}`;
+    let p = cache.get(key);
+    if (!p) {
+      const module = this.device.createShaderModule({ label: `${label}.module`, code });
+      p = this.device.createComputePipeline({ label, layout: 'auto', compute: { module, entryPoint, constants } });
+      cache.set(key, p);
+    }
+    return p;
+  }
+
+  /** A bind group whose entry i binds buffers[i] at binding i; null skips a binding the entry point does not use. */
+  bindGroup(label: string, pipeline: GPUComputePipeline, buffers: (GPUBuffer | GPUBufferBinding | null)[], group = 0): GPUBindGroup {
+    const entries: GPUBindGroupEntry[] = [];
+    buffers.forEach((b, i) => {
+      if (b) entries.push({ binding: i, resource: 'buffer' in b ? b : { buffer: b } });
+    });
+    return this.device.createBindGroup({ label, layout: pipeline.getBindGroupLayout(group), entries });
+  }
+
+  /**
+   * Records one dispatch of `count` workgroups. More than maxComputeWorkgroupsPerDimension are folded
+   * into 2-D; shaders linearize with `wid.x + wid.y * nwg.x` and skip ids >= count.
+   */
+  dispatch(pass: GPUComputePassEncoder, pipeline: GPUComputePipeline, bindGroup: GPUBindGroup, count: number): void {
+    if (count <= 0) return;
+    const max = this.limits.maxComputeWorkgroupsPerDimension;
+    const x = Math.min(count, max);
+    const y = Math.ceil(count / x);
+    if (y > max) throw new LimitError('dispatch too large', 'maxComputeWorkgroupsPerDimension^2', count, max * max);
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(x, y);
+  }
+
+  /** The one readback helper: copy → mapAsync → slice → unmap. */
+  async read(src: GPUBuffer, offset = 0, size = src.size - offset): Promise<ArrayBuffer> {
+    const staging = this.device.createBuffer({
+      label: `${src.label}.readback`,
+      size: Math.ceil(size / 4) * 4,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+    try {
+      const enc = this.device.createCommandEncoder({ label: `${src.label}.readback` });
+      enc.copyBufferToBuffer(src, offset, staging, 0, staging.size);
+      this.device.queue.submit([enc.finish()]);
+      await staging.mapAsync(GPUMapMode.READ);
+      const out = staging.getMappedRange().slice(0, size);
+      staging.unmap();
+      this.traffic.downloaded += size;
+      this.check();
+      return out;
+    } catch (e) {
+      this.check();
+      throw e;
+    } finally {
+      staging.destroy();
+    }
+  }
+
+  async readF32(src: GPUBuffer, offset = 0, count?: number): Promise<Float32Array> {
+    return new Float32Array(await this.read(src, offset, count === undefined ? undefined : count * 4));
+  }
+
+  /** Submits the encoder's work. */
+  submit(enc: GPUCommandEncoder): void {
+    this.device.queue.submit([enc.finish()]);
+  }
+
+  destroy(): void {
+    if (this.owned) this.device.destroy();
+  }
+}
+
+function toGpuError(e: GPUError): GpuError {
+  const kind =
+    e.constructor?.name === 'GPUValidationError'
+      ? 'validation'
+      : e.constructor?.name === 'GPUOutOfMemoryError'
+        ? 'out-of-memory'
+        : e.constructor?.name === 'GPUInternalError'
+          ? 'internal'
+          : 'unknown';
+  return new GpuError(kind, e.message);
+}
+
+function describe(info?: GPUAdapterInfo): AdapterDescription {
+  const vendor = info?.vendor ?? '';
+  const architecture = info?.architecture ?? '';
+  const device = info?.device ?? '';
+  const description = info?.description ?? '';
+  const all = `${vendor} ${architecture} ${device} ${description}`.toLowerCase();
+  return { vendor, architecture, device, description, software: /swiftshader|llvmpipe|warp|lavapipe|software/.test(all) };
+}
+
+export function adapterName(a: AdapterDescription): string {
+  const parts = [a.vendor, a.architecture, a.device || a.description].filter(Boolean);
+  return parts.length ? parts.join(' / ') : 'unknown adapter';
+}

@@ -1,0 +1,188 @@
+/**
+ * Host side of the batched ALS row solve: normal-equation build (shaders/normal_eq.wgsl),
+ * finish (shaders/normal_eq_finish.wgsl) and Cholesky solve (shaders/cholesky.wgsl).
+ * Rows are processed in batches sized so the per-batch scratch (A, b, segment partials) fits the
+ * device's storage-binding limit and a memory budget. Everything is encoded into the caller's
+ * command encoder; the only readback is the two-word singular-system status.
+ */
+import type { GpuContext } from '../gpu/context.ts';
+import { LimitError } from '../gpu/errors.ts';
+import { layoutOf, singularError, type SolveLayout, type SolveSpec } from '../cpu/reference.ts';
+import type { DeviceCsr } from './device-csr.ts';
+import { choleskyWgsl, normalEqFinishWgsl, normalEqWgsl } from './shaders.ts';
+
+export interface SolveParams {
+  mu: number;
+  lambda: number;
+  lambdaBias: number;
+  weighted: boolean;
+  alpha: number;
+}
+
+interface Batch {
+  rowBase: number;
+  rowCount: number;
+  segBase: number;
+  segCount: number;
+}
+
+const PARAM_STRIDE = 256; // minUniformBufferOffsetAlignment upper bound
+const DEFAULT_BUDGET = 128 * 1024 * 1024;
+
+export class NormalEqSolver {
+  readonly L: SolveLayout;
+  readonly batches: Batch[] = [];
+  private readonly A: GPUBuffer;
+  private readonly B: GPUBuffer;
+  private readonly partial: GPUBuffer;
+  private readonly params: GPUBuffer;
+  private readonly status: GPUBuffer;
+  private readonly dummyBase: GPUBuffer;
+  private readonly buildPipe: GPUComputePipeline;
+  private readonly finishPipe: GPUComputePipeline;
+  private readonly cholPipe: GPUComputePipeline;
+  private readonly groups = new Map<string, GPUBindGroup[][]>();
+  private paramsSet = false;
+  private useBase = false;
+  readonly flopsPerSolve: number;
+
+  constructor(
+    private readonly gpu: GpuContext,
+    readonly csr: DeviceCsr,
+    readonly spec: Pick<SolveSpec, 'rank' | 'bias' | 'side' | 'implicit'>,
+    readonly label: string,
+    budgetBytes = DEFAULT_BUDGET,
+  ) {
+    const L = (this.L = layoutOf(spec));
+    const K = L.K;
+    const lim = gpu.limits;
+    const maxK = Math.floor(Math.sqrt(lim.maxStorageBufferBindingSize / 4));
+    if (K > maxK) throw new LimitError(`rank ${spec.rank} too large for one ${K}x${K} system`, 'maxStorageBufferBindingSize', K * K * 4, lim.maxStorageBufferBindingSize);
+    const KP = Math.ceil(K / 4) * 4;
+    const budget = Math.min(budgetBytes, lim.maxStorageBufferBindingSize);
+    const rowBytes = K * K * 4;
+    const slotBytes = KP * (KP + 4) * 4;
+    const maxRows = Math.max(1, Math.min(Math.floor(budget / rowBytes), lim.maxComputeWorkgroupsPerDimension * 64));
+    const maxSlots = Math.max(1, Math.floor(budget / slotBytes));
+    // plan batches
+    const rs = csr.rowSegHost;
+    let r0 = 0;
+    while (r0 < csr.nRows) {
+      let r1 = r0;
+      while (r1 < csr.nRows && r1 - r0 < maxRows && rs[r1 + 1] - rs[r0] <= maxSlots) r1++;
+      if (r1 === r0) {
+        throw new LimitError(`${spec.side} ${r0} has too many ratings for one batch at rank ${spec.rank}`, 'segment partials per batch', rs[r0 + 1] - rs[r0], maxSlots);
+      }
+      this.batches.push({ rowBase: r0, rowCount: r1 - r0, segBase: rs[r0], segCount: rs[r1] - rs[r0] });
+      r0 = r1;
+    }
+    const rowsMax = Math.max(1, ...this.batches.map((b) => b.rowCount));
+    const slotsMax = Math.max(1, ...this.batches.map((b) => b.segCount));
+    this.A = gpu.storage(`${label}.A`, rowsMax * rowBytes);
+    this.B = gpu.storage(`${label}.b`, rowsMax * K * 4);
+    this.partial = gpu.storage(`${label}.partial`, slotsMax * slotBytes);
+    this.params = gpu.buffer(`${label}.params`, Math.max(1, this.batches.length) * PARAM_STRIDE, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+    this.status = gpu.storage(`${label}.status`, 8);
+    this.dummyBase = gpu.storage(`${label}.noBase`, 16);
+
+    const WG = Math.min(128, lim.maxComputeInvocationsPerWorkgroup, lim.maxComputeWorkgroupSizeX);
+    const SH = Math.min(1024, Math.floor(lim.maxComputeWorkgroupStorageSize / 16));
+    const KP4 = KP / 4;
+    const TILE = Math.max(1, Math.min(64, Math.floor(SH / (2 * KP4 + 1))));
+    const buildC = { WG, K, RANK: spec.rank, TILE, SH };
+    this.buildPipe = gpu.pipeline(`${label}.build`, normalEqWgsl, buildC, 'build');
+    this.finishPipe = gpu.pipeline(`${label}.finish`, normalEqFinishWgsl, { WG, K, RANK: spec.rank });
+    const cholWG = Math.min(64, WG);
+    const sharedBudget = Math.floor((lim.maxComputeWorkgroupStorageSize - 16 * K - 16) / 4);
+    const MS = K * K <= sharedBudget ? K * K : 1;
+    this.cholPipe = gpu.pipeline(`${label}.cholesky`, choleskyWgsl, { WG: cholWG, K, RANK: spec.rank, MS });
+    this.flopsPerSolve = K * K * K / 3 + 2 * K * K;
+  }
+
+  /** Writes the per-batch parameters (cheap; call when lambda, mu or alpha change). */
+  setParams(p: SolveParams, useBase = false): void {
+    const buf = new ArrayBuffer(Math.max(1, this.batches.length) * PARAM_STRIDE);
+    this.batches.forEach((b, i) => {
+      const u = new Uint32Array(buf, i * PARAM_STRIDE, 16);
+      const f = new Float32Array(buf, i * PARAM_STRIDE, 16);
+      u[0] = b.segBase;
+      u[1] = b.segCount;
+      u[2] = b.rowBase;
+      u[3] = b.rowCount;
+      u[4] = this.L.stride;
+      u[5] = this.L.xBias;
+      u[6] = this.L.yBias;
+      u[7] = this.spec.implicit ? 1 : 0;
+      f[8] = p.mu;
+      f[9] = p.alpha;
+      f[10] = p.lambda;
+      f[11] = p.lambdaBias;
+      u[12] = p.weighted ? 1 : 0;
+      u[13] = useBase ? 1 : 0;
+    });
+    this.gpu.write(this.params, new Uint8Array(buf));
+    this.paramsSet = true;
+    this.useBase = useBase;
+  }
+
+  private bindGroups(X: GPUBuffer, Y: GPUBuffer, base: GPUBuffer | undefined): GPUBindGroup[][] {
+    const key = `${X.label}#${Y.label}#${base?.label ?? ''}`;
+    let g = this.groups.get(key);
+    if (g) return g;
+    const gpu = this.gpu;
+    g = this.batches.map((_, i) => {
+      const p: GPUBufferBinding = { buffer: this.params, offset: i * PARAM_STRIDE, size: 64 };
+      return [
+        gpu.bindGroup(`${this.label}.build[${i}]`, this.buildPipe, [p, this.csr.idx, this.csr.val, Y, this.csr.segs, this.partial]),
+        gpu.bindGroup(`${this.label}.finish[${i}]`, this.finishPipe, [p, this.partial, this.csr.rowSeg, this.csr.counts, base ?? this.dummyBase, this.A, this.B]),
+        gpu.bindGroup(`${this.label}.cholesky[${i}]`, this.cholPipe, [p, this.A, this.B, X, this.csr.counts, this.status]),
+      ];
+    });
+    this.groups.set(key, g);
+    return g;
+  }
+
+  /**
+   * Encodes the solve of every row into X with Y fixed. `base` is the K x K Gram added to every
+   * row (implicit ALS). With `solve: false` only the systems are built (tests read them back).
+   */
+  encode(enc: GPUCommandEncoder, X: GPUBuffer, Y: GPUBuffer, opts: { base?: GPUBuffer; solve?: boolean } = {}): void {
+    if (!this.paramsSet) throw new Error(`${this.label}: setParams() first`);
+    if (!!opts.base !== this.useBase) throw new Error(`${this.label}: base Gram given=${!!opts.base} but params say ${this.useBase}`);
+    const solve = opts.solve ?? true;
+    this.gpu.write(this.status, new Uint32Array([0, 0xffffffff]));
+    const groups = this.bindGroups(X, Y, opts.base);
+    const pass = enc.beginComputePass({ label: `${this.label}.pass` });
+    this.batches.forEach((b, i) => {
+      const [gb, gf, gc] = groups[i];
+      this.gpu.dispatch(pass, this.buildPipe, gb, b.segCount);
+      this.gpu.dispatch(pass, this.finishPipe, gf, b.rowCount);
+      if (solve) this.gpu.dispatch(pass, this.cholPipe, gc, b.rowCount);
+    });
+    pass.end();
+  }
+
+  /** Reads the singular-system status and throws a clear error when any row failed. */
+  async checkStatus(spec: SolveSpec): Promise<void> {
+    const s = new Uint32Array(await this.gpu.read(this.status, 0, 8));
+    if (s[0] > 0) {
+      const row = s[1];
+      const n = this.csr.host.indptr[row + 1] - this.csr.host.indptr[row];
+      throw singularError(spec, row, n, s[0]);
+    }
+  }
+
+  /** Reads back the systems of the last batch encoded without solving (for tests). */
+  async readSystems(): Promise<{ A: Float32Array; b: Float32Array }> {
+    const last = this.batches[this.batches.length - 1];
+    const K = this.L.K;
+    return {
+      A: await this.gpu.readF32(this.A, 0, last.rowCount * K * K),
+      b: await this.gpu.readF32(this.B, 0, last.rowCount * K),
+    };
+  }
+
+  destroy(): void {
+    for (const b of [this.A, this.B, this.partial, this.params, this.status, this.dummyBase]) b.destroy();
+  }
+}

@@ -1,0 +1,5 @@
+// WGSL sources, imported as text (vite's `?raw`; under plain Node, scripts/raw-hook.mjs).
+export { default as normalEqWgsl } from '../../shaders/normal_eq.wgsl?raw';
+export { default as normalEqFinishWgsl } from '../../shaders/normal_eq_finish.wgsl?raw';
+export { default as choleskyWgsl } from '../../shaders/cholesky.wgsl?raw';
+export { default as lossWgsl } from '../../shaders/loss.wgsl?raw';

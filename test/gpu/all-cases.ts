@@ -1,0 +1,5 @@
+/** Every shared GPU-vs-CPU case; the Node and the Chrome runners both import this list. */
+import { foundationCases } from './cases-foundation.ts';
+import type { GpuCase } from './types.ts';
+
+export const allCases: GpuCase[] = [...foundationCases];

@@ -1,0 +1,271 @@
+/**
+ * Foundation GPU-vs-CPU cases: normal-equation build, batched Cholesky, loss reduction, and the
+ * source's worked numbers. Shared by the Node (Dawn) and the headless-Chrome runs.
+ */
+import type { GpuContext } from '../../src/gpu/context.ts';
+import {
+  cholesky,
+  choleskySolve,
+  gramOfColumns,
+  layoutOf,
+  normalEquations,
+  residuals,
+  type SolveSpec,
+} from '../../src/cpu/reference.ts';
+import { uploadCsr, destroyCsr } from '../../src/kernels/device-csr.ts';
+import { NormalEqSolver } from '../../src/kernels/normal-eq.ts';
+import { LossKernel } from '../../src/kernels/loss.ts';
+import { buildCsr, type Csr } from '../../src/data/ratings.ts';
+import { expect, expectBelow, expectClose, factorResidual, solveResidual } from './check.ts';
+import { csrOf, randomFactors, setConstColumn, sparseRatings } from './fixtures.ts';
+import type { GpuCase } from './types.ts';
+
+const U32 = 2 ** -24; // unit roundoff of f32
+
+interface NeShape {
+  rows: number;
+  cols: number;
+  rank: number;
+  bias?: boolean;
+  implicit?: boolean;
+  weighted?: boolean;
+  lambda?: number;
+  /** Row lengths, cycled (0, 1 and many). */
+  lengths: number[];
+  chunk?: number;
+}
+
+/** Solver + inputs for one shape; f64 references computed from the same f32 inputs. */
+function setup(gpu: GpuContext, s: NeShape, seed: number) {
+  const spec: SolveSpec = {
+    rank: s.rank,
+    bias: !!s.bias,
+    side: 'user',
+    mu: s.bias ? 3 : 0,
+    lambda: s.lambda ?? 0.1,
+    lambdaBias: 0.05,
+    weighted: !!s.weighted,
+    implicit: s.implicit ? { alpha: 2 } : undefined,
+  };
+  const L = layoutOf(spec);
+  const ratings = sparseRatings(seed, s.rows, s.cols, s.lengths);
+  const csr = csrOf(ratings);
+  const Y = randomFactors(seed + 1, s.cols, L.stride);
+  if (s.bias) setConstColumn(Y, s.cols, s.rank, 'item');
+  const base = s.implicit ? gramOfColumns(Y, s.cols, spec) : undefined;
+  const dcsr = uploadCsr(gpu, 'test.csr', csr, s.chunk ?? 1024);
+  const solver = new NormalEqSolver(gpu, dcsr, spec, 'test.ne');
+  solver.setParams({ mu: spec.mu, lambda: spec.lambda, lambdaBias: spec.lambdaBias, weighted: spec.weighted, alpha: spec.implicit?.alpha ?? 0 }, !!base);
+  const Yb = gpu.storage('test.Y', Y);
+  const X = gpu.storage('test.X', s.rows * L.stride * 4);
+  const baseBuf = base ? gpu.storage('test.base', Float32Array.from(base)) : undefined;
+  const cleanup = () => {
+    solver.destroy();
+    destroyCsr(dcsr);
+    Yb.destroy();
+    X.destroy();
+    baseBuf?.destroy();
+  };
+  return { spec, L, csr, Y, base, solver, Yb, X, baseBuf, cleanup };
+}
+
+/** Sum over entries of |w y_a y_b| (and |t y_a|): the magnitude an f32 sum is accurate relative to. */
+function absScale(csr: Csr, row: number, Y: Float32Array, spec: SolveSpec, base?: Float64Array) {
+  const abs = { ...spec, mu: 0, lambda: 0, lambdaBias: 0 };
+  const absY = Float32Array.from(Y, Math.abs);
+  const absCsr: Csr = { ...csr, values: Float32Array.from(csr.values, (v) => Math.abs(v - spec.mu) + (spec.bias ? 10 : 0)) };
+  const sc = normalEquations(absCsr, row, absY, { ...abs, implicit: spec.implicit ? { alpha: spec.implicit.alpha } : undefined }, base?.map(Math.abs));
+  return sc;
+}
+
+async function checkBuild(gpu: GpuContext, s: NeShape, seed: number): Promise<void> {
+  const t = setup(gpu, s, seed);
+  try {
+    expect(t.solver.batches.length === 1, 'test shape must fit one batch');
+    const enc = gpu.device.createCommandEncoder();
+    t.solver.encode(enc, t.X, t.Yb, { base: t.baseBuf, solve: false });
+    gpu.submit(enc);
+    const { A, b } = await t.solver.readSystems();
+    const K = t.L.K;
+    for (let row = 0; row < s.rows; row++) {
+      const ref = normalEquations(t.csr, row, t.Y, t.spec, t.base);
+      const sc = absScale(t.csr, row, t.Y, t.spec, t.base);
+      const n = t.csr.indptr[row + 1] - t.csr.indptr[row];
+      const chunk = s.chunk ?? 1024;
+      // f32 summation bound: (terms per sequential sum + number of partials + product roundings) * u
+      const rtol = (Math.min(n, chunk) + Math.ceil(n / chunk) + 8) * U32 * 2;
+      const gotU: number[] = [];
+      const refU: number[] = [];
+      const scU: number[] = [];
+      for (let i = 0; i < K; i++) {
+        for (let j = i; j < K; j++) {
+          gotU.push(A[(row * K + i) * K + j]);
+          refU.push(ref.A[i * K + j]);
+          scU.push(sc.A[i * K + j] + Math.abs(ref.A[i * K + j]));
+        }
+      }
+      expectClose(`A upper, row ${row} (n=${n})`, gotU, refU, { rtol, scale: scU });
+      expectClose(`b, row ${row} (n=${n})`, b.subarray(row * K, row * K + K), ref.b, { rtol, scale: sc.b, atol: 0 });
+    }
+  } finally {
+    t.cleanup();
+  }
+}
+
+async function checkSolve(gpu: GpuContext, s: NeShape, seed: number): Promise<void> {
+  const t = setup(gpu, s, seed);
+  try {
+    const K = t.L.K;
+    let enc = gpu.device.createCommandEncoder();
+    t.solver.encode(enc, t.X, t.Yb, { base: t.baseBuf, solve: false });
+    gpu.submit(enc);
+    const built = await t.solver.readSystems();
+    enc = gpu.device.createCommandEncoder();
+    t.solver.encode(enc, t.X, t.Yb, { base: t.baseBuf });
+    gpu.submit(enc);
+    await t.solver.checkStatus(t.spec);
+    const U = await t.solver.readSystems();
+    const X = await gpu.readF32(t.X);
+    const tol = 20 * K * U32;
+    for (let row = 0; row < s.rows; row++) {
+      const n = t.csr.indptr[row + 1] - t.csr.indptr[row];
+      const x = new Float64Array(K);
+      for (let a = 0; a < K; a++) x[a] = X[row * t.L.stride + (a < s.rank ? a : t.L.xBias)];
+      if (n === 0) {
+        expectClose(`row ${row} without ratings is zero`, x, new Float64Array(K), { rtol: 0, atol: 0 });
+        continue;
+      }
+      // the GPU's own f32 system, symmetrized, in f64
+      const A = new Float64Array(K * K);
+      for (let i = 0; i < K; i++) for (let j = i; j < K; j++) A[i * K + j] = A[j * K + i] = built.A[(row * K + i) * K + j];
+      const b = Float64Array.from(built.b.subarray(row * K, row * K + K));
+      const Uf = U.A.subarray(row * K * K, (row + 1) * K * K);
+      expectBelow(`row ${row}: ||U^T U - A||/||A||`, factorResidual(Uf, A, K), tol);
+      // normwise backward error of the solve
+      let an = 0;
+      for (const v of A) an += v * v;
+      let xn = 0;
+      for (const v of x) xn += v * v;
+      const be = (solveResidual(A, x, b, K) * Math.hypot(...b)) / (Math.sqrt(an) * Math.sqrt(xn) + Math.hypot(...b));
+      expectBelow(`row ${row}: backward error of A x = b`, be, tol);
+      // and the solution agrees with the f64 reference solve of the f64-built system
+      const ref = normalEquations(t.csr, row, t.Y, t.spec, t.base);
+      const xr = choleskySolve(cholesky(ref.A, K)!, ref.b, K);
+      const xScale = Math.max(...xr.map(Math.abs));
+      expectClose(`row ${row}: x vs f64`, x, xr, { rtol: 1e-3, scale: new Float64Array(K).fill(xScale) });
+    }
+  } finally {
+    t.cleanup();
+  }
+}
+
+const SHAPES: [string, NeShape][] = [
+  ['rank 4, rows of 0/1/many', { rows: 40, cols: 60, rank: 4, lengths: [0, 1, 2, 7, 30, 60] }],
+  ['rank 16, long row split into segments', { rows: 12, cols: 700, rank: 16, lengths: [0, 1, 5, 650], chunk: 64 }],
+  ['rank 33 (not a multiple of 4), biased', { rows: 20, cols: 120, rank: 33, bias: true, lengths: [1, 40, 120, 0] }],
+  ['rank 12, implicit with base Gram, weighted lambda', { rows: 24, cols: 80, rank: 12, implicit: true, weighted: true, lengths: [0, 3, 17, 80] }],
+  ['rank 64 (Cholesky from global memory)', { rows: 6, cols: 300, rank: 64, lengths: [100, 250, 1, 0, 64, 300], chunk: 128 }],
+];
+
+export const foundationCases: GpuCase[] = [
+  ...SHAPES.map(([name, s], i): GpuCase => ({
+    name: `normal equations (Gram upper triangle + rhs) match f64: ${name}`,
+    run: (gpu) => checkBuild(gpu, s, 100 + i),
+  })),
+  ...SHAPES.map(([name, s], i): GpuCase => ({
+    name: `batched Cholesky: factor and solve residuals within 20·K·u: ${name}`,
+    run: (gpu) => checkSolve(gpu, s, 200 + i),
+  })),
+  {
+    name: 'rank 128 biased Cholesky solve agrees with f64',
+    run: (gpu) => checkSolve(gpu, { rows: 3, cols: 400, rank: 128, bias: true, lengths: [400, 200, 150] }, 300),
+  },
+  {
+    name: 'loss reduction (sum e², sum |e|) matches f64 on 50,000 ratings',
+    run: async (gpu) => {
+      const r = sparseRatings(7, 500, 400, [100, 3, 0, 97]);
+      const stride = 10;
+      const X = randomFactors(8, r.nUsers, stride);
+      const Y = randomFactors(9, r.nItems, stride);
+      const ref = residuals(r.users, r.items, r.values, X, Y, stride, 3.1);
+      const k = new LossKernel(gpu, 'test.loss', r.users, r.items, r.values);
+      const Xb = gpu.storage('test.X', X);
+      const Yb = gpu.storage('test.Y', Y);
+      try {
+        const got = await k.run(Xb, Yb, stride, 3.1);
+        // per-term error ~ (stride + 4) u |e|^2, sums of ~16 terms per thread then two tree levels
+        const rtol = (stride + 16 + 2 * Math.log2(r.values.length)) * U32 * 4;
+        expectClose('sse, sae', [got.sse, got.sae], [ref.sse, ref.sae], { rtol });
+      } finally {
+        k.destroy();
+        Xb.destroy();
+        Yb.destroy();
+      }
+    },
+  },
+  {
+    name: "the source's 3x5 table: Alice's preferences by least squares on her five ratings",
+    run: async (gpu) => {
+      // H (features x movies): Sholay, Swades, Batman, Interstellar, Shawshank
+      const H = [
+        [0.95, 1.0, 0.05, 0.05, 0.05],
+        [0.1, 0.2, 0.8, 0.95, 0.15],
+        [0.85, 0.9, 0.3, 0.7, 0.95],
+      ];
+      const alice = [5, 4, 2, 3, 2];
+      const Y = new Float32Array(15);
+      for (let m = 0; m < 5; m++) for (let f = 0; f < 3; f++) Y[m * 3 + f] = H[f][m];
+      const csr = buildCsr(new Int32Array(5), Int32Array.from([0, 1, 2, 3, 4]), Float32Array.from(alice), 1, 5);
+      const w = await gpuSolveOne(gpu, csr, Y, 3, 0);
+      // f64 least squares: (H H^T) w = H a
+      const spec: SolveSpec = { rank: 3, bias: false, side: 'user', mu: 0, lambda: 0, lambdaBias: 0, weighted: false };
+      const ref = normalEquations(csr, 0, Y, spec);
+      const wr = choleskySolve(cholesky(ref.A, 3)!, ref.b, 3);
+      expectClose("Alice's w", w, wr, { rtol: 1e-4 });
+      // and it is the least-squares optimum: H (a - H^T w) = 0
+      for (let f = 0; f < 3; f++) {
+        let g = 0;
+        for (let m = 0; m < 5; m++) g += H[f][m] * (alice[m] - (H[0][m] * w[0] + H[1][m] * w[1] + H[2][m] * w[2]));
+        expectBelow(`normal-equation gradient ${f}`, Math.abs(g), 1e-4);
+      }
+    },
+  },
+  {
+    name: "the source's 3x3 ALS example: first user update from y = [5, 2] and columns 1, 3 of H0",
+    run: async (gpu) => {
+      // H0 (2 x 3) = [[1.0, 0.5, 0.2], [0.3, 1.2, 0.8]]; user 1 rated movies 1 and 3: 5 and 2.
+      const H0 = [
+        [1.0, 0.5, 0.2],
+        [0.3, 1.2, 0.8],
+      ];
+      const Y = new Float32Array(6);
+      for (let m = 0; m < 3; m++) for (let f = 0; f < 2; f++) Y[m * 2 + f] = H0[f][m];
+      const csr = buildCsr(Int32Array.from([0, 0]), Int32Array.from([0, 2]), Float32Array.from([5, 2]), 1, 3);
+      const w = await gpuSolveOne(gpu, csr, Y, 2, 0);
+      // by hand: [1.0 0.3; 0.2 0.8] w = [5; 2]  ->  w = [3.4, 1.0] / 0.74
+      expectClose('w1', w, [3.4 / 0.74, 1.0 / 0.74], { rtol: 1e-5 });
+    },
+  },
+];
+
+/** Solves the single row of `csr` on the GPU (explicit, no bias). */
+async function gpuSolveOne(gpu: GpuContext, csr: Csr, Y: Float32Array, rank: number, lambda: number): Promise<Float32Array> {
+  const spec: SolveSpec = { rank, bias: false, side: 'user', mu: 0, lambda, lambdaBias: 0, weighted: false };
+  const d = uploadCsr(gpu, 'toy.csr', csr);
+  const solver = new NormalEqSolver(gpu, d, spec, 'toy.ne');
+  const Yb = gpu.storage('toy.Y', Y);
+  const X = gpu.storage('toy.X', rank * 4);
+  try {
+    solver.setParams({ mu: 0, lambda, lambdaBias: 0, weighted: false, alpha: 0 });
+    const enc = gpu.device.createCommandEncoder();
+    solver.encode(enc, X, Yb);
+    gpu.submit(enc);
+    await solver.checkStatus(spec);
+    return await gpu.readF32(X, 0, rank);
+  } finally {
+    solver.destroy();
+    destroyCsr(d);
+    Yb.destroy();
+    X.destroy();
+  }
+}
