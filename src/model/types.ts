@@ -1,0 +1,58 @@
+/**
+ * What every trainer (ALS, implicit ALS, SGD, GD; GPU or CPU) produces, and what every model
+ * consumer (predict, recommend, metrics, save/load, CLI, demo) reads.
+ *
+ * Factor layout (see src/cpu/reference.ts): rows of `stride` floats. Without biases stride = rank;
+ * with biases stride = rank + 2, user row = [w, b_u, 1], item row = [h, 1, b_i], so that
+ * prediction = mu + dot(userRow, itemRow) over the full stride.
+ */
+import type { IdMap } from '../data/ratings.ts';
+
+export type Algo = 'als' | 'ials' | 'sgd' | 'gd';
+
+export interface FactorModelData {
+  algo: Algo;
+  rank: number;
+  bias: boolean;
+  implicit: boolean;
+  stride: number;
+  /** Global mean (0 without biases). */
+  mu: number;
+  nUsers: number;
+  nItems: number;
+  /** nUsers x stride. */
+  userFactors: Float32Array;
+  /** nItems x stride. */
+  itemFactors: Float32Array;
+  userIds?: IdMap;
+  itemIds?: IdMap;
+  /** Rating scale [min, max] for clipping predictions (explicit models). */
+  ratingScale?: [number, number];
+  /** Hyperparameters used for training (rank, lambda, alpha, ...), saved with the model. */
+  hyperparams: Record<string, number | string | boolean>;
+}
+
+/** One iteration (ALS) or epoch (SGD/GD), reported through onIteration and kept in the fit history. */
+export interface IterationReport {
+  iteration: number;
+  /** Wall seconds of this iteration (including the few scalars read back). */
+  seconds: number;
+  /** Training objective (squared error + regularization), when computed. */
+  trainLoss?: number;
+  trainRmse: number;
+  validationRmse?: number;
+  /** ||W_t H_t - W_{t-1} H_{t-1}||_F (ALS convergence quantity). */
+  delta?: number;
+  /** Learning rate used (SGD/GD). */
+  learningRate?: number;
+}
+
+export interface FitResult {
+  model: FactorModelData;
+  history: IterationReport[];
+  /** 'gpu' or 'cpu', and the adapter's name when on the GPU. */
+  backend: 'gpu' | 'cpu';
+  adapter?: string;
+  /** Why the loop stopped. */
+  stopped: 'iterations' | 'converged' | 'early-stopping';
+}
