@@ -1,0 +1,60 @@
+/**
+ * `npm test`: makes sure a Chrome/Chromium exists (installing Debian's where allowed; it also brings
+ * the SwiftShader software GPU that Node's Dawn uses on machines without a GPU), then runs the Node
+ * suite (vitest, Dawn) and the browser suite (puppeteer, headless Chrome), and prints one summary line.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { softwareGpuEnv } from '../scripts/gpu-env.mjs';
+import { ensureChrome } from './browser/chrome.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const t0 = Date.now();
+
+async function main(): Promise<number> {
+  const chrome = await ensureChrome();
+  console.log(`webmf tests: browser ${chrome}`);
+  const env = { ...process.env, ...softwareGpuEnv(), PUPPETEER_EXECUTABLE_PATH: chrome };
+  mkdirSync(`${root}/test-artifacts`, { recursive: true });
+
+  const vitestJson = `${root}/test-artifacts/vitest.json`;
+  const node = spawnSync(
+    process.execPath,
+    [`${root}node_modules/vitest/vitest.mjs`, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${vitestJson}`],
+    { cwd: root, env, stdio: 'inherit' },
+  );
+  let nodePassed = 0;
+  let nodeFailed = node.status === 0 ? 0 : 1;
+  if (existsSync(vitestJson)) {
+    const j = JSON.parse(readFileSync(vitestJson, 'utf8'));
+    nodePassed = j.numPassedTests ?? 0;
+    nodeFailed = (j.numFailedTests ?? 0) + (node.status === 0 ? 0 : j.numFailedTests ? 0 : 1);
+  }
+
+  const browser = spawnSync(process.execPath, ['--import', `${root}scripts/register.mjs`, `${root}test/browser/run.ts`], {
+    cwd: root,
+    env,
+    stdio: 'inherit',
+  });
+  let brPassed = 0;
+  let brFailed = browser.status === 0 ? 0 : 1;
+  const brJson = `${root}/test-artifacts/browser-results.json`;
+  if (existsSync(brJson)) {
+    const j = JSON.parse(readFileSync(brJson, 'utf8'));
+    brPassed = j.passed;
+    brFailed = j.failed + (browser.status === 0 || j.failed ? 0 : 1);
+  }
+  const secs = ((Date.now() - t0) / 1000).toFixed(0);
+  console.log(`\nnode (Dawn): ${nodePassed} passed, ${nodeFailed} failed; chrome: ${brPassed} passed, ${brFailed} failed; ${secs} s`);
+  console.log(`${nodePassed + brPassed} passed, ${nodeFailed + brFailed} failed`);
+  return nodeFailed + brFailed === 0 ? 0 : 1;
+}
+
+main().then(
+  (c) => process.exit(c),
+  (e) => {
+    console.error(`webmf tests: ${(e as Error).message}`);
+    process.exit(1);
+  },
+);
