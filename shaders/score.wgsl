@@ -1,0 +1,117 @@
+// Scores a batch of query rows against candidate rows as one tiled matrix product:
+//   S[b, c] = mu + Q[rowIdx[b]] . Y[col(c)]                   (mode 0, dot: predictions)
+//   S[b, c] = Q[rowIdx[b]] . Y[col(c)] / (qn[rowIdx[b]] yn[col(c)])   (mode 1, cosine; 0 when a norm is 0)
+// over the first `cols` columns of rows of `stride` floats, where col(c) = cand[c] when useCand, else c.
+// Entry `score`: workgroup (16, 16) computes a 64 x 64 tile of S (4 x 4 per thread), staging
+//   64 x 16 slices of both operands in workgroup memory (consecutive threads read consecutive floats).
+//   Dispatch: ceil(B / 64) * ceil(nCols / 64) workgroups (linearized, folded 2-D by the host).
+// Entry `mask`: one workgroup per batch row b sets S[b, col] = MASK for every item in
+//   maskIdx[maskPtr[b] .. maskPtr[b+1]) (seen / excluded items; with candidates, found by binary
+//   search in the ascending `cand`). Dispatch: B workgroups.
+// Bindings: 0 params, 1 Q, 2 Y, 3 rowIdx, 4 cand, 5 qn, 6 yn, 7 S, 8 maskPtr, 9 maskIdx.
+
+struct Params {
+  rows: u32, nCols: u32, stride: u32, cols: u32,
+  mu: f32, useCand: u32, mode: u32, tilesC: u32,
+}
+
+const MASK: f32 = -3.0e38;
+const TILE: u32 = 64u;
+const KT: u32 = 16u;
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> Q: array<f32>;
+@group(0) @binding(2) var<storage, read> Y: array<f32>;
+@group(0) @binding(3) var<storage, read> rowIdx: array<u32>;
+@group(0) @binding(4) var<storage, read> cand: array<u32>;
+@group(0) @binding(5) var<storage, read> qn: array<f32>;
+@group(0) @binding(6) var<storage, read> yn: array<f32>;
+@group(0) @binding(7) var<storage, read_write> S: array<f32>;
+@group(0) @binding(8) var<storage, read> maskPtr: array<u32>;
+@group(0) @binding(9) var<storage, read> maskIdx: array<u32>;
+
+// +1 padding: threads of a row read Ys[tx + 16 j][kk] without bank conflicts.
+var<workgroup> Qs: array<array<f32, 17>, 64>;
+var<workgroup> Ys: array<array<f32, 17>, 64>;
+
+fn colItem(c: u32) -> u32 {
+  if (P.useCand != 0u) { return cand[c]; }
+  return c;
+}
+
+@compute @workgroup_size(16, 16)
+fn score(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+         @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+  let w = wid.x + wid.y * nwg.x;
+  let tilesR = (P.rows + TILE - 1u) / TILE;
+  if (w >= tilesR * P.tilesC) { return; }
+  let r0 = (w / P.tilesC) * TILE;
+  let c0 = (w % P.tilesC) * TILE;
+  var acc: array<array<f32, 4>, 4>;
+  for (var i = 0u; i < 4u; i++) { for (var j = 0u; j < 4u; j++) { acc[i][j] = 0.0; } }
+  for (var k0 = 0u; k0 < P.cols; k0 += KT) {
+    for (var q = 0u; q < 4u; q++) {
+      let e = tid + q * 256u;
+      let r = e / KT;
+      let c = e % KT;
+      var qv = 0.0;
+      var yv = 0.0;
+      if (k0 + c < P.cols) {
+        if (r0 + r < P.rows) { qv = Q[rowIdx[r0 + r] * P.stride + k0 + c]; }
+        if (c0 + r < P.nCols) { yv = Y[colItem(c0 + r) * P.stride + k0 + c]; }
+      }
+      Qs[r][c] = qv;
+      Ys[r][c] = yv;
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < KT; kk++) {
+      var yk: array<f32, 4>;
+      for (var j = 0u; j < 4u; j++) { yk[j] = Ys[lid.x + 16u * j][kk]; }
+      for (var i = 0u; i < 4u; i++) {
+        let qk = Qs[lid.y + 16u * i][kk];
+        for (var j = 0u; j < 4u; j++) { acc[i][j] += qk * yk[j]; }
+      }
+    }
+    workgroupBarrier();
+  }
+  for (var i = 0u; i < 4u; i++) {
+    let r = r0 + lid.y + 16u * i;
+    if (r >= P.rows) { continue; }
+    for (var j = 0u; j < 4u; j++) {
+      let c = c0 + lid.x + 16u * j;
+      if (c >= P.nCols) { continue; }
+      var s = acc[i][j];
+      if (P.mode == 1u) {
+        let d = qn[rowIdx[r]] * yn[colItem(c)];
+        s = select(0.0, s / d, d > 0.0);
+      } else {
+        s += P.mu;
+      }
+      S[r * P.nCols + c] = s;
+    }
+  }
+}
+
+// Position of `item` in the ascending candidate list, or nCols when absent.
+fn candPos(item: u32) -> u32 {
+  if (P.useCand == 0u) { return select(P.nCols, item, item < P.nCols); }
+  var lo = 0u;
+  var hi = P.nCols;
+  while (lo < hi) {
+    let mid = (lo + hi) / 2u;
+    if (cand[mid] < item) { lo = mid + 1u; } else { hi = mid; }
+  }
+  if (lo < P.nCols && cand[lo] == item) { return lo; }
+  return P.nCols;
+}
+
+@compute @workgroup_size(64)
+fn mask(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) tid: u32) {
+  let b = wid.x + wid.y * nwg.x;
+  if (b >= P.rows) { return; }
+  for (var p = maskPtr[b] + tid; p < maskPtr[b + 1u]; p += 64u) {
+    let c = candPos(maskIdx[p]);
+    if (c < P.nCols) { S[b * P.nCols + c] = MASK; }
+  }
+}

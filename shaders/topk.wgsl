@@ -1,0 +1,75 @@
+// Top-k selection per row of a score matrix, best first, ties broken by the lower index
+// (deterministic). One pass: each workgroup takes one chunk of CH = 1024 entries of one row,
+// sorts it in workgroup memory with a bitonic network (order: score descending, then index
+// ascending; padding sorts last) and writes its first K entries. The host repeats passes on the
+// (rows x chunks*K) output until one chunk per row remains, so k <= CH / 2 always makes progress.
+// Scores <= -1e38 are masked entries (seen/excluded); the host drops them from the result.
+// Bindings: 0 params, 1 inS (rows x n), 2 inI (rows x n; unused when hasIdx = 0: index = position),
+//   3 outS (rows x chunks*K), 4 outI.
+// Dispatch: rows * chunks workgroups (linearized, folded 2-D by the host). Workgroup: 256 threads.
+
+struct Params { rows: u32, n: u32, K: u32, chunks: u32, hasIdx: u32, pad0: u32, pad1: u32, pad2: u32 }
+
+const CH: u32 = 1024u;
+const WG: u32 = 256u;
+const PAD_S: f32 = -3.4e38;
+const PAD_I: u32 = 0xffffffffu;
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> inS: array<f32>;
+@group(0) @binding(2) var<storage, read> inI: array<u32>;
+@group(0) @binding(3) var<storage, read_write> outS: array<f32>;
+@group(0) @binding(4) var<storage, read_write> outI: array<u32>;
+
+var<workgroup> ks: array<f32, CH>;
+var<workgroup> ki: array<u32, CH>;
+
+// a comes before b
+fn before(as_: f32, ai: u32, bs: f32, bi: u32) -> bool {
+  return as_ > bs || (as_ == bs && ai < bi);
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) tid: u32) {
+  let w = wid.x + wid.y * nwg.x;
+  if (w >= P.rows * P.chunks) { return; }
+  let row = w / P.chunks;
+  let c = w % P.chunks;
+  let base = row * P.n;
+  for (var q = 0u; q < CH / WG; q++) {
+    let e = tid + q * WG;
+    let pos = c * CH + e;
+    if (pos < P.n) {
+      ks[e] = inS[base + pos];
+      ki[e] = select(pos, inI[base + pos], P.hasIdx != 0u);
+    } else {
+      ks[e] = PAD_S;
+      ki[e] = PAD_I;
+    }
+  }
+  workgroupBarrier();
+  for (var size = 2u; size <= CH; size <<= 1u) {
+    for (var st = size >> 1u; st > 0u; st >>= 1u) {
+      for (var q = 0u; q < CH / 2u / WG; q++) {
+        let t = tid + q * WG;
+        let i = 2u * st * (t / st) + (t % st);
+        let j = i + st;
+        let up = (i & size) == 0u;
+        let si = ks[i]; let ii = ki[i];
+        let sj = ks[j]; let ij = ki[j];
+        // in an `up` block, i must come before j
+        if (before(sj, ij, si, ii) == up) {
+          ks[i] = sj; ki[i] = ij;
+          ks[j] = si; ki[j] = ii;
+        }
+      }
+      workgroupBarrier();
+    }
+  }
+  let ob = row * P.chunks * P.K + c * P.K;
+  for (var e = tid; e < P.K; e += WG) {
+    outS[ob + e] = ks[e];
+    outI[ob + e] = ki[e];
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * Host side of the model-out kernels: batched scoring as a tiled matrix product
+ * (shaders/score.wgsl), masking of seen/excluded items, multi-pass top-k selection
+ * (shaders/topk.wgsl), AUC rank counts (shaders/metrics_rank.wgsl), pairwise predictions
+ * (shaders/score_pairs.wgsl) and row norms (shaders/similar_norms.wgsl).
+ *
+ * A batch is encoded into one command encoder (score → mask → top-k passes [→ rank counts]) and
+ * submitted once; only the k winners per row (and the three rank counts per test pair) are read back.
+ */
+import type { GpuContext } from '../gpu/context.ts';
+import { InputError, LimitError } from '../gpu/errors.ts';
+import { metricsRankWgsl, scorePairsWgsl, scoreWgsl, similarNormsWgsl, topkWgsl } from './model-shaders.ts';
+
+/** Entries per top-k chunk (shaders/topk.wgsl CH). k must be at most CH / 2. */
+export const TOPK_CHUNK = 1024;
+export const MAX_K = TOPK_CHUNK / 2;
+/** Scores at or below this are masked (seen / excluded) or padding. */
+export const MASKED = -1e38;
+const PAD_I = 0xffffffff;
+const TILE = 64;
+
+/** Buffers made for one batch, destroyed together. */
+export class Scratch {
+  private readonly bufs: GPUBuffer[] = [];
+  constructor(private readonly gpu: GpuContext, readonly label: string) {}
+  storage(role: string, sizeOrData: number | ArrayBufferView): GPUBuffer {
+    const b = this.gpu.storage(`${this.label}.${role}`, sizeOrData);
+    this.bufs.push(b);
+    return b;
+  }
+  uniform(role: string, data: ArrayBufferView): GPUBuffer {
+    const b = this.gpu.uniform(`${this.label}.${role}`, data);
+    this.bufs.push(b);
+    return b;
+  }
+  destroy(): void {
+    for (const b of this.bufs) b.destroy();
+    this.bufs.length = 0;
+  }
+}
+
+export interface ScoreSpec {
+  /** Query matrix (rows of `stride` floats) and the rows of it in this batch. */
+  Q: GPUBuffer;
+  rowIdx: Uint32Array;
+  /** Candidate matrix. */
+  Y: GPUBuffer;
+  /** Rows of Y (columns of S when no candidate list). */
+  nY: number;
+  stride: number;
+  /** Columns used in the product (stride for predictions; rank for cosine). */
+  cols: number;
+  mu: number;
+  mode: 'dot' | 'cosine';
+  /** Row norms of Q and Y (cosine mode). */
+  qn?: GPUBuffer;
+  yn?: GPUBuffer;
+  /** Ascending candidate rows of Y; all rows when absent. */
+  cand?: Uint32Array;
+  /** Per batch row, the Y rows to mask (CSR: maskPtr has rowIdx.length + 1 entries). */
+  maskPtr?: Uint32Array;
+  maskIdx?: Uint32Array;
+}
+
+/** Encodes S = scores of the batch (rows x nCols), masked. Returns S and its column count. */
+export function encodeScores(gpu: GpuContext, enc: GPUCommandEncoder, s: Scratch, spec: ScoreSpec): { S: GPUBuffer; nCols: number } {
+  const rows = spec.rowIdx.length;
+  const nCols = spec.cand ? spec.cand.length : spec.nY;
+  if (rows === 0 || nCols === 0) throw new InputError('empty score batch');
+  const tilesC = Math.ceil(nCols / TILE);
+  const S = s.storage('scores', rows * nCols * 4);
+  const p = new ArrayBuffer(32);
+  new Uint32Array(p, 0, 4).set([rows, nCols, spec.stride, spec.cols]);
+  new Float32Array(p, 16, 1)[0] = spec.mu;
+  new Uint32Array(p, 20, 3).set([spec.cand ? 1 : 0, spec.mode === 'cosine' ? 1 : 0, tilesC]);
+  const params = s.uniform('score.params', new Uint8Array(p));
+  const rowIdx = s.storage('rowIdx', spec.rowIdx);
+  const cand = spec.cand ? s.storage('cand', spec.cand) : s.storage('cand.none', 4);
+  const dummy = spec.qn && spec.yn ? null : s.storage('norms.none', 4);
+  const qn = spec.qn ?? dummy!;
+  const yn = spec.yn ?? dummy!;
+  const scorePipe = gpu.pipeline('model.score', scoreWgsl, {}, 'score');
+  const g = gpu.bindGroup('model.score', scorePipe, [params, spec.Q, spec.Y, rowIdx, cand, qn, yn, S]);
+  const pass = enc.beginComputePass({ label: 'model.score.pass' });
+  gpu.dispatch(pass, scorePipe, g, Math.ceil(rows / TILE) * tilesC);
+  if (spec.maskPtr && spec.maskIdx && spec.maskIdx.length > 0) {
+    if (spec.maskPtr.length !== rows + 1) throw new InputError(`mask pointer length ${spec.maskPtr.length} != rows + 1 (${rows + 1})`);
+    const maskPipe = gpu.pipeline('model.mask', scoreWgsl, {}, 'mask');
+    const mp = s.storage('maskPtr', spec.maskPtr);
+    const mi = s.storage('maskIdx', spec.maskIdx);
+    const gm = gpu.bindGroup('model.mask', maskPipe, [params, null, null, null, cand, null, null, S, mp, mi]);
+    gpu.dispatch(pass, maskPipe, gm, rows);
+  }
+  pass.end();
+  return { S, nCols };
+}
+
+export interface TopKEncoded {
+  outS: GPUBuffer;
+  outI: GPUBuffer;
+  /** Entries per row in outS / outI. */
+  K: number;
+}
+
+/** Encodes top-k passes over S (rows x n). */
+export function encodeTopK(gpu: GpuContext, enc: GPUCommandEncoder, s: Scratch, S: GPUBuffer, rows: number, n: number, k: number): TopKEncoded {
+  if (!(Number.isInteger(k) && k >= 1)) throw new InputError(`k must be a positive integer, got ${k}`);
+  if (k > MAX_K) throw new LimitError(`top-k selection on the GPU`, 'k', k, MAX_K);
+  const pipe = gpu.pipeline('model.topk', topkWgsl, {}, 'main');
+  let inS = S;
+  let inI: GPUBuffer | null = null;
+  let len = n;
+  let passNo = 0;
+  for (;;) {
+    const chunks = Math.ceil(len / TOPK_CHUNK);
+    const K = chunks === 1 ? Math.min(k, TOPK_CHUNK) : k;
+    const outLen = chunks * K;
+    const outS = s.storage(`topk.s${passNo}`, rows * outLen * 4);
+    const outI = s.storage(`topk.i${passNo}`, rows * outLen * 4);
+    const params = s.uniform(`topk.params${passNo}`, new Uint32Array([rows, len, K, chunks, inI ? 1 : 0, 0, 0, 0]));
+    const g = gpu.bindGroup('model.topk', pipe, [params, inS, inI ?? s.storage(`topk.none${passNo}`, 4), outS, outI]);
+    const pass = enc.beginComputePass({ label: `model.topk.pass${passNo}` });
+    gpu.dispatch(pass, pipe, g, rows * chunks);
+    pass.end();
+    if (chunks === 1) return { outS, outI, K };
+    inS = outS;
+    inI = outI;
+    len = outLen;
+    passNo++;
+  }
+}
+
+/** Reads top-k results; drops masked entries and padding; maps candidate positions to rows of Y. */
+export async function readTopK(gpu: GpuContext, t: TopKEncoded, rows: number, k: number, cand?: Uint32Array): Promise<{ index: Uint32Array; score: Float32Array }[]> {
+  const S = await gpu.readF32(t.outS, 0, rows * t.K);
+  const I = new Uint32Array(await gpu.read(t.outI, 0, rows * t.K * 4));
+  const out: { index: Uint32Array; score: Float32Array }[] = [];
+  for (let r = 0; r < rows; r++) {
+    const idx: number[] = [];
+    const sc: number[] = [];
+    for (let e = 0; e < t.K && idx.length < k; e++) {
+      const i = I[r * t.K + e];
+      const v = S[r * t.K + e];
+      if (i === PAD_I || !(v > MASKED)) continue;
+      idx.push(cand ? cand[i] : i);
+      sc.push(v);
+    }
+    out.push({ index: Uint32Array.from(idx), score: Float32Array.from(sc) });
+  }
+  return out;
+}
+
+/** Encodes AUC rank counts for (row, column) pairs of S (rows x n); 3 u32 per pair. */
+export function encodeRanks(gpu: GpuContext, enc: GPUCommandEncoder, s: Scratch, S: GPUBuffer, n: number, pairRow: Uint32Array, pairCol: Uint32Array): GPUBuffer {
+  const np = pairRow.length;
+  const out = s.storage('rank.out', Math.max(1, np) * 12);
+  if (np === 0) return out;
+  const pipe = gpu.pipeline('model.rank', metricsRankWgsl, {}, 'main');
+  const params = s.uniform('rank.params', new Uint32Array([np, n, 0, 0]));
+  const g = gpu.bindGroup('model.rank', pipe, [params, S, s.storage('rank.rows', pairRow), s.storage('rank.cols', pairCol), out]);
+  const pass = enc.beginComputePass({ label: 'model.rank.pass' });
+  gpu.dispatch(pass, pipe, g, np);
+  pass.end();
+  return out;
+}
+
+/** Largest batch of rows whose score matrix (rows x nCols floats) fits the budget and the binding limit. */
+export function batchRows(gpu: GpuContext, nCols: number, wanted: number, budgetBytes = 64 * 1024 * 1024): number {
+  const rowBytes = nCols * 4;
+  const limit = Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize);
+  if (rowBytes > limit) throw new LimitError(`one row of ${nCols} scores`, 'maxStorageBufferBindingSize', rowBytes, limit);
+  return Math.max(1, Math.min(wanted, Math.floor(Math.min(budgetBytes, limit) / rowBytes)));
+}
+
+/** Row norms of the first `cols` columns of F (rows x stride), on the device. */
+export function computeNorms(gpu: GpuContext, F: GPUBuffer, rows: number, stride: number, cols: number, label: string): GPUBuffer {
+  const norms = gpu.storage(label, Math.max(1, rows) * 4);
+  const params = gpu.uniform(`${label}.params`, new Uint32Array([rows, stride, cols, 0]));
+  try {
+    const pipe = gpu.pipeline('model.norms', similarNormsWgsl, {}, 'main');
+    const enc = gpu.device.createCommandEncoder({ label: `${label}.encoder` });
+    const pass = enc.beginComputePass({ label: `${label}.pass` });
+    gpu.dispatch(pass, pipe, gpu.bindGroup(label, pipe, [params, F, norms]), Math.ceil(rows / 64));
+    pass.end();
+    gpu.submit(enc);
+  } finally {
+    params.destroy();
+  }
+  return norms;
+}
+
+/** Batched predictions for (user, item) pairs on the device. */
+export async function predictPairs(
+  gpu: GpuContext,
+  X: GPUBuffer,
+  Y: GPUBuffer,
+  stride: number,
+  mu: number,
+  users: Uint32Array,
+  items: Uint32Array,
+  clip?: [number, number],
+): Promise<Float32Array> {
+  const n = users.length;
+  const out = new Float32Array(n);
+  if (n === 0) return out;
+  const pipe = gpu.pipeline('model.pairs', scorePairsWgsl, {}, 'main');
+  const batch = Math.max(1, Math.floor(Math.min(gpu.limits.maxStorageBufferBindingSize, 32 * 1024 * 1024) / 4));
+  for (let b0 = 0; b0 < n; b0 += batch) {
+    const b1 = Math.min(n, b0 + batch);
+    const s = new Scratch(gpu, 'model.pairs');
+    try {
+      const p = new ArrayBuffer(32);
+      new Uint32Array(p, 0, 3).set([b1 - b0, stride, clip ? 1 : 0]);
+      new Float32Array(p, 16, 3).set([mu, clip ? clip[0] : 0, clip ? clip[1] : 0]);
+      const o = s.storage('out', (b1 - b0) * 4);
+      const g = gpu.bindGroup('model.pairs', pipe, [s.uniform('params', new Uint8Array(p)), X, Y, s.storage('users', users.subarray(b0, b1)), s.storage('items', items.subarray(b0, b1)), o]);
+      const enc = gpu.device.createCommandEncoder({ label: 'model.pairs.encoder' });
+      const pass = enc.beginComputePass({ label: 'model.pairs.pass' });
+      gpu.dispatch(pass, pipe, g, Math.ceil((b1 - b0) / 64));
+      pass.end();
+      gpu.submit(enc);
+      out.set(await gpu.readF32(o, 0, b1 - b0), b0);
+    } finally {
+      s.destroy();
+    }
+  }
+  return out;
+}

@@ -1,0 +1,696 @@
+/**
+ * A trained model that answers questions: predict, recommend, similar items/users, fold-in of new
+ * users. Wraps the FactorModelData every trainer produces. One API, two backends: with a GpuContext
+ * the heavy verbs (recommend, similar, batched predict, ranking metrics) run on the device — item
+ * factors stay resident, scores are a tiled matrix product and the top k are selected on the
+ * device; without one (or with backend 'cpu') the f64 CPU path answers, and is the reference the
+ * GPU path is checked against.
+ */
+import type { GpuContext } from '../gpu/context.ts';
+import { InputError } from '../gpu/errors.ts';
+import { buildCsr, IdMap, type Csr, type ExternalId, type Ratings } from '../data/ratings.ts';
+import { cholesky, choleskySolve, gramOfColumns, layoutOf, normalEquations, singularError, type SolveSpec } from '../cpu/reference.ts';
+import type { Algo, FactorModelData } from './types.ts';
+import { batchRows, computeNorms, encodeRanks, encodeScores, encodeTopK, MASKED, MAX_K, predictPairs, readTopK, Scratch } from '../kernels/topk.ts';
+
+export interface ModelOptions {
+  /** Run recommend/similar/batched predict/ranking metrics on this device. */
+  gpu?: GpuContext;
+  /** Training interactions (dense indices, as the model): what `filterSeen` removes. */
+  seen?: Ratings | Csr;
+}
+
+export interface RecommendOptions {
+  /** How many items (default 10). */
+  k?: number;
+  /** Drop the items the user interacted with in training (default true). */
+  filterSeen?: boolean;
+  /** Never return these items. */
+  exclude?: Iterable<ExternalId>;
+  /** Only consider these items. */
+  include?: Iterable<ExternalId>;
+}
+
+export interface Scored {
+  /** External ID (the dense index when the model has no ID map). */
+  id: ExternalId;
+  /** Dense index. */
+  index: number;
+  score: number;
+}
+
+export interface SimilarOptions {
+  /** Keep the query itself in the result (it is its own best match). Default false. */
+  includeSelf?: boolean;
+}
+
+export type FoldInRatings = Iterable<readonly [ExternalId, number]> | { items: ArrayLike<ExternalId>; values: ArrayLike<number> };
+
+export interface FoldInOptions {
+  /** External ID of the new user; when it already exists, that user's factors and seen items are replaced. */
+  userId?: ExternalId;
+}
+
+/** Internal: the scores one batch of users gives, for metrics. */
+export interface RankResult {
+  /** Per user: top-k dense item indices, best first, and their scores. */
+  top: { index: Uint32Array; score: Float32Array }[];
+  /** Per pair: (#unmasked items scored higher, #unmasked others scored equal, the pair's score). */
+  greater?: Uint32Array;
+  equal?: Uint32Array;
+  pairScore?: Float32Array;
+}
+
+/** Ties: higher score first, then lower index. */
+function better(sa: number, ia: number, sb: number, ib: number): boolean {
+  return sa > sb || (sa === sb && ia < ib);
+}
+
+/** Top k of scores[0..n) on the host (skipping masked), best first, ties by lower position. */
+export function selectTopK(scores: ArrayLike<number>, k: number, masked?: (i: number) => boolean): { pos: number[]; score: number[] } {
+  const pos: number[] = [];
+  const sc: number[] = [];
+  for (let i = 0; i < scores.length; i++) {
+    const s = scores[i];
+    if (!(s > MASKED) || masked?.(i)) continue;
+    if (pos.length === k && !better(s, i, sc[k - 1], pos[k - 1])) continue;
+    let j = pos.length === k ? k - 1 : pos.length;
+    if (pos.length < k) {
+      pos.push(0);
+      sc.push(0);
+    }
+    while (j > 0 && better(s, i, sc[j - 1], pos[j - 1])) {
+      pos[j] = pos[j - 1];
+      sc[j] = sc[j - 1];
+      j--;
+    }
+    pos[j] = i;
+    sc[j] = s;
+  }
+  return { pos, score: sc };
+}
+
+function csrFromRatings(r: Ratings): Csr {
+  return buildCsr(r.users, r.items, r.values, r.nUsers, r.nItems);
+}
+
+function isCsr(x: Ratings | Csr): x is Csr {
+  return (x as Csr).indptr !== undefined;
+}
+
+export class Model {
+  readonly algo: Algo;
+  readonly rank: number;
+  readonly bias: boolean;
+  readonly implicit: boolean;
+  readonly stride: number;
+  readonly mu: number;
+  readonly nItems: number;
+  readonly ratingScale?: [number, number];
+  readonly hyperparams: Record<string, number | string | boolean>;
+  readonly itemIds?: IdMap;
+  readonly userIds?: IdMap;
+  /** Backend the heavy verbs use. */
+  readonly backend: 'gpu' | 'cpu';
+  readonly gpu?: GpuContext;
+
+  private _nUsers: number;
+  /** User factors with spare capacity for fold-in users (rows [0, nUsers) are live). */
+  private X: Float32Array;
+  readonly itemFactors: Float32Array;
+  /** Seen items per training user (CSR), plus rows replaced or added by fold-in. */
+  private seenCsr: Csr | null;
+  private readonly seenExtra = new Map<number, Uint32Array>();
+  private implicitGram: Float64Array | null = null;
+
+  // device state
+  private dY: GPUBuffer | null = null;
+  private dX: GPUBuffer | null = null;
+  private dXRows = 0;
+  private dXCap = 0;
+  private readonly dirtyUsers = new Set<number>();
+  private dYn: GPUBuffer | null = null;
+  private dXn: GPUBuffer | null = null;
+
+  constructor(data: FactorModelData, opts: ModelOptions = {}) {
+    const { rank, stride, nUsers, nItems } = data;
+    if (!(Number.isInteger(rank) && rank >= 1)) throw new InputError(`model rank must be a positive integer, got ${rank}`);
+    const want = data.bias ? rank + 2 : rank;
+    if (stride !== want) throw new InputError(`model stride ${stride} does not match rank ${rank}${data.bias ? ' with biases' : ''} (expected ${want})`);
+    if (!(Number.isInteger(nUsers) && nUsers >= 0 && Number.isInteger(nItems) && nItems >= 1)) throw new InputError(`bad model dimensions: ${nUsers} users, ${nItems} items`);
+    if (data.userFactors.length !== nUsers * stride) throw new InputError(`user factors have ${data.userFactors.length} values, expected ${nUsers} x ${stride}`);
+    if (data.itemFactors.length !== nItems * stride) throw new InputError(`item factors have ${data.itemFactors.length} values, expected ${nItems} x ${stride}`);
+    for (const [name, F] of [['user', data.userFactors], ['item', data.itemFactors]] as const) {
+      for (let e = 0; e < F.length; e++) {
+        if (!Number.isFinite(F[e])) throw new InputError(`${name} factor row ${Math.floor(e / stride)} column ${e % stride} is ${F[e]}`);
+      }
+    }
+    if (!Number.isFinite(data.mu)) throw new InputError(`model global mean is ${data.mu}`);
+    if (data.userIds && data.userIds.size !== nUsers) throw new InputError(`user ID map has ${data.userIds.size} IDs for ${nUsers} users`);
+    if (data.itemIds && data.itemIds.size !== nItems) throw new InputError(`item ID map has ${data.itemIds.size} IDs for ${nItems} items`);
+    if (data.ratingScale && !(data.ratingScale[0] <= data.ratingScale[1])) throw new InputError(`bad rating scale ${JSON.stringify(data.ratingScale)}`);
+    this.algo = data.algo;
+    this.rank = rank;
+    this.bias = data.bias;
+    this.implicit = data.implicit;
+    this.stride = stride;
+    this.mu = data.mu;
+    this.nItems = nItems;
+    this._nUsers = nUsers;
+    this.X = data.userFactors;
+    this.itemFactors = data.itemFactors;
+    this.userIds = data.userIds;
+    this.itemIds = data.itemIds;
+    this.ratingScale = data.ratingScale;
+    this.hyperparams = { ...data.hyperparams };
+    this.gpu = opts.gpu;
+    this.backend = opts.gpu ? 'gpu' : 'cpu';
+    this.seenCsr = null;
+    if (opts.seen) this.setSeen(opts.seen);
+  }
+
+  get nUsers(): number {
+    return this._nUsers;
+  }
+
+  /** The live user factors (nUsers x stride). */
+  get userFactors(): Float32Array {
+    return this.X.subarray(0, this._nUsers * this.stride);
+  }
+
+  /** The model as plain data (fold-in users included). */
+  toData(): FactorModelData {
+    return {
+      algo: this.algo,
+      rank: this.rank,
+      bias: this.bias,
+      implicit: this.implicit,
+      stride: this.stride,
+      mu: this.mu,
+      nUsers: this._nUsers,
+      nItems: this.nItems,
+      userFactors: this.userFactors.slice(),
+      itemFactors: this.itemFactors,
+      userIds: this.userIds,
+      itemIds: this.itemIds,
+      ratingScale: this.ratingScale,
+      hyperparams: { ...this.hyperparams },
+    };
+  }
+
+  /** Sets the training interactions `filterSeen` removes (dense indices). */
+  setSeen(seen: Ratings | Csr): void {
+    const csr = isCsr(seen) ? seen : csrFromRatings(seen);
+    if (csr.nRows > this._nUsers || csr.nCols > this.nItems) {
+      throw new InputError(`seen interactions cover ${csr.nRows} users x ${csr.nCols} items; the model has ${this._nUsers} x ${this.nItems}`);
+    }
+    for (let p = 0; p < csr.indices.length; p++) {
+      if (csr.indices[p] >= this.nItems) throw new InputError(`seen item index ${csr.indices[p]} out of range [0, ${this.nItems})`);
+    }
+    this.seenCsr = csr;
+    this.seenExtra.clear();
+  }
+
+  get hasSeen(): boolean {
+    return this.seenCsr !== null || this.seenExtra.size > 0;
+  }
+
+  /** Items user `u` (dense) interacted with in training (or fold-in), ascending order not guaranteed. */
+  seenOf(u: number): Uint32Array {
+    const extra = this.seenExtra.get(u);
+    if (extra) return extra;
+    const c = this.seenCsr;
+    if (!c || u >= c.nRows) return new Uint32Array(0);
+    return c.indices.subarray(c.indptr[u], c.indptr[u + 1]);
+  }
+
+  /** Seen items of every user as one CSR (for saving). */
+  seenAsCsr(): Csr | null {
+    if (!this.hasSeen) return null;
+    const indptr = new Uint32Array(this._nUsers + 1);
+    for (let u = 0; u < this._nUsers; u++) indptr[u + 1] = indptr[u] + this.seenOf(u).length;
+    const indices = new Uint32Array(indptr[this._nUsers]);
+    for (let u = 0; u < this._nUsers; u++) indices.set(this.seenOf(u), indptr[u]);
+    return { nRows: this._nUsers, nCols: this.nItems, indptr, indices, values: new Float32Array(indices.length).fill(1) };
+  }
+
+  // ---------------------------------------------------------------- IDs
+
+  /** Dense index of a user (external ID; a dense index when the model has no ID map). */
+  userIndex(user: ExternalId): number {
+    return this.resolve(user, this.userIds, this._nUsers, 'user');
+  }
+
+  itemIndex(item: ExternalId): number {
+    return this.resolve(item, this.itemIds, this.nItems, 'item');
+  }
+
+  userId(index: number): ExternalId {
+    return this.userIds ? this.userIds.external(index) : index;
+  }
+
+  itemId(index: number): ExternalId {
+    return this.itemIds ? this.itemIds.external(index) : index;
+  }
+
+  private resolve(id: ExternalId, map: IdMap | undefined, n: number, what: string): number {
+    if (map) return map.get(id, what);
+    const i = typeof id === 'number' ? id : /^\d+$/.test(String(id).trim()) ? Number(id) : NaN;
+    if (!(Number.isInteger(i) && i >= 0 && i < n)) throw new InputError(`unknown ${what} ${JSON.stringify(id)} (the model has ${n} ${what}s, indexed 0..${n - 1})`);
+    return i;
+  }
+
+  // ---------------------------------------------------------------- predict
+
+  /** Raw score mu + x_u . y_i (f64 over the f32 factors). */
+  scoreIndex(u: number, i: number): number {
+    const s = this.stride;
+    let v = this.mu;
+    for (let c = 0; c < s; c++) v += this.X[u * s + c] * this.itemFactors[i * s + c];
+    return v;
+  }
+
+  private clip(v: number): number {
+    const sc = this.ratingScale;
+    if (!sc || this.implicit) return v;
+    return Math.min(sc[1], Math.max(sc[0], v));
+  }
+
+  /** Predicted rating of `item` by `user`, clipped to the rating scale (explicit models). */
+  predict(user: ExternalId, item: ExternalId): number {
+    return this.clip(this.scoreIndex(this.userIndex(user), this.itemIndex(item)));
+  }
+
+  /** Predictions for many (user, item) pairs by external ID; on the GPU when the model has one. */
+  async predictMany(users: ArrayLike<ExternalId>, items: ArrayLike<ExternalId>): Promise<Float32Array> {
+    if (users.length !== items.length) throw new InputError(`predictMany: ${users.length} users but ${items.length} items`);
+    const u = new Uint32Array(users.length);
+    const it = new Uint32Array(items.length);
+    for (let k = 0; k < u.length; k++) {
+      u[k] = this.userIndex(users[k]);
+      it[k] = this.itemIndex(items[k]);
+    }
+    return this.predictIndices(u, it);
+  }
+
+  /** Predictions for dense (user, item) index pairs. */
+  async predictIndices(users: Uint32Array, items: Uint32Array, backend: 'gpu' | 'cpu' = this.backend): Promise<Float32Array> {
+    for (let k = 0; k < users.length; k++) {
+      if (!(users[k] < this._nUsers)) throw new InputError(`user index ${users[k]} out of range [0, ${this._nUsers})`);
+      if (!(items[k] < this.nItems)) throw new InputError(`item index ${items[k]} out of range [0, ${this.nItems})`);
+    }
+    if (backend === 'gpu') {
+      const gpu = this.requireGpu();
+      const clip = this.ratingScale && !this.implicit ? this.ratingScale : undefined;
+      return gpu.scoped(() => predictPairs(gpu, this.deviceUsers(), this.deviceItems(), this.stride, this.mu, users, items, clip));
+    }
+    const out = new Float32Array(users.length);
+    for (let k = 0; k < users.length; k++) out[k] = this.clip(this.scoreIndex(users[k], items[k]));
+    return out;
+  }
+
+  // ---------------------------------------------------------------- recommend
+
+  /** The top k items for a user, best first; ties go to the lower item index. */
+  async recommend(user: ExternalId, opts: RecommendOptions = {}): Promise<Scored[]> {
+    return (await this.recommendMany([user], opts))[0];
+  }
+
+  /** recommend for many users at once (one GPU batch per up to 256 users). */
+  async recommendMany(users: ArrayLike<ExternalId>, opts: RecommendOptions = {}): Promise<Scored[][]> {
+    const idx = new Uint32Array(users.length);
+    for (let k = 0; k < idx.length; k++) idx[k] = this.userIndex(users[k]);
+    const res = await this.recommendIndices(idx, opts);
+    return res.map((r) => Array.from(r.index, (i, j) => ({ id: this.itemId(i), index: i, score: r.score[j] })));
+  }
+
+  /** recommend by dense user indices; returns dense item indices and scores. */
+  async recommendIndices(users: Uint32Array, opts: RecommendOptions = {}, backend: 'gpu' | 'cpu' = this.backend): Promise<{ index: Uint32Array; score: Float32Array }[]> {
+    const k = opts.k ?? 10;
+    if (!(Number.isInteger(k) && k >= 1)) throw new InputError(`k must be a positive integer, got ${k}`);
+    for (const u of users) if (!(u < this._nUsers)) throw new InputError(`user index ${u} out of range [0, ${this._nUsers})`);
+    const cand = opts.include ? this.itemSet(opts.include, 'include') : undefined;
+    const exclude = opts.exclude ? this.itemSet(opts.exclude, 'exclude') : new Uint32Array(0);
+    const filterSeen = opts.filterSeen ?? true;
+    const r = await this.rankUsers(users, { k, filterSeen, exclude, cand }, backend);
+    return r.top;
+  }
+
+  private itemSet(items: Iterable<ExternalId>, what: string): Uint32Array {
+    const s = new Set<number>();
+    for (const id of items) {
+      try {
+        s.add(this.itemIndex(id));
+      } catch (e) {
+        throw new InputError(`${what}: ${(e as Error).message}`);
+      }
+    }
+    return Uint32Array.from([...s].sort((a, b) => a - b));
+  }
+
+  /**
+   * Scores every candidate item for each user (mu + x_u . y_i), masks seen/excluded items, and
+   * returns the top k; optionally the AUC rank counts of (user position, item) pairs.
+   * Users are processed in GPU batches sized to a 64 MiB score matrix.
+   */
+  async rankUsers(
+    users: Uint32Array,
+    o: { k: number; filterSeen: boolean; exclude?: Uint32Array; cand?: Uint32Array; pairs?: { row: Uint32Array; item: Uint32Array } },
+    backend: 'gpu' | 'cpu' = this.backend,
+  ): Promise<RankResult> {
+    const nCols = o.cand ? o.cand.length : this.nItems;
+    const k = Math.min(o.k, Math.max(1, nCols));
+    const exclude = o.exclude ?? new Uint32Array(0);
+    const masks = (u: number): Uint32Array => {
+      const seen = o.filterSeen ? this.seenOf(u) : new Uint32Array(0);
+      if (exclude.length === 0) return seen;
+      const m = new Uint32Array(seen.length + exclude.length);
+      m.set(seen);
+      m.set(exclude, seen.length);
+      return m;
+    };
+    const np = o.pairs ? o.pairs.row.length : 0;
+    const result: RankResult = { top: [] };
+    if (np) {
+      result.greater = new Uint32Array(np);
+      result.equal = new Uint32Array(np);
+      result.pairScore = new Float32Array(np);
+    }
+    if (users.length === 0 || nCols === 0) {
+      result.top = Array.from(users, () => ({ index: new Uint32Array(0), score: new Float32Array(0) }));
+      return result;
+    }
+    // pairs grouped by row
+    const pairOrder = np ? Uint32Array.from({ length: np }, (_, p) => p).sort((a, b) => o.pairs!.row[a] - o.pairs!.row[b]) : new Uint32Array(0);
+    const candPos = (item: number): number => {
+      if (!o.cand) return item;
+      let lo = 0;
+      let hi = o.cand.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (o.cand[mid] < item) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo < o.cand.length && o.cand[lo] === item ? lo : -1;
+    };
+    if (backend === 'cpu') {
+      let q = 0;
+      const sc = new Float64Array(nCols);
+      for (let b = 0; b < users.length; b++) {
+        const u = users[b];
+        for (let c = 0; c < nCols; c++) sc[c] = this.scoreIndex(u, o.cand ? o.cand[c] : c);
+        for (const it of masks(u)) {
+          const c = candPos(it);
+          if (c >= 0) sc[c] = -3e38;
+        }
+        const t = selectTopK(sc, k);
+        result.top.push({ index: Uint32Array.from(t.pos, (c) => (o.cand ? o.cand[c] : c)), score: Float32Array.from(t.score) });
+        for (; q < np && o.pairs!.row[pairOrder[q]] === b; q++) {
+          const p = pairOrder[q];
+          const c = candPos(o.pairs!.item[p]);
+          if (c < 0) throw new InputError(`pair item ${o.pairs!.item[p]} is not a candidate`);
+          const sp = sc[c];
+          let g = 0;
+          let e = 0;
+          for (let j = 0; j < nCols; j++) {
+            if (j === c || !(sc[j] > MASKED)) continue;
+            if (sc[j] > sp) g++;
+            else if (sc[j] === sp) e++;
+          }
+          result.greater![p] = g;
+          result.equal![p] = e;
+          result.pairScore![p] = sp;
+        }
+      }
+      return result;
+    }
+    const gpu = this.requireGpu();
+    const X = this.deviceUsers();
+    const Y = this.deviceItems();
+    const B = batchRows(gpu, nCols, 256);
+    let q = 0;
+    for (let b0 = 0; b0 < users.length; b0 += B) {
+      const b1 = Math.min(users.length, b0 + B);
+      const rowIdx = users.subarray(b0, b1);
+      const maskPtr = new Uint32Array(b1 - b0 + 1);
+      const parts: Uint32Array[] = [];
+      for (let b = b0; b < b1; b++) {
+        const m = masks(users[b]);
+        parts.push(m);
+        maskPtr[b - b0 + 1] = maskPtr[b - b0] + m.length;
+      }
+      const maskIdx = new Uint32Array(maskPtr[b1 - b0]);
+      parts.forEach((m, j) => maskIdx.set(m, maskPtr[j]));
+      const q0 = q;
+      while (q < np && o.pairs!.row[pairOrder[q]] < b1) q++;
+      const pr = new Uint32Array(q - q0);
+      const pc = new Uint32Array(q - q0);
+      for (let j = q0; j < q; j++) {
+        const p = pairOrder[j];
+        const c = candPos(o.pairs!.item[p]);
+        if (c < 0 || o.pairs!.row[p] < b0) throw new InputError(`pair ${p}: item ${o.pairs!.item[p]} is not a candidate or row out of order`);
+        pr[j - q0] = o.pairs!.row[p] - b0;
+        pc[j - q0] = c;
+      }
+      const s = new Scratch(gpu, 'model.rank');
+      try {
+        await gpu.scoped(async () => {
+          const enc = gpu.device.createCommandEncoder({ label: 'model.rank.encoder' });
+          const { S } = encodeScores(gpu, enc, s, { Q: X, rowIdx, Y, nY: this.nItems, stride: this.stride, cols: this.stride, mu: this.mu, mode: 'dot', cand: o.cand, maskPtr, maskIdx });
+          const t = k <= MAX_K ? encodeTopK(gpu, enc, s, S, b1 - b0, nCols, k) : null;
+          const counts = pr.length ? encodeRanks(gpu, enc, s, S, nCols, pr, pc) : null;
+          gpu.submit(enc);
+          if (t) {
+            result.top.push(...(await readTopK(gpu, t, b1 - b0, k, o.cand)));
+          } else {
+            // k beyond the on-device selection limit: select from the scores on the host
+            const all = await gpu.readF32(S, 0, (b1 - b0) * nCols);
+            for (let b = 0; b < b1 - b0; b++) {
+              const tk = selectTopK(all.subarray(b * nCols, (b + 1) * nCols), k);
+              result.top.push({ index: Uint32Array.from(tk.pos, (c) => (o.cand ? o.cand[c] : c)), score: Float32Array.from(tk.score) });
+            }
+          }
+          if (counts) {
+            const cnt = new Uint32Array(await gpu.read(counts, 0, pr.length * 12));
+            const f = new Float32Array(cnt.buffer);
+            for (let j = 0; j < pr.length; j++) {
+              const p = pairOrder[q0 + j];
+              result.greater![p] = cnt[3 * j];
+              result.equal![p] = cnt[3 * j + 1];
+              result.pairScore![p] = f[3 * j + 2];
+            }
+          }
+        });
+      } finally {
+        s.destroy();
+      }
+    }
+    return result;
+  }
+
+  // ---------------------------------------------------------------- similar
+
+  /** The k items most similar to `item` by cosine of the latent factors (biases excluded). */
+  async similarItems(item: ExternalId, k = 10, opts: SimilarOptions = {}): Promise<Scored[]> {
+    const i = this.itemIndex(item);
+    const r = await this.similarIndices('item', i, k, opts);
+    return Array.from(r.index, (j, n) => ({ id: this.itemId(j), index: j, score: r.score[n] }));
+  }
+
+  /** The k users most similar to `user` by cosine of the latent factors (biases excluded). */
+  async similarUsers(user: ExternalId, k = 10, opts: SimilarOptions = {}): Promise<Scored[]> {
+    const u = this.userIndex(user);
+    const r = await this.similarIndices('user', u, k, opts);
+    return Array.from(r.index, (j, n) => ({ id: this.userId(j), index: j, score: r.score[n] }));
+  }
+
+  async similarIndices(side: 'item' | 'user', q: number, k: number, opts: SimilarOptions = {}, backend: 'gpu' | 'cpu' = this.backend): Promise<{ index: Uint32Array; score: Float32Array }> {
+    if (!(Number.isInteger(k) && k >= 1)) throw new InputError(`k must be a positive integer, got ${k}`);
+    const F = side === 'item' ? this.itemFactors : this.X;
+    const n = side === 'item' ? this.nItems : this._nUsers;
+    if (!(q >= 0 && q < n)) throw new InputError(`${side} index ${q} out of range [0, ${n})`);
+    const kk = Math.min(k, opts.includeSelf ? n : n - 1);
+    if (kk <= 0) return { index: new Uint32Array(0), score: new Float32Array(0) };
+    const { stride, rank } = this;
+    if (backend === 'cpu') {
+      const norm = (r: number) => {
+        let s = 0;
+        for (let c = 0; c < rank; c++) s += F[r * stride + c] ** 2;
+        return Math.sqrt(s);
+      };
+      const nq = norm(q);
+      const sc = new Float64Array(n);
+      for (let r = 0; r < n; r++) {
+        let d = 0;
+        for (let c = 0; c < rank; c++) d += F[q * stride + c] * F[r * stride + c];
+        const den = nq * norm(r);
+        sc[r] = den > 0 ? d / den : 0;
+      }
+      if (!opts.includeSelf) sc[q] = -3e38;
+      const t = selectTopK(sc, kk);
+      return { index: Uint32Array.from(t.pos), score: Float32Array.from(t.score) };
+    }
+    const gpu = this.requireGpu();
+    const D = side === 'item' ? this.deviceItems() : this.deviceUsers();
+    const norms = side === 'item' ? (this.dYn ??= computeNorms(gpu, D, n, stride, rank, 'model.itemNorms')) : (this.dXn ??= computeNorms(gpu, D, n, stride, rank, 'model.userNorms'));
+    const s = new Scratch(gpu, `model.similar.${side}`);
+    try {
+      return await gpu.scoped(async () => {
+        const enc = gpu.device.createCommandEncoder({ label: 'model.similar.encoder' });
+        const maskIdx = opts.includeSelf ? undefined : Uint32Array.of(q);
+        const { S } = encodeScores(gpu, enc, s, { Q: D, rowIdx: Uint32Array.of(q), Y: D, nY: n, stride, cols: rank, mu: 0, mode: 'cosine', qn: norms, yn: norms, maskPtr: maskIdx ? Uint32Array.of(0, 1) : undefined, maskIdx });
+        if (kk > MAX_K) {
+          gpu.submit(enc);
+          const all = await gpu.readF32(S, 0, n);
+          const t = selectTopK(all, kk);
+          return { index: Uint32Array.from(t.pos), score: Float32Array.from(t.score) };
+        }
+        const t = encodeTopK(gpu, enc, s, S, 1, n, kk);
+        gpu.submit(enc);
+        return (await readTopK(gpu, t, 1, kk))[0];
+      });
+    } finally {
+      s.destroy();
+    }
+  }
+
+  // ---------------------------------------------------------------- fold-in
+
+  /** The regularization and mode fold-in solves with (from the training hyperparameters). */
+  foldInSpec(): SolveSpec {
+    const h = this.hyperparams;
+    const num = (v: unknown, d: number) => (typeof v === 'number' && Number.isFinite(v) ? v : d);
+    const lambda = num(h.lambda ?? h.regParam, 0.1);
+    return {
+      rank: this.rank,
+      bias: this.bias,
+      side: 'user',
+      mu: this.mu,
+      lambda,
+      lambdaBias: num(h.lambdaBias, lambda),
+      weighted: h.weightedLambda === true,
+      implicit: this.implicit ? { alpha: num(h.alpha, 1) } : undefined,
+    };
+  }
+
+  /**
+   * Adds (or replaces) a user from their ratings with the item factors fixed: one regularized solve,
+   * (Hᵀ H_obs + λI) w = Hᵀ(a − μ − b_i) for explicit models (the user bias solved with w), and
+   * (YᵀY + Yᵀ(C − I)Y + λI) w = YᵀC p with c = 1 + αf for implicit ones. The user is usable in
+   * recommend at once; their rated items count as seen.
+   */
+  foldIn(ratings: FoldInRatings, opts: FoldInOptions = {}): { id: ExternalId; index: number; factors: Float32Array } {
+    const items: number[] = [];
+    const values: number[] = [];
+    const push = (id: ExternalId, v: number) => {
+      if (!Number.isFinite(v)) throw new InputError(`fold-in: rating of item ${JSON.stringify(id)} is ${v}`);
+      items.push(this.itemIndex(id));
+      values.push(v);
+    };
+    if (Symbol.iterator in Object(ratings) && !('items' in (ratings as object))) {
+      for (const [id, v] of ratings as Iterable<readonly [ExternalId, number]>) push(id, v);
+    } else {
+      const r = ratings as { items: ArrayLike<ExternalId>; values: ArrayLike<number> };
+      if (r.items.length !== r.values.length) throw new InputError(`fold-in: ${r.items.length} items but ${r.values.length} values`);
+      for (let k = 0; k < r.items.length; k++) push(r.items[k], r.values[k]);
+    }
+    if (items.length === 0) throw new InputError('fold-in needs at least one rating');
+    const dup = new Set<number>();
+    for (const i of items) {
+      if (dup.has(i)) throw new InputError(`fold-in: item ${JSON.stringify(this.itemId(i))} is rated twice`);
+      dup.add(i);
+    }
+    const spec = this.foldInSpec();
+    const L = layoutOf(spec);
+    const csr = buildCsr(new Int32Array(items.length), Int32Array.from(items), Float32Array.from(values), 1, this.nItems);
+    let base: Float64Array | undefined;
+    if (spec.implicit) base = this.implicitGram ??= gramOfColumns(this.itemFactors, this.nItems, spec);
+    const { A, b, n } = normalEquations(csr, 0, this.itemFactors, spec, base);
+    const Lm = cholesky(A, L.K);
+    if (!Lm) throw singularError(spec, 0, n);
+    const x = choleskySolve(Lm, b, L.K);
+    const row = new Float32Array(this.stride);
+    for (let t = 0; t < L.K; t++) row[t < this.rank ? t : L.xBias] = x[t];
+    if (this.bias) row[this.rank + 1] = 1;
+    for (const v of row) if (!Number.isFinite(v)) throw new InputError('fold-in produced a non-finite factor');
+
+    let index: number;
+    let id: ExternalId;
+    const existing = opts.userId !== undefined ? (this.userIds ? this.userIds.find(opts.userId) : this.indexOrMinus(opts.userId)) : -1;
+    if (existing >= 0) {
+      index = existing;
+      id = this.userId(index);
+    } else {
+      index = this._nUsers;
+      if (this.userIds) {
+        id = opts.userId ?? index;
+        if (this.userIds.has(id)) throw new InputError(`fold-in: user ID ${JSON.stringify(id)} already exists`);
+      } else {
+        if (opts.userId !== undefined) throw new InputError(`fold-in: this model has no user ID map; new users get the next index (${index}), not ${JSON.stringify(opts.userId)}`);
+        id = index;
+      }
+      if ((index + 1) * this.stride > this.X.length) {
+        const grown = new Float32Array(Math.max(16, (index + 1) * 2) * this.stride);
+        grown.set(this.X.subarray(0, index * this.stride));
+        this.X = grown;
+      }
+      this._nUsers = index + 1;
+      if (this.userIds) this.userIds.add(id);
+    }
+    this.X.set(row, index * this.stride);
+    this.seenExtra.set(index, Uint32Array.from(dup));
+    this.dirtyUsers.add(index);
+    return { id, index, factors: row };
+  }
+
+  private indexOrMinus(id: ExternalId): number {
+    try {
+      return this.resolve(id, undefined, this._nUsers, 'user');
+    } catch {
+      return -1;
+    }
+  }
+
+  // ---------------------------------------------------------------- device state
+
+  private requireGpu(): GpuContext {
+    if (!this.gpu) throw new InputError('this model has no GPU context; use the CPU backend');
+    return this.gpu;
+  }
+
+  /** Item factors on the device (uploaded once). */
+  deviceItems(): GPUBuffer {
+    if (!this.dY) this.dY = this.requireGpu().storage('model.itemFactors', this.itemFactors);
+    return this.dY;
+  }
+
+  /** User factors on the device; fold-in users are written in place (capacity doubles when full). */
+  deviceUsers(): GPUBuffer {
+    const gpu = this.requireGpu();
+    const s = this.stride;
+    if (!this.dX || this._nUsers > this.dXCap) {
+      this.dX?.destroy();
+      this.dXCap = Math.max(this._nUsers, this.dX ? this.dXCap * 2 : this._nUsers, 1);
+      this.dX = gpu.storage('model.userFactors', this.dXCap * s * 4);
+      gpu.write(this.dX, this.X.subarray(0, this._nUsers * s));
+      this.dXRows = this._nUsers;
+      this.dirtyUsers.clear();
+      this.dXn?.destroy();
+      this.dXn = null;
+    } else if (this.dirtyUsers.size || this.dXRows !== this._nUsers) {
+      for (const u of this.dirtyUsers) gpu.write(this.dX, this.X.subarray(u * s, (u + 1) * s), u * s * 4);
+      this.dirtyUsers.clear();
+      this.dXRows = this._nUsers;
+      this.dXn?.destroy();
+      this.dXn = null;
+    }
+    return this.dX;
+  }
+
+  /** Releases the device buffers (the model stays usable; they are re-made on demand). */
+  dispose(): void {
+    for (const b of [this.dX, this.dY, this.dXn, this.dYn]) b?.destroy();
+    this.dX = this.dY = this.dXn = this.dYn = null;
+    this.dXCap = this.dXRows = 0;
+  }
+}
