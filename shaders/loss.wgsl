@@ -1,11 +1,13 @@
 // Residual reduction over the observed ratings: e = a - (mu + x_u . y_i) with full factor rows
-// (biases included through the augmented columns).
+// (biases included through the augmented columns). Accumulates (sum e^2, sum |e|).
+// Implicit mode (P.implicit = 1): with s = x_u . y_i and c = 1 + alpha f, accumulates
+// (sum c (1 - s)^2 - s^2, sum alpha f): the observed part of the full-matrix implicit loss.
 // Entry `partials`: each workgroup reduces WG*PER ratings (consecutive threads read consecutive
 //   ratings) to (sum e^2, sum |e|), written to part[wg]. Dispatch: ceil(n / (WG*PER)) workgroups.
 // Entry `total`: one workgroup sums part[0..parts) into out[0..1]. Dispatch: 1 workgroup.
 // Bindings: 0 params, 1 users, 2 items, 3 values, 4 X, 5 Y, 6 part, 7 out.
 
-struct Params { n: u32, stride: u32, mu: f32, parts: u32 }
+struct Params { n: u32, stride: u32, mu: f32, parts: u32, alpha: f32, implicit: u32, _p0: u32, _p1: u32 }
 
 override WG: u32 = 256u;
 override PER: u32 = 16u;
@@ -44,8 +46,14 @@ fn partials(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
       let i = items[k];
       var p = P.mu;
       for (var c = 0u; c < P.stride; c++) { p += X[u * P.stride + c] * Y[i * P.stride + c]; }
-      let e = values[k] - p;
-      acc += vec2<f32>(e * e, abs(e));
+      if (P.implicit != 0u) {
+        let af = P.alpha * values[k];
+        let d = 1.0 - p;
+        acc += vec2<f32>((1.0 + af) * d * d - p * p, af);
+      } else {
+        let e = values[k] - p;
+        acc += vec2<f32>(e * e, abs(e));
+      }
     }
   }
   let s = reduce(tid, acc);

@@ -236,3 +236,76 @@ export function sgdStep(w: Vec, h: Vec, a: number, lr: number, lambda = 0): numb
   }
   return e;
 }
+
+/**
+ * Matrix-free conjugate gradient for one row (f64), warm-started from x (in place), `steps` steps:
+ * the reference for shaders/cg.wgsl. Same A and b as normalEquations.
+ */
+export function cgSolveRow(csr: Csr, row: number, Y: Vec, spec: SolveSpec, x: Float64Array, steps: number, base?: Float64Array): void {
+  const { A, b } = normalEquations(csr, row, Y, spec, base);
+  const K = x.length;
+  const mv = (v: Float64Array) => {
+    const o = new Float64Array(K);
+    for (let i = 0; i < K; i++) {
+      let s = 0;
+      for (let j = 0; j < K; j++) s += A[i * K + j] * v[j];
+      o[i] = s;
+    }
+    return o;
+  };
+  const dot = (a: Float64Array, c: Float64Array) => a.reduce((s, v, i) => s + v * c[i], 0);
+  const ax = mv(x);
+  const r = b.map((v, i) => v - ax[i]);
+  const p = r.slice();
+  let rs = dot(r, r);
+  for (let s = 0; s < steps; s++) {
+    const ap = mv(p);
+    const pap = dot(p, ap);
+    const a = pap > 0 && rs > 0 ? rs / pap : 0;
+    for (let i = 0; i < K; i++) {
+      x[i] += a * p[i];
+      r[i] -= a * ap[i];
+    }
+    const rsn = dot(r, r);
+    const beta = rs > 0 ? rsn / rs : 0;
+    for (let i = 0; i < K; i++) p[i] = r[i] + beta * p[i];
+    rs = rsn;
+  }
+}
+
+/** Full S x S Gram A^T B of row-major n x S matrices (f64), rows optionally weighted. */
+export function gram(A: Vec, B: Vec, n: number, S: number, weights?: ArrayLike<number>): Float64Array {
+  const G = new Float64Array(S * S);
+  for (let r = 0; r < n; r++) {
+    const w = weights ? weights[r] : 1;
+    for (let i = 0; i < S; i++) {
+      const a = A[r * S + i] * w;
+      if (a === 0) continue;
+      for (let j = 0; j < S; j++) G[i * S + j] += a * B[r * S + j];
+    }
+  }
+  return G;
+}
+
+/** tr(G1 G2) for S x S matrices. */
+export function traceProduct(G1: Float64Array, G2: Float64Array, S: number): number {
+  let t = 0;
+  for (let i = 0; i < S; i++) for (let j = 0; j < S; j++) t += G1[i * S + j] * G2[j * S + i];
+  return t;
+}
+
+/**
+ * ||W H^T - W' H'^T||_F^2 (prediction matrices, factors as rows) without forming them, written as
+ * W D_H^T + D_W H'^T with D = new - old, so every term is small near convergence (no cancellation):
+ * tr(W^T W . D_H^T D_H) + 2 tr(W^T D_W . H'^T D_H) + tr(D_W^T D_W . H'^T H').
+ * Algebraically equal to tr(W^TW.H^TH) - 2 tr(W^TW'.H'^TH) + tr(W'^TW'.H'^TH').
+ */
+export function factorDeltaSquared(W: Vec, Wp: Vec, H: Vec, Hp: Vec, nU: number, nI: number, S: number): number {
+  const dW = Float64Array.from(W, (v, i) => v - Wp[i]);
+  const dH = Float64Array.from(H, (v, i) => v - Hp[i]);
+  return (
+    traceProduct(gram(W, W, nU, S), gram(dH, dH, nI, S), S) +
+    2 * traceProduct(gram(W, dW, nU, S), gram(Hp, dH, nI, S), S) +
+    traceProduct(gram(dW, dW, nU, S), gram(Hp, Hp, nI, S), S)
+  );
+}

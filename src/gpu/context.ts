@@ -34,6 +34,16 @@ const WANTED_LIMITS = [
 
 const pipelineCache = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
 
+const bufferIds = new WeakMap<GPUBuffer, number>();
+let nextBufferId = 0;
+/** A process-unique id per buffer object, for bind-group cache keys (labels need not be unique). */
+export function bufferId(b: GPUBuffer | null | undefined): string {
+  if (!b) return '-';
+  let id = bufferIds.get(b);
+  if (id === undefined) bufferIds.set(b, (id = nextBufferId++));
+  return String(id);
+}
+
 let nextShaderId = 0;
 const shaderIds = new Map<string, number>();
 function shaderKey(code: string): number {

@@ -1,8 +1,8 @@
 /**
- * Host side of shaders/loss.wgsl: sum of squared and absolute residuals over observed ratings,
- * reduced on the device to two floats (the only readback).
+ * Host side of shaders/loss.wgsl: sum of squared and absolute residuals over observed ratings
+ * (or the observed part of the implicit loss), reduced on the device to two floats in `out`.
  */
-import type { GpuContext } from '../gpu/context.ts';
+import { bufferId, type GpuContext } from '../gpu/context.ts';
 import { lossWgsl } from './shaders.ts';
 
 const WG = 256;
@@ -34,7 +34,7 @@ export class LossKernel {
     this.parts = Math.max(1, Math.ceil(this.n / (WG * PER)));
     this.part = gpu.storage(`${label}.partials`, this.parts * 8);
     this.out = gpu.storage(`${label}.out`, 8);
-    this.params = gpu.uniform(`${label}.params`, new Uint32Array(4));
+    this.params = gpu.uniform(`${label}.params`, new Uint32Array(8));
     this.pPartials = gpu.pipeline(`${label}.partials`, lossWgsl, { WG, PER }, 'partials');
     this.pTotal = gpu.pipeline(`${label}.total`, lossWgsl, { WG, PER }, 'total');
   }
@@ -42,13 +42,15 @@ export class LossKernel {
   readonly n: number;
 
   /** Encodes the reduction for factors X (users) and Y (items) of the given stride. */
-  encode(enc: GPUCommandEncoder, X: GPUBuffer, Y: GPUBuffer, stride: number, mu: number): void {
-    const p = new ArrayBuffer(16);
+  encode(enc: GPUCommandEncoder, X: GPUBuffer, Y: GPUBuffer, stride: number, mu: number, implicitAlpha?: number): void {
+    const p = new ArrayBuffer(32);
     new Uint32Array(p, 0, 2).set([this.n, stride]);
     new Float32Array(p, 8, 1)[0] = mu;
     new Uint32Array(p, 12, 1)[0] = this.parts;
+    new Float32Array(p, 16, 1)[0] = implicitAlpha ?? 0;
+    new Uint32Array(p, 20, 1)[0] = implicitAlpha === undefined ? 0 : 1;
     this.gpu.write(this.params, new Uint8Array(p));
-    const key = `${X.label}#${Y.label}`;
+    const key = `${bufferId(X)}#${bufferId(Y)}`;
     let g = this.groups.get(key);
     if (!g) {
       const b = [this.params, this.users, this.items, this.values, X, Y, this.part, this.out];

@@ -5,7 +5,7 @@
  * device's storage-binding limit and a memory budget. Everything is encoded into the caller's
  * command encoder; the only readback is the two-word singular-system status.
  */
-import type { GpuContext } from '../gpu/context.ts';
+import { bufferId, type GpuContext } from '../gpu/context.ts';
 import { LimitError } from '../gpu/errors.ts';
 import { layoutOf, singularError, type SolveLayout, type SolveSpec } from '../cpu/reference.ts';
 import type { DeviceCsr } from './device-csr.ts';
@@ -126,7 +126,7 @@ export class NormalEqSolver {
   }
 
   private bindGroups(X: GPUBuffer, Y: GPUBuffer, base: GPUBuffer | undefined): GPUBindGroup[][] {
-    const key = `${X.label}#${Y.label}#${base?.label ?? ''}`;
+    const key = `${bufferId(X)}#${bufferId(Y)}#${bufferId(base)}`;
     let g = this.groups.get(key);
     if (g) return g;
     const gpu = this.gpu;
@@ -160,6 +160,11 @@ export class NormalEqSolver {
       if (solve) this.gpu.dispatch(pass, this.cholPipe, gc, b.rowCount);
     });
     pass.end();
+  }
+
+  /** Copies the two status words (count, smallest failing row) into `dst` at `offset`. */
+  encodeStatusCopy(enc: GPUCommandEncoder, dst: GPUBuffer, offset: number): void {
+    enc.copyBufferToBuffer(this.status, 0, dst, offset, 8);
   }
 
   /** Reads the singular-system status and throws a clear error when any row failed. */

@@ -3,3 +3,5 @@ export { default as normalEqWgsl } from '../../shaders/normal_eq.wgsl?raw';
 export { default as normalEqFinishWgsl } from '../../shaders/normal_eq_finish.wgsl?raw';
 export { default as choleskyWgsl } from '../../shaders/cholesky.wgsl?raw';
 export { default as lossWgsl } from '../../shaders/loss.wgsl?raw';
+export { default as gramWgsl } from '../../shaders/gram.wgsl?raw';
+export { default as cgWgsl } from '../../shaders/cg.wgsl?raw';

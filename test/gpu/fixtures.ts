@@ -43,3 +43,31 @@ export function setConstColumn(X: Float32Array, nRows: number, rank: number, sid
   for (let r = 0; r < nRows; r++) X[r * stride + c] = 1;
   return X;
 }
+
+/** Planted low-rank ratings a = w*.h* + N(0, noise^2) on a random density-p mask; returns train and test. */
+export function plantedRatings(seed: number, nUsers: number, nItems: number, rank: number, density: number, noise: number, testFraction = 0.2) {
+  const rng = new Rng(seed);
+  const W = Float64Array.from({ length: nUsers * rank }, () => rng.normal());
+  const H = Float64Array.from({ length: nItems * rank }, () => rng.normal());
+  const tr: [number[], number[], number[]] = [[], [], []];
+  const te: [number[], number[], number[]] = [[], [], []];
+  for (let u = 0; u < nUsers; u++) {
+    for (let i = 0; i < nItems; i++) {
+      if (rng.next() >= density) continue;
+      let s = 0;
+      for (let c = 0; c < rank; c++) s += W[u * rank + c] * H[i * rank + c];
+      const dst = rng.next() < testFraction ? te : tr;
+      dst[0].push(u);
+      dst[1].push(i);
+      dst[2].push(3 + s / Math.sqrt(rank) + noise * rng.normal());
+    }
+  }
+  const pack = (d: typeof tr): Ratings => ({
+    users: Int32Array.from(d[0]),
+    items: Int32Array.from(d[1]),
+    values: Float32Array.from(d[2]),
+    nUsers,
+    nItems,
+  });
+  return { train: pack(tr), test: pack(te) };
+}

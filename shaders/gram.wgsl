@@ -1,0 +1,147 @@
+// Gram matrices of tall factor matrices: G = A^T B (S x S, full), where A = a1 - a2 (if SUB_A) and
+// B = b1 - b2 (if SUB_B), rows optionally weighted by w[r] (if WEIGHTED). Used for implicit ALS's
+// Y^T Y, for the regularization terms, and for the exact convergence quantity ||W H - W'H'||_F.
+// Entry `partials`: workgroup g reduces rows [g*CH, (g+1)*CH), staging TILE rows of A and B in
+//   workgroup memory; each thread owns 4x4 blocks of G. Writes part[g] (S4*4 x S4*4 floats).
+//   Dispatch: ceil(n / CH) workgroups.
+// Entry `reduce`: one thread per entry of G sums the partials into G[slot] (S x S slots of the
+//   `G` buffer). Dispatch: ceil(S*S / WG) workgroups.
+// Entry `traces`: one workgroup computes out[outSlot] = sum_ij G0[i][j] G1[j][i]
+//   (+ 2 G2[i][j] G3[j][i] + G4[i][j] G5[j][i] when TERMS == 3) over the Grams packed in `grams`
+//   (the convergence identity; with TERMS == 1, tr(X^T X Y^T Y) for the implicit loss).
+// Entry `diag`: out[outSlot + i] = grams[slot][i][i]. Dispatch: 1 workgroup.
+// Bindings: 0 params, 1 a1, 2 a2, 3 b1, 4 b2, 5 w, 6 part (partials); 0 params, 6 part, 7 G
+//           (reduce); 0 params, 8 grams, 9 out (traces, diag).
+
+struct Params { n: u32, stride: u32, parts: u32, slot: u32, outSlot: u32, _p0: u32, _p1: u32, _p2: u32 }
+
+override WG: u32 = 128u;
+override S: u32 = 8u;          // columns (the factor stride)
+override CH: u32 = 1024u;      // rows per workgroup
+override TILE: u32 = 32u;
+override SUB_A: bool = false;
+override SUB_B: bool = false;
+override WEIGHTED: bool = false;
+override TERMS: u32 = 3u;
+override S4: u32 = (S + 3u) / 4u;
+override SP: u32 = S4 * 4u;
+override NBLK: u32 = S4 * S4;
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> a1: array<f32>;
+@group(0) @binding(2) var<storage, read> a2: array<f32>;
+@group(0) @binding(3) var<storage, read> b1: array<f32>;
+@group(0) @binding(4) var<storage, read> b2: array<f32>;
+@group(0) @binding(5) var<storage, read> w: array<u32>;
+@group(0) @binding(6) var<storage, read_write> part: array<f32>;
+@group(0) @binding(7) var<storage, read_write> G: array<f32>;
+@group(0) @binding(8) var<storage, read> grams: array<f32>;
+@group(0) @binding(9) var<storage, read_write> out: array<f32>;
+
+var<workgroup> ta: array<vec4<f32>, TILE * S4>;
+var<workgroup> tb: array<vec4<f32>, TILE * S4>;
+var<workgroup> red: array<f32, WG>;
+
+fn loadA(r: u32, c: u32) -> f32 {
+  if (c >= S) { return 0.0; }
+  var v = a1[r * P.stride + c];
+  if (SUB_A) { v -= a2[r * P.stride + c]; }
+  if (WEIGHTED) { v *= f32(w[r]); }
+  return v;
+}
+fn loadB(r: u32, c: u32) -> f32 {
+  if (c >= S) { return 0.0; }
+  var v = b1[r * P.stride + c];
+  if (SUB_B) { v -= b2[r * P.stride + c]; }
+  return v;
+}
+
+@compute @workgroup_size(WG)
+fn partials(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+            @builtin(local_invocation_index) tid: u32) {
+  let g = wid.x + wid.y * nwg.x;
+  if (g >= P.parts) { return; }
+  let r0 = g * CH;
+  let r1 = min(r0 + CH, P.n);
+  let passes = (NBLK + WG - 1u) / WG;
+  for (var ps = 0u; ps < passes; ps++) {
+    let blk = ps * WG + tid;
+    let live = blk < NBLK;
+    let bi = select(0u, blk / S4, live);
+    let bj = select(0u, blk % S4, live);
+    var c0 = vec4<f32>(0.0);
+    var c1 = vec4<f32>(0.0);
+    var c2 = vec4<f32>(0.0);
+    var c3 = vec4<f32>(0.0);
+    for (var t0 = r0; t0 < r1; t0 += TILE) {
+      let cnt = min(TILE, r1 - t0);
+      for (var e = tid; e < cnt * S4; e += WG) {
+        let n = e / S4;
+        let q = (e % S4) * 4u;
+        let r = t0 + n;
+        ta[e] = vec4<f32>(loadA(r, q), loadA(r, q + 1u), loadA(r, q + 2u), loadA(r, q + 3u));
+        tb[e] = vec4<f32>(loadB(r, q), loadB(r, q + 1u), loadB(r, q + 2u), loadB(r, q + 3u));
+      }
+      workgroupBarrier();
+      if (live) {
+        for (var n = 0u; n < cnt; n++) {
+          let a = ta[n * S4 + bi];
+          let b = tb[n * S4 + bj];
+          c0 += a.x * b;
+          c1 += a.y * b;
+          c2 += a.z * b;
+          c3 += a.w * b;
+        }
+      }
+      workgroupBarrier();
+    }
+    if (live) {
+      let o = g * SP * SP + (bi * 4u) * SP + bj * 4u;
+      for (var k = 0u; k < 4u; k++) {
+        let v = select(select(select(c3, c2, k == 2u), c1, k == 1u), c0, k == 0u);
+        part[o + k * SP] = v.x;
+        part[o + k * SP + 1u] = v.y;
+        part[o + k * SP + 2u] = v.z;
+        part[o + k * SP + 3u] = v.w;
+      }
+    }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn reduce(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let e = gid.x;
+  if (e >= S * S) { return; }
+  let i = e / S;
+  let j = e % S;
+  var s = 0.0;
+  for (var g = 0u; g < P.parts; g++) { s += part[g * SP * SP + i * SP + j]; }
+  G[P.slot * S * S + e] = s;
+}
+
+@compute @workgroup_size(WG)
+fn traces(@builtin(local_invocation_index) tid: u32) {
+  let SS = S * S;
+  var acc = 0.0;
+  for (var e = tid; e < SS; e += WG) {
+    let i = e / S;
+    let j = e % S;
+    let t = j * S + i;
+    acc += grams[e] * grams[SS + t];
+    if (TERMS == 3u) {
+      acc += 2.0 * grams[2u * SS + e] * grams[3u * SS + t] + grams[4u * SS + e] * grams[5u * SS + t];
+    }
+  }
+  red[tid] = acc;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (tid < s) { red[tid] += red[tid + s]; }
+    workgroupBarrier();
+  }
+  if (tid == 0u) { out[P.outSlot] = red[0]; }
+}
+
+@compute @workgroup_size(WG)
+fn diag(@builtin(local_invocation_index) tid: u32) {
+  for (var i = tid; i < S; i += WG) { out[P.outSlot + i] = grams[P.slot * S * S + i * S + i]; }
+}

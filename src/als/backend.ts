@@ -1,0 +1,56 @@
+/**
+ * The small interface ALS is written against (once); the GPU and CPU backends implement it.
+ * A backend owns the factors for the whole fit: the GPU one keeps them on the device.
+ */
+import type { SolveSpec } from '../cpu/reference.ts';
+
+export interface IterationStats {
+  /** Explicit: sum of squared residuals on train. Implicit: observed part of the full-matrix loss. */
+  sse: number;
+  /** Explicit: sum of |residuals|. Implicit: alpha * sum f (for the confidence total). */
+  sae: number;
+  /** Regularization penalty lambda (||W||^2 + ||H||^2) + lambdaBias ||b||^2 (weighted when configured). */
+  reg: number;
+  /** Implicit: tr(W^T W H^T H), the unobserved part of the loss. */
+  implicitTrace: number;
+  /** ||W H - W'H'||_F^2 when requested. */
+  delta2?: number;
+  valSse?: number;
+  valSae?: number;
+}
+
+export interface AlsBackend {
+  readonly kind: 'gpu' | 'cpu';
+  readonly adapter?: string;
+  /** One iteration: solve users with H fixed, then items with W fixed; then the statistics. */
+  iterate(wantDelta: boolean): Promise<IterationStats>;
+  /** Statistics of the current factors without solving (iteration 0). */
+  stats(): Promise<IterationStats>;
+  readFactors(): Promise<{ users: Float32Array; items: Float32Array }>;
+  /** Keep a copy of the current factors (early stopping). */
+  saveBest(): void;
+  restoreBest(): void;
+  destroy(): void;
+}
+
+export interface AlsProblem {
+  rank: number;
+  stride: number;
+  nUsers: number;
+  nItems: number;
+  userSpec: SolveSpec;
+  itemSpec: SolveSpec;
+  solver: 'cholesky' | 'cg';
+  cgSteps: number;
+  implicit: boolean;
+  alpha: number;
+}
+
+/** lambda ||W||^2 + lambdaBias ||b||^2 from the diagonal of a (weighted) factor Gram. */
+export function penalty(diag: ArrayLike<number>, spec: SolveSpec, biasCol: number): number {
+  let s = 0;
+  for (let c = 0; c < spec.rank; c++) s += diag[c];
+  let p = spec.lambda * s;
+  if (spec.bias) p += spec.lambdaBias * diag[biasCol];
+  return p;
+}

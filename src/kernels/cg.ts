@@ -1,0 +1,76 @@
+/**
+ * Host side of shaders/cg.wgsl: matrix-free conjugate-gradient solve of every row, warm-started
+ * from the factors already in X, with a fixed number of steps.
+ */
+import { bufferId, type GpuContext } from '../gpu/context.ts';
+import { layoutOf, type SolveSpec } from '../cpu/reference.ts';
+import type { DeviceCsr } from './device-csr.ts';
+import type { SolveParams } from './normal-eq.ts';
+import { cgWgsl } from './shaders.ts';
+
+export class CgSolver {
+  private readonly params: GPUBuffer;
+  private readonly indptr: GPUBuffer;
+  private readonly dummyBase: GPUBuffer;
+  private readonly pipe: GPUComputePipeline;
+  private readonly groups = new Map<string, GPUBindGroup>();
+  private useBase = false;
+
+  constructor(
+    private readonly gpu: GpuContext,
+    readonly csr: DeviceCsr,
+    readonly spec: Pick<SolveSpec, 'rank' | 'bias' | 'side' | 'implicit'>,
+    readonly steps: number,
+    readonly label: string,
+  ) {
+    const L = layoutOf(spec);
+    const K = L.K;
+    const lim = gpu.limits;
+    const WG = Math.min(64, lim.maxComputeInvocationsPerWorkgroup);
+    const budget = lim.maxComputeWorkgroupStorageSize - (5 * K + WG) * 4;
+    const TILE = Math.max(1, Math.min(64, Math.floor(budget / ((K + 2) * 4))));
+    gpu.requireLimit(`CG solve at rank ${spec.rank}`, 'maxComputeWorkgroupStorageSize', (5 * K + WG + K + 2) * 4);
+    this.pipe = gpu.pipeline(`${label}.cg`, cgWgsl, { WG, K, RANK: spec.rank, TILE, STEPS: steps });
+    this.params = gpu.uniform(`${label}.params`, new Uint32Array(16));
+    this.indptr = gpu.storage(`${label}.indptr`, csr.host.indptr);
+    this.dummyBase = gpu.storage(`${label}.noBase`, 16);
+  }
+
+  setParams(p: SolveParams, useBase = false): void {
+    const L = layoutOf(this.spec);
+    const buf = new ArrayBuffer(64);
+    const u = new Uint32Array(buf);
+    const f = new Float32Array(buf);
+    u[2] = 0;
+    u[3] = this.csr.nRows;
+    u[4] = L.stride;
+    u[5] = L.xBias;
+    u[6] = L.yBias;
+    u[7] = this.spec.implicit ? 1 : 0;
+    f[8] = p.mu;
+    f[9] = p.alpha;
+    f[10] = p.lambda;
+    f[11] = p.lambdaBias;
+    u[12] = p.weighted ? 1 : 0;
+    u[13] = useBase ? 1 : 0;
+    this.gpu.write(this.params, u);
+    this.useBase = useBase;
+  }
+
+  encode(enc: GPUCommandEncoder, X: GPUBuffer, Y: GPUBuffer, base?: GPUBuffer): void {
+    if (!!base !== this.useBase) throw new Error(`${this.label}: base Gram given=${!!base} but params say ${this.useBase}`);
+    const key = `${bufferId(X)}#${bufferId(Y)}#${bufferId(base)}`;
+    let g = this.groups.get(key);
+    if (!g) {
+      g = this.gpu.bindGroup(`${this.label}.cg`, this.pipe, [this.params, this.csr.idx, this.csr.val, Y, this.csr.counts, this.indptr, base ?? this.dummyBase, X]);
+      this.groups.set(key, g);
+    }
+    const pass = enc.beginComputePass({ label: `${this.label}.cg.pass` });
+    this.gpu.dispatch(pass, this.pipe, g, this.csr.nRows);
+    pass.end();
+  }
+
+  destroy(): void {
+    for (const b of [this.params, this.indptr, this.dummyBase]) b.destroy();
+  }
+}

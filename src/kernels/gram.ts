@@ -1,0 +1,97 @@
+/**
+ * Host side of shaders/gram.wgsl: S x S Grams A^T B of tall factor matrices (optionally of
+ * differences, optionally row-weighted), written into numbered slots of one `grams` buffer, plus
+ * the trace products of the convergence identity and diagonal extraction into a scalars buffer.
+ */
+import { bufferId, type GpuContext } from '../gpu/context.ts';
+import { gramWgsl } from './shaders.ts';
+
+export interface GramOperand {
+  x: GPUBuffer;
+  /** Subtract this buffer (same shape) from x. */
+  minus?: GPUBuffer;
+}
+
+const WG = 128;
+const CH = 1024;
+
+export class GramKernel {
+  /** 6 slots of S x S floats. */
+  readonly grams: GPUBuffer;
+  private readonly part: GPUBuffer;
+  private readonly dummy: GPUBuffer;
+  private readonly paramBufs: GPUBuffer[] = [];
+  private readonly groupCache = new Map<string, GPUBindGroup>();
+  private readonly TILE: number;
+  private paramCursor = 0;
+
+  constructor(
+    private readonly gpu: GpuContext,
+    readonly label: string,
+    readonly S: number,
+    readonly maxRows: number,
+    readonly slots = 6,
+  ) {
+    const S4 = Math.ceil(S / 4);
+    const SP = S4 * 4;
+    const parts = Math.max(1, Math.ceil(maxRows / CH));
+    this.grams = gpu.storage(`${label}.grams`, slots * S * S * 4);
+    this.part = gpu.storage(`${label}.partials`, parts * SP * SP * 4);
+    this.dummy = gpu.storage(`${label}.none`, 16);
+    const budget = gpu.limits.maxComputeWorkgroupStorageSize - WG * 4;
+    this.TILE = Math.max(1, Math.min(32, Math.floor(budget / (2 * S4 * 16))));
+  }
+
+  private params(n: number, parts: number, slot: number, outSlot: number): GPUBuffer {
+    // one small uniform per encoded call in a submission (reused across iterations in order)
+    const i = this.paramCursor++;
+    if (!this.paramBufs[i]) this.paramBufs[i] = this.gpu.buffer(`${this.label}.params[${i}]`, 32, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+    this.gpu.write(this.paramBufs[i], new Uint32Array([n, this.S, parts, slot, outSlot, 0, 0, 0]));
+    return this.paramBufs[i];
+  }
+
+  /** Call before encoding a new submission's worth of Gram work (recycles the parameter buffers). */
+  begin(): void {
+    this.paramCursor = 0;
+  }
+
+  private group(key: string, pipe: GPUComputePipeline, buffers: (GPUBuffer | null)[]): GPUBindGroup {
+    const k = `${key}#${buffers.map(bufferId).join(',')}`;
+    let g = this.groupCache.get(k);
+    if (!g) this.groupCache.set(k, (g = this.gpu.bindGroup(`${this.label}.${key}`, pipe, buffers)));
+    return g;
+  }
+
+  /** Encodes G[slot] = A^T B over n rows (row i scaled by weights[i] when given). */
+  encodeGram(pass: GPUComputePassEncoder, slot: number, n: number, A: GramOperand, B: GramOperand, weights?: GPUBuffer): void {
+    const parts = Math.max(1, Math.ceil(n / CH));
+    const c = { WG, S: this.S, CH, TILE: this.TILE, SUB_A: A.minus ? 1 : 0, SUB_B: B.minus ? 1 : 0, WEIGHTED: weights ? 1 : 0 };
+    const pPart = this.gpu.pipeline(`${this.label}.partials`, gramWgsl, c, 'partials');
+    const pRed = this.gpu.pipeline(`${this.label}.reduce`, gramWgsl, { WG, S: this.S }, 'reduce');
+    const prm = this.params(n, parts, slot, 0);
+    const g1 = this.group(`partials.${this.paramCursor}`, pPart, [prm, A.x, A.minus ?? this.dummy, B.x, B.minus ?? this.dummy, weights ?? this.dummy, this.part]);
+    this.gpu.dispatch(pass, pPart, g1, parts);
+    const g2 = this.group(`reduce.${this.paramCursor}`, pRed, [prm, null, null, null, null, null, this.part, this.grams]);
+    this.gpu.dispatch(pass, pRed, g2, Math.ceil((this.S * this.S) / WG));
+  }
+
+  /** out[outSlot] = tr(G0 G1) (+ 2 tr(G2 G3) + tr(G4 G5) with terms = 3). */
+  encodeTraces(pass: GPUComputePassEncoder, out: GPUBuffer, outSlot: number, terms: 1 | 3): void {
+    const pipe = this.gpu.pipeline(`${this.label}.traces`, gramWgsl, { WG, S: this.S, TERMS: terms }, 'traces');
+    const prm = this.params(0, 0, 0, outSlot);
+    const g = this.group(`traces.${this.paramCursor}`, pipe, [prm, null, null, null, null, null, null, null, this.grams, out]);
+    this.gpu.dispatch(pass, pipe, g, 1);
+  }
+
+  /** out[outSlot + i] = G[slot][i][i]. */
+  encodeDiag(pass: GPUComputePassEncoder, slot: number, out: GPUBuffer, outSlot: number): void {
+    const pipe = this.gpu.pipeline(`${this.label}.diag`, gramWgsl, { WG, S: this.S }, 'diag');
+    const prm = this.params(0, 0, slot, outSlot);
+    const g = this.group(`diag.${this.paramCursor}`, pipe, [prm, null, null, null, null, null, null, null, this.grams, out]);
+    this.gpu.dispatch(pass, pipe, g, 1);
+  }
+
+  destroy(): void {
+    for (const b of [this.grams, this.part, this.dummy, ...this.paramBufs]) b.destroy();
+  }
+}
