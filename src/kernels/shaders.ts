@@ -5,3 +5,5 @@ export { default as choleskyWgsl } from '../../shaders/cholesky.wgsl?raw';
 export { default as lossWgsl } from '../../shaders/loss.wgsl?raw';
 export { default as gramWgsl } from '../../shaders/gram.wgsl?raw';
 export { default as cgWgsl } from '../../shaders/cg.wgsl?raw';
+export { default as sgdWgsl } from '../../shaders/sgd.wgsl?raw';
+export { default as shuffleWgsl } from '../../shaders/shuffle.wgsl?raw';

@@ -1,0 +1,160 @@
+// SGD over observed ratings, updating the factors in place (the source's rule plus biases):
+//   e = a - (mu + x_u . y_i)
+//   w <- w + lrU (e h - lambda w),  h <- h + lrI (e w_old - lambda h)          (k < RANK)
+//   b_u <- b_u + lrU (e - lambdaBias b_u),  b_i <- b_i + lrI (e - lambdaBias b_i)   (BIAS)
+// Factor layout (src/cpu/reference.ts): rows of STRIDE floats; with BIAS user = [w, b_u, 1],
+// item = [h, 1, b_i]. The constant-1 columns are never written.
+// ADAGRAD (LIBMF's per-row rule): lrU = lr / sqrt(GU[u]), lrI = lr / sqrt(GI[i]); after the
+// update GU[u] += |grad_u|^2 / K, GI[i] += |grad_i|^2 / K (K = RANK, + 1 with BIAS).
+//
+// A group of LANES invocations handles one rating: lane l owns columns k = l, l + LANES, ... for
+// both the read and the write, so no two lanes ever touch the same factor element. The dot product
+// is reduced through workgroup memory in a fixed order: lane sums in column order, then
+// ((0 + s_0) + s_1) + ... + s_{LANES-1}; lane 0 adds b_u then b_i to s_0. Lane 0 alone owns the
+// biases and the ADAGRAD accumulators. src/cpu/sgd-reference.ts replays exactly this order in f32.
+//
+// Entry `hogwild` (WG = GROUPS * LANES): group g (of P.groups) walks shuffled positions
+//   p = g, g + groups, g + 2 groups, ... (P.run steps) of the packed rating list `rt`
+//   (user, item, bitcast value), which shaders/shuffle.wgsl permuted for this epoch.
+//   Dispatch: ceil(groups / GROUPS) workgroups.
+//   RACES. Groups in different workgroups update the same rows concurrently with plain f32 loads and
+//   stores (WGSL has no float atomics). What a race CAN do: lose an update (two groups read the same
+//   w, both write, one write wins); tear a vector (a row ends up with some columns from one update
+//   and some from another, since lanes store columns independently); use a stale value (a dot product
+//   or an ADAGRAD accumulator read while another group is mid-update). Each of these only perturbs a
+//   step by an amount bounded by the step itself (staleness is bounded by the number of concurrently
+//   running groups touching the row). What a race CANNOT do: produce a NaN or Inf by itself, or a
+//   value no invocation computed: every 32-bit aligned store is a single transaction on GPU hardware,
+//   so every load returns a whole f32 that some invocation wrote from finite inputs; nothing is
+//   written outside the row being updated, and the constant-1 bias columns are never written.
+//   Divergence, if any, comes from the learning rate, and the host's loss check catches it.
+// Entry `stratified` (WG = LANES, one group): workgroup p runs block (p, (p + S.shift) mod S.b) of the
+//   b x b grid, walking its ratings (rt[bstart[blk] .. bstart[blk + 1]]) in their fixed order. The
+//   b blocks of a sub-epoch share no user and no item, so there are no races and the result is
+//   deterministic. Dispatch: S.b workgroups per sub-epoch, b sub-epochs per epoch.
+// Bindings: 0 params, 1 rt, 2 X (users), 3 Y (items), 4 GU, 5 GI, 6 bstart, 7 sub-epoch params.
+
+struct Params {
+  n: u32, run: u32, groups: u32, _pad: u32,
+  mu: f32, lr: f32, lambda: f32, lambdaBias: f32,
+}
+struct Sub { shift: u32, b: u32, _p0: u32, _p1: u32 }
+
+override RANK: u32 = 8u;
+override STRIDE: u32 = 8u;
+override LANES: u32 = 8u;
+override WG: u32 = 64u;
+override BIAS: bool = false;
+override ADAGRAD: bool = false;
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> rt: array<u32>;
+@group(0) @binding(2) var<storage, read_write> X: array<f32>;
+@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
+@group(0) @binding(4) var<storage, read_write> GU: array<f32>;
+@group(0) @binding(5) var<storage, read_write> GI: array<f32>;
+@group(0) @binding(6) var<storage, read> bstart: array<u32>;
+@group(0) @binding(7) var<uniform> S: Sub;
+
+var<workgroup> dotp: array<f32, WG>;
+var<workgroup> sq: array<vec2<f32>, WG>;
+var<workgroup> glr: array<vec2<f32>, WG>;
+var<workgroup> blkRange: vec2<u32>;
+
+// One rating for one group. Every lane of the workgroup calls this the same number of times
+// (barriers inside); `live` is false for padding slots.
+fn sgdStep(u: u32, i: u32, a: f32, lane: u32, gb: u32, live: bool) {
+  let xu = u * STRIDE;
+  let yi = i * STRIDE;
+  var s = 0.0;
+  if (live) {
+    for (var k = lane; k < RANK; k += LANES) { s = s + X[xu + k] * Y[yi + k]; }
+    if (lane == 0u) {
+      if (BIAS) {
+        s = s + X[xu + RANK];
+        s = s + Y[yi + RANK + 1u];
+      }
+      if (ADAGRAD) { glr[gb] = vec2<f32>(P.lr / sqrt(GU[u]), P.lr / sqrt(GI[i])); }
+    }
+  }
+  dotp[gb + lane] = s;
+  workgroupBarrier();
+  var tot = 0.0;
+  for (var l = 0u; l < LANES; l++) { tot = tot + dotp[gb + l]; }
+  var lrs = vec2<f32>(P.lr, P.lr);
+  if (ADAGRAD) { lrs = glr[gb]; }
+  workgroupBarrier();
+  var g2 = vec2<f32>(0.0);
+  if (live) {
+    let e = a - (P.mu + tot);
+    for (var k = lane; k < RANK; k += LANES) {
+      let w = X[xu + k];
+      let h = Y[yi + k];
+      let gw = e * h - P.lambda * w;
+      let gh = e * w - P.lambda * h;
+      X[xu + k] = w + lrs.x * gw;
+      Y[yi + k] = h + lrs.y * gh;
+      g2 += vec2<f32>(gw * gw, gh * gh);
+    }
+    if (BIAS && lane == 0u) {
+      let bu = X[xu + RANK];
+      let bi = Y[yi + RANK + 1u];
+      let gbu = e - P.lambdaBias * bu;
+      let gbi = e - P.lambdaBias * bi;
+      X[xu + RANK] = bu + lrs.x * gbu;
+      Y[yi + RANK + 1u] = bi + lrs.y * gbi;
+      g2 += vec2<f32>(gbu * gbu, gbi * gbi);
+    }
+  }
+  if (ADAGRAD) {
+    sq[gb + lane] = g2;
+    workgroupBarrier();
+    if (live && lane == 0u) {
+      var t = vec2<f32>(0.0);
+      for (var l = 0u; l < LANES; l++) { t = t + sq[gb + l]; }
+      let K = f32(select(RANK, RANK + 1u, BIAS));
+      GU[u] = GU[u] + t.x / K;
+      GI[i] = GI[i] + t.y / K;
+    }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn hogwild(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+           @builtin(local_invocation_index) lid: u32) {
+  let wg = wid.x + wid.y * nwg.x;
+  let lane = lid % LANES;
+  let gb = lid - lane;
+  let g = wg * (WG / LANES) + lid / LANES;
+  for (var j = 0u; j < P.run; j++) {
+    let p = g + j * P.groups;
+    let live = g < P.groups && p < P.n;
+    var u = 0u;
+    var i = 0u;
+    var a = 0.0;
+    if (live) {
+      u = rt[3u * p];
+      i = rt[3u * p + 1u];
+      a = bitcast<f32>(rt[3u * p + 2u]);
+    }
+    sgdStep(u, i, a, lane, gb, live);
+  }
+}
+
+@compute @workgroup_size(WG)
+fn stratified(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+              @builtin(local_invocation_index) lid: u32) {
+  let row = wid.x + wid.y * nwg.x;
+  if (lid == 0u) {
+    var r = vec2<u32>(0u, 0u);
+    if (row < S.b) {
+      let blk = row * S.b + (row + S.shift) % S.b;
+      r = vec2<u32>(bstart[blk], bstart[blk + 1u]);
+    }
+    blkRange = r;
+  }
+  let rg = workgroupUniformLoad(&blkRange);
+  for (var p = rg.x; p < rg.y; p++) {
+    sgdStep(rt[3u * p], rt[3u * p + 1u], bitcast<f32>(rt[3u * p + 2u]), lid, 0u, true);
+  }
+}

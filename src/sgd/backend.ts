@@ -1,0 +1,52 @@
+/**
+ * The small interface the SGD/GD training loop (src/sgd/index.ts) is written against. The GPU
+ * backend (gpu-backend.ts) and the CPU engine (cpu-backend.ts) implement it with the same
+ * algorithm, the same visiting orders (src/sgd/plan.ts) and the same update (src/cpu/sgd-reference.ts).
+ */
+import type { Ratings } from '../data/ratings.ts';
+
+export interface EngineSpec {
+  algo: 'sgd' | 'gd';
+  mode: 'hogwild' | 'stratified';
+  rank: number;
+  bias: boolean;
+  adagrad: boolean;
+  mu: number;
+  lambda: number;
+  lambdaBias: number;
+  seed: number;
+  /** Stratified grid size b (b x b blocks). */
+  blocks: number;
+  /** Lanes per rating in the GPU kernel; the CPU engine replays the same summation order. */
+  lanes: number;
+  train: Ratings;
+  validation?: Ratings;
+  /** Initial factors (nUsers x stride, nItems x stride); backends copy them. */
+  X0: Float32Array;
+  Y0: Float32Array;
+}
+
+export interface Sse {
+  train: number;
+  validation?: number;
+}
+
+export interface SgdBackend {
+  readonly kind: 'gpu' | 'cpu';
+  readonly adapter?: string;
+  /** Squared-error sums of the current factors. */
+  evaluate(): Promise<Sse>;
+  /**
+   * Epoch `epoch` (1-based) at learning rate `lr`, after saving the current factors as the
+   * last good copy; returns the squared-error sums after the epoch.
+   */
+  epoch(epoch: number, lr: number): Promise<Sse>;
+  /** Restores the factors saved by the last `epoch` call. */
+  revert(): Promise<void>;
+  /** Keeps a copy of the current factors as the best so far (early stopping). */
+  saveBest(): Promise<void>;
+  restoreBest(): Promise<void>;
+  /** The current factors (the one read back at the end). */
+  factors(): Promise<{ X: Float32Array; Y: Float32Array }>;
+  destroy(): void;
+}

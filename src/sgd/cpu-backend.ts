@@ -1,0 +1,96 @@
+/**
+ * The CPU engine: the same epochs as the GPU backend, sequentially in JS, with the f32 update of
+ * src/cpu/sgd-reference.ts. Hogwild visits the same seeded permutation (without races, so it is
+ * plain sequential SGD in that order); stratified and GD replay the GPU's arithmetic order, so their
+ * results agree with the GPU's to a few ULP.
+ */
+import { residuals } from '../cpu/reference.ts';
+import { gdStepF32, gdViews, sgdUpdateF32, strideFor, type GdViews, type SgdStepParams } from '../cpu/sgd-reference.ts';
+import type { Ratings } from '../data/ratings.ts';
+import type { EngineSpec, SgdBackend, Sse } from './backend.ts';
+import { feistelParams, feistelPermutation, stratifiedPlan, strataShifts, type StratifiedPlan } from './plan.ts';
+
+export class CpuSgdBackend implements SgdBackend {
+  readonly kind = 'cpu' as const;
+  private readonly X: Float32Array;
+  private readonly Y: Float32Array;
+  private readonly Xb: Float32Array;
+  private readonly Yb: Float32Array;
+  private best?: { X: Float32Array; Y: Float32Array };
+  private readonly stride: number;
+  private readonly perm: Uint32Array;
+  private readonly plan?: StratifiedPlan;
+  private readonly views?: GdViews;
+  private readonly adagrad?: { GU: Float32Array; GI: Float32Array };
+
+  constructor(private readonly s: EngineSpec) {
+    this.stride = strideFor(s.rank, s.bias);
+    this.X = Float32Array.from(s.X0);
+    this.Y = Float32Array.from(s.Y0);
+    this.Xb = new Float32Array(this.X.length);
+    this.Yb = new Float32Array(this.Y.length);
+    this.perm = new Uint32Array(s.algo === 'sgd' && s.mode === 'hogwild' ? s.train.values.length : 0);
+    if (s.algo === 'gd') this.views = gdViews(s.train);
+    else if (s.mode === 'stratified') this.plan = stratifiedPlan(s.train, s.blocks, s.seed);
+    if (s.adagrad) this.adagrad = { GU: new Float32Array(s.train.nUsers).fill(1), GI: new Float32Array(s.train.nItems).fill(1) };
+  }
+
+  async evaluate(): Promise<Sse> {
+    const sse = (r: Ratings) => residuals(r.users, r.items, r.values, this.X, this.Y, this.stride, this.s.mu).sse;
+    return { train: sse(this.s.train), validation: this.s.validation ? sse(this.s.validation) : undefined };
+  }
+
+  async epoch(epoch: number, lr: number): Promise<Sse> {
+    const s = this.s;
+    const { X, Y } = this;
+    this.Xb.set(X);
+    this.Yb.set(Y);
+    if (s.algo === 'gd') {
+      gdStepF32(this.views!, X, Y, { rank: s.rank, bias: s.bias, mu: s.mu, lr, lambda: s.lambda, lambdaBias: s.lambdaBias });
+      return this.evaluate();
+    }
+    const p: SgdStepParams = { rank: s.rank, bias: s.bias, mu: s.mu, lr, lambda: s.lambda, lambdaBias: s.lambdaBias, lanes: s.lanes, adagrad: this.adagrad };
+    const { users, items, values } = s.train;
+    if (s.mode === 'hogwild') {
+      const perm = feistelPermutation(feistelParams(values.length, s.seed, epoch), this.perm);
+      for (let q = 0; q < perm.length; q++) {
+        const k = perm[q];
+        sgdUpdateF32(X, Y, users[k], items[k], values[k], p);
+      }
+    } else {
+      const { b, order, blockStart } = this.plan!;
+      for (const shift of strataShifts(b, s.seed, epoch)) {
+        for (let r = 0; r < b; r++) {
+          const blk = r * b + ((r + shift) % b);
+          for (let j = blockStart[blk]; j < blockStart[blk + 1]; j++) {
+            const k = order[j];
+            sgdUpdateF32(X, Y, users[k], items[k], values[k], p);
+          }
+        }
+      }
+    }
+    return this.evaluate();
+  }
+
+  async revert(): Promise<void> {
+    this.X.set(this.Xb);
+    this.Y.set(this.Yb);
+  }
+
+  async saveBest(): Promise<void> {
+    this.best = { X: this.X.slice(), Y: this.Y.slice() };
+  }
+
+  async restoreBest(): Promise<void> {
+    if (this.best) {
+      this.X.set(this.best.X);
+      this.Y.set(this.best.Y);
+    }
+  }
+
+  async factors(): Promise<{ X: Float32Array; Y: Float32Array }> {
+    return { X: this.X.slice(), Y: this.Y.slice() };
+  }
+
+  destroy(): void {}
+}
