@@ -7,3 +7,4 @@ export { default as gramWgsl } from '../../shaders/gram.wgsl?raw';
 export { default as cgWgsl } from '../../shaders/cg.wgsl?raw';
 export { default as sgdWgsl } from '../../shaders/sgd.wgsl?raw';
 export { default as shuffleWgsl } from '../../shaders/shuffle.wgsl?raw';
+export { default as gdWgsl } from '../../shaders/gd.wgsl?raw';
