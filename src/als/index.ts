@@ -8,7 +8,7 @@
  * One iteration solves every user with H fixed, then every item with W fixed (the source's order).
  */
 import { GpuContext } from '../gpu/context.ts';
-import { DivergenceError, InputError, throwIfAborted } from '../gpu/errors.ts';
+import { DivergenceError, InputError, NoWebGpuError, throwIfAborted } from '../gpu/errors.ts';
 import { buildViews, globalMean, validateRatings, type Ratings } from '../data/ratings.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { strideOf, type SolveSpec } from '../cpu/reference.ts';
@@ -100,14 +100,10 @@ export async function fitAls(data: Ratings | Dataset, options: AlsOptions = {}):
   const H0 = initialFactors(ratings.nItems, o.rank, o.useBias, 'item', rng, o.initScale, o.init?.items);
   const { byUser, byItem } = buildViews(ratings);
 
-  let ownGpu: GpuContext | null = null;
-  let backend: AlsBackend;
-  if (o.backend === 'gpu') {
-    const gpu = o.gpu ?? (ownGpu = await GpuContext.create());
-    backend = new GpuAls(gpu, problem, byUser, byItem, ratings, o.validation, W0, H0);
-  } else {
-    backend = new CpuAls(problem, byUser, byItem, ratings, o.validation, W0, H0);
-  }
+  const { gpu, own: ownGpu } = await acquireGpu(o);
+  const backend: AlsBackend = gpu
+    ? new GpuAls(gpu, problem, byUser, byItem, ratings, o.validation, W0, H0)
+    : new CpuAls(problem, byUser, byItem, ratings, o.validation, W0, H0);
 
   const history: IterationReport[] = [];
   let stopped: FitResult['stopped'] = 'iterations';
@@ -176,6 +172,30 @@ export async function fitAls(data: Ratings | Dataset, options: AlsOptions = {}):
   } finally {
     backend.destroy();
     ownGpu?.destroy();
+  }
+}
+
+/**
+ * The GPU for a fit: the caller's, or a new one. With backend 'auto' and no adapter, null (CPU),
+ * and a warning that says so; with backend 'gpu', no adapter is an error.
+ */
+export async function acquireGpu(o: {
+  backend: 'auto' | 'gpu' | 'cpu';
+  gpu?: GpuContext;
+  gpuSource?: GPU;
+  onWarning?: (m: string) => void;
+}): Promise<{ gpu: GpuContext | null; own: GpuContext | null }> {
+  if (o.backend === 'cpu') return { gpu: null, own: null };
+  if (o.gpu) return { gpu: o.gpu, own: null };
+  try {
+    const gpu = await GpuContext.create({ gpu: o.gpuSource });
+    return { gpu, own: gpu };
+  } catch (e) {
+    if (o.backend === 'auto' && e instanceof NoWebGpuError) {
+      (o.onWarning ?? console.warn)(`webmf: no WebGPU adapter (${e.message}); running on the CPU reference path instead.`);
+      return { gpu: null, own: null };
+    }
+    throw e;
   }
 }
 

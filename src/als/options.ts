@@ -35,10 +35,17 @@ export interface AlsOptions {
   solver?: 'cholesky' | 'cg';
   /** Conjugate-gradient steps per row per half-iteration (solver 'cg'). Default 3. */
   cgSteps?: number;
-  /** 'gpu' (default) or 'cpu' (the f64 reference engine). */
-  backend?: 'gpu' | 'cpu';
+  /**
+   * 'auto' (default): the GPU when a WebGPU adapter exists, else the f64 CPU engine, with a warning
+   * saying so. 'gpu': the GPU or an error. 'cpu': the f64 reference engine.
+   */
+  backend?: 'auto' | 'gpu' | 'cpu';
   /** GPU to use; created (and destroyed) by the fit when omitted. */
   gpu?: GpuContext;
+  /** The WebGPU entry object to request an adapter from (default: navigator.gpu, or Dawn in Node). */
+  gpuSource?: GPU;
+  /** Where warnings go (the CPU fallback). Default console.warn. */
+  onWarning?: (message: string) => void;
   /** Held-out ratings for validation RMSE each iteration (explicit). */
   validation?: Ratings;
   /** Stop when validation RMSE has not improved for `patience` iterations; keeps the best factors. */
@@ -47,8 +54,8 @@ export interface AlsOptions {
   signal?: AbortSignal;
 }
 
-export type ResolvedAls = Required<Omit<AlsOptions, 'init' | 'gpu' | 'validation' | 'earlyStopping' | 'onIteration' | 'signal'>> &
-  Pick<AlsOptions, 'init' | 'gpu' | 'validation' | 'earlyStopping' | 'onIteration' | 'signal'>;
+type Passthrough = 'init' | 'gpu' | 'gpuSource' | 'onWarning' | 'validation' | 'earlyStopping' | 'onIteration' | 'signal';
+export type ResolvedAls = Required<Omit<AlsOptions, Passthrough>> & Pick<AlsOptions, Passthrough>;
 
 function num(name: string, v: number, lo: number, integer = false): number {
   if (!Number.isFinite(v) || v < lo || (integer && !Number.isInteger(v))) {
@@ -74,9 +81,11 @@ export function resolveAls(o: AlsOptions): ResolvedAls {
     initScale: o.initScale ?? 0.1,
     solver: o.solver ?? 'cholesky',
     cgSteps: o.cgSteps ?? 3,
-    backend: o.backend ?? 'gpu',
+    backend: o.backend ?? 'auto',
     init: o.init,
     gpu: o.gpu,
+    gpuSource: o.gpuSource,
+    onWarning: o.onWarning,
     validation: o.validation,
     earlyStopping: o.earlyStopping,
     onIteration: o.onIteration,
@@ -91,7 +100,7 @@ export function resolveAls(o: AlsOptions): ResolvedAls {
   num('cgSteps', r.cgSteps, 1, true);
   num('initScale', r.initScale, 0);
   if (r.solver !== 'cholesky' && r.solver !== 'cg') throw new InputError(`solver must be 'cholesky' or 'cg', got ${String(r.solver)}`);
-  if (r.backend !== 'gpu' && r.backend !== 'cpu') throw new InputError(`backend must be 'gpu' or 'cpu', got ${String(r.backend)}`);
+  if (!['auto', 'gpu', 'cpu'].includes(r.backend)) throw new InputError(`backend must be 'auto', 'gpu' or 'cpu', got ${String(r.backend)}`);
   if (r.implicit && r.useBias) throw new InputError('useBias is for explicit ratings; implicit ALS has no biases');
   if (r.earlyStopping && !r.validation) throw new InputError('earlyStopping needs a validation set');
   return r;

@@ -1,6 +1,7 @@
 /** Every shared GPU-vs-CPU case; the Node and the Chrome runners both import this list. */
 import { foundationCases } from './cases-foundation.ts';
 import { alsCases } from './cases-als.ts';
+import { hostCases } from './cases-host.ts';
 import type { GpuCase } from './types.ts';
 
-export const allCases: GpuCase[] = [...foundationCases, ...alsCases];
+export const allCases: GpuCase[] = [...foundationCases, ...hostCases, ...alsCases];

@@ -151,6 +151,26 @@ export const alsCases: GpuCase[] = [
     },
   },
   {
+    name: 'early stopping on validation RMSE keeps the best iteration; an aborted signal stops the fit',
+    run: async (gpu) => {
+      const { train, test } = plantedRatings(71, 60, 50, 3, 0.5, 0.3);
+      // lambda = 0.001 at rank 12 from a wide start overfits: validation RMSE turns up after iteration 3
+      const o: AlsOptions = { rank: 12, lambda: 0.001, iterations: 12, gpu, validation: test, useBias: true, lambdaBias: 0.001, initScale: 1 };
+      const f = await fitAls(train, { ...o, earlyStopping: { patience: 2 } });
+      expect(f.stopped === 'early-stopping', `stopped: ${f.stopped} after ${f.history.length}`);
+      const best = Math.min(...f.history.map((h) => h.validationRmse!));
+      const ref = residuals(test.users, test.items, test.values, f.model.userFactors, f.model.itemFactors, f.model.stride, f.model.mu);
+      expectClose('returned model is the best iteration', [ref.rmse], [best], { rtol: 1e-4 });
+      const ac = new AbortController();
+      ac.abort();
+      await expectThrows('aborted', () => fitAls(train, { ...o, signal: ac.signal }), { name: 'AbortError' });
+      let seen = 0;
+      const ac2 = new AbortController();
+      await expectThrows('aborted mid-fit', () => fitAls(train, { ...o, signal: ac2.signal, onIteration: () => ++seen === 2 && ac2.abort() }), { name: 'AbortError' });
+      expect(seen === 2, `iterations before abort: ${seen}`);
+    },
+  },
+  {
     name: 'bad input: rank < 1, rank over the device limit, empty, out-of-range index, mismatched lengths',
     run: async (gpu) => {
       const d = sparseRatings(61, 5, 5, [2]);

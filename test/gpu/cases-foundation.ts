@@ -22,6 +22,13 @@ import type { GpuCase } from './types.ts';
 
 const U32 = 2 ** -24; // unit roundoff of f32
 
+/** The source's movie features H (features x movies): Sholay, Swades, Batman, Interstellar, Shawshank. */
+export const TABLE_H = [
+  [0.95, 1.0, 0.05, 0.05, 0.05],
+  [0.1, 0.2, 0.8, 0.95, 0.15],
+  [0.85, 0.9, 0.3, 0.7, 0.95],
+];
+
 interface NeShape {
   rows: number;
   cols: number;
@@ -206,12 +213,7 @@ export const foundationCases: GpuCase[] = [
   {
     name: "the source's 3x5 table: Alice's preferences by least squares on her five ratings",
     run: async (gpu) => {
-      // H (features x movies): Sholay, Swades, Batman, Interstellar, Shawshank
-      const H = [
-        [0.95, 1.0, 0.05, 0.05, 0.05],
-        [0.1, 0.2, 0.8, 0.95, 0.15],
-        [0.85, 0.9, 0.3, 0.7, 0.95],
-      ];
+      const H = TABLE_H;
       const alice = [5, 4, 2, 3, 2];
       const Y = new Float32Array(15);
       for (let m = 0; m < 5; m++) for (let f = 0; f < 3; f++) Y[m * 3 + f] = H[f][m];
@@ -227,6 +229,32 @@ export const foundationCases: GpuCase[] = [
         let g = 0;
         for (let m = 0; m < 5; m++) g += H[f][m] * (alice[m] - (H[0][m] * w[0] + H[1][m] * w[1] + H[2][m] * w[2]));
         expectBelow(`normal-equation gradient ${f}`, Math.abs(g), 1e-4);
+      }
+    },
+  },
+  {
+    name: 'rank 256 Cholesky solve (global scratch) agrees with f64',
+    run: (gpu) => checkSolve(gpu, { rows: 2, cols: 320, rank: 256, lengths: [320, 300], chunk: 160 }, 301),
+  },
+  {
+    name: "the 3x5 table: Bob's and Carol's preferences use their observed entries only",
+    run: async (gpu) => {
+      // Bob and Carol rate 3 of the 5 movies (illustrative values; the ? cells are not observed).
+      const Y = new Float32Array(15);
+      for (let m = 0; m < 5; m++) for (let f = 0; f < 3; f++) Y[m * 3 + f] = TABLE_H[f][m];
+      const rows: [string, number[], number[]][] = [
+        ['Bob', [0, 2, 3], [2, 5, 5]],
+        ['Carol', [1, 3, 4], [4, 3, 5]],
+      ];
+      for (const [who, movies, ratings] of rows) {
+        const csr = buildCsr(new Int32Array(movies.length), Int32Array.from(movies), Float32Array.from(ratings), 1, 5);
+        const w = await gpuSolveOne(gpu, csr, Y, 3, 0);
+        // 3 observed ratings, 3 unknowns, lambda = 0: the fit reproduces them exactly
+        const pred = movies.map((m) => TABLE_H[0][m] * w[0] + TABLE_H[1][m] * w[1] + TABLE_H[2][m] * w[2]);
+        expectClose(`${who}: predictions on observed entries`, pred, ratings, { rtol: 1e-4 });
+        const spec: SolveSpec = { rank: 3, bias: false, side: 'user', mu: 0, lambda: 0, lambdaBias: 0, weighted: false };
+        const ref = normalEquations(csr, 0, Y, spec);
+        expectClose(`${who}: w vs f64`, w, choleskySolve(cholesky(ref.A, 3)!, ref.b, 3), { rtol: 1e-4 });
       }
     },
   },
