@@ -202,8 +202,8 @@ const gdSteps: GpuCase = {
     const oY = gpu.storage('test.gd.Yold', Y.byteLength);
     const k = new GdKernel(gpu, 'test.gd', v, rank, bias, bX, bY, oX, oY);
     try {
-      let cx = X;
-      let cy = Y;
+      let cx: Float32Array = X;
+      let cy: Float32Array = Y;
       for (let step = 1; step <= 4; step++) {
         const enc = gpu.device.createCommandEncoder();
         enc.copyBufferToBuffer(bX, 0, oX, 0, bX.size);
