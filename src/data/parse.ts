@@ -1,0 +1,739 @@
+/**
+ * The streaming rating parser. Bytes go in as chunks (from a Node stream, a browser ReadableStream, a zip entry...);
+ * each complete line is parsed in place and packed straight into growing typed arrays — no string or object per row.
+ * One parser may read several files in a row (Netflix's combined_data_1..4): IDs, arrays and counts carry over.
+ */
+import { AbortError, InputError } from '../gpu/errors.ts';
+import type { IdMap, Ratings } from './ratings.ts';
+import { IdInterner, decodeText } from './intern.ts';
+import {
+  ROLE_ITEM, ROLE_TIME, ROLE_USER, ROLE_VALUE, detectLayout, resolveColumns, splitHeader,
+  type FormatOptions, type LineLayout, type RatingFormat,
+} from './formats.ts';
+
+export type DuplicatePolicy = 'last' | 'mean' | 'sum' | 'error';
+
+export interface ReadProgress {
+  /** Bytes consumed so far (uncompressed bytes of the rating file(s)). */
+  bytes: number;
+  /** Total bytes when known. */
+  totalBytes?: number;
+  lines: number;
+  ratings: number;
+  file?: string;
+}
+
+export interface ParseOptions extends FormatOptions {
+  /** Skip malformed lines (counted and sampled in the report) instead of throwing. Default false. */
+  skipBadLines?: boolean;
+  /** Declared rating scale: values outside it are bad lines. Default: none (the scale is inferred and reported). */
+  scale?: [number, number];
+  /** What to do with a repeated (user, item) pair. Default 'error' for ratings, 'sum' for implicit data. */
+  duplicates?: DuplicatePolicy;
+  /** Existing ID maps to extend (e.g. read a test file with the train file's IDs). They are extended in place. */
+  users?: IdMap;
+  items?: IdMap;
+  /** Expected total bytes, for preallocation and progress. */
+  totalBytes?: number;
+  onProgress?: (p: ReadProgress) => void;
+  /** Minimum bytes between two progress calls (default 4 MiB). */
+  progressEvery?: number;
+  signal?: AbortSignal;
+}
+
+/** A line that could not be read: names the file, the line number and a snippet. */
+export class ParseError extends InputError {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly snippet: string,
+    readonly reason: string,
+  ) {
+    super(`${file}:${line}: ${reason}: ${JSON.stringify(snippet)}`);
+  }
+}
+
+export interface ParseReport {
+  format: RatingFormat;
+  /** What was detected and why (or what was asked for). */
+  detected: string;
+  files: string[];
+  bytes: number;
+  lines: number;
+  ratings: number;
+  /** Bad lines skipped (skipBadLines), with the first few for the record. */
+  skipped: number;
+  skippedSamples: { file: string; line: number; reason: string; snippet: string }[];
+  /** Repeated (user, item) pairs merged by the duplicate policy. */
+  duplicates: number;
+  duplicatePolicy: DuplicatePolicy;
+  /** Observed value range. */
+  min: number;
+  max: number;
+  /** Declared or inferred scale. */
+  scale?: [number, number];
+  implicit: boolean;
+  ms: number;
+}
+
+export interface ParseResult {
+  ratings: Ratings;
+  users: IdMap;
+  items: IdMap;
+  report: ParseReport;
+}
+
+const NL = 10;
+const CR = 13;
+const SP = 32;
+const TAB = 9;
+const QUOTE = 34;
+const MAX_SNIPPET = 120;
+
+/** Parses a decimal number in buf[s, e); NaN when it is not one. Falls back to parseFloat for exponents/long mantissas. */
+export function parseNumber(buf: Uint8Array, s: number, e: number): number {
+  let i = s;
+  let neg = false;
+  const c0 = buf[i];
+  if (c0 === 45 || c0 === 43) {
+    neg = c0 === 45;
+    i++;
+  }
+  let v = 0;
+  let digits = 0;
+  while (i < e) {
+    const c = buf[i] - 48;
+    if (c < 0 || c > 9) break;
+    v = v * 10 + c;
+    digits++;
+    i++;
+  }
+  if (i < e && buf[i] === 46) {
+    i++;
+    let f = 0;
+    let scale = 1;
+    while (i < e) {
+      const c = buf[i] - 48;
+      if (c < 0 || c > 9) break;
+      f = f * 10 + c;
+      scale *= 10;
+      digits++;
+      i++;
+    }
+    v += f / scale;
+  }
+  if (i === e && digits > 0 && digits <= 15) return neg ? -v : v;
+  if (e === s) return NaN;
+  // Exponents, 'inf', 'NaN', very long mantissas: let the engine decide (non-finite results are caught by the caller).
+  const str = decodeText(buf, s, e).trim();
+  if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^[-+]?(inf|infinity|nan)$/i.test(str)) return NaN;
+  const lower = str.toLowerCase().replace(/^[-+]/, '');
+  if (lower === 'nan') return NaN;
+  if (lower.startsWith('inf')) return str.startsWith('-') ? -Infinity : Infinity;
+  return parseFloat(str);
+}
+
+/** Unix seconds from a number, or from a date `YYYY-MM-DD[ T]HH:MM[:SS]` (UTC); NaN when neither. */
+export function parseTime(buf: Uint8Array, s: number, e: number): number {
+  if (e - s >= 10 && buf[s + 4] === 45 && buf[s + 7] === 45) {
+    const y = digitsAt(buf, s, 4);
+    const mo = digitsAt(buf, s + 5, 2);
+    const d = digitsAt(buf, s + 8, 2);
+    if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31) return NaN;
+    let t = Date.UTC(y, mo - 1, d);
+    if (e - s > 10) {
+      const sep = buf[s + 10];
+      if ((sep !== SP && sep !== 84) || e - s < 16) return NaN;
+      const h = digitsAt(buf, s + 11, 2);
+      const mi = digitsAt(buf, s + 14, 2);
+      const sec = e - s >= 19 ? digitsAt(buf, s + 17, 2) : 0;
+      if (h < 0 || mi < 0 || sec < 0) return NaN;
+      t += ((h * 60 + mi) * 60 + sec) * 1000;
+    }
+    return t / 1000;
+  }
+  return parseNumber(buf, s, e);
+}
+
+function digitsAt(buf: Uint8Array, s: number, n: number): number {
+  let v = 0;
+  for (let i = 0; i < n; i++) {
+    const c = buf[s + i] - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+interface FileMark {
+  name: string;
+  /** Index of the first rating read from this file. */
+  firstRating: number;
+  /** Line numbers (1-based) in this file that produced no rating (header, blank, movieId:, skipped). */
+  gaps: number[];
+}
+
+/** Bytes that need decoding before the layout is known. */
+const DETECT_BYTES = 64 * 1024;
+
+export class RatingsParser {
+  private layout: LineLayout | null = null;
+  private readonly opts: ParseOptions;
+  private readonly userIds: IdInterner;
+  private readonly itemIds: IdInterner;
+  // Growing packed output.
+  private cap = 0;
+  private n = 0;
+  private users: Int32Array = new Int32Array(0);
+  private items: Int32Array = new Int32Array(0);
+  private values: Float32Array = new Float32Array(0);
+  private times: Float64Array | null = null;
+  // Per-file state.
+  private file = 'input';
+  private line = 0;
+  private headerPending = false;
+  private netflixItem = -1;
+  private carry: Uint8Array | null = null;
+  private detectBuf: Uint8Array[] = [];
+  private detectLen = 0;
+  private marks: FileMark[] = [];
+  // Totals.
+  private bytes = 0;
+  private lines = 0;
+  private lastProgress = 0;
+  private skipped = 0;
+  private readonly skippedSamples: ParseReport['skippedSamples'] = [];
+  private min = Infinity;
+  private max = -Infinity;
+  private delimBytes: Uint8Array = new Uint8Array(0);
+  private delim0 = 44;
+  private delimLen = 1;
+  private readonly t0 = typeof performance !== 'undefined' ? performance.now() : Date.now();
+  private finished = false;
+  private totalBytes: number | undefined;
+
+  constructor(opts: ParseOptions = {}) {
+    this.opts = opts;
+    this.totalBytes = opts.totalBytes;
+    this.userIds = new IdInterner(opts.users);
+    this.itemIds = new IdInterner(opts.items);
+    if (opts.scale) {
+      const [lo, hi] = opts.scale;
+      if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo <= hi)) throw new InputError(`bad rating scale [${lo}, ${hi}]`);
+    }
+  }
+
+  /** The detected layout once the first bytes were seen. */
+  get detected(): LineLayout | null {
+    return this.layout;
+  }
+
+  /** Adds to the expected byte total (e.g. a zip entry's size), for preallocation and progress. */
+  expectBytes(n: number): void {
+    if (n > 0) this.totalBytes = (this.totalBytes ?? this.bytes) + n;
+  }
+
+  /** Starts a new file (name used in errors). Call before pushing its bytes; the first file may skip this. */
+  beginFile(name: string): void {
+    this.endFile();
+    this.file = name;
+    this.line = 0;
+    this.netflixItem = -1;
+    this.headerPending = this.layout ? this.layout.header : false;
+    this.marks.push({ name, firstRating: this.n, gaps: [] });
+  }
+
+  private mark(): FileMark {
+    if (!this.marks.length) this.marks.push({ name: this.file, firstRating: this.n, gaps: [] });
+    return this.marks[this.marks.length - 1];
+  }
+
+  /** Feeds bytes. The chunk may be reused by the caller after the call returns. */
+  push(chunk: Uint8Array): void {
+    if (this.finished) throw new InputError('parser already finished');
+    if (this.opts.signal?.aborted) throw new AbortError('reading aborted', { cause: this.opts.signal.reason });
+    if (!chunk.length) return;
+    this.mark();
+    this.bytes += chunk.length;
+    if (!this.layout) {
+      this.detectBuf.push(chunk.slice());
+      this.detectLen += chunk.length;
+      if (this.detectLen < DETECT_BYTES) return;
+      this.detect(false);
+      return;
+    }
+    this.consume(chunk);
+    this.progress(false);
+  }
+
+  private detect(atEnd: boolean): void {
+    const all = concat(this.detectBuf, this.detectLen);
+    this.detectBuf = [];
+    // Decode whole lines only (the last partial line may be cut mid-character).
+    let end = all.length;
+    if (!atEnd) {
+      const lastNl = all.lastIndexOf(NL);
+      end = lastNl >= 0 ? lastNl : all.length;
+    }
+    const text = decodeText(all, 0, Math.min(end, DETECT_BYTES)).replace(/^\uFEFF/, '');
+    const sample = text.split(/\r?\n/).slice(0, 50);
+    const layout = detectLayout(sample, this.file, this.opts);
+    this.layout = layout;
+    this.headerPending = layout.header;
+    const d = new TextEncoder().encode(layout.delimiter);
+    this.delimBytes = d;
+    this.delim0 = d[0];
+    this.delimLen = d.length;
+    this.ensure(this.estimateCapacity(all, end));
+    // Skip a UTF-8 byte-order mark.
+    const start = all[0] === 0xef && all[1] === 0xbb && all[2] === 0xbf ? 3 : 0;
+    this.consume(all.subarray(start));
+  }
+
+  private estimateCapacity(sample: Uint8Array, end: number): number {
+    let nl = 0;
+    for (let i = 0; i < end; i++) if (sample[i] === NL) nl++;
+    const total = this.totalBytes;
+    if (!total || nl < 16) return 1 << 16;
+    const perLine = end / nl;
+    return Math.ceil((total / perLine) * 1.02) + 1024;
+  }
+
+  private ensure(cap: number): void {
+    if (cap <= this.cap) return;
+    const grow = <T extends Int32Array | Float32Array | Float64Array>(a: T, make: (n: number) => T): T => {
+      const b = make(cap);
+      b.set(a.subarray(0, this.n) as never);
+      return b;
+    };
+    this.users = grow(this.users, (k) => new Int32Array(k));
+    this.items = grow(this.items, (k) => new Int32Array(k));
+    this.values = grow(this.values, (k) => new Float32Array(k));
+    if (this.layout?.hasTime) this.times = grow(this.times ?? new Float64Array(0), (k) => new Float64Array(k));
+    this.cap = cap;
+  }
+
+  private growFor(): void {
+    // Estimate the remaining lines from the bytes still to come, else grow by half.
+    const total = this.totalBytes;
+    let next = Math.ceil(this.cap * 1.5) + 4096;
+    if (total && this.bytes > 0 && this.n > 0 && total > this.bytes) {
+      const perRating = this.bytes / this.n;
+      const est = this.n + Math.ceil(((total - this.bytes) / perRating) * 1.05) + 4096;
+      if (est > this.cap) next = est;
+    }
+    this.ensure(next);
+  }
+
+  private consume(chunk: Uint8Array): void {
+    let start = 0;
+    if (this.carry) {
+      const nl = chunk.indexOf(NL);
+      if (nl < 0) {
+        this.carry = concat([this.carry, chunk], this.carry.length + chunk.length);
+        return;
+      }
+      const joined = concat([this.carry, chunk.subarray(0, nl)], this.carry.length + nl);
+      this.carry = null;
+      this.lineAt(joined, 0, joined.length);
+      start = nl + 1;
+    }
+    for (;;) {
+      const nl = chunk.indexOf(NL, start);
+      if (nl < 0) break;
+      this.lineAt(chunk, start, nl);
+      start = nl + 1;
+    }
+    if (start < chunk.length) this.carry = chunk.slice(start);
+  }
+
+  private progress(force: boolean): void {
+    const cb = this.opts.onProgress;
+    if (!cb) return;
+    const every = this.opts.progressEvery ?? 4 << 20;
+    if (!force && this.bytes - this.lastProgress < every) return;
+    this.lastProgress = this.bytes;
+    cb({ bytes: this.bytes, totalBytes: this.totalBytes, lines: this.lines, ratings: this.n, file: this.file });
+  }
+
+  private bad(buf: Uint8Array, s: number, e: number, reason: string): void {
+    const snippet = decodeText(buf, s, Math.min(e, s + MAX_SNIPPET)) + (e - s > MAX_SNIPPET ? '…' : '');
+    if (!this.opts.skipBadLines) throw new ParseError(this.file, this.line, snippet, reason);
+    this.skipped++;
+    this.mark().gaps.push(this.line);
+    if (this.skippedSamples.length < 20) this.skippedSamples.push({ file: this.file, line: this.line, reason, snippet });
+  }
+
+  /** Parses line buf[s, e) (without its newline). */
+  private lineAt(buf: Uint8Array, s: number, e: number): void {
+    this.line++;
+    this.lines++;
+    if (e > s && buf[e - 1] === CR) e--;
+    const L = this.layout!;
+    // Blank lines carry no rating.
+    let allBlank = true;
+    for (let i = s; i < e; i++) {
+      const c = buf[i];
+      if (c !== SP && c !== TAB) {
+        allBlank = false;
+        break;
+      }
+    }
+    if (allBlank) {
+      this.mark().gaps.push(this.line);
+      return;
+    }
+    if (this.headerPending) {
+      this.headerPending = false;
+      this.mark().gaps.push(this.line);
+      if (L.pending) {
+        const names = splitHeader(decodeText(buf, s, e), L.delimiter);
+        L.roles = resolveColumns(L.pending, names, this.file);
+        L.pending = null;
+      }
+      return;
+    }
+    if (L.netflix) {
+      // "123:" starts a movie's block.
+      if (buf[e - 1] === 58) {
+        let k = e - 1;
+        while (k > s && (buf[k - 1] === SP || buf[k - 1] === TAB)) k--;
+        let j = s;
+        while (j < k && (buf[j] === SP || buf[j] === TAB)) j++;
+        if (k === j) return this.bad(buf, s, e, 'empty movie ID');
+        this.netflixItem = this.itemIds.intern(buf, j, k);
+        this.mark().gaps.push(this.line);
+        return;
+      }
+      if (this.netflixItem < 0) return this.bad(buf, s, e, 'rating line before the first "movieId:" line');
+    }
+
+    const roles = L.roles;
+    const nRoles = roles.length;
+    const d0 = this.delim0;
+    const dl = this.delimLen;
+    const db = this.delimBytes;
+    let user = -1;
+    let item = L.netflix ? this.netflixItem : -1;
+    let value = 1;
+    let time = NaN;
+    let field = 0;
+    let p = s;
+    let gotValue = !L.hasValue;
+    let gotTime = !L.hasTime;
+    while (field < nRoles) {
+      // Field [fs, fe); a quoted field may contain the delimiter.
+      let fs = p;
+      let fe: number;
+      let next: number;
+      if (buf[fs] === QUOTE) {
+        let k = fs + 1;
+        for (;;) {
+          while (k < e && buf[k] !== QUOTE) k++;
+          if (k + 1 < e && buf[k + 1] === QUOTE) {
+            k += 2;
+            continue;
+          }
+          break;
+        }
+        if (k >= e) return this.bad(buf, s, e, 'unterminated quote');
+        fs = fs + 1;
+        fe = k;
+        next = k + 1;
+        while (next < e && (buf[next] === SP || buf[next] === TAB) && buf[next] !== d0) next++;
+        if (next < e && !matchDelim(buf, next, e, db)) return this.bad(buf, s, e, 'text after a closing quote');
+        next = next < e ? next + dl : e + 1;
+      } else {
+        let k = p;
+        if (dl === 1) {
+          while (k < e && buf[k] !== d0) k++;
+        } else {
+          while (k < e && !(buf[k] === d0 && matchDelim(buf, k, e, db))) k++;
+        }
+        fe = k;
+        next = k < e ? k + dl : e + 1;
+        if (d0 !== SP) {
+          while (fs < fe && (buf[fs] === SP || buf[fs] === TAB)) fs++;
+          while (fe > fs && (buf[fe - 1] === SP || buf[fe - 1] === TAB)) fe--;
+        } else {
+          // Space-separated: runs of spaces are one separator.
+          while (next < e && buf[next] === SP) next++;
+        }
+      }
+      const role = roles[field];
+      if (role !== 0) {
+        if (fe === fs) return this.bad(buf, s, e, `empty field ${field + 1}`);
+        if (role === ROLE_USER) user = this.userIds.intern(buf, fs, fe);
+        else if (role === ROLE_ITEM) item = this.itemIds.intern(buf, fs, fe);
+        else if (role === ROLE_VALUE) {
+          value = parseNumber(buf, fs, fe);
+          gotValue = true;
+          if (!Number.isFinite(value)) {
+            return this.bad(buf, s, e, Number.isNaN(value) && !/^[-+]?nan$/i.test(decodeText(buf, fs, fe)) ? `field ${field + 1} is not a number` : `${L.implicit ? 'count' : 'rating'} ${decodeText(buf, fs, fe)} is not finite`);
+          }
+        } else if (role === ROLE_TIME) {
+          time = parseTime(buf, fs, fe);
+          gotTime = true;
+          if (!Number.isFinite(time)) return this.bad(buf, s, e, `field ${field + 1} is not a timestamp or date`);
+        }
+      }
+      field++;
+      p = next;
+      if (p > e) break;
+    }
+    if (field < nRoles || user < 0 || item < 0 || !gotValue || !gotTime) {
+      return this.bad(buf, s, e, `expected at least ${nRoles} fields separated by ${JSON.stringify(L.delimiter)}, found ${field}`);
+    }
+    const sc = this.opts.scale;
+    if (sc && (value < sc[0] || value > sc[1])) {
+      return this.bad(buf, s, e, `rating ${value} is outside the declared scale [${sc[0]}, ${sc[1]}]`);
+    }
+    if (L.implicit && value < 0) return this.bad(buf, s, e, `count ${value} is negative`);
+    if (this.n === this.cap) this.growFor();
+    const k = this.n++;
+    this.users[k] = user;
+    this.items[k] = item;
+    this.values[k] = value;
+    if (this.times) this.times[k] = time;
+    if (value < this.min) this.min = value;
+    if (value > this.max) this.max = value;
+  }
+
+  private endFile(): void {
+    if (this.carry) {
+      const c = this.carry;
+      this.carry = null;
+      this.lineAt(c, 0, c.length);
+    }
+  }
+
+  /** Ends the input: parses what is left, applies the duplicate policy and returns exact-size arrays. */
+  finish(): ParseResult {
+    if (this.finished) throw new InputError('parser already finished');
+    if (!this.layout) {
+      if (this.detectLen === 0) throw new InputError(`${this.file}: empty input (0 bytes)`);
+      this.detect(true);
+    }
+    this.endFile();
+    this.finished = true;
+    this.progress(true);
+    const L = this.layout!;
+    if (this.n === 0) {
+      const more = this.skipped ? ` (${this.skipped} bad lines skipped)` : '';
+      throw new InputError(`${this.marks.map((m) => m.name).join(', ') || this.file}: no ratings found in ${this.lines} lines${more}`);
+    }
+    // Exact-size arrays, one at a time so at most one extra array is alive.
+    const n = this.n;
+    let users: Int32Array = this.users.length === n ? this.users : this.users.slice(0, n);
+    this.users = users;
+    let items: Int32Array = this.items.length === n ? this.items : this.items.slice(0, n);
+    this.items = items;
+    let values: Float32Array = this.values.length === n ? this.values : this.values.slice(0, n);
+    this.values = values;
+    let times: Float64Array | null = this.times && this.times.length !== n ? this.times.slice(0, n) : this.times;
+    this.times = times;
+    const implicit = L.implicit;
+    const policy: DuplicatePolicy = this.opts.duplicates ?? (implicit ? 'sum' : 'error');
+    const nUsers = this.userIds.size;
+    const nItems = this.itemIds.size;
+    const dup = resolveDuplicates({ users, items, values, timestamps: times ?? undefined, nUsers, nItems }, policy, (k) => this.whereIs(k));
+    if (dup.removed > 0) {
+      users = dup.ratings.users;
+      items = dup.ratings.items;
+      values = dup.ratings.values;
+      times = dup.ratings.timestamps ?? null;
+    }
+    let min = this.min;
+    let max = this.max;
+    if (dup.removed > 0) {
+      min = Infinity;
+      max = -Infinity;
+      for (let k = 0; k < values.length; k++) {
+        if (values[k] < min) min = values[k];
+        if (values[k] > max) max = values[k];
+      }
+    }
+    const ratings: Ratings = { users, items, values, nUsers, nItems };
+    if (times) ratings.timestamps = times;
+    const now = typeof performance !== 'undefined' ? performance.now() : Date.now();
+    const report: ParseReport = {
+      format: L.format,
+      detected: L.description,
+      files: this.marks.map((m) => m.name),
+      bytes: this.bytes,
+      lines: this.lines,
+      ratings: values.length,
+      skipped: this.skipped,
+      skippedSamples: this.skippedSamples,
+      duplicates: dup.removed,
+      duplicatePolicy: policy,
+      min,
+      max,
+      scale: this.opts.scale ?? (implicit ? undefined : inferScale(L.format, min, max)),
+      implicit,
+      ms: now - this.t0,
+    };
+    return { ratings, users: this.userIds.toIdMap(this.opts.users), items: this.itemIds.toIdMap(this.opts.items), report };
+  }
+
+  /** File and line of rating k (before duplicate merging). */
+  whereIs(k: number): string {
+    let m = this.marks[0];
+    for (const x of this.marks) if (x.firstRating <= k) m = x;
+    if (!m) return `rating ${k}`;
+    const r = k - m.firstRating + 1; // 1-based rating number within the file
+    // Line = r + (number of gap lines before it): the count j of gaps with gaps[j] - j <= r.
+    const g = m.gaps;
+    let lo = 0;
+    let hi = g.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (g[mid] - mid <= r) lo = mid + 1;
+      else hi = mid;
+    }
+    return `${m.name}:${r + lo}`;
+  }
+}
+
+/** The format's usual scale when the values fit in it (MovieLens, Netflix), else the observed range. */
+function inferScale(format: RatingFormat, min: number, max: number): [number, number] {
+  const known: [number, number] | null =
+    format === 'csv' ? [0.5, 5] : format === 'udata' || format === 'netflix' ? [1, 5] : format === 'dat' ? (min >= 1 ? [1, 5] : [0.5, 5]) : null;
+  if (known && min >= known[0] && max <= known[1]) return known;
+  return [min, max];
+}
+
+function matchDelim(buf: Uint8Array, k: number, e: number, d: Uint8Array): boolean {
+  if (k + d.length > e) return false;
+  for (let j = 0; j < d.length; j++) if (buf[k + j] !== d[j]) return false;
+  return true;
+}
+
+function concat(parts: Uint8Array[], len: number): Uint8Array {
+  if (parts.length === 1 && parts[0].length === len) return parts[0];
+  const out = new Uint8Array(len);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+export interface DuplicateResult {
+  ratings: Ratings;
+  /** Ratings removed by merging. */
+  removed: number;
+}
+
+/**
+ * Finds repeated (user, item) pairs and applies the policy: 'last' keeps the later rating (and its time), 'mean' and
+ * 'sum' merge values into the first occurrence's slot (keeping the latest time), 'error' throws naming both lines.
+ * O(n) time; extra memory: two Int32Arrays of nItems, plus a permutation (4 bytes per rating) only when the ratings are
+ * not already grouped by user or by item.
+ */
+export function resolveDuplicates(r: Ratings, policy: DuplicatePolicy, where: (k: number) => string = (k) => `rating ${k}`): DuplicateResult {
+  const { users, items, values, timestamps, nUsers, nItems } = r;
+  const n = users.length;
+  // Group by the side whose runs are contiguous (MovieLens files are grouped by user, Netflix files by item).
+  let outer = users;
+  let inner = items;
+  let nOuter = nUsers;
+  let nInner = nItems;
+  let order: Uint32Array | null = null;
+  if (!contiguous(users, nUsers)) {
+    if (contiguous(items, nItems)) {
+      outer = items;
+      inner = users;
+      nOuter = nItems;
+      nInner = nUsers;
+    } else {
+      order = groupOrder(users, nUsers);
+    }
+  }
+  const stamp = new Int32Array(nInner).fill(-1);
+  const firstPos = new Int32Array(nInner);
+  let removed = 0;
+  let keep: Uint8Array | null = null;
+  let counts: Float32Array | null = null;
+  for (let q = 0; q < n; q++) {
+    const k = order ? order[q] : q;
+    const o = outer[k];
+    const i = inner[k];
+    if (stamp[i] !== o) {
+      stamp[i] = o;
+      firstPos[i] = k;
+      continue;
+    }
+    // Duplicate of the rating at firstPos[i] (the earliest occurrence still kept).
+    const f = firstPos[i];
+    const a = Math.min(f, k);
+    const b = Math.max(f, k);
+    if (policy === 'error') {
+      throw new InputError(
+        `duplicate rating for the same (user, item) pair at ${where(a)} and ${where(b)}; pass duplicates: 'last', 'mean' or 'sum' to merge`,
+      );
+    }
+    if (!keep) keep = new Uint8Array(n).fill(1);
+    removed++;
+    if (policy === 'last') {
+      // Keep the later one in the earlier slot so order is stable.
+      values[a] = values[b];
+      if (timestamps) timestamps[a] = timestamps[b];
+    } else {
+      if (policy === 'mean') {
+        if (!counts) counts = new Float32Array(n).fill(1);
+        const c = counts[a];
+        values[a] = (values[a] * c + values[b]) / (c + 1);
+        counts[a] = c + 1;
+      } else {
+        values[a] = values[a] + values[b];
+      }
+      if (timestamps && timestamps[b] > timestamps[a]) timestamps[a] = timestamps[b];
+    }
+    keep[b] = 0;
+    firstPos[i] = a;
+  }
+  if (!keep) return { ratings: r, removed: 0 };
+  const m = n - removed;
+  const u2 = new Int32Array(m);
+  const i2 = new Int32Array(m);
+  const v2 = new Float32Array(m);
+  const t2 = timestamps ? new Float64Array(m) : undefined;
+  let j = 0;
+  for (let k = 0; k < n; k++) {
+    if (!keep[k]) continue;
+    u2[j] = users[k];
+    i2[j] = items[k];
+    v2[j] = values[k];
+    if (t2) t2[j] = timestamps![k];
+    j++;
+  }
+  const out: Ratings = { users: u2, items: i2, values: v2, nUsers, nItems };
+  if (t2) out.timestamps = t2;
+  return { ratings: out, removed };
+}
+
+/** Whether each value's occurrences form one contiguous run. */
+function contiguous(a: Int32Array, n: number): boolean {
+  const done = new Uint8Array(n);
+  let prev = -1;
+  for (let k = 0; k < a.length; k++) {
+    const x = a[k];
+    if (x === prev) continue;
+    if (done[x]) return false;
+    if (prev >= 0) done[prev] = 1;
+    prev = x;
+  }
+  return true;
+}
+
+/** Stable order of rating indices grouped by key (counting sort). */
+export function groupOrder(keys: Int32Array, nKeys: number): Uint32Array {
+  const start = new Uint32Array(nKeys + 1);
+  for (let k = 0; k < keys.length; k++) start[keys[k] + 1]++;
+  for (let i = 0; i < nKeys; i++) start[i + 1] += start[i];
+  const order = new Uint32Array(keys.length);
+  for (let k = 0; k < keys.length; k++) order[start[keys[k]]++] = k;
+  return order;
+}

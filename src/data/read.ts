@@ -1,0 +1,269 @@
+/**
+ * Reading ratings from any byte source — a Uint8Array, a Blob/File, a ReadableStream, a Node stream or any (async)
+ * iterable of chunks — in the browser, in a Web Worker or in Node. Zip archives are unpacked on the fly (fflate's
+ * streaming Unzip), so a 680 MB ratings.csv inside a zip is never held whole. No Node imports here (see node.ts).
+ */
+import { Unzip, UnzipInflate, type UnzipFile } from 'fflate';
+import { AbortError, InputError } from '../gpu/errors.ts';
+import type { Dataset } from './dataset.ts';
+import { alignItemMeta, parseItemMeta, type ItemRecord } from './meta.ts';
+import { RatingsParser, type ParseOptions, type ParseReport } from './parse.ts';
+
+export type ByteSource =
+  | Uint8Array
+  | ArrayBuffer
+  | Blob
+  | ReadableStream<Uint8Array>
+  | AsyncIterable<Uint8Array>
+  | Iterable<Uint8Array>;
+
+export interface ReadOptions extends ParseOptions {
+  /** File name: shown in errors and used for format detection. Taken from a File's name when absent. */
+  fileName?: string;
+  /** Data set name (default: the file name). */
+  name?: string;
+  /** Item metadata (movies.csv, movies.dat, u.item, movie_titles.csv) to attach. */
+  itemMeta?: { source: ByteSource; fileName: string };
+  /** Zip archives: the entry (or entries) holding ratings. Default: ratings.csv/ratings.dat/u.data/combined_data_*.txt. */
+  entry?: string | string[];
+  /** Zip archives: read the metadata entry found beside the ratings (default true). */
+  zipMeta?: boolean;
+  /** Chunk size used to slice Blobs and Uint8Arrays (default 4 MiB). */
+  chunkSize?: number;
+  /** More files of the same format read after `source` into the same data set (Netflix's combined_data_2..4). */
+  parts?: { name: string; source: ByteSource }[];
+}
+
+export interface ReadReport extends ParseReport {
+  container: 'plain' | 'zip';
+  /** Item metadata file used, and how many rated items it described. */
+  metaFile?: string;
+  metaMatched?: number;
+}
+
+/** A Dataset plus the account of how it was read. */
+export interface LoadedDataset extends Dataset {
+  report: ReadReport;
+}
+
+const RATING_ENTRY = /(^|\/)(ratings\.csv|ratings\.dat|u\.data|combined_data_\d+\.txt)$/i;
+const META_ENTRY = /(^|\/)(movies\.csv|movies\.dat|u\.item|movie_titles\.(csv|txt))$/i;
+
+function entryKind(name: string): string {
+  const m = RATING_ENTRY.exec(name);
+  return m ? m[2].toLowerCase().replace(/_\d+/, '_N') : '';
+}
+
+/** Chunks of a byte source, as an async iterable. */
+export async function* chunksOf(source: ByteSource, chunkSize = 4 << 20): AsyncGenerator<Uint8Array> {
+  if (source instanceof Uint8Array || source instanceof ArrayBuffer) {
+    const b = source instanceof ArrayBuffer ? new Uint8Array(source) : source;
+    for (let i = 0; i < b.length; i += chunkSize) yield b.subarray(i, Math.min(b.length, i + chunkSize));
+    return;
+  }
+  if (typeof Blob !== 'undefined' && source instanceof Blob) {
+    if (typeof source.stream === 'function') {
+      yield* chunksOf(source.stream() as ReadableStream<Uint8Array>, chunkSize);
+    } else {
+      for (let i = 0; i < source.size; i += chunkSize) {
+        yield new Uint8Array(await source.slice(i, Math.min(source.size, i + chunkSize)).arrayBuffer());
+      }
+    }
+    return;
+  }
+  if (typeof ReadableStream !== 'undefined' && source instanceof ReadableStream) {
+    const reader = source.getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        if (value) yield value;
+      }
+    } finally {
+      reader.releaseLock();
+    }
+  }
+  if (Symbol.asyncIterator in source) {
+    for await (const c of source as AsyncIterable<Uint8Array>) yield c;
+    return;
+  }
+  if (Symbol.iterator in source) {
+    for (const c of source as Iterable<Uint8Array>) yield c;
+    return;
+  }
+  throw new InputError('unsupported byte source: expected Uint8Array, ArrayBuffer, Blob, ReadableStream or an iterable of Uint8Array');
+}
+
+export function sizeOf(source: ByteSource): number | undefined {
+  if (source instanceof Uint8Array) return source.length;
+  if (source instanceof ArrayBuffer) return source.byteLength;
+  if (typeof Blob !== 'undefined' && source instanceof Blob) return source.size;
+  return undefined;
+}
+
+async function readAll(source: ByteSource): Promise<Uint8Array> {
+  if (source instanceof Uint8Array) return source;
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  for await (const c of chunksOf(source)) {
+    parts.push(c.slice());
+    n += c.length;
+  }
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/**
+ * Reads ratings (any supported format, plain or zipped) into a Dataset. The format is detected unless given; the
+ * report says what was detected, what was skipped and merged, and how long it took.
+ */
+export async function readRatings(source: ByteSource, options: ReadOptions = {}): Promise<LoadedDataset> {
+  const fileName = options.fileName ?? (typeof File !== 'undefined' && source instanceof File ? source.name : undefined) ?? 'input';
+  const signal = options.signal;
+  const total = options.totalBytes ?? sizeOf(source);
+  const it = chunksOf(source, options.chunkSize)[Symbol.asyncIterator]();
+  const first = await it.next();
+  const firstChunk = first.done ? new Uint8Array(0) : first.value;
+  const isZip = firstChunk.length >= 4 && firstChunk[0] === 0x50 && firstChunk[1] === 0x4b && firstChunk[2] === 3 && firstChunk[3] === 4;
+  let meta: { records: Map<string, ItemRecord>; file: string } | null = null;
+  let parser: RatingsParser;
+
+  if (!isZip) {
+    parser = new RatingsParser({ ...options, totalBytes: total });
+    parser.beginFile(fileName);
+    if (!first.done) parser.push(firstChunk);
+    for (;;) {
+      const r = await it.next();
+      if (r.done) break;
+      parser.push(r.value);
+    }
+    if (options.parts) {
+      for (const part of options.parts) {
+        parser.beginFile(part.name);
+        for await (const c of chunksOf(part.source, options.chunkSize)) parser.push(c);
+      }
+    }
+  } else {
+    parser = new RatingsParser({ ...options, totalBytes: undefined });
+    const wanted = options.entry === undefined ? null : Array.isArray(options.entry) ? options.entry : [options.entry];
+    let kind = '';
+    const metaParts: { name: string; parts: Uint8Array[] } = { name: '', parts: [] };
+    let failure: unknown = null;
+    const seen: string[] = [];
+    const unzip = new Unzip((file: UnzipFile) => {
+      seen.push(file.name);
+      if (failure) return;
+      const isWanted = wanted ? wanted.some((w) => file.name === w || file.name.endsWith('/' + w)) : RATING_ENTRY.test(file.name) && !file.name.startsWith('__MACOSX/');
+      if (isWanted && (wanted || !kind || entryKind(file.name) === kind)) {
+        kind ||= entryKind(file.name);
+        parser.beginFile(`${fileName}:${file.name}`);
+        if (file.originalSize) parser.expectBytes(file.originalSize);
+        file.ondata = (err, data) => {
+          if (failure) return;
+          if (err) {
+            failure = new InputError(`${fileName}: corrupt zip entry ${file.name}: ${err.message}`);
+            return;
+          }
+          try {
+            parser.push(data);
+          } catch (e) {
+            failure = e;
+          }
+        };
+        file.start();
+      } else if (options.zipMeta !== false && !options.itemMeta && !metaParts.name && META_ENTRY.test(file.name) && !file.name.startsWith('__MACOSX/')) {
+        metaParts.name = file.name;
+        file.ondata = (err, data) => {
+          if (err) failure = new InputError(`${fileName}: corrupt zip entry ${file.name}: ${err.message}`);
+          else metaParts.parts.push(data);
+        };
+        file.start();
+      }
+    });
+    unzip.register(UnzipInflate);
+    const feed = (c: Uint8Array, final: boolean) => {
+      try {
+        unzip.push(c, final);
+      } catch (e) {
+        failure ??= e instanceof InputError || e instanceof AbortError ? e : new InputError(`${fileName}: bad zip archive: ${(e as Error).message}`);
+      }
+      if (failure) throw failure;
+    };
+    let cur = firstChunk;
+    for (;;) {
+      const r = await it.next();
+      feed(cur, !!r.done);
+      if (r.done) break;
+      cur = r.value;
+    }
+    if (!kind && !wanted) {
+      throw new InputError(
+        `${fileName}: no ratings file in the zip archive (looked for ratings.csv, ratings.dat, u.data, combined_data_N.txt; found ${seen.slice(0, 12).join(', ') || 'no entries'}); pass entry`,
+      );
+    }
+    if (metaParts.name) {
+      const bytes = concatAll(metaParts.parts);
+      meta = { records: parseItemMeta(bytes, `${fileName}:${metaParts.name}`), file: `${fileName}:${metaParts.name}` };
+    }
+  }
+  if (signal?.aborted) throw new AbortError('reading aborted', { cause: signal.reason });
+  const res = parser.finish();
+  if (options.itemMeta) {
+    const bytes = await readAll(options.itemMeta.source);
+    meta = { records: parseItemMeta(bytes, options.itemMeta.fileName), file: options.itemMeta.fileName };
+  }
+  const report: ReadReport = { ...res.report, container: isZip ? 'zip' : 'plain' };
+  const ds: LoadedDataset = {
+    name: options.name ?? baseName(fileName),
+    ratings: res.ratings,
+    users: res.users,
+    items: res.items,
+    implicit: res.report.implicit,
+    report,
+  };
+  if (res.report.scale) ds.scale = res.report.scale;
+  if (meta) {
+    const { meta: m, matched } = alignItemMeta(res.items, meta.records);
+    ds.items_meta = m;
+    report.metaFile = meta.file;
+    report.metaMatched = matched;
+  }
+  return ds;
+}
+
+function concatAll(parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+function baseName(name: string): string {
+  const parts = name.split(/[\\/]/);
+  return parts[parts.length - 1];
+}
+
+/** One line describing a read, for logs and the CLI. */
+export function describeRead(ds: LoadedDataset): string {
+  const r = ds.report;
+  const bits = [
+    `${r.ratings.toLocaleString('en-US')} ratings, ${ds.ratings.nUsers.toLocaleString('en-US')} users, ${ds.ratings.nItems.toLocaleString('en-US')} items`,
+    `format: ${r.detected}`,
+  ];
+  if (r.scale) bits.push(`scale [${r.scale[0]}, ${r.scale[1]}]`);
+  if (r.skipped) bits.push(`${r.skipped} bad lines skipped`);
+  if (r.duplicates) bits.push(`${r.duplicates} duplicates merged (${r.duplicatePolicy})`);
+  if (r.metaFile) bits.push(`titles from ${r.metaFile} (${r.metaMatched} items)`);
+  bits.push(`${(r.bytes / 1e6).toFixed(1)} MB in ${(r.ms / 1000).toFixed(2)} s`);
+  return bits.join('; ');
+}
