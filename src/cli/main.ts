@@ -1,0 +1,371 @@
+/**
+ * The `webmf` command line: train, recommend, similar, eval (and `data`, see src/cli/data.ts).
+ * Results go to stdout (one JSON object with --json); progress and warnings go to stderr. Any error
+ * is one line on stderr and a non-zero exit (2 for a command-line mistake, 1 otherwise).
+ */
+import { GpuContext, adapterName } from '../gpu/context.ts';
+import { InputError, WebmfError } from '../gpu/errors.ts';
+import type { Ratings } from '../data/ratings.ts';
+import type { Dataset } from '../data/dataset.ts';
+import type { FitResult, IterationReport } from '../model/types.ts';
+import { Model } from '../model/model.ts';
+import { evaluate, DEFAULT_METRICS } from '../model/metrics.ts';
+import { loadModelFile, saveModelFile } from '../model/node-io.ts';
+import { helpText, parseArgs, req, UsageError, type OptSpec, type Parsed } from './args.ts';
+import { cloneIds, readRatingsFile, restrictTo } from './load.ts';
+import { readFactorFile, writeFactorFiles } from './factors.ts';
+import { Progress } from './progress.ts';
+import { splitDataset } from './split.ts';
+
+const FORMATS = ['auto', 'udata', 'dat', 'csv', 'netflix', 'delimited', 'implicit'];
+
+const TRAIN: Record<string, OptSpec> = {
+  data: { type: 'string', help: 'training ratings file (required)' },
+  format: { type: 'string', choices: FORMATS, help: 'file format (default auto: detected and reported)' },
+  test: { type: 'string', help: 'held-out ratings file (IDs matched to the training file)' },
+  split: { type: 'string', help: 'hold out part of --data instead: random:0.1 | leave:1 | time:0.1' },
+  algo: { type: 'string', choices: ['als', 'ials', 'sgd', 'gd'], help: 'algorithm (default als)' },
+  mode: { type: 'string', choices: ['hogwild', 'stratified'], help: 'SGD mode (default hogwild)' },
+  rank: { type: 'int', help: 'latent factors (default 10)' },
+  iters: { type: 'int', help: 'iterations (ALS) or epochs (SGD/GD)' },
+  lambda: { type: 'number', help: 'L2 regularization of the factors' },
+  'lambda-bias': { type: 'number', help: 'L2 regularization of the biases (default lambda)' },
+  'weighted-lambda': { type: 'flag', help: 'ALS-WR: scale lambda by each row\'s rating count (als)' },
+  alpha: { type: 'number', help: 'implicit confidence c = 1 + alpha f (ials; default 40)' },
+  lr: { type: 'number', help: 'learning rate (sgd, gd)' },
+  bias: { type: 'flag', help: 'learn mu + b_u + b_i (als, sgd, gd)' },
+  seed: { type: 'int', help: 'random seed (initial factors, shuffles, splits)' },
+  backend: { type: 'string', choices: ['gpu', 'cpu'], help: 'default: the GPU when one is found, else the CPU with a warning' },
+  'init-users': { type: 'string', help: 'warm start: user factor file (the --save-factors layout)' },
+  'init-items': { type: 'string', help: 'warm start: item factor file' },
+  save: { type: 'string', help: 'write the model (webmf binary format) to this file' },
+  'save-libmf': { type: 'string', help: 'also write the model in LIBMF text format' },
+  'save-factors': { type: 'string', help: 'write PREFIX.users.txt, PREFIX.items.txt and the ID order (PREFIX.user-ids.txt, PREFIX.item-ids.txt)' },
+  json: { type: 'flag', help: 'print one JSON object on stdout' },
+  quiet: { type: 'flag', help: 'no progress on stderr' },
+  help: { type: 'flag', short: 'h', help: 'this help' },
+};
+
+const RECOMMEND: Record<string, OptSpec> = {
+  model: { type: 'string', help: 'model file (webmf binary or LIBMF text; required)' },
+  user: { type: 'string', help: 'user ID (required)' },
+  k: { type: 'int', short: 'k', help: 'how many items (default 10)' },
+  all: { type: 'flag', help: 'keep items the user rated in training (default: filtered out)' },
+  exclude: { type: 'string', help: 'comma-separated item IDs never to return' },
+  include: { type: 'string', help: 'comma-separated item IDs to choose from' },
+  backend: { type: 'string', choices: ['gpu', 'cpu'], help: 'default: the GPU when one is found' },
+  json: { type: 'flag', help: 'print one JSON object on stdout' },
+  help: { type: 'flag', short: 'h', help: 'this help' },
+};
+
+const SIMILAR: Record<string, OptSpec> = {
+  model: { type: 'string', help: 'model file (required)' },
+  item: { type: 'string', help: 'item ID (items similar to it by cosine)' },
+  user: { type: 'string', help: 'user ID (users similar to it by cosine), instead of --item' },
+  k: { type: 'int', short: 'k', help: 'how many (default 10)' },
+  backend: { type: 'string', choices: ['gpu', 'cpu'], help: 'default: the GPU when one is found' },
+  json: { type: 'flag', help: 'print one JSON object on stdout' },
+  help: { type: 'flag', short: 'h', help: 'this help' },
+};
+
+const EVAL: Record<string, OptSpec> = {
+  model: { type: 'string', help: 'model file (required)' },
+  test: { type: 'string', help: 'test ratings file (required); users/items the model lacks are skipped and counted' },
+  format: { type: 'string', choices: FORMATS, help: 'test file format (default auto)' },
+  metrics: { type: 'string', help: `comma-separated (default ${DEFAULT_METRICS.join(',')})` },
+  k: { type: 'int', short: 'k', help: 'k for ranking metrics named without @k (default 10)' },
+  relevance: { type: 'number', help: 'test ratings at or above this are relevant for ranking metrics (default: all)' },
+  backend: { type: 'string', choices: ['gpu', 'cpu'], help: 'default: the GPU when one is found' },
+  json: { type: 'flag', help: 'print one JSON object on stdout' },
+  help: { type: 'flag', short: 'h', help: 'this help' },
+};
+
+const USAGE = `webmf: matrix factorization recommenders on the GPU (WebGPU)
+
+Commands:
+  webmf train --data FILE [--test FILE | --split random:0.1|leave:1|time:0.1] [--algo als|ials|sgd|gd] ...
+  webmf recommend --model M --user U [-k 10] [--json]
+  webmf similar --model M --item I [-k 10] [--json]
+  webmf eval --model M --test FILE [--metrics rmse,mae,ndcg@10,...] [--json]
+  webmf data ...                      (data sets: see webmf data --help)
+
+webmf COMMAND --help shows a command's options.`;
+
+const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
+const warn = (s: string) => process.stderr.write(`webmf: ${s}\n`);
+
+async function openGpu(backend: string | undefined, command: string): Promise<GpuContext | undefined> {
+  if (backend === 'cpu') return undefined;
+  try {
+    return await GpuContext.create();
+  } catch (e) {
+    if (backend === 'gpu') throw new WebmfError(`${command}: --backend gpu, but no WebGPU adapter: ${(e as Error).message}`);
+    warn(`no WebGPU adapter (${(e as Error).message.split('\n')[0]}); using the CPU backend`);
+    return undefined;
+  }
+}
+
+function fmtNum(v: number | null | undefined, d = 4): string {
+  return v === null || v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(d);
+}
+
+// ------------------------------------------------------------------ train
+
+async function train(argv: string[]): Promise<number> {
+  const o = parseArgs('train', argv, TRAIN);
+  if (o.help) return out(helpText('webmf train --data FILE [options]', TRAIN)), 0;
+  const dataPath = req<string>(o, 'data', 'train');
+  const algo = (o.algo as string) ?? 'als';
+  if (o.test && o.split) throw new UsageError('train: give --test or --split, not both');
+  const only = (name: string, algos: string[]) => {
+    if (o[name] !== undefined && !algos.includes(algo)) throw new UsageError(`train: --${name} applies to --algo ${algos.join('|')}, not ${algo}`);
+  };
+  only('mode', ['sgd']);
+  only('lr', ['sgd', 'gd']);
+  only('alpha', ['ials']);
+  only('weighted-lambda', ['als', 'ials']);
+  only('bias', ['als', 'sgd', 'gd']);
+  const quiet = !!o.quiet;
+
+  // data
+  const readBar = new Progress(100, 'reading', !quiet && !!process.stderr.isTTY);
+  const full = await readRatingsFile(dataPath, {
+    format: o.format as never,
+    onProgress: (p) => p.totalBytes && readBar.update(Math.round((100 * p.bytes) / p.totalBytes), `${p.ratings} ratings`),
+  });
+  readBar.done();
+  if (!quiet) warn(`read ${full.report.ratings} ratings, ${full.dataset.users.size} users, ${full.dataset.items.size} items from ${dataPath} (${full.report.detected})`);
+  let trainSet: Dataset = full.dataset;
+  let test: Ratings | undefined;
+  if (o.test) {
+    const t = await readRatingsFile(o.test as string, { format: o.format as never, users: cloneIds(trainSet.users), items: cloneIds(trainSet.items) });
+    const r = restrictTo(t.dataset.ratings, trainSet.ratings.nUsers, trainSet.ratings.nItems);
+    if (r.dropped && !quiet) warn(`${r.dropped} test ratings have users or items absent from the training data; skipped`);
+    test = r.ratings;
+  } else if (o.split) {
+    const s = await splitDataset(full.dataset, o.split as string, (o.seed as number) ?? 42);
+    trainSet = s.train;
+    test = s.test;
+    if (!quiet) warn(`split ${o.split}: ${trainSet.ratings.values.length} training, ${test.values.length} test ratings`);
+  }
+  const { nUsers, nItems } = trainSet.ratings;
+
+  // warm start
+  const rank = (o.rank as number) ?? 10;
+  let init: { users: Float32Array; items: Float32Array } | undefined;
+  if (o['init-users'] || o['init-items']) {
+    if (!o['init-users'] || !o['init-items']) throw new UsageError('train: --init-users and --init-items go together');
+    const bias = !!o.bias;
+    init = {
+      users: readFactorFile(o['init-users'] as string, 'user', nUsers, rank, bias),
+      items: readFactorFile(o['init-items'] as string, 'item', nItems, rank, bias),
+    };
+  }
+
+  const gpu = await openGpu(o.backend as string | undefined, 'train');
+  try {
+    const iters = o.iters as number | undefined;
+    const bar = new Progress(iters ?? (algo === 'sgd' || algo === 'gd' ? 20 : 10), algo, !quiet);
+    const onIteration = (r: IterationReport) =>
+      bar.update(r.iteration, `train rmse ${fmtNum(r.trainRmse)}${r.validationRmse !== undefined ? ` test rmse ${fmtNum(r.validationRmse)}` : ''} ${r.seconds.toFixed(2)}s`);
+    const common = {
+      rank,
+      lambda: o.lambda as number | undefined,
+      lambdaBias: o['lambda-bias'] as number | undefined,
+      seed: o.seed as number | undefined,
+      init,
+      backend: gpu ? ('gpu' as const) : ('cpu' as const),
+      gpu,
+      validation: algo === 'ials' ? undefined : test,
+      onIteration,
+    };
+    const t0 = performance.now();
+    let fit: FitResult;
+    if (algo === 'als' || algo === 'ials') {
+      const { fitAls } = await import('../als/index.ts');
+      fit = await fitAls(trainSet, { ...common, iterations: iters, useBias: !!o.bias, weightedLambda: !!o['weighted-lambda'], implicit: algo === 'ials', alpha: o.alpha as number | undefined });
+    } else {
+      const { fitSgd } = await import('../sgd/index.ts');
+      fit = await fitSgd(trainSet, { ...common, algo: algo as 'sgd' | 'gd', mode: o.mode as 'hogwild' | 'stratified' | undefined, epochs: iters, learningRate: o.lr as number | undefined, useBias: !!o.bias });
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    bar.done();
+    const model = new Model(fit.model, { gpu, seen: trainSet.ratings });
+    let testRmse: number | null = null;
+    let testMae: number | null = null;
+    if (test && test.values.length && algo !== 'ials') {
+      const ev = await evaluate(model, test, { metrics: ['rmse', 'mae'] });
+      testRmse = ev.metrics.rmse;
+      testMae = ev.metrics.mae;
+    }
+    if (o.save) saveModelFile(model, o.save as string);
+    if (o['save-libmf']) saveModelFile(model, o['save-libmf'] as string, 'libmf');
+    if (o['save-factors']) writeFactorFiles(model.toData(), o['save-factors'] as string);
+    const last = fit.history[fit.history.length - 1];
+    const summary = {
+      algo,
+      mode: algo === 'sgd' ? ((o.mode as string) ?? 'hogwild') : null,
+      backend: fit.backend,
+      adapter: fit.backend === 'gpu' ? (fit.adapter ?? (gpu ? adapterName(gpu.adapter) : null)) : null,
+      rank: fit.model.rank,
+      iterations: fit.history.length,
+      seconds,
+      trainRmse: last?.trainRmse ?? null,
+      testRmse,
+      testMae,
+      users: nUsers,
+      items: nItems,
+      ratings: trainSet.ratings.values.length,
+      perIteration: fit.history.map((h) => ({ iteration: h.iteration, seconds: h.seconds, trainRmse: h.trainRmse, testRmse: h.validationRmse ?? null })),
+    };
+    if (o.json) out(JSON.stringify(summary));
+    else {
+      out(`${algo}${summary.mode ? ` (${summary.mode})` : ''} on ${summary.backend}${summary.adapter ? ` [${summary.adapter}]` : ''}: rank ${summary.rank}, ${summary.iterations} iterations in ${seconds.toFixed(2)} s (stopped: ${fit.stopped})`);
+      out(`${nUsers} users, ${nItems} items, ${summary.ratings} training ratings`);
+      out(`train RMSE ${fmtNum(summary.trainRmse)}${test ? `, test RMSE ${fmtNum(testRmse)}, test MAE ${fmtNum(testMae)} (${test.values.length} ratings)` : ''}`);
+      if (o.save) out(`model saved to ${o.save}`);
+      if (o['save-factors']) out(`factors saved to ${o['save-factors']}.{users,items,user-ids,item-ids}.txt`);
+    }
+    model.dispose();
+    return 0;
+  } finally {
+    gpu?.destroy();
+  }
+}
+
+// ------------------------------------------------------------------ recommend / similar / eval
+
+function idList(s: unknown): string[] | undefined {
+  return typeof s === 'string' ? s.split(',').map((x) => x.trim()).filter(Boolean) : undefined;
+}
+
+async function withModel<T>(o: Parsed, command: string, fn: (m: Model, gpu?: GpuContext) => Promise<T>): Promise<T> {
+  const path = req<string>(o, 'model', command);
+  const gpu = await openGpu(o.backend as string | undefined, command);
+  try {
+    const m = loadModelFile(path, { gpu });
+    try {
+      return await fn(m, gpu);
+    } finally {
+      m.dispose();
+    }
+  } finally {
+    gpu?.destroy();
+  }
+}
+
+async function recommend(argv: string[]): Promise<number> {
+  const o = parseArgs('recommend', argv, RECOMMEND);
+  if (o.help) return out(helpText('webmf recommend --model M --user U [-k 10] [--json]', RECOMMEND)), 0;
+  const user = req<string>(o, 'user', 'recommend');
+  const k = (o.k as number) ?? 10;
+  return withModel(o, 'recommend', async (m) => {
+    const filterSeen = !o.all;
+    if (filterSeen && !m.hasSeen) warn('the model file holds no training interactions; seen items cannot be filtered');
+    const recs = await m.recommend(user, { k, filterSeen, exclude: idList(o.exclude), include: idList(o.include) });
+    if (o.json) out(JSON.stringify({ user, k, backend: m.backend, filterSeen, items: recs.map((r, i) => ({ rank: i + 1, item: r.id, score: r.score })) }));
+    else {
+      out(`top ${k} for user ${user}${filterSeen ? ' (items rated in training left out)' : ''}:`);
+      recs.forEach((r, i) => out(`${String(i + 1).padStart(4)}  ${String(r.id).padEnd(12)} ${r.score.toFixed(4)}`));
+    }
+    return 0;
+  });
+}
+
+async function similar(argv: string[]): Promise<number> {
+  const o = parseArgs('similar', argv, SIMILAR);
+  if (o.help) return out(helpText('webmf similar --model M --item I [-k 10] [--json]', SIMILAR)), 0;
+  if ((o.item === undefined) === (o.user === undefined)) throw new UsageError('similar: give --item or --user (one of them)');
+  const k = (o.k as number) ?? 10;
+  return withModel(o, 'similar', async (m) => {
+    const side = o.item !== undefined ? 'item' : 'user';
+    const q = (o.item ?? o.user) as string;
+    const res = side === 'item' ? await m.similarItems(q, k) : await m.similarUsers(q, k);
+    if (o.json) out(JSON.stringify({ [side]: q, k, backend: m.backend, measure: 'cosine', [side === 'item' ? 'items' : 'users']: res.map((r, i) => ({ rank: i + 1, [side]: r.id, score: r.score })) }));
+    else {
+      out(`${k} ${side}s most similar to ${side} ${q} (cosine):`);
+      res.forEach((r, i) => out(`${String(i + 1).padStart(4)}  ${String(r.id).padEnd(12)} ${r.score.toFixed(4)}`));
+    }
+    return 0;
+  });
+}
+
+async function evalCmd(argv: string[]): Promise<number> {
+  const o = parseArgs('eval', argv, EVAL);
+  if (o.help) return out(helpText('webmf eval --model M --test FILE [--metrics ...] [--json]', EVAL)), 0;
+  const testPath = req<string>(o, 'test', 'eval');
+  return withModel(o, 'eval', async (m) => {
+    const t = await readRatingsFile(testPath, { format: o.format as never, users: cloneIds(m.userIds), items: cloneIds(m.itemIds) });
+    const t0 = performance.now();
+    const metrics = idList(o.metrics) ?? DEFAULT_METRICS;
+    const r = await evaluate(m, t.dataset, { metrics, k: o.k as number | undefined, relevanceThreshold: o.relevance as number | undefined });
+    const seconds = (performance.now() - t0) / 1000;
+    if (r.skippedRatings) warn(`${r.skippedRatings} test ratings have users or items the model does not know; skipped`);
+    if (o.json) out(JSON.stringify({ metrics: r.metrics, users: r.users, ratings: r.ratings, skippedRatings: r.skippedRatings, backend: m.backend, seconds }));
+    else {
+      for (const [name, v] of Object.entries(r.metrics)) out(`${name.padEnd(14)} ${fmtNum(v)}`);
+      out(`(${r.ratings} test ratings, ${r.users} users ranked, ${seconds.toFixed(2)} s on ${m.backend})`);
+    }
+    return 0;
+  });
+}
+
+async function data(argv: string[]): Promise<number> {
+  let mod: { runDataCommand?: (argv: string[]) => Promise<number | void> };
+  try {
+    const path = './data.ts'; // the data engineer's module; resolved at run time
+    mod = (await import(/* @vite-ignore */ path)) as typeof mod;
+  } catch (e) {
+    throw new WebmfError(`data: the data commands are not available in this build (${(e as Error).message.split('\n')[0]})`);
+  }
+  if (typeof mod.runDataCommand !== 'function') throw new WebmfError('data: src/cli/data.ts does not export runDataCommand');
+  const code = await mod.runDataCommand(argv);
+  return typeof code === 'number' ? code : 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'train':
+      return train(rest);
+    case 'recommend':
+      return recommend(rest);
+    case 'similar':
+      return similar(rest);
+    case 'eval':
+      return evalCmd(rest);
+    case 'data':
+      return data(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      out(USAGE);
+      return cmd === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(cmd)} (commands: train, recommend, similar, eval, data)`);
+  }
+}
+
+const isMain = (() => {
+  try {
+    return process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+  } catch {
+    return false;
+  }
+})();
+
+if (isMain) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      const err = e as Error;
+      const msg = (err?.message ?? String(e)).split('\n')[0];
+      process.stderr.write(`webmf: error: ${msg}\n`);
+      if (process.env.WEBMF_DEBUG) process.stderr.write(`${err?.stack ?? ''}\n`);
+      process.exitCode = e instanceof UsageError ? 2 : e instanceof InputError || e instanceof WebmfError ? 1 : 1;
+    },
+  );
+}
