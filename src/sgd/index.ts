@@ -65,6 +65,13 @@ export interface SgdOptions {
   /** 'gpu' or 'cpu'. Default: the GPU when one is found, else the CPU (with a warning). */
   backend?: 'gpu' | 'cpu';
   gpu?: GpuContext;
+  /**
+   * Invocations that share one rating in the GPU kernel (a power of two <= 64). Default: the
+   * smallest power of two >= rank, at most 32 (coalesced row access on hardware GPUs), but 1 on a
+   * software adapter (SwiftShader), where workgroup barriers cost more than they save. The CPU
+   * engine replays the same summation order; the value used is saved in the model's hyperparams.
+   */
+  lanes?: number;
   /** Stratified grid size b (default min(64, nUsers, nItems, sqrt(n / 16))). */
   blocks?: number;
   onIteration?: (r: IterationReport) => void;
@@ -146,6 +153,7 @@ export async function fitSgd(data: Ratings | Dataset, opts: SgdOptions = {}): Pr
   }
   const blocks = opts.blocks ?? Math.max(1, Math.min(64, train.nUsers, train.nItems, Math.floor(Math.sqrt(n / 16))));
   checkNumber('blocks', blocks, (v) => Number.isInteger(v) && v >= 1 && v <= 4096, 'an integer in [1, 4096]');
+  if (opts.lanes !== undefined) checkNumber('lanes', opts.lanes, (v) => [1, 2, 4, 8, 16, 32, 64].includes(v), 'a power of two in [1, 64]');
   const stride = strideFor(rank, bias);
   const mu = opts.globalMean ?? (bias ? globalMean(train.values) : 0);
   checkNumber('globalMean', mu, Number.isFinite, 'finite');
@@ -171,11 +179,6 @@ export async function fitSgd(data: Ratings | Dataset, opts: SgdOptions = {}): Pr
     initFactors(X0, Y0, rank, bias, 0, 0, seed, bias ? (opts.initScale ?? 0.1) : defaultScale(train, rank));
   }
 
-  const spec: EngineSpec = {
-    algo, mode, rank, bias, adagrad: schedule === 'adagrad', mu, lambda, lambdaBias, seed, blocks,
-    lanes: lanesFor(rank), train, validation: opts.validation, X0, Y0,
-  };
-
   let gpu: GpuContext | undefined = opts.gpu;
   let ownGpu = false;
   let backendKind = opts.backend ?? (gpu ? 'gpu' : undefined);
@@ -192,11 +195,17 @@ export async function fitSgd(data: Ratings | Dataset, opts: SgdOptions = {}): Pr
       }
     }
   }
+  const lanes = opts.lanes ?? (backendKind === 'gpu' && gpu!.adapter.software ? 1 : lanesFor(rank));
+  const spec: EngineSpec = {
+    algo, mode, rank, bias, adagrad: schedule === 'adagrad', mu, lambda, lambdaBias, seed, blocks,
+    lanes, train, validation: opts.validation, X0, Y0,
+  };
+
   let backend: SgdBackend | undefined;
   try {
     backend = backendKind === 'gpu' ? new GpuSgdBackend(gpu!, spec) : new CpuSgdBackend(spec);
     const hyperparams: Record<string, number | string | boolean> = {
-      rank, learningRate: lr0, lambda, lambdaBias, epochs, schedule, seed, algo, ...(algo === 'sgd' ? { mode } : {}),
+      rank, learningRate: lr0, lambda, lambdaBias, epochs, schedule, seed, algo, lanes, ...(algo === 'sgd' ? { mode } : {}),
       ...(algo === 'sgd' && mode === 'stratified' ? { blocks } : {}), ...(schedule === 'inverse' ? { decay } : {}),
     };
     const result = await trainLoop(backend, spec, {

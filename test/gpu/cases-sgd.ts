@@ -56,9 +56,9 @@ function one(a: number): Ratings {
 const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
 
 /** One SGD step on the GPU kernel (a 1 x 1 problem, one epoch = one update). */
-async function gpuOneStep(gpu: GpuContext, mode: 'hogwild' | 'stratified', w: number[], h: number[], a: number, lr: number, mu = 0) {
+async function gpuOneStep(gpu: GpuContext, mode: 'hogwild' | 'stratified', w: number[], h: number[], a: number, lr: number, mu = 0, lanes?: number) {
   const res = await fitSgd(one(a), {
-    gpu, backend: 'gpu', mode, rank: w.length, lambda: 0, learningRate: lr, epochs: 1, globalMean: mu,
+    gpu, backend: 'gpu', mode, lanes, rank: w.length, lambda: 0, learningRate: lr, epochs: 1, globalMean: mu,
     init: { users: Float32Array.from(w), items: Float32Array.from(h) },
   });
   expect(res.backend === 'gpu', 'ran on the GPU');
@@ -76,8 +76,8 @@ const workedStep: GpuCase = {
     const e = sgdStep(w, h, 5, 0.01);
     expectClose('error a - w.h', [e], [4.345], { rtol: 1e-12 });
     expectClose('prediction', [5 - e], [0.655], { rtol: 1e-12 });
-    for (const mode of ['hogwild', 'stratified'] as const) {
-      const g = await gpuOneStep(gpu, mode, w0, h0, 5, 0.01);
+    for (const [mode, lanes] of [['hogwild', undefined], ['stratified', undefined], ['hogwild', 4], ['stratified', 2]] as const) {
+      const g = await gpuOneStep(gpu, mode, w0, h0, 5, 0.01, 0, lanes);
       // f32 inputs and a handful of f32 operations: within 8 u of the f64 values (|values| < 1).
       expectClose(`${mode}: w vs f64`, g.w, w, { rtol: 8 * U32, atol: 8 * U32 });
       expectClose(`${mode}: h vs f64`, g.h, h, { rtol: 8 * U32, atol: 8 * U32 });
@@ -97,8 +97,8 @@ const popQuiz3: GpuCase = {
   name: 'sgd: pop quiz 3 on the GPU kernel (rating 2, prediction 4.5, lr 0.1 -> w = [0.65, 0.075], h = [0.4, 0.825])',
   async run(gpu) {
     // The quiz gives the prediction (4.5), not w.h (0.75): a global mean of 3.75 supplies the rest.
-    for (const mode of ['hogwild', 'stratified'] as const) {
-      const g = await gpuOneStep(gpu, mode, [0.8, 0.3], [0.6, 0.9], 2, 0.1, 3.75);
+    for (const [mode, lanes] of [['hogwild', undefined], ['stratified', undefined], ['hogwild', 2], ['stratified', 4]] as const) {
+      const g = await gpuOneStep(gpu, mode, [0.8, 0.3], [0.6, 0.9], 2, 0.1, 3.75, lanes);
       expectClose(`${mode}: w to 4 decimals`, Array.from(g.w, r4), [0.65, 0.075], { rtol: 0, atol: 1e-9 });
       expectClose(`${mode}: h to 4 decimals`, Array.from(g.h, r4), [0.4, 0.825], { rtol: 0, atol: 1e-9 });
       expectClose(`${mode}: w`, g.w, [0.65, 0.075], { rtol: 8 * U32, atol: 8 * U32 });
@@ -136,17 +136,18 @@ const permutation: GpuCase = {
  * the ADAGRAD run differs by at most 6e-8.) A wrong order, a lost update or a race shows up as 1e-2
  * or more.
  */
-function stratifiedCase(adagrad: boolean, bias: boolean): GpuCase {
+function stratifiedCase(adagrad: boolean, bias: boolean, lanes?: number): GpuCase {
   return {
-    name: `sgd: stratified GPU equals the f32 CPU replay for 5 epochs (${bias ? 'biased' : 'plain'}${adagrad ? ', adagrad' : ''})`,
+    name: `sgd: stratified GPU equals the f32 CPU replay for 5 epochs (${bias ? 'biased' : 'plain'}${adagrad ? ', adagrad' : ''}, ${lanes ?? 'default'} lanes)`,
     async run(gpu) {
       const { train } = plantedSplit(7, 60, 50, 3, 0.5);
       const opts: SgdOptions = {
         mode: 'stratified', rank: 8, blocks: 4, epochs: 5, lambda: 0.05, lambdaBias: 0.02, useBias: bias, seed: 3,
-        learningRate: adagrad ? 0.05 : 0.02, schedule: adagrad ? 'adagrad' : 'constant',
+        learningRate: adagrad ? 0.05 : 0.02, schedule: adagrad ? 'adagrad' : 'constant', lanes,
       };
       const g = await fitSgd(train, { ...opts, gpu, backend: 'gpu' });
-      const c = await fitSgd(train, { ...opts, backend: 'cpu' });
+      // The CPU replays the GPU's summation order for the lane count the GPU run used.
+      const c = await fitSgd(train, { ...opts, backend: 'cpu', lanes: g.model.hyperparams.lanes as number });
       expect(g.backend === 'gpu' && c.backend === 'cpu', 'one fit on each backend');
       expectClose('user factors', g.model.userFactors, c.model.userFactors, { rtol: 1e-5, atol: 2e-6 });
       expectClose('item factors', g.model.itemFactors, c.model.itemFactors, { rtol: 1e-5, atol: 2e-6 });
@@ -318,6 +319,8 @@ export const sgdCases: GpuCase[] = [
   stratifiedCase(false, false),
   stratifiedCase(false, true),
   stratifiedCase(true, true),
+  stratifiedCase(false, true, 8),
+  stratifiedCase(true, true, 4),
   hogwildPlanted,
   gdSteps,
   divergence,
