@@ -3,6 +3,7 @@ import { foundationCases } from './cases-foundation.ts';
 import { alsCases } from './cases-als.ts';
 import { hostCases } from './cases-host.ts';
 import { sgdCases } from './cases-sgd.ts';
+import { modelCases } from './cases-model.ts';
 import type { GpuCase } from './types.ts';
 
-export const allCases: GpuCase[] = [...foundationCases, ...hostCases, ...alsCases, ...sgdCases];
+export const allCases: GpuCase[] = [...foundationCases, ...hostCases, ...alsCases, ...sgdCases, ...modelCases];

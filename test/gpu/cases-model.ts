@@ -1,0 +1,297 @@
+/**
+ * Model-out GPU cases: recommend (tiled scoring + multi-pass top-k), masking (seen / exclude /
+ * include), deterministic ties, cosine similar items/users, batched clipped predict, fold-in users
+ * on the device, and evaluate()'s ranking metrics — each against the f64 CPU path of the same Model.
+ * Browser-safe (shared by Node and headless Chrome).
+ *
+ * Tolerance argument (scores): a GPU score is mu + Σ_{c<stride} x_c y_c accumulated in f32 in
+ * column order, so |gpu − exact| ≤ (stride + 1)·u·(|mu| + Σ|x_c y_c|) to first order (u = 2⁻²⁴).
+ * We allow 2(stride + 2)·u times that magnitude. Rankings: the GPU list must be a valid top-k of
+ * the f64 scores up to twice that bound (an item swapped with one whose exact score is within the
+ * rounding band is correct behaviour, anything else fails), and with exact ties (duplicated
+ * factor rows give bit-identical f32 scores) the lower index must come first.
+ */
+import type { GpuContext } from '../../src/gpu/context.ts';
+import { Model } from '../../src/model/model.ts';
+import { evaluate } from '../../src/model/metrics.ts';
+import { buildCsr, type Ratings } from '../../src/data/ratings.ts';
+import type { FactorModelData } from '../../src/model/types.ts';
+import { Rng } from '../../src/util/random.ts';
+import { CheckError, expect, expectClose, expectThrows } from './check.ts';
+import { randomFactors, setConstColumn, sparseRatings } from './fixtures.ts';
+import type { GpuCase } from './types.ts';
+
+const U32 = 2 ** -24;
+
+function modelData(seed: number, nUsers: number, nItems: number, rank: number, bias: boolean, extra: Partial<FactorModelData> = {}): FactorModelData {
+  const stride = bias ? rank + 2 : rank;
+  const X = randomFactors(seed, nUsers, stride, 0.6);
+  const Y = randomFactors(seed + 1, nItems, stride, 0.6);
+  if (bias) {
+    setConstColumn(X, nUsers, rank, 'user');
+    setConstColumn(Y, nItems, rank, 'item');
+  }
+  return { algo: 'als', rank, bias, implicit: false, stride, mu: bias ? 3.5 : 0, nUsers, nItems, userFactors: X, itemFactors: Y, hyperparams: { lambda: 0.1 }, ...extra };
+}
+
+/** Magnitude scale of each score: |mu| + Σ|x_c y_c|. */
+function scoreScale(m: Model, u: number, i: number): number {
+  const X = m.userFactors;
+  const Y = m.itemFactors;
+  let s = Math.abs(m.mu);
+  for (let c = 0; c < m.stride; c++) s += Math.abs(X[u * m.stride + c] * Y[i * m.stride + c]);
+  return s;
+}
+
+/** The GPU top-k list is a valid top-k of the exact scores, within the rounding band. */
+function checkTopK(label: string, m: Model, u: number, got: { index: Uint32Array; score: Float32Array }, candidates: number[], k: number): void {
+  const tol = (i: number) => 2 * (m.stride + 2) * U32 * scoreScale(m, u, i);
+  const want = Math.min(k, candidates.length);
+  expect(got.index.length === want, `${label}: ${got.index.length} items, expected ${want}`);
+  const inList = new Set<number>();
+  const cand = new Set(candidates);
+  for (let j = 0; j < got.index.length; j++) {
+    const i = got.index[j];
+    expect(cand.has(i), `${label}: position ${j}: item ${i} is not a candidate (seen, excluded or outside include)`);
+    expect(!inList.has(i), `${label}: item ${i} twice`);
+    inList.add(i);
+    const exact = m.scoreIndex(u, i);
+    expectClose(`${label}: score of item ${i} at position ${j}`, [got.score[j]], [exact], { rtol: 0, atol: tol(i) });
+    if (j > 0) {
+      const prev = got.index[j - 1];
+      const ep = m.scoreIndex(u, prev);
+      if (!(ep >= exact - tol(i) - tol(prev))) throw new CheckError(`${label}: order: item ${prev} (${ep}) before item ${i} (${exact})`);
+    }
+  }
+  if (got.index.length) {
+    const last = got.index[got.index.length - 1];
+    const floor = m.scoreIndex(u, last) + tol(last);
+    for (const i of candidates) {
+      if (inList.has(i)) continue;
+      const s = m.scoreIndex(u, i);
+      if (s > floor + tol(i)) throw new CheckError(`${label}: item ${i} (exact score ${s}) left out but beats the last returned item ${last} (${m.scoreIndex(u, last)})`);
+    }
+  }
+}
+
+function seenRatings(seed: number, nUsers: number, nItems: number): Ratings {
+  return sparseRatings(seed, nUsers, nItems, [0, 3, 40, 250]);
+}
+
+async function recommendCase(gpu: GpuContext, nUsers: number, nItems: number, rank: number, bias: boolean, k: number, seed: number): Promise<void> {
+  const seen = seenRatings(seed + 7, nUsers, nItems);
+  const m = new Model(modelData(seed, nUsers, nItems, rank, bias), { gpu, seen });
+  try {
+    const users = Uint32Array.from({ length: nUsers }, (_, u) => u);
+    const got = await m.recommendIndices(users, { k }, 'gpu');
+    const ref = await m.recommendIndices(users, { k }, 'cpu');
+    let same = 0;
+    for (let u = 0; u < nUsers; u++) {
+      const s = new Set(m.seenOf(u));
+      const cands = Array.from({ length: nItems }, (_, i) => i).filter((i) => !s.has(i));
+      checkTopK(`user ${u}`, m, u, got[u], cands, k);
+      if (got[u].index.every((v, j) => v === ref[u].index[j])) same++;
+    }
+    // random Gaussian scores: exact agreement is expected for (nearly) every user
+    expect(same >= nUsers - 2, `only ${same}/${nUsers} users got exactly the CPU list`);
+  } finally {
+    m.dispose();
+  }
+}
+
+export const modelCases: GpuCase[] = [
+  {
+    name: 'recommend top-10 over 3,000 items (two top-k passes: 3 chunks, then their 30 winners) with seen items filtered matches f64, biased rank 8',
+    run: (gpu) => recommendCase(gpu, 40, 3000, 8, true, 10, 11),
+  },
+  {
+    name: 'recommend top-512 (the on-device maximum) and top-600 (host selection) over 1,500 items, rank 5',
+    run: async (gpu) => {
+      await recommendCase(gpu, 6, 1500, 5, false, 512, 12);
+      await recommendCase(gpu, 3, 1500, 5, false, 600, 13);
+    },
+  },
+  {
+    name: 'recommend with exclude and include lists, and filterSeen off, matches f64; k beyond the candidates returns them all',
+    run: async (gpu) => {
+      const nUsers = 9;
+      const nItems = 700;
+      const seen = seenRatings(21, nUsers, nItems);
+      const m = new Model(modelData(20, nUsers, nItems, 6, false), { gpu, seen });
+      try {
+        const rng = new Rng(5);
+        const include = Array.from({ length: 150 }, () => rng.int(nItems));
+        const exclude = Array.from({ length: 40 }, () => rng.int(nItems));
+        const users = Uint32Array.from({ length: nUsers }, (_, u) => u);
+        for (const [label, opts, cands] of [
+          ['include+exclude+seen', { k: 15, include, exclude }, (u: number) => [...new Set(include)].filter((i) => !exclude.includes(i) && !m.seenOf(u).includes(i))],
+          ['no filter', { k: 15, filterSeen: false }, () => Array.from({ length: nItems }, (_, i) => i)],
+          ['k > candidates', { k: 100, include: include.slice(0, 20), filterSeen: false }, () => [...new Set(include.slice(0, 20))]],
+        ] as const) {
+          const got = await m.recommendIndices(users, opts, 'gpu');
+          for (let u = 0; u < nUsers; u++) checkTopK(`${label}, user ${u}`, m, u, got[u], cands(u), opts.k);
+        }
+      } finally {
+        m.dispose();
+      }
+    },
+  },
+  {
+    name: 'recommend ties: duplicated item rows (bit-identical scores) come out lower index first, like the CPU',
+    run: async (gpu) => {
+      const d = modelData(30, 4, 2100, 4, false);
+      // items 5, 77, 900, 1500, 2050 share one row; items 3, 1200..1210 another; each row is far
+      // the best for one user (other scores are ~N(0, 1.2²), these are 20)
+      for (const j of [5, 77, 900, 1500, 2050]) d.itemFactors.set([5, 5, 5, 5], j * 4);
+      for (const j of [3, ...Array.from({ length: 11 }, (_, t) => 1200 + t)]) d.itemFactors.set([-5, -5, 5, 5], j * 4);
+      d.userFactors.set([1, 1, 1, 1], 0);
+      d.userFactors.set([-1, -1, 1, 1], 4);
+      const m = new Model(d, { gpu });
+      try {
+        const got = await m.recommendIndices(Uint32Array.of(0, 1), { k: 13, filterSeen: false }, 'gpu');
+        const ref = await m.recommendIndices(Uint32Array.of(0, 1), { k: 13, filterSeen: false }, 'cpu');
+        expect([...got[0].index.slice(0, 5)].join() === '5,77,900,1500,2050', `user 0 ties: ${[...got[0].index.slice(0, 5)]}`);
+        expect([...got[1].index.slice(0, 12)].join() === [3, ...Array.from({ length: 11 }, (_, j) => 1200 + j)].join(), `user 1 ties: ${[...got[1].index.slice(0, 12)]}`);
+        for (let u = 0; u < 2; u++) expect(got[u].index.join() === ref[u].index.join(), `user ${u}: GPU ${[...got[u].index]} vs CPU ${[...ref[u].index]}`);
+      } finally {
+        m.dispose();
+      }
+    },
+  },
+  {
+    name: 'similar items and similar users by cosine (bias columns excluded) match f64; a zero vector scores 0',
+    run: async (gpu) => {
+      const d = modelData(40, 130, 1100, 7, true);
+      d.itemFactors.fill(0, 9 * 9, 9 * 9 + 7); // item 9's latent part is zero
+      const m = new Model(d, { gpu });
+      try {
+        for (const [side, q, n] of [['item', 3, 1100], ['item', 9, 1100], ['user', 17, 130]] as const) {
+          const got = await m.similarIndices(side, q, 12, {}, 'gpu');
+          const ref = await m.similarIndices(side, q, 12, {}, 'cpu');
+          expect(got.index.length === 12, `${side} ${q}: ${got.index.length} results`);
+          expect(!got.index.includes(q), `${side} ${q}: the query itself is returned`);
+          // cosine = dot / (|a||b|): each of dot and the norms carries <= (rank + 1)u relative error
+          // of its magnitude; cosine magnitudes <= 1, so an absolute 4(rank + 2)u bound holds.
+          const atol = 4 * (m.rank + 2) * U32;
+          if (side === 'item' && q === 9) expectClose(`item 9 (zero vector) scores`, got.score, new Float32Array(12), { rtol: 0, atol: 0 });
+          else {
+            expectClose(`${side} ${q}: scores`, got.score, ref.score, { rtol: 0, atol });
+            for (let j = 0; j < 12; j++) {
+              if (got.index[j] !== ref.index[j] && Math.abs(ref.score[j] - got.score[j]) > 2 * atol) {
+                throw new CheckError(`${side} ${q}: position ${j}: GPU ${got.index[j]} vs CPU ${ref.index[j]}`);
+              }
+            }
+          }
+          void n;
+        }
+        const self = await m.similarIndices('item', 3, 1, { includeSelf: true }, 'gpu');
+        expect(self.index[0] === 3, `includeSelf: the item itself comes first, got ${self.index[0]}`);
+      } finally {
+        m.dispose();
+      }
+    },
+  },
+  {
+    name: 'batched predict on the GPU matches f64, clipped to the rating scale',
+    run: async (gpu) => {
+      const m = new Model(modelData(50, 60, 80, 9, true, { ratingScale: [1, 5] }), { gpu });
+      try {
+        const rng = new Rng(3);
+        const n = 3000;
+        const u = Uint32Array.from({ length: n }, () => rng.int(60));
+        const i = Uint32Array.from({ length: n }, () => rng.int(80));
+        const got = await m.predictIndices(u, i, 'gpu');
+        const ref = Array.from(u, (uu, k) => Math.min(5, Math.max(1, m.scoreIndex(uu, i[k]))));
+        const scale = Array.from(u, (uu, k) => scoreScale(m, uu, i[k]));
+        expectClose('predictions', got, ref, { rtol: 2 * (m.stride + 2) * U32, scale });
+        expect(got.some((v) => v === 5) && got.some((v) => v === 1), 'the data should exercise both clip bounds');
+      } finally {
+        m.dispose();
+      }
+    },
+  },
+  {
+    name: 'fold-in users are usable on the GPU at once (factors written in place, capacity growth) and match f64',
+    run: async (gpu) => {
+      const seen = seenRatings(61, 30, 400);
+      const m = new Model(modelData(60, 30, 400, 6, true, { ratingScale: [1, 5] }), { gpu, seen });
+      try {
+        await m.recommendIndices(Uint32Array.of(0), { k: 5 }, 'gpu'); // device copy made before the fold-ins
+        const rng = new Rng(8);
+        const added: number[] = [];
+        for (let t = 0; t < 40; t++) {
+          const items = [...new Set(Array.from({ length: 12 }, () => rng.int(400)))];
+          const f = m.foldIn({ items, values: items.map(() => 1 + rng.int(5)) });
+          added.push(f.index);
+        }
+        const users = Uint32Array.from(added);
+        const got = await m.recommendIndices(users, { k: 10 }, 'gpu');
+        for (let j = 0; j < users.length; j++) {
+          const s = new Set(m.seenOf(users[j]));
+          checkTopK(`fold-in user ${users[j]}`, m, users[j], got[j], Array.from({ length: 400 }, (_, i) => i).filter((i) => !s.has(i)), 10);
+        }
+        const sim = await m.similarIndices('user', added[3], 5, {}, 'gpu');
+        const simRef = await m.similarIndices('user', added[3], 5, {}, 'cpu');
+        expectClose('similar users of a fold-in user', sim.score, simRef.score, { rtol: 0, atol: 4 * (m.rank + 2) * U32 });
+      } finally {
+        m.dispose();
+      }
+    },
+  },
+  {
+    name: 'evaluate on the GPU (scores, masks, top-k, AUC rank counts in batches) matches the CPU metrics',
+    run: async (gpu) => {
+      const nUsers = 300;
+      const nItems = 500;
+      const train = seenRatings(71, nUsers, nItems);
+      const m = new Model(modelData(70, nUsers, nItems, 6, true, { ratingScale: [1, 5] }), { gpu, seen: train });
+      try {
+        // test: a few unseen items per user, values 1..5
+        const rng = new Rng(9);
+        const tu: number[] = [];
+        const ti: number[] = [];
+        const tv: number[] = [];
+        const csr = buildCsr(train.users, train.items, train.values, nUsers, nItems);
+        for (let u = 0; u < nUsers; u++) {
+          const s = new Set(csr.indices.subarray(csr.indptr[u], csr.indptr[u + 1]));
+          for (let t = 0; t < 4; t++) {
+            const i = rng.int(nItems);
+            if (s.has(i)) continue;
+            s.add(i);
+            tu.push(u);
+            ti.push(i);
+            tv.push(1 + rng.int(5));
+          }
+        }
+        const test: Ratings = { users: Int32Array.from(tu), items: Int32Array.from(ti), values: Float32Array.from(tv), nUsers, nItems };
+        const metrics = ['rmse', 'mae', 'precision@10', 'recall@10', 'ndcg@10', 'map@10', 'auc', 'coverage@10', 'ndcg@3'];
+        const g = await evaluate(m, test, { metrics, relevanceThreshold: 3, backend: 'gpu' });
+        const c = await evaluate(m, test, { metrics, relevanceThreshold: 3, backend: 'cpu' });
+        expect(g.users === c.users && g.users > 100, `users ranked: GPU ${g.users}, CPU ${c.users}`);
+        // rmse/mae: f32 predictions vs f64 (2(stride+2)u relative each, averaged); ranking metrics
+        // equal unless a near-tie swaps an item across the cut-off: one swap moves a mean over
+        // >100 users by < 1/100 of a per-user value; AUC rank counts likewise by ~1/(|N|·users).
+        for (const name of metrics) {
+          const tol = name === 'rmse' || name === 'mae' ? 1e-5 : 1e-2;
+          expectClose(name, [g.metrics[name]], [c.metrics[name]], { rtol: 0, atol: tol * Math.max(1, Math.abs(c.metrics[name])) });
+        }
+      } finally {
+        m.dispose();
+      }
+    },
+  },
+  {
+    name: 'unknown users/items and bad k give InputError, never NaN',
+    run: async (gpu) => {
+      const m = new Model(modelData(80, 5, 50, 3, false), { gpu });
+      try {
+        await expectThrows('recommend unknown user', () => m.recommend(5), { name: 'InputError', message: /unknown user/ });
+        await expectThrows('similar unknown item', () => m.similarItems('x'), { name: 'InputError', message: /unknown item/ });
+        await expectThrows('k = 0', () => m.recommend(0, { k: 0 }), { name: 'InputError', message: /k must be/ });
+        await expectThrows('exclude unknown', () => m.recommend(0, { exclude: [99] }), { name: 'InputError', message: /exclude/ });
+      } finally {
+        m.dispose();
+      }
+    },
+  },
+];
