@@ -193,6 +193,15 @@ export function decodeModel(input: ArrayBuffer | ArrayBufferView): DecodedModel 
     if (crc32(raw) !== b.crc32) fail(`block ${name} checksum mismatch (corrupted)`);
     return raw;
   };
+  const ids = (v: unknown, n: number, what: string): IdMap | undefined => {
+    if (v === undefined || v === null) return undefined;
+    if (!Array.isArray(v) || v.length !== n) fail(`${what} ID list has ${Array.isArray(v) ? v.length : typeof v} entries for ${n} ${what}s`);
+    const m = IdMap.from(v as ExternalId[]);
+    if (m.size !== n) fail(`${what} ID list has duplicates`);
+    return m;
+  };
+  const userIds = ids(h.userIds, nUsers, 'user');
+  const itemIds = ids(h.itemIds, nItems, 'item');
   // Sizes are checked against the file inside block() before anything is copied.
   const uf = block('userFactors', 'f32', nUsers * stride, true)!;
   const itf = block('itemFactors', 'f32', nItems * stride, true)!;
@@ -208,13 +217,6 @@ export function decodeModel(input: ArrayBuffer | ArrayBufferView): DecodedModel 
     for (let p = 0; p < nnz; p++) if (indices[p] >= nItems) fail(`seen item index ${indices[p]} out of range [0, ${nItems})`);
     seen = { nRows: nUsers, nCols: nItems, indptr, indices, values: new Float32Array(nnz).fill(1) };
   }
-  const ids = (v: unknown, n: number, what: string): IdMap | undefined => {
-    if (v === undefined || v === null) return undefined;
-    if (!Array.isArray(v) || v.length !== n) fail(`${what} ID list has ${Array.isArray(v) ? v.length : typeof v} entries for ${n} ${what}s`);
-    const m = IdMap.from(v as ExternalId[]);
-    if (m.size !== n) fail(`${what} ID list has duplicates`);
-    return m;
-  };
   const data: FactorModelData = {
     algo: h.algo,
     rank,
@@ -226,8 +228,8 @@ export function decodeModel(input: ArrayBuffer | ArrayBufferView): DecodedModel 
     nItems,
     userFactors: new Float32Array(uf.slice().buffer),
     itemFactors: new Float32Array(itf.slice().buffer),
-    userIds: ids(h.userIds, nUsers, 'user'),
-    itemIds: ids(h.itemIds, nItems, 'item'),
+    userIds,
+    itemIds,
     ratingScale: h.ratingScale,
     hyperparams: h.hyperparams,
   };
