@@ -7,3 +7,4 @@ export type { FactorModelData, FitResult, IterationReport, Algo } from './model/
 export { fitAls, type AlsOptions } from './als/index.ts';
 export * as reference from './cpu/reference.ts';
 export { Rng } from './util/random.ts';
+export { fitSgd, SgdDivergenceError, type SgdOptions, type SgdFitResult, type SgdSchedule } from './sgd/index.ts';
