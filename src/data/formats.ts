@@ -51,9 +51,9 @@ export interface LineLayout {
   description: string;
 }
 
-const USER_NAMES = ['userid', 'user_id', 'user', 'uid', 'customerid', 'customer_id', 'customer', 'visitorid', 'visitor_id', 'userId'.toLowerCase()];
-const ITEM_NAMES = ['movieid', 'movie_id', 'itemid', 'item_id', 'item', 'iid', 'movie', 'productid', 'product_id', 'product', 'artistid', 'artist_id', 'trackid', 'track_id', 'bookid', 'book_id', 'isbn', 'asin'];
-const RATING_NAMES = ['rating', 'ratings', 'score', 'stars', 'value', 'rate'];
+const USER_NAMES = ['userid', 'user_id', 'user', 'uid', 'customerid', 'customer_id', 'customer', 'visitorid', 'visitor_id', 'u'];
+const ITEM_NAMES = ['movieid', 'movie_id', 'itemid', 'item_id', 'item', 'iid', 'movie', 'productid', 'product_id', 'product', 'artistid', 'artist_id', 'trackid', 'track_id', 'bookid', 'book_id', 'isbn', 'asin', 'i'];
+const RATING_NAMES = ['rating', 'ratings', 'score', 'stars', 'value', 'rate', 'r'];
 const COUNT_NAMES = ['count', 'counts', 'plays', 'playcount', 'play_count', 'clicks', 'weight', 'freq', 'frequency', 'n', 'times', 'interactions', 'value'];
 const TIME_NAMES = ['timestamp', 'time', 'ts', 'date', 'datetime', 'unixtime', 'unix_time'];
 
@@ -104,6 +104,17 @@ function isNumericField(s: string): boolean {
   return /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(s);
 }
 
+/**
+ * Whether the first line is a header: some field is not a number while the same field of the second line is (string
+ * IDs alone do not make a header); with a single line, when no field is a number.
+ */
+function looksLikeHeader(lines: string[], d: string): boolean {
+  const a = splitHeader(lines[0], d);
+  if (lines.length < 2) return !a.some(isNumericField);
+  const b = splitHeader(lines[1], d);
+  return a.some((f, k) => !isNumericField(f) && b[k] !== undefined && isNumericField(b[k]));
+}
+
 function guessDelimiter(line: string): string | null {
   if (line.includes('::')) return '::';
   for (const d of ['\t', ',', ';', '|']) if (line.includes(d)) return d;
@@ -143,7 +154,7 @@ export function detectLayout(sampleLines: string[], fileName: string | undefined
       const d = guessDelimiter(first);
       if (!d) throw new InputError(`${where}: unknown format: cannot find a field separator in the first line ${snippet}; pass format and columns`);
       const fields = splitHeader(first, d);
-      const hasHeader = !fields.every(isNumericField) && lines.length > 0;
+      const hasHeader = looksLikeHeader(lines, d);
       if (hasHeader) {
         const lower = fields.map((f) => f.toLowerCase());
         if (d === ',' && lower[0] === 'userid' && lower[1] === 'movieid' && lower[2] === 'rating' && !implicitOpt) {
@@ -156,7 +167,7 @@ export function detectLayout(sampleLines: string[], fileName: string | undefined
         }
       } else {
         fmt = implicitOpt ? 'implicit' : 'delimited';
-        why.push(`no header, ${fields.length} numeric fields separated by ${JSON.stringify(d)}`);
+        why.push(`no header, ${fields.length} fields separated by ${JSON.stringify(d)}`);
       }
     }
   }
@@ -190,7 +201,7 @@ export function detectLayout(sampleLines: string[], fileName: string | undefined
       const delimiter = opts.delimiter ?? guessDelimiter(first);
       if (!delimiter) throw new InputError(`${where}: cannot find a field separator in the first line ${snippet}; pass delimiter`);
       const fields = splitHeader(first, delimiter);
-      const header = opts.header ?? !fields.every(isNumericField);
+      const header = opts.header ?? looksLikeHeader(lines, delimiter);
       let columns = opts.columns;
       if (!columns) {
         if (header) {

@@ -235,6 +235,8 @@ export class RatingsParser {
 
   /** Starts a new file (name used in errors). Call before pushing its bytes; the first file may skip this. */
   beginFile(name: string): void {
+    // Bytes of the previous file still waiting for format detection are parsed now, under that file's name.
+    if (!this.layout && this.detectLen > 0) this.detect(true);
     this.endFile();
     this.file = name;
     this.line = 0;
@@ -426,12 +428,14 @@ export class RatingsParser {
       let fs = p;
       let fe: number;
       let next: number;
+      let escaped = false;
       if (buf[fs] === QUOTE) {
         let k = fs + 1;
         for (;;) {
           while (k < e && buf[k] !== QUOTE) k++;
           if (k + 1 < e && buf[k + 1] === QUOTE) {
             k += 2;
+            escaped = true;
             continue;
           }
           break;
@@ -463,7 +467,11 @@ export class RatingsParser {
       const role = roles[field];
       if (role !== 0) {
         if (fe === fs) return this.bad(buf, s, e, `empty field ${field + 1}`);
-        if (role === ROLE_USER) user = this.userIds.intern(buf, fs, fe);
+        if (escaped && (role === ROLE_USER || role === ROLE_ITEM)) {
+          const id = decodeText(buf, fs, fe).replace(/""/g, '"');
+          if (role === ROLE_USER) user = this.userIds.addString(id);
+          else item = this.itemIds.addString(id);
+        } else if (role === ROLE_USER) user = this.userIds.intern(buf, fs, fe);
         else if (role === ROLE_ITEM) item = this.itemIds.intern(buf, fs, fe);
         else if (role === ROLE_VALUE) {
           value = parseNumber(buf, fs, fe);
