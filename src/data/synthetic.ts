@@ -174,6 +174,7 @@ export function generateSynthetic(options: SyntheticOptions): SyntheticDataset {
   const cap = Math.max(1, Math.floor(nItems * (options.maxUserFraction ?? 0.5)));
   const withTime = options.timestamps ?? nRatings <= 30_000_000;
   const implicit = options.implicit ?? false;
+  if (options.signal?.aborted) throw new AbortError('generation aborted', { cause: options.signal.reason });
   const rng = new Rng(options.seed ?? 1);
 
   // Degrees by popularity rank, assigned to random users/items so index 0 is not always the heaviest.
