@@ -8,3 +8,14 @@ export { fitAls, type AlsOptions } from './als/index.ts';
 export * as reference from './cpu/reference.ts';
 export { Rng } from './util/random.ts';
 export { fitSgd, SgdDivergenceError, type SgdOptions, type SgdFitResult, type SgdSchedule } from './sgd/index.ts';
+// Data in: readers (streaming, any byte source, zip), splits, synthetic data, R lazy-load reader, worker reading.
+// Node-only (not exported here, they import node:fs): src/data/node.ts (readRatingsFile), src/data/movielens.ts (dataGet).
+export { readRatings, describeRead, chunksOf, type ByteSource, type ReadOptions, type ReadReport, type LoadedDataset } from './data/read.ts';
+export { RatingsParser, ParseError, resolveDuplicates, type ParseOptions, type ParseReport, type ReadProgress, type DuplicatePolicy } from './data/parse.ts';
+export { detectLayout, type RatingFormat, type ColumnSpec, type FormatOptions } from './data/formats.ts';
+export { parseItemMeta, alignItemMeta, type ItemRecord } from './data/meta.ts';
+export { splitRandom, splitLeaveKOut, splitTemporal, splitLastK, kFold, type Split, type SplitOptions, type SplitReport, type ColdPolicy } from './data/split.ts';
+export { generateSynthetic, generatePreset, presetOptions, SYNTHETIC_PRESETS, type SyntheticOptions, type SyntheticDataset, type SyntheticPreset } from './data/synthetic.ts';
+export { unserializeR, readRds, readLazyLoadIndex, readLazyLoadObject, toDataFrame, type RValue, type RDataFrame } from './data/rdata.ts';
+export { readRatingsInWorker, type WorkerReadCall } from './data/worker-client.ts';
+export { verifyZip, crc32 } from './data/zipcheck.ts';
