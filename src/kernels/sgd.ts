@@ -33,12 +33,13 @@ export class ShuffleKernel {
     this.bg = gpu.bindGroup(`${label}.gather`, this.pGather, [this.params, src, dst]);
   }
 
-  /** Sets the keys (queue write, applied before the next submit) and records the gather. */
-  encode(enc: GPUCommandEncoder, f: FeistelParams): void {
+  /**
+   * Sets the keys (queue write, applied before the next submit) and records the gather into `pass`;
+   * later dispatches in the same pass see its writes.
+   */
+  encode(pass: GPUComputePassEncoder, f: FeistelParams): void {
     this.gpu.write(this.params, feistelUniform(f));
-    const pass = enc.beginComputePass({ label: `${this.label}.pass` });
     this.gpu.dispatch(pass, this.pGather, this.bg, Math.ceil(this.n / SHUFFLE_WG));
-    pass.end();
   }
 
   destroy(): void {

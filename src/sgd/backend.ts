@@ -29,6 +29,8 @@ export interface EngineSpec {
 export interface Sse {
   train: number;
   validation?: number;
+  /** Device time of the epoch's training pass (timestamp queries), when the device has them. */
+  gpuSeconds?: number;
 }
 
 export interface SgdBackend {

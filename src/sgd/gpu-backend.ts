@@ -21,7 +21,9 @@ export class GpuSgdBackend implements SgdBackend {
   private readonly Yb: GPUBuffer;
   private Xbest?: GPUBuffer;
   private Ybest?: GPUBuffer;
+  /** [train sse, sae, validation sse, sae, t0 lo, t0 hi, t1 lo, t1 hi]: the one per-epoch readback. */
   private readonly scalars: GPUBuffer;
+  private readonly timer?: { set: GPUQuerySet; resolve: GPUBuffer };
   private readonly trainLoss: LossKernel;
   private readonly valLoss?: LossKernel;
   private readonly owned: { destroy(): void }[] = [];
@@ -47,7 +49,13 @@ export class GpuSgdBackend implements SgdBackend {
     this.Y = fb('sgd.itemFactors', s.Y0);
     this.Xb = fb('sgd.userFactors.lastGood', s.X0.byteLength);
     this.Yb = fb('sgd.itemFactors.lastGood', s.Y0.byteLength);
-    this.scalars = fb('sgd.lossScalars', 16);
+    this.scalars = fb('sgd.epochScalars', 32);
+    if (gpu.hasTimestamps) {
+      const set = gpu.device.createQuerySet({ label: 'sgd.epochTimer', type: 'timestamp', count: 2 });
+      const resolve = gpu.buffer('sgd.epochTimer.resolve', 16, GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC);
+      this.timer = { set, resolve };
+      this.owned.push(set, resolve);
+    }
     this.trainLoss = new LossKernel(gpu, 'sgd.trainLoss', train.users, train.items, train.values);
     this.owned.push(this.trainLoss);
     if (s.validation) {
@@ -82,16 +90,28 @@ export class GpuSgdBackend implements SgdBackend {
   }
 
   /** Encodes the loss reductions, copies the scalars together, submits, reads them once. */
-  private async finish(enc: GPUCommandEncoder): Promise<Sse> {
+  private async finish(enc: GPUCommandEncoder, timed = false): Promise<Sse> {
     this.trainLoss.encode(enc, this.X, this.Y, this.stride, this.s.mu);
     enc.copyBufferToBuffer(this.trainLoss.out, 0, this.scalars, 0, 8);
     if (this.valLoss) {
       this.valLoss.encode(enc, this.X, this.Y, this.stride, this.s.mu);
       enc.copyBufferToBuffer(this.valLoss.out, 0, this.scalars, 8, 8);
     }
+    if (timed && this.timer) {
+      enc.resolveQuerySet(this.timer.set, 0, 2, this.timer.resolve, 0);
+      enc.copyBufferToBuffer(this.timer.resolve, 0, this.scalars, 16, 16);
+    }
     this.gpu.submit(enc);
-    const r = await this.gpu.readF32(this.scalars, 0, 4);
-    return { train: r[0], validation: this.valLoss ? r[2] : undefined };
+    const raw = await this.gpu.read(this.scalars, 0, timed && this.timer ? 32 : 16);
+    const r = new Float32Array(raw, 0, 4);
+    const out: Sse = { train: r[0], validation: this.valLoss ? r[2] : undefined };
+    if (timed && this.timer) {
+      const t = new Uint32Array(raw, 16, 4);
+      const ns = (t[2] - t[0]) + (t[3] - t[1]) * 2 ** 32;
+      // Timestamps may be quantized or zero (privacy); report only a positive span.
+      if (ns > 0 && Number.isFinite(ns)) out.gpuSeconds = ns / 1e9;
+    }
+    return out;
   }
 
   async evaluate(): Promise<Sse> {
@@ -103,21 +123,25 @@ export class GpuSgdBackend implements SgdBackend {
     const enc = this.gpu.device.createCommandEncoder({ label: `sgd.epoch${epoch}` });
     this.copy(enc, [this.X, this.Y], [this.Xb, this.Yb]);
     const step = { mu: s.mu, lr, lambda: s.lambda, lambdaBias: s.lambdaBias };
+    // The whole epoch is one compute pass (dispatches in a pass see each other's writes), timed
+    // with timestamp queries when the device has them.
+    const timestampWrites = this.timer ? { querySet: this.timer.set, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } : undefined;
+    const pass = enc.beginComputePass({ label: s.algo === 'gd' ? 'gd.step' : `sgd.${s.mode}`, timestampWrites });
     if (this.gd) {
       this.gd.setStep(step);
-      const pass = enc.beginComputePass({ label: 'gd.step' });
       this.gd.encode(pass);
-      pass.end();
     } else {
       const sgd = this.sgd!;
       sgd.setStep(step);
-      if (s.mode === 'hogwild') this.shuffle!.encode(enc, feistelParams(s.train.values.length, s.seed, epoch));
-      const pass = enc.beginComputePass({ label: `sgd.${s.mode}` });
-      if (s.mode === 'hogwild') sgd.encodeHogwild(pass, this.rt!);
-      else sgd.encodeStratified(pass, strataShifts(s.blocks, s.seed, epoch));
-      pass.end();
+      if (s.mode === 'hogwild') {
+        this.shuffle!.encode(pass, feistelParams(s.train.values.length, s.seed, epoch));
+        sgd.encodeHogwild(pass, this.rt!);
+      } else {
+        sgd.encodeStratified(pass, strataShifts(s.blocks, s.seed, epoch));
+      }
     }
-    return this.finish(enc);
+    pass.end();
+    return this.finish(enc, true);
   }
 
   private submitCopy(label: string, from: [GPUBuffer, GPUBuffer], to: [GPUBuffer, GPUBuffer]): void {

@@ -74,8 +74,13 @@ export interface SgdOptions {
   lanes?: number;
   /** Stratified grid size b (default min(64, nUsers, nItems, sqrt(n / 16))). */
   blocks?: number;
-  onIteration?: (r: IterationReport) => void;
+  onIteration?: (r: SgdIterationReport) => void;
   signal?: AbortSignal;
+}
+
+/** An epoch's report; `gpuSeconds` is the device time of the training pass (timestamp queries) when available. */
+export interface SgdIterationReport extends IterationReport {
+  gpuSeconds?: number;
 }
 
 export interface SgdFitResult extends FitResult {
@@ -291,7 +296,8 @@ async function trainLoop(backend: SgdBackend, spec: EngineSpec, a: LoopArgs): Pr
     }
     prev = rmse;
     best = Math.min(best, rmse);
-    const report: IterationReport = { iteration: t, seconds: (performance.now() - t0) / 1000, trainRmse: rmse, learningRate: lrT };
+    const report: SgdIterationReport = { iteration: t, seconds: (performance.now() - t0) / 1000, trainRmse: rmse, learningRate: lrT };
+    if (sse.gpuSeconds !== undefined) report.gpuSeconds = sse.gpuSeconds;
     if (valRmse !== undefined) report.validationRmse = valRmse;
     history.push(report);
     opts.onIteration?.(report);
