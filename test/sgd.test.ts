@@ -207,6 +207,7 @@ describe('fitSgd on the CPU engine', () => {
     await bad({ earlyStopping: { patience: 2 } }, /needs validation/);
     await bad({ validation: { ...test, nUsers: train.nUsers + 5 } }, /validation ratings/);
     await bad({ rank: 3, init: { users: new Float32Array(train.nUsers * 3), items: new Float32Array(train.nItems * 3).fill(NaN) } }, /init.items\[0\] is not finite/);
+    await expect(fitSgd({ name: 'clicks', ratings: train, users: new IdMap(), items: new IdMap(), implicit: true }, cpu)).rejects.toThrow(/implicit feedback/);
     await expect(fitSgd({ ...train, values: train.values.map((v, k) => (k === 5 ? Infinity : v)) }, cpu)).rejects.toThrow(/rating 5: value Infinity/);
   });
 });

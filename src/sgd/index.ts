@@ -118,6 +118,7 @@ function checkNumber(name: string, v: number, ok: (v: number) => boolean, what: 
 export async function fitSgd(data: Ratings | Dataset, opts: SgdOptions = {}): Promise<SgdFitResult> {
   const ds = isDataset(data) ? data : undefined;
   const train = ds ? ds.ratings : (data as Ratings);
+  if (ds?.implicit) throw new InputError(`data set '${ds.name}' is implicit feedback; SGD/GD here fit explicit ratings (use fitAls with implicit: true)`);
   const algo = opts.algo ?? 'sgd';
   const mode = opts.mode ?? 'hogwild';
   if (algo !== 'sgd' && algo !== 'gd') throw new InputError(`algo must be 'sgd' or 'gd' (got ${String(algo)})`);
