@@ -185,7 +185,8 @@ describe('streaming', () => {
     for (let o = 0; o < bytes.length; o += 65536) parser.push(bytes.subarray(o, o + 65536));
     const r = parser.finish();
     expect(r.ratings.users.length).toBe(r.report.ratings);
-    expect(r.ratings.users.buffer.byteLength).toBe(4 * r.report.ratings);
+    // Sized from the first 64 kB: at most 8 % spare (kept as a view), else copied to the exact size.
+    expect(r.ratings.users.buffer.byteLength).toBeLessThanOrEqual(4 * r.report.ratings * 1.08);
     expect(r.ratings.timestamps!.length).toBe(r.report.ratings);
   });
 });

@@ -33,6 +33,16 @@ export class IdInterner {
     return this.addString(s);
   }
 
+  /** Index of a non-negative integer ID (inline table hit, else addInt). */
+  int(v: number): number {
+    const t = this.table;
+    if (v < t.length) {
+      const d = t[v];
+      if (d !== 0) return d - 1;
+    }
+    return this.addInt(v);
+  }
+
   addInt(v: number): number {
     if (v < TABLE_LIMIT) {
       let t = this.table;
