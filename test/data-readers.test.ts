@@ -191,6 +191,24 @@ describe('streaming', () => {
   });
 });
 
+describe('preallocation from sampled line lengths', () => {
+  it('estimates bytes per line across a file whose lines grow, and a >1 MB Blob reads into arrays with little spare', async () => {
+    const lines = ['userId,movieId,rating,timestamp'];
+    // User IDs grow from 1 to 6 digits through the file, as in MovieLens files sorted by user.
+    for (let k = 0; k < 120000; k++) lines.push(`${1 + Math.floor(k ** 1.4 / 40)},${(k * 7919) % 50000},${1 + (k % 5)}.0,${1e9 + k}`);
+    const bytes = enc(lines.join('\n') + '\n');
+    const truth = bytes.length / lines.length;
+    const { sampleBytesPerLine } = await import('../src/data/read.ts');
+    const est = await sampleBytesPerLine(bytes.length, async (o, n) => bytes.subarray(o, o + n));
+    expect(Math.abs(est! / truth - 1)).toBeLessThan(0.05);
+    const ds = await readRatings(new Blob([bytes]), { fileName: 'ratings.csv' });
+    expect(ds.report.ratings).toBe(120000);
+    expect(ds.ratings.users.length).toBe(120000);
+    expect(ds.ratings.timestamps!.buffer.byteLength).toBeLessThanOrEqual(8 * 120000 * 1.08);
+    expect(ds.users.ids[ds.ratings.users[119999]]).toBe(1 + Math.floor(119999 ** 1.4 / 40));
+  });
+});
+
 describe('numbers and dates', () => {
   it('parses decimals exactly like parseFloat, rejects junk, reads dates as UTC', () => {
     for (const s of ['3', '3.5', '-0.25', '+4', '0.5', '12345678901', '1e3', '2.5E-1', '.5', '4.']) {
