@@ -1,0 +1,325 @@
+/**
+ * Kernels: the engine's own GPU kernels, one at a time, at ranks 16..256, as achieved GFLOP/s and
+ * GB/s (analytic counts from bench/lib/roofline.ts) and as a percentage of the calibrated peaks.
+ *  - Gram build: NormalEqSolver with solve: false (segment build + finish), rows of 100 ratings.
+ *  - Cholesky: the NormalEqSolver's own Cholesky dispatch alone, on systems it built (A restored
+ *    from a pristine copy before each run, outside the timed pass).
+ *  - CG step: CgSolver (3 steps, warm start), rows of 100 ratings.
+ *  - SGD update: SgdKernel Hogwild pass over pre-shuffled packed ratings (shuffle not timed).
+ *  - Top-k scoring: tiled score product + multi-pass top-10 selection over 4096 candidates.
+ * Each kernel's size is set by a probe run so that one timed run takes about `targetMs` on this
+ * adapter (a fast GPU gets big problems, the software rasterizer small ones).
+ */
+import type { GpuContext } from '../../src/gpu/context.ts';
+import { buildCsr, type Csr, type Ratings } from '../../src/data/ratings.ts';
+import { uploadCsr, destroyCsr } from '../../src/kernels/device-csr.ts';
+import { NormalEqSolver, type SolveParams } from '../../src/kernels/normal-eq.ts';
+import { CgSolver } from '../../src/kernels/cg.ts';
+import { SgdKernel } from '../../src/kernels/sgd.ts';
+import { Scratch, encodeScores, encodeTopK } from '../../src/kernels/topk.ts';
+import { packRatings } from '../../src/sgd/plan.ts';
+import { Rng } from '../../src/util/random.ts';
+import { choleskyWork, cgWork, gramBuildWork, sgdWork, topkWork, type Work } from '../lib/roofline.ts';
+import { stats, timeGpu, type GpuTiming, type Stats } from '../lib/timing.ts';
+import type { BenchCtx, CalibrationResult, KernelRow } from '../lib/types.ts';
+
+export const KERNEL_RANKS = [16, 32, 64, 128, 256];
+
+const PARAMS: SolveParams = { mu: 0, lambda: 0.1, lambdaBias: 0.1, weighted: false, alpha: 0 };
+
+interface Instance {
+  encode: (enc: GPUCommandEncoder) => void | (() => void);
+  work: Work;
+  size: string;
+  destroy: () => void;
+}
+
+interface KernelDef {
+  name: string;
+  /** Smallest size (the probe) and the largest allowed. */
+  min: number;
+  max: (K: number) => number;
+  make: (gpu: GpuContext, K: number, size: number) => Instance;
+}
+
+/** rows x len CSR over nCols columns, distinct columns per row, values 1..5 (seeded). */
+function fixedCsr(rows: number, len: number, nCols: number, seed: number): Csr {
+  const rng = new Rng(seed);
+  const n = rows * len;
+  const r = new Int32Array(n);
+  const c = new Int32Array(n);
+  const v = new Float32Array(n);
+  for (let i = 0; i < rows; i++) {
+    const start = rng.int(nCols);
+    const step = 1 + 2 * rng.int(Math.max(1, (nCols >> 1) - 1)); // odd step: distinct columns when nCols is a power of 2
+    for (let k = 0; k < len; k++) {
+      const p = i * len + k;
+      r[p] = i;
+      c[p] = (start + k * step) % nCols;
+      v[p] = 1 + rng.int(5);
+    }
+  }
+  return buildCsr(r, c, v, rows, nCols);
+}
+
+function factors(n: number, K: number, seed: number, scale: number): Float32Array {
+  const rng = new Rng(seed);
+  return Float32Array.from({ length: n * K }, () => rng.normal() * scale);
+}
+
+const N_COLS = 4096;
+const ROW_LEN = 100;
+
+function solverInstance(gpu: GpuContext, K: number, rows: number, len: number, solve: boolean): Instance & { solver: NormalEqSolver } {
+  const csr = fixedCsr(rows, len, N_COLS, 11 + K);
+  const d = uploadCsr(gpu, 'bench.csr', csr);
+  const solver = new NormalEqSolver(gpu, d, { rank: K, bias: false, side: 'user' }, 'bench.ne');
+  solver.setParams(PARAMS);
+  const Y = gpu.storage('bench.Y', factors(N_COLS, K, 5, 1 / Math.sqrt(K)));
+  const X = gpu.storage('bench.X', rows * K * 4);
+  return {
+    solver,
+    encode: (enc) => solver.encode(enc, X, Y, { solve }),
+    work: solve ? choleskyWork(rows, K) : gramBuildWork(rows * len, rows, K),
+    size: `${rows} rows × ${len} ratings`,
+    destroy: () => {
+      solver.destroy();
+      destroyCsr(d);
+      X.destroy();
+      Y.destroy();
+    },
+  };
+}
+
+const GRAM: KernelDef = {
+  name: 'Gram build',
+  min: 4,
+  max: (K) => Math.floor((96 * 1024 * 1024) / (K * K * 4)),
+  make: (gpu, K, rows) => solverInstance(gpu, K, rows, ROW_LEN, false),
+};
+
+const CG_STEPS = 3;
+const CG: KernelDef = {
+  name: `CG (${CG_STEPS} steps)`,
+  min: 4,
+  max: () => 200_000,
+  make: (gpu, K, rows) => {
+    const csr = fixedCsr(rows, ROW_LEN, N_COLS, 13 + K);
+    const d = uploadCsr(gpu, 'bench.csr', csr);
+    const cg = new CgSolver(gpu, d, { rank: K, bias: false, side: 'user' }, CG_STEPS, 'bench.cg');
+    cg.setParams(PARAMS);
+    const Y = gpu.storage('bench.Y', factors(N_COLS, K, 5, 1 / Math.sqrt(K)));
+    const X0 = factors(rows, K, 6, 0.1);
+    const X = gpu.storage('bench.X', X0);
+    return {
+      // every run starts from the same warm start (the write lands before the submission)
+      encode: (enc) => {
+        gpu.write(X, X0);
+        cg.encode(enc, X, Y);
+      },
+      work: cgWork(rows * ROW_LEN, rows, K, CG_STEPS),
+      size: `${rows} rows × ${ROW_LEN} ratings`,
+      destroy: () => {
+        cg.destroy();
+        destroyCsr(d);
+        X.destroy();
+        Y.destroy();
+      },
+    };
+  },
+};
+
+const SGD_USERS = 8192;
+const SGD_ITEMS = 4096;
+const SGD: KernelDef = {
+  name: 'SGD update (Hogwild)',
+  min: 4096,
+  max: (K) => Math.min(20_000_000, Math.floor((200 * 1024 * 1024) / 12)),
+  make: (gpu, K, n) => {
+    const rng = new Rng(17 + K);
+    const r: Ratings = {
+      users: Int32Array.from({ length: n }, () => rng.int(SGD_USERS)),
+      items: Int32Array.from({ length: n }, () => rng.int(SGD_ITEMS)),
+      values: Float32Array.from({ length: n }, () => 1 + rng.int(5)),
+      nUsers: SGD_USERS,
+      nItems: SGD_ITEMS,
+    };
+    const rt = gpu.storage('bench.sgd.ratings', packRatings(r));
+    const X = gpu.storage('bench.sgd.X', factors(SGD_USERS, K, 7, Math.sqrt(3 / K)));
+    const Y = gpu.storage('bench.sgd.Y', factors(SGD_ITEMS, K, 8, Math.sqrt(3 / K)));
+    const k = new SgdKernel(gpu, 'bench.sgd', n, { rank: K, bias: false, adagrad: false, nUsers: SGD_USERS, nItems: SGD_ITEMS }, X, Y);
+    k.setStep({ mu: 0, lr: 0.001, lambda: 0.05, lambdaBias: 0.05 });
+    return {
+      encode: (enc) => {
+        const pass = enc.beginComputePass({ label: 'bench.sgd.hogwild' });
+        k.encodeHogwild(pass, rt);
+        pass.end();
+      },
+      work: sgdWork(n, K),
+      size: `${n} ratings (${SGD_USERS}×${SGD_ITEMS})`,
+      destroy: () => {
+        k.destroy();
+        for (const b of [rt, X, Y]) b.destroy();
+      },
+    };
+  },
+};
+
+const TOPK_ITEMS = 4096;
+const TOPK_K = 10;
+const TOPK: KernelDef = {
+  name: `Top-${TOPK_K} scoring`,
+  min: 4,
+  max: () => Math.floor((48 * 1024 * 1024) / (TOPK_ITEMS * 4)),
+  make: (gpu, K, rows) => {
+    const Q = gpu.storage('bench.topk.Q', factors(rows, K, 9, 1 / Math.sqrt(K)));
+    const Y = gpu.storage('bench.topk.Y', factors(TOPK_ITEMS, K, 10, 1 / Math.sqrt(K)));
+    const rowIdx = Uint32Array.from({ length: rows }, (_, i) => i);
+    return {
+      encode: (enc) => {
+        const s = new Scratch(gpu, 'bench.topk');
+        const { S, nCols } = encodeScores(gpu, enc, s, { Q, rowIdx, Y, nY: TOPK_ITEMS, stride: K, cols: K, mu: 0, mode: 'dot' });
+        encodeTopK(gpu, enc, s, S, rows, nCols, TOPK_K);
+        return () => s.destroy();
+      },
+      work: topkWork(rows, TOPK_ITEMS, K),
+      size: `${rows} users × ${TOPK_ITEMS} items, k=${TOPK_K}`,
+      destroy: () => {
+        Q.destroy();
+        Y.destroy();
+      },
+    };
+  },
+};
+
+async function sized(ctx: BenchCtx, def: KernelDef, K: number, targetMs: number, runs: number): Promise<{ inst: Instance; t: GpuTiming; size: number }> {
+  const { gpu } = ctx;
+  let size = def.min;
+  const probe = def.make(gpu, K, size);
+  let t: GpuTiming;
+  try {
+    t = await gpu.scoped(() => timeGpu(gpu, probe.encode, { warmup: 1, runs: 1 }));
+  } finally {
+    probe.destroy();
+  }
+  size = Math.max(def.min, Math.min(def.max(K), Math.floor((size * targetMs) / Math.max(t.ms.median, 0.05))));
+  const inst = def.make(gpu, K, size);
+  t = await gpu.scoped(() => timeGpu(gpu, inst.encode, { warmup: 1, runs }));
+  return { inst, t, size };
+}
+
+function row(def: string, K: number, size: string, w: Work, ms: Stats, source: GpuTiming['source'], cal: CalibrationResult | undefined, note?: string): KernelRow {
+  const sec = ms.median / 1000;
+  const gflops = w.flops / sec / 1e9;
+  const gbps = w.bytes / sec / 1e9;
+  return {
+    kernel: def,
+    rank: K,
+    size,
+    flops: w.flops,
+    bytes: w.bytes,
+    ms,
+    source,
+    gflops,
+    gbps,
+    pctPeakFlops: cal ? (100 * gflops) / cal.fma.gflops.median : null,
+    pctPeakBw: cal ? (100 * gbps) / cal.copy.gbps.median : null,
+    ...(note ? { note } : {}),
+  };
+}
+
+/** The solver's own Cholesky pipeline and bind groups (private members; a clear error if they change). */
+function choleskyHandles(solver: NormalEqSolver, X: GPUBuffer, Y: GPUBuffer): { pipe: GPUComputePipeline; group: GPUBindGroup; A: GPUBuffer } {
+  const s = solver as unknown as { cholPipe?: GPUComputePipeline; A?: GPUBuffer; bindGroups?: (X: GPUBuffer, Y: GPUBuffer, base?: GPUBuffer) => GPUBindGroup[][] };
+  if (!s.cholPipe || !s.A || typeof s.bindGroups !== 'function') {
+    throw new Error('NormalEqSolver no longer exposes cholPipe / A / bindGroups; update bench/suites/kernels.ts timeCholesky');
+  }
+  if (solver.batches.length !== 1) throw new Error(`Cholesky timing expects one batch, got ${solver.batches.length}`);
+  return { pipe: s.cholPipe, group: s.bindGroups.call(solver, X, Y, undefined)[0][2], A: s.A };
+}
+
+async function timeCholesky(ctx: BenchCtx, K: number, targetMs: number, runs: number, cal?: CalibrationResult): Promise<KernelRow> {
+  const { gpu } = ctx;
+  const len = 4;
+  const maxRows = Math.max(4, Math.floor((64 * 1024 * 1024) / (K * K * 4)));
+  const once = async (rows: number, n: number) => {
+    const csr = fixedCsr(rows, len, N_COLS, 21 + K);
+    const d = uploadCsr(gpu, 'bench.chol.csr', csr);
+    const solver = new NormalEqSolver(gpu, d, { rank: K, bias: false, side: 'user' }, 'bench.chol');
+    solver.setParams(PARAMS);
+    const Y = gpu.storage('bench.chol.Y', factors(N_COLS, K, 5, 1 / Math.sqrt(K)));
+    const X = gpu.storage('bench.chol.X', rows * K * 4);
+    const pristine = gpu.storage('bench.chol.A0', rows * K * K * 4);
+    try {
+      const h = choleskyHandles(solver, X, Y);
+      const enc = gpu.device.createCommandEncoder({ label: 'bench.chol.build' });
+      solver.encode(enc, X, Y, { solve: false });
+      enc.copyBufferToBuffer(h.A, 0, pristine, 0, rows * K * K * 4);
+      gpu.submit(enc);
+      const t = await gpu.scoped(() =>
+        timeGpu(gpu, (e) => {
+          e.copyBufferToBuffer(pristine, 0, h.A, 0, rows * K * K * 4);
+          const pass = e.beginComputePass({ label: 'bench.chol.solve' });
+          gpu.dispatch(pass, h.pipe, h.group, rows);
+          pass.end();
+        }, { warmup: 1, runs: n }),
+      );
+      await solver.checkStatus({ rank: K, bias: false, side: 'user', ...PARAMS });
+      const x = await gpu.readF32(X, 0, Math.min(rows * K, 64));
+      for (const v of x) if (!Number.isFinite(v)) throw new Error(`Cholesky produced ${v}`);
+      return t;
+    } finally {
+      solver.destroy();
+      destroyCsr(d);
+      for (const b of [X, Y, pristine]) b.destroy();
+    }
+  };
+  const probeRows = 4;
+  const probe = await once(probeRows, 1);
+  const rows = Math.max(probeRows, Math.min(maxRows, Math.floor((probeRows * targetMs) / Math.max(probe.ms.median, 0.05))));
+  const t = await once(rows, runs);
+  const note = t.source === 'wall' ? 'wall time includes restoring A (copy)' : undefined;
+  return row('Cholesky solve', K, `${rows} systems ${K}×${K}`, choleskyWork(rows, K), t.ms, t.source, cal, note);
+}
+
+export async function runKernels(ctx: BenchCtx, cal?: CalibrationResult, ranks = KERNEL_RANKS): Promise<KernelRow[]> {
+  const targetMs = ctx.quick ? 60 : 250;
+  const runs = ctx.quick ? 3 : 5;
+  const out: KernelRow[] = [];
+  for (const K of ranks) {
+    // Gram build
+    const g = await sized(ctx, GRAM, K, targetMs, runs);
+    g.inst.destroy();
+    out.push(row(GRAM.name, K, g.inst.size, g.inst.work, g.t.ms, g.t.source, cal));
+    ctx.log(`kernels: rank ${K} ${GRAM.name}: ${fmtRow(out[out.length - 1])}`);
+
+    // Cholesky alone: build the systems once, keep a pristine copy of A (the solve factors in place),
+    // and time only the solver's Cholesky dispatch; the restoring copy is outside the timed pass.
+    try {
+      const r = await timeCholesky(ctx, K, targetMs, runs, cal);
+      out.push(r);
+      ctx.log(`kernels: rank ${K} Cholesky: ${fmtRow(r)}`);
+    } catch (e) {
+      ctx.log(`kernels: rank ${K} Cholesky failed: ${(e as Error).message}`);
+      out.push({ ...row('Cholesky solve', K, '-', { flops: 0, bytes: 0 }, stats([0]), 'wall', cal), note: `failed: ${(e as Error).message}` });
+    }
+
+    for (const def of [CG, SGD, TOPK]) {
+      try {
+        const s = await sized(ctx, def, K, targetMs, runs);
+        s.inst.destroy();
+        out.push(row(def.name, K, s.inst.size, s.inst.work, s.t.ms, s.t.source, cal));
+        ctx.log(`kernels: rank ${K} ${def.name}: ${fmtRow(out[out.length - 1])}`);
+      } catch (e) {
+        ctx.log(`kernels: rank ${K} ${def.name} failed: ${(e as Error).message}`);
+        out.push({ ...row(def.name, K, '-', { flops: 0, bytes: 0 }, stats([0]), 'wall', cal), note: `failed: ${(e as Error).message}` });
+      }
+    }
+  }
+  return out;
+}
+
+export function fmtRow(r: KernelRow): string {
+  const p = (v: number | null) => (v === null ? '' : ` (${v.toFixed(1)}%)`);
+  return `${r.ms.median.toFixed(2)} ms, ${r.gflops.toFixed(3)} GFLOP/s${p(r.pctPeakFlops)}, ${r.gbps.toFixed(3)} GB/s${p(r.pctPeakBw)} [${r.size}]`;
+}
