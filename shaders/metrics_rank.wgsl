@@ -4,6 +4,8 @@
 // One workgroup per pair; 256 threads stride through the row (coalesced) and reduce in workgroup memory.
 // Bindings: 0 params, 1 S (rows x n), 2 pairRow, 3 pairCol, 4 out (3 words per pair: greater, equal, score bits).
 // Dispatch: nPairs workgroups (linearized, folded 2-D by the host).
+// Entry `direct` (software adapters: no barriers): one thread per pair scans its row.
+// Dispatch: ceil(nPairs / 64) workgroups of 64.
 
 struct Params { nPairs: u32, n: u32, pad0: u32, pad1: u32 }
 
@@ -43,4 +45,25 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     out[p * 3u + 1u] = red[0].y;
     out[p * 3u + 2u] = bitcast<u32>(sp);
   }
+}
+
+@compute @workgroup_size(64)
+fn direct(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+          @builtin(local_invocation_index) tid: u32) {
+  let p = (wid.x + wid.y * nwg.x) * 64u + tid;
+  if (p >= P.nPairs) { return; }
+  let base = pairRow[p] * P.n;
+  let col = pairCol[p];
+  let sp = S[base + col];
+  var g = 0u;
+  var e = 0u;
+  for (var c = 0u; c < P.n; c++) {
+    let s = S[base + c];
+    if (s > -1.0e38 && c != col) {
+      if (s > sp) { g += 1u; } else if (s == sp) { e += 1u; }
+    }
+  }
+  out[p * 3u] = g;
+  out[p * 3u + 1u] = e;
+  out[p * 3u + 2u] = bitcast<u32>(sp);
 }

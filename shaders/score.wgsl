@@ -5,10 +5,15 @@
 // Entry `score`: workgroup (16, 16) computes a 64 x 64 tile of S (4 x 4 per thread), staging
 //   64 x 16 slices of both operands in workgroup memory (consecutive threads read consecutive floats).
 //   Dispatch: ceil(B / 64) * ceil(nCols / 64) workgroups (linearized, folded 2-D by the host).
+// Entry `direct`: the same scores, one thread per entry of S, no workgroup memory and no barriers
+//   (for software adapters, where barriers cost more than the staging saves, and for a batch of a
+//   few rows, where a 64-row tile would be mostly empty). Consecutive threads take consecutive
+//   columns. Dispatch: ceil(B * nCols / 64) workgroups of 64.
 // Entry `mask`: one workgroup per batch row b sets S[b, col] = MASK for every item in
 //   maskIdx[maskPtr[b] .. maskPtr[b+1]) (seen / excluded items; with candidates, found by binary
 //   search in the ascending `cand`). Dispatch: B workgroups.
 // Bindings: 0 params, 1 Q, 2 Y, 3 rowIdx, 4 cand, 5 qn, 6 yn, 7 S, 8 maskPtr, 9 maskIdx.
+// Both score entries accumulate over columns in the same order, so they give bit-identical scores.
 
 struct Params {
   rows: u32, nCols: u32, stride: u32, cols: u32,
@@ -47,8 +52,12 @@ fn score(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
   if (w >= tilesR * P.tilesC) { return; }
   let r0 = (w / P.tilesC) * TILE;
   let c0 = (w % P.tilesC) * TILE;
-  var acc: array<array<f32, 4>, 4>;
-  for (var i = 0u; i < 4u; i++) { for (var j = 0u; j < 4u; j++) { acc[i][j] = 0.0; } }
+  // accumulators: acc[i] holds users lid.y + 16 i against items lid.x + 16 j in lane j
+  // (vec4 registers, no dynamically indexed private arrays)
+  var acc0 = vec4<f32>(0.0);
+  var acc1 = vec4<f32>(0.0);
+  var acc2 = vec4<f32>(0.0);
+  var acc3 = vec4<f32>(0.0);
   for (var k0 = 0u; k0 < P.cols; k0 += KT) {
     for (var q = 0u; q < 4u; q++) {
       let e = tid + q * 256u;
@@ -64,32 +73,48 @@ fn score(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
       Ys[r][c] = yv;
     }
     workgroupBarrier();
-    for (var kk = 0u; kk < KT; kk++) {
-      var yk: array<f32, 4>;
-      for (var j = 0u; j < 4u; j++) { yk[j] = Ys[lid.x + 16u * j][kk]; }
-      for (var i = 0u; i < 4u; i++) {
-        let qk = Qs[lid.y + 16u * i][kk];
-        for (var j = 0u; j < 4u; j++) { acc[i][j] += qk * yk[j]; }
-      }
+    let kn = min(KT, P.cols - k0);
+    for (var kk = 0u; kk < kn; kk++) {
+      let yk = vec4<f32>(Ys[lid.x][kk], Ys[lid.x + 16u][kk], Ys[lid.x + 32u][kk], Ys[lid.x + 48u][kk]);
+      acc0 += Qs[lid.y][kk] * yk;
+      acc1 += Qs[lid.y + 16u][kk] * yk;
+      acc2 += Qs[lid.y + 32u][kk] * yk;
+      acc3 += Qs[lid.y + 48u][kk] * yk;
     }
     workgroupBarrier();
   }
+  let accs = array<vec4<f32>, 4>(acc0, acc1, acc2, acc3);
   for (var i = 0u; i < 4u; i++) {
     let r = r0 + lid.y + 16u * i;
     if (r >= P.rows) { continue; }
     for (var j = 0u; j < 4u; j++) {
       let c = c0 + lid.x + 16u * j;
       if (c >= P.nCols) { continue; }
-      var s = acc[i][j];
-      if (P.mode == 1u) {
-        let d = qn[rowIdx[r]] * yn[colItem(c)];
-        s = select(0.0, s / d, d > 0.0);
-      } else {
-        s += P.mu;
-      }
-      S[r * P.nCols + c] = s;
+      S[r * P.nCols + c] = finish(r, c, accs[i][j]);
     }
   }
+}
+
+fn finish(r: u32, c: u32, acc: f32) -> f32 {
+  if (P.mode == 1u) {
+    let d = qn[rowIdx[r]] * yn[colItem(c)];
+    return select(0.0, acc / d, d > 0.0);
+  }
+  return acc + P.mu;
+}
+
+@compute @workgroup_size(64)
+fn direct(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+          @builtin(local_invocation_index) tid: u32) {
+  let g = (wid.x + wid.y * nwg.x) * 64u + tid;
+  if (g >= P.rows * P.nCols) { return; }
+  let r = g / P.nCols;
+  let c = g % P.nCols;
+  let qb = rowIdx[r] * P.stride;
+  let yb = colItem(c) * P.stride;
+  var acc = 0.0;
+  for (var k = 0u; k < P.cols; k++) { acc += Q[qb + k] * Y[yb + k]; }
+  S[g] = finish(r, c, acc);
 }
 
 // Position of `item` in the ascending candidate list, or nCols when absent.

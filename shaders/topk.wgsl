@@ -4,11 +4,14 @@
 // ascending; padding sorts last) and writes its first K entries. The host repeats passes on the
 // (rows x chunks*K) output until one chunk per row remains, so k <= CH / 2 always makes progress.
 // Scores <= -1e38 are masked entries (seen/excluded); the host drops them from the result.
+// Entry `direct` (no workgroup memory, no barriers; for software adapters): one thread per
+// (row, chunk of `csize` entries) keeps its chunk's best K by insertion straight into its output
+// slots (same order and tie rule). Dispatch: ceil(rows * chunks / 64) workgroups of 64.
 // Bindings: 0 params, 1 inS (rows x n), 2 inI (rows x n; unused when hasIdx = 0: index = position),
 //   3 outS (rows x chunks*K), 4 outI.
 // Dispatch: rows * chunks workgroups (linearized, folded 2-D by the host). Workgroup: 256 threads.
 
-struct Params { rows: u32, n: u32, K: u32, chunks: u32, hasIdx: u32, pad0: u32, pad1: u32, pad2: u32 }
+struct Params { rows: u32, n: u32, K: u32, chunks: u32, hasIdx: u32, csize: u32, pad1: u32, pad2: u32 }
 
 const CH: u32 = 1024u;
 const WG: u32 = 256u;
@@ -42,7 +45,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let pos = c * CH + e;
     if (pos < P.n) {
       ks[e] = inS[base + pos];
-      ki[e] = select(pos, inI[base + pos], P.hasIdx != 0u);
+      var idx = pos;
+      if (P.hasIdx != 0u) { idx = inI[base + pos]; }
+      ki[e] = idx;
     } else {
       ks[e] = PAD_S;
       ki[e] = PAD_I;
@@ -71,5 +76,41 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   for (var e = tid; e < P.K; e += WG) {
     outS[ob + e] = ks[e];
     outI[ob + e] = ki[e];
+  }
+}
+
+@compute @workgroup_size(64)
+fn direct(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+          @builtin(local_invocation_index) tid: u32) {
+  let g = (wid.x + wid.y * nwg.x) * 64u + tid;
+  if (g >= P.rows * P.chunks) { return; }
+  let row = g / P.chunks;
+  let c = g % P.chunks;
+  let ob = row * P.chunks * P.K + c * P.K;
+  let start = c * P.csize;
+  let end = min(start + P.csize, P.n);
+  var cnt = 0u;
+  for (var pos = start; pos < end; pos++) {
+    let s = inS[row * P.n + pos];
+    var i = pos;
+    if (P.hasIdx != 0u) { i = inI[row * P.n + pos]; }
+    if (i == PAD_I) { continue; }
+    if (cnt == P.K) {
+      if (!before(s, i, outS[ob + cnt - 1u], outI[ob + cnt - 1u])) { continue; }
+      cnt -= 1u;
+    }
+    var j = cnt;
+    while (j > 0u && before(s, i, outS[ob + j - 1u], outI[ob + j - 1u])) {
+      outS[ob + j] = outS[ob + j - 1u];
+      outI[ob + j] = outI[ob + j - 1u];
+      j -= 1u;
+    }
+    outS[ob + j] = s;
+    outI[ob + j] = i;
+    cnt += 1u;
+  }
+  for (var e = cnt; e < P.K; e++) {
+    outS[ob + e] = PAD_S;
+    outI[ob + e] = PAD_I;
   }
 }

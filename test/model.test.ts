@@ -287,7 +287,8 @@ describe('model file', () => {
     const m = withIds();
     m.foldIn([[100, 4], ['z', 2]], { userId: 'carol' });
     const bytes = encodeModel(m);
-    const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+    const ab = new ArrayBuffer(bytes.byteLength);
+    new Uint8Array(ab).set(bytes);
     const back = loadModel(ab);
     expect(back.nUsers).toBe(5);
     expect([...back.userFactors]).toEqual([...m.userFactors]);

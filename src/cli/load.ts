@@ -1,14 +1,12 @@
 /**
- * Rating files for the CLI: streamed from disk through the data layer's parser (src/data/parse.ts:
- * format auto-detection, file:line errors), and test files mapped onto a model's or a training
- * set's IDs.
+ * Rating files for the CLI: streamed from disk by the data layer (src/data/node.ts: format
+ * auto-detection, zip archives and folders, file:line errors), and test files mapped onto a model's
+ * or a training set's IDs.
  */
-import { createReadStream, statSync } from 'node:fs';
-import { basename } from 'node:path';
-import { InputError } from '../gpu/errors.ts';
 import { IdMap, type Ratings } from '../data/ratings.ts';
 import type { Dataset } from '../data/dataset.ts';
-import { RatingsParser, type ParseOptions, type ParseReport } from '../data/parse.ts';
+import type { ParseOptions, ParseReport } from '../data/parse.ts';
+import { readRatingsFile as readDataFile } from '../data/node.ts';
 import type { RatingFormat } from '../data/formats.ts';
 
 export interface LoadedFile {
@@ -16,30 +14,10 @@ export interface LoadedFile {
   report: ParseReport;
 }
 
+/** Reads a ratings file, zip archive or MovieLens/Netflix folder (src/data/node.ts), with its ID maps extended from `users`/`items` copies. */
 export async function readRatingsFile(path: string, opts: { format?: RatingFormat | 'auto'; users?: IdMap; items?: IdMap; onProgress?: ParseOptions['onProgress'] } = {}): Promise<LoadedFile> {
-  let size: number;
-  try {
-    const st = statSync(path);
-    if (!st.isFile()) throw new InputError(`${path}: not a file`);
-    size = st.size;
-  } catch (e) {
-    if (e instanceof InputError) throw e;
-    throw new InputError(`${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-  }
-  const parser = new RatingsParser({ format: opts.format ?? 'auto', users: opts.users, items: opts.items, totalBytes: size, onProgress: opts.onProgress });
-  parser.beginFile(path);
-  const stream = createReadStream(path, { highWaterMark: 1 << 20 });
-  for await (const chunk of stream) parser.push(chunk as Uint8Array);
-  const r = parser.finish();
-  const dataset: Dataset = {
-    name: basename(path),
-    ratings: r.ratings,
-    users: r.users,
-    items: r.items,
-    scale: r.report.scale,
-    implicit: r.report.implicit,
-  };
-  return { dataset, report: r.report };
+  const ds = await readDataFile(path, { format: opts.format ?? 'auto', users: opts.users, items: opts.items, onProgress: opts.onProgress });
+  return { dataset: ds, report: ds.report };
 }
 
 /**

@@ -146,7 +146,7 @@ async function train(argv: string[]): Promise<number> {
     const s = await splitDataset(full.dataset, o.split as string, (o.seed as number) ?? 42);
     trainSet = s.train;
     test = s.test;
-    if (!quiet) warn(`split ${o.split}: ${trainSet.ratings.values.length} training, ${test.values.length} test ratings`);
+    if (!quiet) warn(`split ${o.split}: ${trainSet.ratings.values.length} training, ${test.values.length} test ratings${s.report.moved ? ` (${s.report.moved} test ratings of users/items without training ratings moved to training)` : ''}`);
   }
   const { nUsers, nItems } = trainSet.ratings;
 
@@ -190,7 +190,8 @@ async function train(argv: string[]): Promise<number> {
     }
     const seconds = (performance.now() - t0) / 1000;
     bar.done();
-    const model = new Model(fit.model, { gpu, seen: trainSet.ratings });
+    const titles = trainSet.items_meta?.titles;
+    const model = new Model(fit.model, { gpu, seen: trainSet.ratings, itemTitles: titles && titles.length === nItems ? titles : undefined });
     let testRmse: number | null = null;
     let testMae: number | null = null;
     if (test && test.values.length && algo !== 'ials') {
@@ -263,10 +264,11 @@ async function recommend(argv: string[]): Promise<number> {
     const filterSeen = !o.all;
     if (filterSeen && !m.hasSeen) warn('the model file holds no training interactions; seen items cannot be filtered');
     const recs = await m.recommend(user, { k, filterSeen, exclude: idList(o.exclude), include: idList(o.include) });
-    if (o.json) out(JSON.stringify({ user, k, backend: m.backend, filterSeen, items: recs.map((r, i) => ({ rank: i + 1, item: r.id, score: r.score })) }));
+    const title = (i: number) => m.itemTitles?.[i] || undefined;
+    if (o.json) out(JSON.stringify({ user, k, backend: m.backend, filterSeen, items: recs.map((r, i) => ({ rank: i + 1, item: r.id, score: r.score, title: title(r.index) })) }));
     else {
       out(`top ${k} for user ${user}${filterSeen ? ' (items rated in training left out)' : ''}:`);
-      recs.forEach((r, i) => out(`${String(i + 1).padStart(4)}  ${String(r.id).padEnd(12)} ${r.score.toFixed(4)}`));
+      recs.forEach((r, i) => out(`${String(i + 1).padStart(4)}  ${String(r.id).padEnd(10)} ${r.score.toFixed(4)}${title(r.index) ? `  ${title(r.index)}` : ''}`));
     }
     return 0;
   });
@@ -281,10 +283,12 @@ async function similar(argv: string[]): Promise<number> {
     const side = o.item !== undefined ? 'item' : 'user';
     const q = (o.item ?? o.user) as string;
     const res = side === 'item' ? await m.similarItems(q, k) : await m.similarUsers(q, k);
-    if (o.json) out(JSON.stringify({ [side]: q, k, backend: m.backend, measure: 'cosine', [side === 'item' ? 'items' : 'users']: res.map((r, i) => ({ rank: i + 1, [side]: r.id, score: r.score })) }));
+    const title = (i: number) => (side === 'item' ? m.itemTitles?.[i] || undefined : undefined);
+    if (o.json) out(JSON.stringify({ [side]: q, k, backend: m.backend, measure: 'cosine', [side === 'item' ? 'items' : 'users']: res.map((r, i) => ({ rank: i + 1, [side]: r.id, score: r.score, title: title(r.index) })) }));
     else {
-      out(`${k} ${side}s most similar to ${side} ${q} (cosine):`);
-      res.forEach((r, i) => out(`${String(i + 1).padStart(4)}  ${String(r.id).padEnd(12)} ${r.score.toFixed(4)}`));
+      const qt = side === 'item' ? title(m.itemIndex(q)) : undefined;
+      out(`${k} ${side}s most similar to ${side} ${q}${qt ? ` (${qt})` : ''} by cosine:`);
+      res.forEach((r, i) => out(`${String(i + 1).padStart(4)}  ${String(r.id).padEnd(10)} ${r.score.toFixed(4)}${title(r.index) ? `  ${title(r.index)}` : ''}`));
     }
     return 0;
   });
@@ -313,8 +317,7 @@ async function evalCmd(argv: string[]): Promise<number> {
 async function data(argv: string[]): Promise<number> {
   let mod: { runDataCommand?: (argv: string[]) => Promise<number | void> };
   try {
-    const path = './data.ts'; // the data engineer's module; resolved at run time
-    mod = (await import(/* @vite-ignore */ path)) as typeof mod;
+    mod = await import('./data.ts');
   } catch (e) {
     throw new WebmfError(`data: the data commands are not available in this build (${(e as Error).message.split('\n')[0]})`);
   }

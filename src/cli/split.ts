@@ -1,9 +1,11 @@
 /**
  * `--split` for `webmf train`: parses random:F | leave:K | time:F and delegates to the data layer's
- * seeded splits (src/data/split.ts).
+ * seeded splits (src/data/split.ts): random holdout, per-user leave-k-out, global temporal cutoff at
+ * the (1 − F) quantile of the timestamps.
  */
 import { InputError } from '../gpu/errors.ts';
 import type { Ratings } from '../data/ratings.ts';
+import { splitLeaveKOut, splitRandom, splitTemporal, type SplitReport } from '../data/split.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { UsageError } from './args.ts';
 
@@ -21,16 +23,16 @@ export function parseSplit(s: string): SplitSpec {
   return { kind: m[1] as 'random' | 'time', fraction: v };
 }
 
-export async function splitDataset(ds: Dataset, spec: string, seed: number): Promise<{ train: Dataset; test: Ratings }> {
+/** Train/test by the data layer's seeded splits; test users/items absent from train move to train (reported). */
+export async function splitDataset(ds: Dataset, spec: string, seed: number): Promise<{ train: Dataset; test: Ratings; report: SplitReport }> {
   const p = parseSplit(spec);
-  let mod: Record<string, unknown>;
-  try {
-    const path = '../data/split.ts';
-    mod = (await import(/* @vite-ignore */ path)) as Record<string, unknown>;
-  } catch (e) {
-    throw new InputError(`train: --split needs the data layer's splits (src/data/split.ts): ${(e as Error).message.split('\n')[0]}`);
-  }
-  void mod;
-  void seed;
-  throw new InputError(`train: --split ${p.kind} is not wired to the data layer yet`);
+  const r = ds.ratings;
+  const s =
+    p.kind === 'random'
+      ? splitRandom(r, { seed, testFraction: p.fraction })
+      : p.kind === 'leave'
+        ? splitLeaveKOut(r, { seed, k: p.k })
+        : splitTemporal(r, { seed, testFraction: p.fraction });
+  if (s.test.values.length === 0) throw new InputError(`train: --split ${spec} left no test ratings`);
+  return { train: { ...ds, ratings: s.train }, test: s.test, report: s.report };
 }

@@ -39,6 +39,17 @@ export class Scratch {
   }
 }
 
+/**
+ * Kernel family: 'tiled' (workgroup-staged 64 x 64 score tiles, bitonic top-k in workgroup memory;
+ * for hardware GPUs) or 'direct' (one thread per score / per top-k chunk, no barriers; for software
+ * adapters such as SwiftShader, where barriers dominate). 'auto' picks by adapter.
+ */
+export type KernelVariant = 'auto' | 'tiled' | 'direct';
+
+export function resolveVariant(gpu: GpuContext, v: KernelVariant = 'auto'): 'tiled' | 'direct' {
+  return v === 'auto' ? (gpu.adapter.software ? 'direct' : 'tiled') : v;
+}
+
 export interface ScoreSpec {
   /** Query matrix (rows of `stride` floats) and the rows of it in this batch. */
   Q: GPUBuffer;
@@ -60,6 +71,7 @@ export interface ScoreSpec {
   /** Per batch row, the Y rows to mask (CSR: maskPtr has rowIdx.length + 1 entries). */
   maskPtr?: Uint32Array;
   maskIdx?: Uint32Array;
+  variant?: KernelVariant;
 }
 
 /** Encodes S = scores of the batch (rows x nCols), masked. Returns S and its column count. */
@@ -79,10 +91,12 @@ export function encodeScores(gpu: GpuContext, enc: GPUCommandEncoder, s: Scratch
   const dummy = spec.qn && spec.yn ? null : s.storage('norms.none', 4);
   const qn = spec.qn ?? dummy!;
   const yn = spec.yn ?? dummy!;
-  const scorePipe = gpu.pipeline('model.score', scoreWgsl, {}, 'score');
+  // a batch of a few rows would leave a 64-row tile mostly empty: score it directly
+  const direct = resolveVariant(gpu, spec.variant) === 'direct' || (spec.variant !== 'tiled' && rows <= 4);
+  const scorePipe = gpu.pipeline(direct ? 'model.score.direct' : 'model.score', scoreWgsl, {}, direct ? 'direct' : 'score');
   const g = gpu.bindGroup('model.score', scorePipe, [params, spec.Q, spec.Y, rowIdx, cand, qn, yn, S]);
   const pass = enc.beginComputePass({ label: 'model.score.pass' });
-  gpu.dispatch(pass, scorePipe, g, Math.ceil(rows / TILE) * tilesC);
+  gpu.dispatch(pass, scorePipe, g, direct ? Math.ceil((rows * nCols) / 64) : Math.ceil(rows / TILE) * tilesC);
   if (spec.maskPtr && spec.maskIdx && spec.maskIdx.length > 0) {
     if (spec.maskPtr.length !== rows + 1) throw new InputError(`mask pointer length ${spec.maskPtr.length} != rows + 1 (${rows + 1})`);
     const maskPipe = gpu.pipeline('model.mask', scoreWgsl, {}, 'mask');
@@ -103,24 +117,27 @@ export interface TopKEncoded {
 }
 
 /** Encodes top-k passes over S (rows x n). */
-export function encodeTopK(gpu: GpuContext, enc: GPUCommandEncoder, s: Scratch, S: GPUBuffer, rows: number, n: number, k: number): TopKEncoded {
+export function encodeTopK(gpu: GpuContext, enc: GPUCommandEncoder, s: Scratch, S: GPUBuffer, rows: number, n: number, k: number, variant: KernelVariant = 'auto'): TopKEncoded {
   if (!(Number.isInteger(k) && k >= 1)) throw new InputError(`k must be a positive integer, got ${k}`);
   if (k > MAX_K) throw new LimitError(`top-k selection on the GPU`, 'k', k, MAX_K);
-  const pipe = gpu.pipeline('model.topk', topkWgsl, {}, 'main');
+  const direct = resolveVariant(gpu, variant) === 'direct';
+  // direct: one thread per chunk of `csize` entries; csize >= 4k keeps every pass shrinking the rows 4x
+  const CH = direct ? Math.max(256, 4 * k) : TOPK_CHUNK;
+  const pipe = direct ? gpu.pipeline('model.topk.direct', topkWgsl, {}, 'direct') : gpu.pipeline('model.topk', topkWgsl, {}, 'main');
   let inS = S;
   let inI: GPUBuffer | null = null;
   let len = n;
   let passNo = 0;
   for (;;) {
-    const chunks = Math.ceil(len / TOPK_CHUNK);
-    const K = chunks === 1 ? Math.min(k, TOPK_CHUNK) : k;
+    const chunks = Math.ceil(len / CH);
+    const K = chunks === 1 ? Math.min(k, CH) : k;
     const outLen = chunks * K;
     const outS = s.storage(`topk.s${passNo}`, rows * outLen * 4);
     const outI = s.storage(`topk.i${passNo}`, rows * outLen * 4);
-    const params = s.uniform(`topk.params${passNo}`, new Uint32Array([rows, len, K, chunks, inI ? 1 : 0, 0, 0, 0]));
+    const params = s.uniform(`topk.params${passNo}`, new Uint32Array([rows, len, K, chunks, inI ? 1 : 0, CH, 0, 0]));
     const g = gpu.bindGroup('model.topk', pipe, [params, inS, inI ?? s.storage(`topk.none${passNo}`, 4), outS, outI]);
     const pass = enc.beginComputePass({ label: `model.topk.pass${passNo}` });
-    gpu.dispatch(pass, pipe, g, rows * chunks);
+    gpu.dispatch(pass, pipe, g, direct ? Math.ceil((rows * chunks) / 64) : rows * chunks);
     pass.end();
     if (chunks === 1) return { outS, outI, K };
     inS = outS;
@@ -151,15 +168,16 @@ export async function readTopK(gpu: GpuContext, t: TopKEncoded, rows: number, k:
 }
 
 /** Encodes AUC rank counts for (row, column) pairs of S (rows x n); 3 u32 per pair. */
-export function encodeRanks(gpu: GpuContext, enc: GPUCommandEncoder, s: Scratch, S: GPUBuffer, n: number, pairRow: Uint32Array, pairCol: Uint32Array): GPUBuffer {
+export function encodeRanks(gpu: GpuContext, enc: GPUCommandEncoder, s: Scratch, S: GPUBuffer, n: number, pairRow: Uint32Array, pairCol: Uint32Array, variant: KernelVariant = 'auto'): GPUBuffer {
   const np = pairRow.length;
   const out = s.storage('rank.out', Math.max(1, np) * 12);
   if (np === 0) return out;
-  const pipe = gpu.pipeline('model.rank', metricsRankWgsl, {}, 'main');
+  const direct = resolveVariant(gpu, variant) === 'direct';
+  const pipe = gpu.pipeline(direct ? 'model.rank.direct' : 'model.rank', metricsRankWgsl, {}, direct ? 'direct' : 'main');
   const params = s.uniform('rank.params', new Uint32Array([np, n, 0, 0]));
   const g = gpu.bindGroup('model.rank', pipe, [params, S, s.storage('rank.rows', pairRow), s.storage('rank.cols', pairCol), out]);
   const pass = enc.beginComputePass({ label: 'model.rank.pass' });
-  gpu.dispatch(pass, pipe, g, np);
+  gpu.dispatch(pass, pipe, g, direct ? Math.ceil(np / 64) : np);
   pass.end();
   return out;
 }

@@ -56,6 +56,7 @@ interface Header {
   userIds?: ExternalId[];
   itemIds?: ExternalId[];
   biasColumns?: { user: number; item: number; userConst: number; itemConst: number };
+  itemTitles?: string[];
   blocks: BlockInfo[];
 }
 
@@ -64,7 +65,7 @@ function littleEndian(): boolean {
 }
 
 /** Serializes a model (its fold-in users and seen items included). */
-export function encodeModel(model: Model | FactorModelData, seen?: Csr | null): Uint8Array {
+export function encodeModel(model: Model | FactorModelData, seen?: Csr | null, itemTitles?: string[]): Uint8Array {
   if (!littleEndian()) throw new InputError('saving models on a big-endian host is not supported');
   const data = model instanceof Model ? model.toData() : model;
   const seenCsr = seen !== undefined ? seen : model instanceof Model ? model.seenAsCsr() : null;
@@ -93,6 +94,7 @@ export function encodeModel(model: Model | FactorModelData, seen?: Csr | null): 
     userIds: data.userIds?.ids,
     itemIds: data.itemIds?.ids,
     biasColumns: data.bias ? { user: data.rank, item: data.rank + 1, userConst: data.rank + 1, itemConst: data.rank } : undefined,
+    itemTitles: itemTitles ?? (model instanceof Model ? model.itemTitles : undefined),
     blocks,
   };
   // Offsets depend on the header length, which depends on the offsets' digits: iterate to a fixed point.
@@ -130,6 +132,7 @@ function align8(n: number): number {
 export interface DecodedModel {
   data: FactorModelData;
   seen: Csr | null;
+  itemTitles?: string[];
 }
 
 function fail(what: string): never {
@@ -200,6 +203,9 @@ export function decodeModel(input: ArrayBuffer | ArrayBufferView): DecodedModel 
     if (m.size !== n) fail(`${what} ID list has duplicates`);
     return m;
   };
+  if (h.itemTitles !== undefined && !(Array.isArray(h.itemTitles) && h.itemTitles.length === nItems && h.itemTitles.every((t) => typeof t === 'string'))) {
+    fail(`item titles must be ${nItems} strings`);
+  }
   const userIds = ids(h.userIds, nUsers, 'user');
   const itemIds = ids(h.itemIds, nItems, 'item');
   // Sizes are checked against the file inside block() before anything is copied.
@@ -233,13 +239,13 @@ export function decodeModel(input: ArrayBuffer | ArrayBufferView): DecodedModel 
     ratingScale: h.ratingScale,
     hyperparams: h.hyperparams,
   };
-  return { data, seen };
+  return { data, seen, itemTitles: h.itemTitles };
 }
 
 /** A Model from a model file's bytes (browser: `await (await fetch(url)).arrayBuffer()`). */
 export function loadModel(input: ArrayBuffer | ArrayBufferView, opts: Omit<ModelOptions, 'seen'> = {}): Model {
-  const { data, seen } = decodeModel(input);
-  return new Model(data, { ...opts, seen: seen ?? undefined });
+  const { data, seen, itemTitles } = decodeModel(input);
+  return new Model(data, { ...opts, seen: seen ?? undefined, itemTitles });
 }
 
 /** The model file's bytes. */

@@ -11,13 +11,15 @@ import { InputError } from '../gpu/errors.ts';
 import { buildCsr, IdMap, type Csr, type ExternalId, type Ratings } from '../data/ratings.ts';
 import { cholesky, choleskySolve, gramOfColumns, layoutOf, normalEquations, singularError, type SolveSpec } from '../cpu/reference.ts';
 import type { Algo, FactorModelData } from './types.ts';
-import { batchRows, computeNorms, encodeRanks, encodeScores, encodeTopK, MASKED, MAX_K, predictPairs, readTopK, Scratch } from '../kernels/topk.ts';
+import { batchRows, computeNorms, encodeRanks, encodeScores, encodeTopK, MASKED, MAX_K, predictPairs, readTopK, Scratch, type KernelVariant } from '../kernels/topk.ts';
 
 export interface ModelOptions {
   /** Run recommend/similar/batched predict/ranking metrics on this device. */
   gpu?: GpuContext;
   /** Training interactions (dense indices, as the model): what `filterSeen` removes. */
   seen?: Ratings | Csr;
+  /** Item titles by dense index (shown by the CLI, saved with the model). */
+  itemTitles?: string[];
 }
 
 export interface RecommendOptions {
@@ -113,6 +115,10 @@ export class Model {
   /** Backend the heavy verbs use. */
   readonly backend: 'gpu' | 'cpu';
   readonly gpu?: GpuContext;
+  /** Item titles by dense index, when the training data had them. */
+  readonly itemTitles?: string[];
+  /** GPU kernel family for scoring and top-k ('auto': staged tiles on hardware, direct on software adapters). */
+  kernels: KernelVariant = 'auto';
 
   private _nUsers: number;
   /** User factors with spare capacity for fold-in users (rows [0, nUsers) are live). */
@@ -167,6 +173,10 @@ export class Model {
     this.backend = opts.gpu ? 'gpu' : 'cpu';
     this.seenCsr = null;
     if (opts.seen) this.setSeen(opts.seen);
+    if (opts.itemTitles) {
+      if (opts.itemTitles.length !== nItems) throw new InputError(`${opts.itemTitles.length} item titles for ${nItems} items`);
+      this.itemTitles = opts.itemTitles;
+    }
   }
 
   get nUsers(): number {
@@ -456,9 +466,9 @@ export class Model {
       try {
         await gpu.scoped(async () => {
           const enc = gpu.device.createCommandEncoder({ label: 'model.rank.encoder' });
-          const { S } = encodeScores(gpu, enc, s, { Q: X, rowIdx, Y, nY: this.nItems, stride: this.stride, cols: this.stride, mu: this.mu, mode: 'dot', cand: o.cand, maskPtr, maskIdx });
-          const t = k <= MAX_K ? encodeTopK(gpu, enc, s, S, b1 - b0, nCols, k) : null;
-          const counts = pr.length ? encodeRanks(gpu, enc, s, S, nCols, pr, pc) : null;
+          const { S } = encodeScores(gpu, enc, s, { Q: X, rowIdx, Y, nY: this.nItems, stride: this.stride, cols: this.stride, mu: this.mu, mode: 'dot', cand: o.cand, maskPtr, maskIdx, variant: this.kernels });
+          const t = k <= MAX_K ? encodeTopK(gpu, enc, s, S, b1 - b0, nCols, k, this.kernels) : null;
+          const counts = pr.length ? encodeRanks(gpu, enc, s, S, nCols, pr, pc, this.kernels) : null;
           gpu.submit(enc);
           if (t) {
             result.top.push(...(await readTopK(gpu, t, b1 - b0, k, o.cand)));
@@ -538,14 +548,14 @@ export class Model {
       return await gpu.scoped(async () => {
         const enc = gpu.device.createCommandEncoder({ label: 'model.similar.encoder' });
         const maskIdx = opts.includeSelf ? undefined : Uint32Array.of(q);
-        const { S } = encodeScores(gpu, enc, s, { Q: D, rowIdx: Uint32Array.of(q), Y: D, nY: n, stride, cols: rank, mu: 0, mode: 'cosine', qn: norms, yn: norms, maskPtr: maskIdx ? Uint32Array.of(0, 1) : undefined, maskIdx });
+        const { S } = encodeScores(gpu, enc, s, { Q: D, rowIdx: Uint32Array.of(q), Y: D, nY: n, stride, cols: rank, mu: 0, mode: 'cosine', qn: norms, yn: norms, maskPtr: maskIdx ? Uint32Array.of(0, 1) : undefined, maskIdx, variant: this.kernels });
         if (kk > MAX_K) {
           gpu.submit(enc);
           const all = await gpu.readF32(S, 0, n);
           const t = selectTopK(all, kk);
           return { index: Uint32Array.from(t.pos), score: Float32Array.from(t.score) };
         }
-        const t = encodeTopK(gpu, enc, s, S, 1, n, kk);
+        const t = encodeTopK(gpu, enc, s, S, 1, n, kk, this.kernels);
         gpu.submit(enc);
         return (await readTopK(gpu, t, 1, kk))[0];
       });

@@ -31,8 +31,8 @@ export function loadModelFile(path: string, opts: Omit<ModelOptions, 'seen'> & {
   const format = opts.format ?? sniffModelFormat(bytes);
   try {
     if (format === 'libmf') return new Model(fromLibmf(new TextDecoder().decode(bytes)), opts);
-    const { data, seen } = decodeModel(bytes);
-    return new Model(data, { ...opts, seen: seen ?? undefined });
+    const { data, seen, itemTitles } = decodeModel(bytes);
+    return new Model(data, { ...opts, seen: seen ?? undefined, itemTitles });
   } catch (e) {
     if (e instanceof InputError) throw new InputError(`${path}: ${e.message}`);
     throw e;
