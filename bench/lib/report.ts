@@ -2,7 +2,7 @@
  * Turns BenchResults into results.md (tables) and SVG plots. Browser-safe (returns strings; the
  * Node side writes them, see write.ts).
  */
-import { linePlot, type Series } from './svg.ts';
+import { COLORS, linePlot, type Series } from './svg.ts';
 import type { Stats } from './timing.ts';
 import type { BenchResults, FitRow, KernelRow, PeerRatio } from './types.ts';
 
@@ -208,17 +208,18 @@ export function toMarkdown(r: BenchResults): string {
 /** The plots: file name → SVG text. */
 export function plots(r: BenchResults): Record<string, string> {
   const out: Record<string, string> = {};
-  const tag = `${r.env.adapter}, ${r.env.date}`;
+  const subtitle = `${r.env.adapter} · ${r.env.runtime} · ${r.env.date}${r.env.quick ? ' · quick' : ''}`;
+  const algoColor = (a: string) => COLORS[Object.keys(ALGO_NAME).indexOf(a) % COLORS.length] ?? '#333';
   if (r.kernels?.length) {
     const names = [...new Set(r.kernels.map((k) => k.kernel))];
     const series = names.map((n) => ({ name: n, points: r.kernels!.filter((k) => k.kernel === n && k.gflops > 0).map((k) => [k.rank, k.gflops] as [number, number]) }));
     out['kernels-gflops.svg'] = linePlot({
-      title: `Kernels: achieved GFLOP/s vs rank (${tag})`, xLabel: 'rank', yLabel: 'GFLOP/s', xLog: true, yLog: true, series,
+      title: 'Kernels: achieved GFLOP/s vs rank', subtitle, xLabel: 'rank', yLabel: 'GFLOP/s', xLog: true, yLog: true, series,
       hLines: r.calibration ? [{ y: r.calibration.fma.gflops.median, label: `calibrated FMA peak ${g(r.calibration.fma.gflops.median)} GFLOP/s` }] : [],
     });
     const bw = names.map((n) => ({ name: n, points: r.kernels!.filter((k) => k.kernel === n && k.gbps > 0).map((k) => [k.rank, k.gbps] as [number, number]) }));
     out['kernels-gbps.svg'] = linePlot({
-      title: `Kernels: achieved GB/s vs rank (${tag})`, xLabel: 'rank', yLabel: 'GB/s', xLog: true, yLog: true, series: bw,
+      title: 'Kernels: achieved GB/s vs rank', subtitle, xLabel: 'rank', yLabel: 'GB/s', xLog: true, yLog: true, series: bw,
       hLines: r.calibration ? [{ y: r.calibration.copy.gbps.median, label: `calibrated copy ${g(r.calibration.copy.gbps.median)} GB/s` }] : [],
     });
   }
@@ -232,13 +233,14 @@ export function plots(r: BenchResults): Record<string, string> {
       return {
         name: `${algoName(x.algo)} ${x.backend === 'libmf' ? '' : x.backend.toUpperCase()}`.trim(),
         dashed: x.backend === 'cpu',
+        color: algoColor(x.algo),
         points: x.rmseCurve.map((v, i) => {
           t += its?.[i] ?? x.secPerIter.median;
           return [t, v] as [number, number];
         }),
       };
     });
-    out[`fit-${slug(ds)}.svg`] = linePlot({ title: `Test RMSE vs time: ${ds}`, xLabel: 'seconds (cumulative iterations)', yLabel: 'test RMSE', xLog: true, series });
+    out[`fit-${slug(ds)}.svg`] = linePlot({ title: `Test RMSE vs time: ${ds}`, subtitle: `${subtitle} · dashed = CPU`, xLabel: 'seconds (cumulative iterations)', yLabel: 'test RMSE', xLog: true, series });
   }
   if (r.scaling) {
     for (const axis of ['ratings', 'rank'] as const) {
@@ -251,10 +253,11 @@ export function plots(r: BenchResults): Record<string, string> {
         return {
           name: `${algoName(algo)} ${backend.toUpperCase()}${fit?.slope != null ? ` (slope ${fit.slope.toFixed(2)})` : ''}`,
           dashed: backend === 'cpu',
+          color: algoColor(algo),
           points: rows.filter((x) => `${x.algo}|${x.backend}` === k).map((x) => [x.x, x.secPerIter.median] as [number, number]),
         };
       });
-      out[`scaling-${axis}.svg`] = linePlot({ title: `Time per iteration vs ${axis} (${tag})`, xLabel: axis === 'ratings' ? 'ratings' : 'rank', yLabel: 's / iteration', xLog: true, yLog: true, series });
+      out[`scaling-${axis}.svg`] = linePlot({ title: `Time per iteration vs ${axis}`, subtitle: `${subtitle} · dashed = CPU`, xLabel: axis === 'ratings' ? 'ratings' : 'rank', yLabel: 's / iteration', xLog: true, yLog: true, series });
     }
   }
   if (r.projection) {
@@ -262,10 +265,10 @@ export function plots(r: BenchResults): Record<string, string> {
     for (const d of r.projection.devices) {
       for (const algo of ['als', 'sgd-hogwild']) {
         const pts = r.projection.rows.filter((x) => x.shape === 'ml-25m' && x.algo === algo && x.device === d.name).map((x) => [x.rank, x.projected.seconds] as [number, number]);
-        if (pts.length) series.push({ name: `${algoName(algo)}: ${d.name.replace(/ \(.*\)$/, '')}`, points: pts, dashed: algo !== 'als' });
+        if (pts.length) series.push({ name: `${algoName(algo)}: ${d.name.replace(/ \(.*\)$/, '').replace(/^NVIDIA (GeForce )?/, '')}`, points: pts, dashed: algo !== 'als' });
       }
     }
-    out['projection-ml-25m.svg'] = linePlot({ title: 'PROJECTION (roofline lower bound): ml-25m, s/iteration vs rank', xLabel: 'rank', yLabel: 'projected s / iteration', xLog: true, yLog: true, series, width: 860 });
+    out['projection-ml-25m.svg'] = linePlot({ title: 'PROJECTION (roofline lower bound), not a measurement', subtitle: 'full ml-25m shape, seconds per iteration vs rank', xLabel: 'rank', yLabel: 'projected s / iteration', xLog: true, yLog: true, series, width: 860 });
   }
   return out;
 }

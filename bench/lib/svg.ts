@@ -8,10 +8,14 @@ export interface Series {
   name: string;
   points: [number, number][];
   dashed?: boolean;
+  /** CSS colour (default: the palette by series index). */
+  color?: string;
 }
 
 export interface PlotSpec {
   title: string;
+  /** Smaller second line under the title (adapter, date). */
+  subtitle?: string;
   xLabel: string;
   yLabel: string;
   series: Series[];
@@ -23,7 +27,7 @@ export interface PlotSpec {
   height?: number;
 }
 
-const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#7f7f7f', '#bcbd22'];
+export const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#7f7f7f', '#bcbd22'];
 
 export function escapeXml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -62,7 +66,7 @@ export function fmtNum(v: number): string {
 export function linePlot(p: PlotSpec): string {
   const W = p.width ?? 720;
   const H = p.height ?? 440;
-  const m = { l: 70, r: 190, t: 40, b: 55 };
+  const m = { l: 70, r: 210, t: p.subtitle ? 54 : 40, b: 55 };
   const pw = W - m.l - m.r;
   const ph = H - m.t - m.b;
   const pts = p.series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!p.xLog || x > 0) && (!p.yLog || y > 0));
@@ -70,7 +74,6 @@ export function linePlot(p: PlotSpec): string {
   const xs = pts.map(([x]) => x);
   let [x0, x1] = xs.length ? [Math.min(...xs), Math.max(...xs)] : [0, 1];
   let [y0, y1] = ys.length ? [Math.min(...ys), Math.max(...ys)] : [0, 1];
-  if (!p.yLog && y0 > 0 && y0 < 0.5 * y1) y0 = 0;
   if (x0 === x1) [x0, x1] = p.xLog ? [x0 / 2, x1 * 2] : [x0 - 1, x1 + 1];
   if (y0 === y1) [y0, y1] = p.yLog ? [y0 / 2, y1 * 2] : [y0 - 1, y1 + 1];
   if (p.yLog) [y0, y1] = [10 ** Math.floor(Math.log10(y0)), 10 ** Math.ceil(Math.log10(y1))];
@@ -84,7 +87,8 @@ export function linePlot(p: PlotSpec): string {
   const o: string[] = [];
   o.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
   o.push(`<rect width="${W}" height="${H}" fill="white"/>`);
-  o.push(`<text x="${m.l + pw / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${escapeXml(p.title)}</text>`);
+  o.push(`<text x="${W / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${escapeXml(p.title)}</text>`);
+  if (p.subtitle) o.push(`<text x="${W / 2}" y="40" text-anchor="middle" font-size="12" fill="#555">${escapeXml(p.subtitle)}</text>`);
   for (const v of ticks(x0, x1, !!p.xLog)) {
     const X = tx(v).toFixed(1);
     o.push(`<line x1="${X}" y1="${m.t}" x2="${X}" y2="${m.t + ph}" stroke="#e5e5e5"/>`);
@@ -105,7 +109,7 @@ export function linePlot(p: PlotSpec): string {
     o.push(`<text x="${m.l + 4}" y="${(+Y - 4).toFixed(1)}" fill="#555">${escapeXml(h.label)}</text>`);
   }
   p.series.forEach((s, i) => {
-    const c = COLORS[i % COLORS.length];
+    const c = s.color ?? COLORS[i % COLORS.length];
     const sp = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!p.xLog || x > 0) && (!p.yLog || y > 0));
     if (sp.length > 1) {
       const d = sp.map(([x, y], k) => `${k ? 'L' : 'M'}${tx(x).toFixed(1)} ${ty(y).toFixed(1)}`).join(' ');
