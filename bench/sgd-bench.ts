@@ -61,7 +61,7 @@ const gpu = await GpuContext.create();
 const adapter = adapterName(gpu.adapter);
 console.log(`# webmf SGD benchmark`);
 console.log(`adapter: ${adapter}${gpu.adapter.software ? ' (software rasterizer: GPU figures are CPU-emulated)' : ''}; timestamp queries: ${gpu.hasTimestamps ? 'available' : 'not available (wall time only)'}`);
-console.log(`host: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}`);
+console.log(`host: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}, load average at start ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 
 let t0 = performance.now();
 const ds = generatePreset(preset, { seed });
@@ -137,5 +137,5 @@ console.log('|---|---:|---:|---:|---:|---|');
 for (const [label, rm, s, curve] of rows) {
   console.log(`| ${label} | ${rm.toFixed(4)} | ${s.toFixed(2)} | ${(((rm - libmfRmse) / libmfRmse) * 100).toFixed(2)}% | ${(s / libmfSeconds).toFixed(1)}x | ${curve} |`);
 }
-console.log(`\n(adapter: ${adapter})`);
+console.log(`\n(adapter: ${adapter}; load average at end ${os.loadavg().map((x) => x.toFixed(1)).join(' ')})`);
 gpu.destroy();
