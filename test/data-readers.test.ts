@@ -139,6 +139,35 @@ describe('streaming', () => {
     }
   });
 
+  it('fast and general paths agree on mixed lines (CSV and Netflix), for every chunk split', async () => {
+    const csv = 'userId,movieId,rating,timestamp\r\n1,31,2.5,100\r\n\r\n007,31,4,101\r\n2,x9,3,102\r\n3, 31 ,1.5,103\r\n"4",31,5,104\r\n5,32,4.25,105,extra\r\n6,33,3,2005-09-06\r\n7,34,1e0,106';
+    const netflix = '1:\n10,3,2005-09-06\n011,4,2005-09-07\r\n12,4.5,2005-12-31 10:11:12\n2:\r\n10,1,2000-02-29\n\nab,2,2001-01-01\n3 :\n10,5,1999-12-31';
+    for (const [text, name] of [[csv, 'ratings.csv'], [netflix, 'combined_data_1.txt']]) {
+      const bytes = enc(text);
+      const whole = await readRatings(bytes, { fileName: name });
+      const want = triples(whole);
+      const wantT = Array.from(whole.ratings.timestamps!);
+      expect(whole.report.ratings).toBeGreaterThanOrEqual(6);
+      for (let cut = 1; cut < bytes.length; cut++) {
+        const ds = await readRatings([bytes.subarray(0, cut), bytes.subarray(cut)], { fileName: name });
+        expect(triples(ds)).toEqual(want);
+        expect(Array.from(ds.ratings.timestamps!)).toEqual(wantT);
+      }
+    }
+    const n = await readRatings(enc(netflix), { fileName: 'n' });
+    expect(triples(n)).toEqual([[10, 1, 3], ['011', 1, 4], [12, 1, 4.5], [10, 2, 1], ['ab', 2, 2], [10, 3, 5]]);
+    expect(Array.from(n.ratings.timestamps!)).toEqual(
+      [Date.UTC(2005, 8, 6), Date.UTC(2005, 8, 7), Date.UTC(2005, 11, 31, 10, 11, 12), Date.UTC(2000, 1, 29), Date.UTC(2001, 0, 1), Date.UTC(1999, 11, 31)].map((t) => t / 1000),
+    );
+    const c = await readRatings(enc(csv), { fileName: 'c' });
+    expect(triples(c)).toEqual([[1, 31, 2.5], ['007', 31, 4], [2, 'x9', 3], [3, 31, 1.5], [4, 31, 5], [5, 32, 4.25], [6, 33, 3], [7, 34, 1]]);
+  });
+
+  it('daysFromCivil matches Date.UTC', async () => {
+    const { daysFromCivil } = await import('../src/data/parse.ts');
+    for (let y = 1890; y <= 2110; y += 7) for (let m = 1; m <= 12; m++) for (const d of [1, 15, 28, 29, 31]) expect(daysFromCivil(y, m, d) * 864e5).toBe(Date.UTC(y, m - 1, d));
+  });
+
   it('reads Blob, ReadableStream, async iterables and Node file streams alike', async () => {
     const bytes = enc(ML_CSV);
     const want = triples(await readRatings(bytes, { fileName: 'ratings.csv' }));

@@ -161,6 +161,28 @@ export function parseTime(buf: Uint8Array, s: number, e: number): number {
   return parseNumber(buf, s, e);
 }
 
+function d2(buf: Uint8Array, s: number): number {
+  const a = buf[s] - 48;
+  const b = buf[s + 1] - 48;
+  return a < 0 || a > 9 || b < 0 || b > 9 ? -1 : a * 10 + b;
+}
+
+function d4(buf: Uint8Array, s: number): number {
+  const a = d2(buf, s);
+  const b = d2(buf, s + 2);
+  return a < 0 || b < 0 ? -1 : a * 100 + b;
+}
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil); same as Date.UTC / 864e5. */
+export function daysFromCivil(y: number, m: number, d: number): number {
+  y -= m <= 2 ? 1 : 0;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
 function digitsAt(buf: Uint8Array, s: number, n: number): number {
   let v = 0;
   for (let i = 0; i < n; i++) {
@@ -367,7 +389,8 @@ export class RatingsParser {
    */
   private fastRun(buf: Uint8Array, p: number, end: number): number {
     const L = this.layout!;
-    if (L.netflix || this.headerPending || L.pending || this.delimLen !== 1 || this.delim0 === SP) return p;
+    if (L.netflix) return this.fastNetflix(buf, p, end);
+    if (this.headerPending || L.pending || this.delimLen !== 1 || this.delim0 === SP) return p;
     const roles = L.roles;
     const nRoles = roles.length;
     const d = this.delim0;
@@ -495,6 +518,126 @@ export class RatingsParser {
     this.max = max;
     this.line += taken;
     this.lines += taken;
+    return p;
+  }
+
+  /** The fast path for Netflix lines: "movieId:" and "user,rating,YYYY-MM-DD" (anything else goes to lineAt). */
+  private fastNetflix(buf: Uint8Array, p: number, end: number): number {
+    const uIds = this.userIds;
+    const sc = this.opts.scale;
+    const lo = sc ? sc[0] : -Infinity;
+    const hi = sc ? sc[1] : Infinity;
+    let n = this.n;
+    let min = this.min;
+    let max = this.max;
+    let lines = 0;
+    let item = this.netflixItem;
+    let users = this.users;
+    let items = this.items;
+    let values = this.values;
+    let times = this.times;
+    for (;;) {
+      const lineStart = p;
+      // First field: digits.
+      let v = 0;
+      while (p < end) {
+        const c = buf[p] - 48;
+        if (c < 0 || c > 9) break;
+        v = v * 10 + c;
+        p++;
+      }
+      const len = p - lineStart;
+      if (len === 0 || len > 15 || (len > 1 && buf[lineStart] === 48) || p >= end) {
+        p = lineStart;
+        break;
+      }
+      if (buf[p] === 58) {
+        // "movieId:" (optionally followed by CR)
+        p++;
+        if (p < end && buf[p] === CR) p++;
+        if (p >= end || buf[p] !== NL) {
+          p = lineStart;
+          break;
+        }
+        p++;
+        item = this.itemIds.int(v);
+        lines++;
+        this.mark().gaps.push(this.line + lines);
+        if (p >= end) break;
+        continue;
+      }
+      if (item < 0 || buf[p] !== 44) {
+        p = lineStart;
+        break;
+      }
+      p++;
+      // Rating: digits with an optional fraction.
+      let x = 0;
+      let digits = 0;
+      while (p < end) {
+        const c = buf[p] - 48;
+        if (c < 0 || c > 9) break;
+        x = x * 10 + c;
+        digits++;
+        p++;
+      }
+      if (p < end && buf[p] === 46) {
+        p++;
+        let fr = 0;
+        let scale = 1;
+        while (p < end) {
+          const c = buf[p] - 48;
+          if (c < 0 || c > 9) break;
+          fr = fr * 10 + c;
+          scale *= 10;
+          digits++;
+          p++;
+        }
+        x += fr / scale;
+      }
+      if (digits === 0 || digits > 15 || p + 11 > end || buf[p] !== 44 || x < lo || x > hi) {
+        p = lineStart;
+        break;
+      }
+      // Date: YYYY-MM-DD.
+      const y = d4(buf, p + 1);
+      const mo = d2(buf, p + 6);
+      const d = d2(buf, p + 9);
+      if (y < 0 || buf[p + 5] !== 45 || buf[p + 8] !== 45 || mo < 1 || mo > 12 || d < 1 || d > 31) {
+        p = lineStart;
+        break;
+      }
+      p += 11;
+      if (p < end && buf[p] === CR) p++;
+      if (p >= end || buf[p] !== NL) {
+        p = lineStart;
+        break;
+      }
+      p++;
+      if (n === this.cap) {
+        this.n = n;
+        this.growFor();
+        users = this.users;
+        items = this.items;
+        values = this.values;
+        times = this.times;
+      }
+      users[n] = uIds.int(v);
+      items[n] = item;
+      values[n] = x;
+      if (times) times[n] = daysFromCivil(y, mo, d) * 86400;
+      if (x < min) min = x;
+      if (x > max) max = x;
+      n++;
+      lines++;
+      if (p >= end) break;
+    }
+    this.n = n;
+    this.min = min;
+    this.max = max;
+    this.netflixItem = item;
+    this.line += lines;
+    this.lines += lines;
     return p;
   }
 
