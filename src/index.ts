@@ -19,3 +19,10 @@ export { generateSynthetic, generatePreset, presetOptions, SYNTHETIC_PRESETS, ty
 export { unserializeR, readRds, readLazyLoadIndex, readLazyLoadObject, toDataFrame, type RValue, type RDataFrame } from './data/rdata.ts';
 export { readRatingsInWorker, type WorkerReadCall } from './data/worker-client.ts';
 export { verifyZip, crc32 } from './data/zipcheck.ts';
+// Model out: predict, recommend, similar, fold-in, metrics, model files, LIBMF text.
+// Node-only (not exported here, it imports node:fs): src/model/node-io.ts (loadModelFile, saveModelFile).
+export { Model, selectTopK, type ModelOptions, type RecommendOptions, type Scored, type SimilarOptions, type FoldInRatings, type FoldInOptions } from './model/model.ts';
+export { evaluate, parseMetrics, precisionAtK, recallAtK, ndcgAtK, apAtK, aucFromCounts, DEFAULT_METRICS, type EvaluateOptions, type EvaluateResult } from './model/metrics.ts';
+export { encodeModel, decodeModel, loadModel, saveModel, MAGIC as MODEL_MAGIC, FORMAT_VERSION as MODEL_FORMAT_VERSION, type DecodedModel } from './model/io.ts';
+export { toLibmf, fromLibmf } from './model/libmf.ts';
+export type { KernelVariant } from './kernels/topk.ts';

@@ -11,7 +11,7 @@ import { Model as LibmfModel, Matrix as LibmfMatrix } from 'libmf';
 import { Model, selectTopK } from '../src/model/model.ts';
 import { apAtK, aucFromCounts, evaluate, ndcgAtK, parseMetrics, precisionAtK, recallAtK } from '../src/model/metrics.ts';
 import { decodeModel, encodeModel, loadModel } from '../src/model/io.ts';
-import { crc32 } from '../src/model/crc32.ts';
+import { crc32 } from '../src/data/zipcheck.ts';
 import { fromLibmf, toLibmf } from '../src/model/libmf.ts';
 import { loadModelFile, saveModelFile } from '../src/model/node-io.ts';
 import { IdMap, buildCsr, type Ratings } from '../src/data/ratings.ts';

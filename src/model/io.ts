@@ -21,7 +21,7 @@
 import { InputError } from '../gpu/errors.ts';
 import { IdMap, type Csr, type ExternalId } from '../data/ratings.ts';
 import type { Algo, FactorModelData } from './types.ts';
-import { crc32 } from './crc32.ts';
+import { crc32 } from '../data/zipcheck.ts';
 import { Model, type ModelOptions } from './model.ts';
 
 export const MAGIC = 'WEBMFMDL';
