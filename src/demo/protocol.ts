@@ -1,0 +1,121 @@
+/**
+ * Messages between the demo page (main thread) and its engine worker (src/demo/worker.ts).
+ * The worker owns the data, its own GPU device, the training loop and the trained model; the page
+ * only renders what it is sent, so nothing heavy ever runs on the main thread.
+ */
+import type { IterationReport } from '../model/types.ts';
+import type { MapFrame } from './map-render.ts';
+
+export type AlgoChoice = 'als' | 'ials' | 'sgd-hogwild' | 'sgd-stratified' | 'gd';
+
+export interface TrainSettings {
+  algo: AlgoChoice;
+  rank: number;
+  lambda: number;
+  alpha: number;
+  learningRate: number;
+  iterations: number;
+  backend: 'gpu' | 'cpu';
+  useBias: boolean;
+  /** ALS-WR: lambda scaled by each row's rating count (ALS only). */
+  weightedLambda: boolean;
+  seed: number;
+}
+
+export type SourceSpec =
+  | { kind: 'toy' }
+  | { kind: 'synthetic'; preset: string; seed: number }
+  | { kind: 'files'; files: File[] }
+  | { kind: 'url'; name: string; ratings: string; movies?: string };
+
+export interface DataStats {
+  name: string;
+  users: number;
+  items: number;
+  ratings: number;
+  density: number;
+  train: number;
+  test: number;
+  implicit: boolean;
+  scale?: [number, number];
+  /** Rating value -> count (values rounded to 0.5). */
+  histogram: { value: number; count: number }[];
+  /** What the reader detected / how the set was made. */
+  detail: string;
+  loadMs: number;
+  /** Bytes held by the packed rating arrays in the worker. */
+  packedBytes: number;
+}
+
+export interface ItemInfo {
+  index: number;
+  title: string;
+  count: number;
+  mean: number;
+}
+
+export interface UserInfo {
+  index: number;
+  id: string;
+  count: number;
+}
+
+export interface ScoredItem {
+  index: number;
+  title: string;
+  score: number;
+  /** The user's own rating when the item is one they rated. */
+  rating?: number;
+}
+
+export interface RunSummary {
+  runId: number;
+  label: string;
+  algo: AlgoChoice;
+  backend: 'gpu' | 'cpu';
+  adapter?: string;
+  history: IterationReport[];
+  seconds: number;
+  stopped: string;
+  error?: string;
+}
+
+export type ToWorker =
+  | { type: 'init'; forceCpu: boolean }
+  | { type: 'load'; source: SourceSpec }
+  | { type: 'train'; runId: number; label: string; settings: TrainSettings; keepModel: boolean }
+  | { type: 'stop' }
+  | { type: 'user'; user: number; k: number }
+  | { type: 'foldIn'; ratings: [number, number][]; k: number }
+  | { type: 'similar'; item: number; k: number }
+  | { type: 'search'; query: string; limit: number; channel: 'you' | 'similar' }
+  | { type: 'pca'; maxPoints: number }
+  /** The map's canvas, for WebGPU drawing in the worker; then its points and camera frames. */
+  | { type: 'mapCanvas'; canvas: OffscreenCanvas }
+  | { type: 'mapPoints'; instances: Float32Array }
+  | { type: 'mapFrame'; frame: MapFrame };
+
+export type FromWorker =
+  | { type: 'ready'; webgpu: boolean; adapter: string; reason?: string }
+  | { type: 'progress'; phase: string; fraction: number; text: string }
+  | { type: 'loaded'; stats: DataStats; sampleUsers: UserInfo[]; popular: ItemInfo[] }
+  | { type: 'iter'; runId: number; report: IterationReport; elapsed: number }
+  | { type: 'trained'; summary: RunSummary }
+  | { type: 'userResult'; user: number; userId: string; rated: ScoredItem[]; recs: ScoredItem[]; nRated: number }
+  | { type: 'foldInResult'; user: number; recs: ScoredItem[]; ms: number }
+  | { type: 'similarResult'; item: number; title: string; items: ScoredItem[] }
+  | { type: 'searchResult'; query: string; channel: 'you' | 'similar'; items: ItemInfo[] }
+  | {
+      type: 'pcaResult';
+      /** n x 3 projections on the first three principal components. */
+      coords: Float32Array;
+      indices: Uint32Array;
+      titles: string[];
+      counts: Uint32Array;
+      /** Colour group per point (first genre) and the group names. */
+      groups: Uint8Array;
+      groupNames: string[];
+      /** Fraction of variance each component explains. */
+      explained: number[];
+    }
+  | { type: 'error'; context: string; message: string };

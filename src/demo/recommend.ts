@@ -1,0 +1,116 @@
+/** The Recommend tab: a user's top-rated items beside their top-k, and "you" mode with live fold-in. */
+import type { EngineClient } from './client.ts';
+import { $, h, itemRow } from './dom.ts';
+import type { ItemInfo, ScoredItem, UserInfo } from './protocol.ts';
+
+export class RecommendTab {
+  private readonly mine = new Map<number, { title: string; value: number }>();
+  private searchTimer = 0;
+  private scale: [number, number] = [1, 5];
+  private popular: ItemInfo[] = [];
+
+  constructor(private readonly engine: EngineClient) {
+    $('user-go').addEventListener('click', () => this.showUser());
+    $('user-pick').addEventListener('change', () => {
+      ($('user-index') as HTMLInputElement).value = '';
+      this.showUser();
+    });
+    $('user-index').addEventListener('keydown', (e) => {
+      if ((e as KeyboardEvent).key === 'Enter') this.showUser();
+    });
+    engine.on('userResult', (m) => {
+      $('user-rated').replaceChildren(...m.rated.map((r) => itemRow(r.title, `★ ${r.rating}`)));
+      $('user-recs').replaceChildren(...m.recs.map((r) => itemRow(r.title, r.score.toFixed(2))));
+      if (m.nRated > m.rated.length) $('user-rated').append(h('li', { class: 'muted small' }, `… and ${m.nRated - m.rated.length} more`));
+    });
+    const search = $('you-search') as HTMLInputElement;
+    search.addEventListener('input', () => {
+      clearTimeout(this.searchTimer);
+      this.searchTimer = window.setTimeout(() => this.engine.send({ type: 'search', query: search.value, limit: 30, channel: 'you' }), 120);
+    });
+    engine.on('searchResult', (m) => {
+      if (m.channel !== 'you' || m.query !== search.value) return;
+      this.renderCandidates(m.query.trim() ? m.items : this.popular);
+    });
+    engine.on('foldInResult', (m) => {
+      $('you-recs').replaceChildren(...m.recs.map((r: ScoredItem) => itemRow(r.title, r.score.toFixed(2))));
+      $('you-timing').textContent = `fold-in + top-k: ${m.ms.toFixed(1)} ms`;
+    });
+  }
+
+  setData(users: UserInfo[], popular: ItemInfo[], scale?: [number, number]): void {
+    this.scale = scale ?? [1, 5];
+    this.popular = popular;
+    this.mine.clear();
+    const pick = $('user-pick') as HTMLSelectElement;
+    pick.replaceChildren(...users.map((u) => h('option', { value: String(u.index) }, `user ${u.id} — ${u.count} ratings`)));
+    ($('user-index') as HTMLInputElement).max = String(Math.max(0, users.length ? Math.max(...users.map((u) => u.index)) : 0));
+    for (const id of ['user-rated', 'user-recs', 'you-recs']) $(id).replaceChildren();
+    ($('you-search') as HTMLInputElement).value = '';
+    this.renderCandidates(popular);
+    this.renderMine();
+  }
+
+  /** A model was trained: refresh what is on screen. */
+  modelChanged(): void {
+    this.showUser();
+    if (this.mine.size) this.foldIn();
+  }
+
+  showUser(): void {
+    const typed = ($('user-index') as HTMLInputElement).value;
+    const user = typed !== '' ? Number(typed) : Number(($('user-pick') as HTMLSelectElement).value);
+    if (!Number.isInteger(user)) return;
+    const k = Math.max(1, Math.min(100, Number(($('user-k') as HTMLInputElement).value) || 10));
+    this.engine.send({ type: 'user', user, k });
+  }
+
+  private stars(item: ItemInfo): HTMLElement {
+    const box = h('span', { class: 'stars' });
+    const [lo, hi] = this.scale;
+    const steps = [1, 2, 3, 4, 5].map((s) => lo + ((hi - lo) * (s - 1)) / 4);
+    for (const v of steps) {
+      const b = h('button', { type: 'button', title: `rate ${v}` }, String(v));
+      if (this.mine.get(item.index)?.value === v) b.classList.add('on');
+      b.addEventListener('click', (e) => {
+        e.stopPropagation();
+        this.mine.set(item.index, { title: item.title, value: v });
+        for (const o of box.querySelectorAll('button')) o.classList.toggle('on', o === b);
+        this.renderMine();
+        this.foldIn();
+      });
+      box.append(b);
+    }
+    return box;
+  }
+
+  private renderCandidates(items: ItemInfo[]): void {
+    $('you-results').replaceChildren(...items.map((it) => itemRow(it.title, `${it.count} ratings`, this.stars(it))));
+  }
+
+  private renderMine(): void {
+    const box = $('you-ratings');
+    if (!this.mine.size) {
+      box.replaceChildren(h('span', { class: 'muted small' }, 'none yet — rate a few titles above'));
+      $('you-recs').replaceChildren();
+      $('you-timing').textContent = '';
+      return;
+    }
+    box.replaceChildren(
+      ...[...this.mine.entries()].map(([i, r]) => {
+        const x = h('button', { type: 'button', title: 'remove' }, '×');
+        x.addEventListener('click', () => {
+          this.mine.delete(i);
+          this.renderMine();
+          if (this.mine.size) this.foldIn();
+        });
+        return h('span', { class: 'chip' }, `${r.title} · ${r.value}`, x);
+      }),
+    );
+  }
+
+  private foldIn(): void {
+    const k = Math.max(1, Math.min(100, Number(($('user-k') as HTMLInputElement).value) || 10));
+    this.engine.send({ type: 'foldIn', ratings: [...this.mine.entries()].map(([i, r]) => [i, r.value]), k });
+  }
+}

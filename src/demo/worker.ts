@@ -1,0 +1,323 @@
+/**
+ * The demo's engine, in a dedicated Web Worker: it owns its own GPU device (navigator.gpu works in
+ * workers), the loaded data and split, the training runs and the trained model, and posts only
+ * small messages back (iteration reports, top-k lists, PCA coordinates). The page's main thread
+ * therefore never runs anything heavier than drawing.
+ */
+/// <reference lib="webworker" />
+import { GpuContext, adapterName } from '../gpu/context.ts';
+import { AbortError } from '../gpu/errors.ts';
+import { buildCsr, type Csr, type Ratings } from '../data/ratings.ts';
+import type { Dataset } from '../data/dataset.ts';
+import { fitAls } from '../als/index.ts';
+import { fitSgd } from '../sgd/index.ts';
+import { Model } from '../model/model.ts';
+import type { FitResult, IterationReport } from '../model/types.ts';
+import { splitRandom } from '../data/split.ts';
+import { loadSource } from './sources.ts';
+import { pca3 } from './pca.ts';
+import { MapRenderer } from './map-render.ts';
+import type { DataStats, FromWorker, ItemInfo, RunSummary, ScoredItem, ToWorker, TrainSettings, UserInfo } from './protocol.ts';
+
+const scope = self as unknown as DedicatedWorkerGlobalScope;
+
+interface State {
+  ds: Dataset;
+  train: Ratings;
+  test: Ratings;
+  /** Training ratings by user (for "their top-rated items" and the model's seen filter). */
+  byUser: Csr;
+  itemCount: Uint32Array;
+  itemMean: Float32Array;
+  titles: string[];
+  lowerTitles: string[];
+}
+
+let gpu: GpuContext | null = null;
+let adapter = '';
+let state: State | null = null;
+let model: Model | null = null;
+let youIndex = -1;
+let running: AbortController | null = null;
+let busy: Promise<void> = Promise.resolve();
+let mapRenderer: MapRenderer | null = null;
+
+function post(m: FromWorker, transfer: Transferable[] = []): void {
+  scope.postMessage(m, transfer);
+}
+
+function progress(phase: string, fraction: number, text: string): void {
+  post({ type: 'progress', phase, fraction, text });
+}
+
+async function init(forceCpu: boolean): Promise<void> {
+  if (forceCpu) {
+    post({ type: 'ready', webgpu: false, adapter: '', reason: 'WebGPU turned off for this page (?cpu=1)' });
+    return;
+  }
+  try {
+    gpu = await GpuContext.create({ powerPreference: 'high-performance' });
+    adapter = adapterName(gpu.adapter) + (gpu.adapter.software ? ' (software)' : '');
+    void gpu.device.lost.then((info) => {
+      // The worker never destroys its device: any loss is news the page must show.
+      post({ type: 'error', context: 'gpu', message: `GPU device lost (${info.reason}): ${info.message}` });
+      gpu = null;
+    });
+    post({ type: 'ready', webgpu: true, adapter });
+  } catch (e) {
+    gpu = null;
+    post({ type: 'ready', webgpu: false, adapter: '', reason: (e as Error).message });
+  }
+}
+
+function titleOf(i: number): string {
+  const t = state?.titles[i];
+  return t || `Item ${String(state?.ds.items.ids[i] ?? i)}`;
+}
+
+function computeStats(ds: Dataset, train: Ratings, test: Ratings, detail: string, loadMs: number): DataStats {
+  const r = ds.ratings;
+  const n = train.values.length + test.values.length;
+  const hist = new Map<number, number>();
+  const add = (vals: Float32Array) => {
+    for (let k = 0; k < vals.length; k++) {
+      const v = ds.implicit ? Math.min(20, Math.round(vals[k])) : Math.round(vals[k] * 2) / 2;
+      hist.set(v, (hist.get(v) ?? 0) + 1);
+    }
+  };
+  add(train.values);
+  add(test.values);
+  const bytes = (x: Ratings) => x.users.byteLength + x.items.byteLength + x.values.byteLength + (x.timestamps?.byteLength ?? 0);
+  const packed = bytes(train) + (test.values.length ? bytes(test) : 0);
+  return {
+    name: ds.name,
+    users: r.nUsers,
+    items: r.nItems,
+    ratings: n,
+    density: n / (r.nUsers * r.nItems),
+    train: train.values.length,
+    test: test.values.length,
+    implicit: !!ds.implicit,
+    scale: ds.scale,
+    histogram: [...hist.entries()].sort((a, b) => a[0] - b[0]).map(([value, count]) => ({ value, count })),
+    detail,
+    loadMs,
+    packedBytes: packed,
+  };
+}
+
+async function load(spec: ToWorker & { type: 'load' }): Promise<void> {
+  const t0 = performance.now();
+  model?.dispose();
+  model = null;
+  youIndex = -1;
+  state = null;
+  const { dataset: ds, detail } = await loadSource(spec.source, progress);
+  progress('split', 1, 'splitting 90% train / 10% test');
+  const r = ds.ratings;
+  const n = r.values.length;
+  // A tiny table has nothing to spare for a test set.
+  const { train, test } = n >= 100 ? splitRandom(r, { testFraction: 0.1, seed: 7 }) : { train: r, test: { ...r, users: new Int32Array(0), items: new Int32Array(0), values: new Float32Array(0) } };
+  // The split holds copies: drop the full arrays (at ML-25M size they are 300 MB).
+  if (n >= 100) ds.ratings = { ...train };
+  const byUser = buildCsr(train.users, train.items, train.values, r.nUsers, r.nItems);
+  const itemCount = new Uint32Array(r.nItems);
+  const sum = new Float64Array(r.nItems);
+  for (let k = 0; k < train.values.length; k++) {
+    itemCount[train.items[k]]++;
+    sum[train.items[k]] += train.values[k];
+  }
+  const itemMean = new Float32Array(r.nItems);
+  for (let i = 0; i < r.nItems; i++) itemMean[i] = itemCount[i] ? sum[i] / itemCount[i] : 0;
+  const titles = ds.items_meta?.titles ?? [];
+  state = { ds, train, test, byUser, itemCount, itemMean, titles, lowerTitles: [] };
+  state.lowerTitles = Array.from({ length: r.nItems }, (_, i) => titleOf(i).toLowerCase());
+  const stats = computeStats(ds, train, test, detail, performance.now() - t0);
+  // Users to offer in the picker: a spread of activity levels.
+  const counts = Array.from({ length: r.nUsers }, (_, u) => byUser.indptr[u + 1] - byUser.indptr[u]);
+  const order = Array.from({ length: r.nUsers }, (_, u) => u).sort((a, b) => counts[b] - counts[a] || a - b);
+  const picks = new Set<number>();
+  for (let q = 0; q < 24 && q < order.length; q++) picks.add(order[Math.floor((q / 24) ** 2 * order.length)]);
+  const sampleUsers: UserInfo[] = [...picks].map((u) => ({ index: u, id: String(ds.users.ids[u]), count: counts[u] }));
+  post({ type: 'loaded', stats, sampleUsers, popular: popularItems(24) });
+}
+
+function popularItems(k: number): ItemInfo[] {
+  const s = state!;
+  const idx = Array.from({ length: s.ds.ratings.nItems }, (_, i) => i).sort((a, b) => s.itemCount[b] - s.itemCount[a] || a - b);
+  return idx.slice(0, k).map((i) => ({ index: i, title: titleOf(i), count: s.itemCount[i], mean: s.itemMean[i] }));
+}
+
+function label(st: TrainSettings): string {
+  return { als: 'ALS', ials: 'implicit ALS', 'sgd-hogwild': 'SGD (Hogwild)', 'sgd-stratified': 'SGD (stratified)', gd: 'GD' }[st.algo];
+}
+
+async function train(m: ToWorker & { type: 'train' }): Promise<void> {
+  const s = state;
+  if (!s) throw new Error('load a dataset first');
+  const st = m.settings;
+  const ctrl = new AbortController();
+  running = ctrl;
+  const history: IterationReport[] = [];
+  const t0 = performance.now();
+  const onIteration = (report: IterationReport) => {
+    history.push(report);
+    post({ type: 'iter', runId: m.runId, report, elapsed: (performance.now() - t0) / 1000 });
+  };
+  const backend = st.backend === 'gpu' && gpu ? 'gpu' : 'cpu';
+  const common = { rank: st.rank, lambda: st.lambda, useBias: st.useBias && st.algo !== 'ials', seed: st.seed, backend, gpu: backend === 'gpu' ? gpu! : undefined, onIteration, signal: ctrl.signal } as const;
+  const validation = s.test.values.length ? s.test : undefined;
+  const summary: RunSummary = { runId: m.runId, label: m.label || label(st), algo: st.algo, backend, adapter: backend === 'gpu' ? adapter : undefined, history, seconds: 0, stopped: 'iterations' };
+  let fit: FitResult | null = null;
+  try {
+    if (st.algo === 'als' || st.algo === 'ials') {
+      fit = await fitAls(s.train, { ...common, implicit: st.algo === 'ials', alpha: st.alpha, weightedLambda: st.weightedLambda, iterations: st.iterations, validation: st.algo === 'als' ? validation : undefined });
+    } else {
+      fit = await fitSgd(s.train, {
+        ...common,
+        algo: st.algo === 'gd' ? 'gd' : 'sgd',
+        mode: st.algo === 'sgd-stratified' ? 'stratified' : 'hogwild',
+        learningRate: st.learningRate,
+        epochs: st.iterations,
+        validation,
+      });
+    }
+    summary.stopped = fit.stopped;
+  } catch (e) {
+    if (e instanceof AbortError || ctrl.signal.aborted) summary.stopped = 'stopped';
+    else summary.error = (e as Error).message;
+  } finally {
+    running = null;
+  }
+  summary.seconds = (performance.now() - t0) / 1000;
+  if (fit && m.keepModel) {
+    model?.dispose();
+    const data = { ...fit.model, ratingScale: s.ds.scale, userIds: undefined, itemIds: undefined };
+    model = new Model(data, { gpu: backend === 'gpu' ? gpu! : undefined, seen: s.byUser });
+    youIndex = -1;
+  }
+  post({ type: 'trained', summary });
+}
+
+function requireModel(): Model {
+  if (!model) throw new Error('train a model first (Train tab)');
+  return model;
+}
+
+function scored(index: Uint32Array, score: Float32Array): ScoredItem[] {
+  return Array.from(index, (i, k) => ({ index: i, title: titleOf(i), score: score[k] }));
+}
+
+async function userInfo(user: number, k: number): Promise<void> {
+  const s = state!;
+  const mdl = requireModel();
+  const { indptr, indices, values } = s.byUser;
+  if (!(user >= 0 && user < s.ds.ratings.nUsers)) throw new Error(`user index ${user} out of range [0, ${s.ds.ratings.nUsers})`);
+  const rows: ScoredItem[] = [];
+  for (let p = indptr[user]; p < indptr[user + 1]; p++) rows.push({ index: indices[p], title: titleOf(indices[p]), score: values[p], rating: values[p] });
+  rows.sort((a, b) => b.score - a.score || s.itemCount[b.index] - s.itemCount[a.index]);
+  const [top] = await mdl.recommendIndices(Uint32Array.of(user), { k });
+  post({ type: 'userResult', user, userId: String(s.ds.users.ids[user]), rated: rows.slice(0, k), nRated: rows.length, recs: scored(top.index, top.score) });
+}
+
+async function foldIn(ratings: [number, number][], k: number): Promise<void> {
+  const mdl = requireModel();
+  const t0 = performance.now();
+  const r = mdl.foldIn({ items: ratings.map((x) => x[0]), values: ratings.map((x) => x[1]) }, youIndex >= 0 ? { userId: youIndex } : {});
+  youIndex = r.index;
+  const [top] = await mdl.recommendIndices(Uint32Array.of(youIndex), { k });
+  post({ type: 'foldInResult', user: youIndex, recs: scored(top.index, top.score), ms: performance.now() - t0 });
+}
+
+async function similar(item: number, k: number): Promise<void> {
+  const mdl = requireModel();
+  const r = await mdl.similarIndices('item', item, k);
+  post({ type: 'similarResult', item, title: titleOf(item), items: scored(r.index, r.score) });
+}
+
+function search(query: string, limit: number, channel: 'you' | 'similar'): void {
+  const s = state!;
+  const q = query.trim().toLowerCase();
+  const hits: number[] = [];
+  if (q) for (let i = 0; i < s.lowerTitles.length; i++) if (s.lowerTitles[i].includes(q)) hits.push(i);
+  hits.sort((a, b) => s.itemCount[b] - s.itemCount[a] || a - b);
+  post({ type: 'searchResult', query, channel, items: hits.slice(0, limit).map((i) => ({ index: i, title: titleOf(i), count: s.itemCount[i], mean: s.itemMean[i] })) });
+}
+
+function pca(maxPoints: number): void {
+  const s = state!;
+  const mdl = requireModel();
+  const n = s.ds.ratings.nItems;
+  // The most-rated items: their factors are the best determined, and the map stays legible.
+  const order = Array.from({ length: n }, (_, i) => i).filter((i) => s.itemCount[i] > 0).sort((a, b) => s.itemCount[b] - s.itemCount[a] || a - b);
+  const rows = Uint32Array.from(order.slice(0, maxPoints));
+  const { coords, explained } = pca3(mdl.itemFactors, mdl.stride, mdl.rank, rows);
+  const genres = s.ds.items_meta?.genres;
+  const names: string[] = [];
+  const nameIdx = new Map<string, number>();
+  const groups = new Uint8Array(rows.length);
+  rows.forEach((i, j) => {
+    const g = genres?.[i]?.[0] ?? 'all';
+    let id = nameIdx.get(g);
+    if (id === undefined) {
+      id = names.length < 12 ? names.length : 11;
+      if (names.length < 12) names.push(g);
+      nameIdx.set(g, id);
+    }
+    groups[j] = id;
+  });
+  const counts = Uint32Array.from(rows, (i) => s.itemCount[i]);
+  post({ type: 'pcaResult', coords, indices: rows, titles: Array.from(rows, (i) => titleOf(i)), counts, groups, groupNames: names, explained }, [coords.buffer]);
+}
+
+async function handle(m: ToWorker): Promise<void> {
+  switch (m.type) {
+    case 'init':
+      return init(m.forceCpu);
+    case 'load':
+      return load(m);
+    case 'train':
+      return train(m);
+    case 'user':
+      return userInfo(m.user, m.k);
+    case 'foldIn':
+      return foldIn(m.ratings, m.k);
+    case 'similar':
+      return similar(m.item, m.k);
+    case 'search':
+      return search(m.query, m.limit, m.channel);
+    case 'pca':
+      return pca(m.maxPoints);
+    default:
+      return;
+  }
+}
+
+scope.onmessage = (ev: MessageEvent<ToWorker>) => {
+  const m = ev.data;
+  // Stop and the map's drawing act at once (even mid-training); everything else runs in order.
+  try {
+    switch (m.type) {
+      case 'stop':
+        running?.abort(new AbortError('stopped by the user'));
+        return;
+      case 'mapCanvas':
+        if (gpu) mapRenderer = new MapRenderer(gpu.device, m.canvas);
+        return;
+      case 'mapPoints':
+        mapRenderer?.setPoints(m.instances);
+        return;
+      case 'mapFrame':
+        mapRenderer?.draw(m.frame).catch((e: unknown) => post({ type: 'error', context: 'map', message: (e as Error)?.message ?? String(e) }));
+        return;
+    }
+  } catch (e) {
+    post({ type: 'error', context: m.type, message: (e as Error)?.message ?? String(e) });
+    return;
+  }
+  busy = busy.then(() =>
+    handle(m).catch((e: unknown) => {
+      post({ type: 'error', context: m.type, message: (e as Error)?.message ?? String(e) });
+    }),
+  );
+};

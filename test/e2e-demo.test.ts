@@ -1,0 +1,233 @@
+/**
+ * End-to-end test of the browser demo: builds the page with vite, serves the build on 127.0.0.1,
+ * and drives it in headless Chrome (WebGPU on, SwiftShader on machines without a GPU). It loads a
+ * small synthetic set, trains ALS and SGD on the GPU, runs the ALS-vs-SGD comparison, reads
+ * recommendations with titles, folds in a new user, hovers the PCA map and runs the Learn table —
+ * and checks that no console error appeared and that no main-thread task longer than 100 ms ran
+ * while training (PerformanceObserver 'longtask'). Screenshots go to test-artifacts/.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { extname, join, normalize } from 'node:path';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { build } from 'vite';
+import puppeteer, { type Browser, type Page } from 'puppeteer';
+import { CHROME_ARGS, ensureChrome } from './browser/chrome.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const artifacts = join(root, 'test-artifacts');
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.svg': 'image/svg+xml', '.wasm': 'application/wasm' };
+
+interface DemoState {
+  ready: boolean;
+  webgpu: boolean;
+  adapter: string;
+  loaded: { ratings: number; users: number; items: number; test: number } | null;
+  runs: { label: string; backend: string; error?: string; stopped: string; history: { trainRmse: number; validationRmse?: number }[] }[];
+  errors: string[];
+  learnTrace: number[][];
+}
+declare global {
+  interface Window {
+    __demo: DemoState & { chartPoints(): number; mapPoints(): number; mapRenderer(): string; mapScreenOf(j: number): [number, number] | null };
+    __longTasks: { start: number; duration: number }[];
+  }
+}
+
+/** Serves a folder on 127.0.0.1 (a free port). */
+function serve(dir: string): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    let file = normalize(join(dir, path === '/' ? 'index.html' : path));
+    if (!file.startsWith(dir)) {
+      res.writeHead(403).end();
+      return;
+    }
+    try {
+      if (statSync(file).isDirectory()) file = join(file, 'index.html');
+      const body = readFileSync(file);
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(body);
+    } catch {
+      res.writeHead(404).end('not found');
+    }
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
+    const a = server.address();
+    resolve({ server, url: `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}/` });
+  }));
+}
+
+describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with WebGPU)', () => {
+  let outDir = '';
+  let server: Server | null = null;
+  let browser: Browser | null = null;
+  let page: Page;
+  let url = '';
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    mkdirSync(artifacts, { recursive: true });
+    outDir = mkdtempSync(join(tmpdir(), 'webmf-demo-'));
+    await build({ root, logLevel: 'error', mode: 'production', build: { outDir, emptyOutDir: true } });
+    ({ server, url } = await serve(outDir));
+    const executablePath = await ensureChrome();
+    browser = await puppeteer.launch({ executablePath, headless: true, args: [...CHROME_ARGS, '--window-size=1440,1000'] });
+    page = await browser.newPage();
+    await page.setViewport({ width: 1440, height: 960 });
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    page.on('pageerror', (e) => consoleErrors.push(`page error: ${(e as Error).message}`));
+    await page.evaluateOnNewDocument(() => {
+      window.__longTasks = [];
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) window.__longTasks.push({ start: e.startTime, duration: e.duration });
+      }).observe({ type: 'longtask', buffered: true });
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((r) => (server ? server.close(r) : r(null)));
+    if (outDir) rmSync(outDir, { recursive: true, force: true });
+  });
+
+  /** page.waitForFunction, failing with the page's own errors when it times out. */
+  async function waitFor<A extends unknown[]>(fn: (...a: A) => unknown, what: string, timeout: number, ...args: A): Promise<void> {
+    try {
+      await page.waitForFunction(fn as (...a: unknown[]) => unknown, { timeout, polling: 100 }, ...args);
+    } catch (e) {
+      const errs = await page.evaluate(() => window.__demo?.errors ?? []).catch(() => []);
+      await shot('failure').catch(() => {});
+      throw new Error(`timed out waiting for ${what} (${timeout} ms); page errors: ${JSON.stringify(errs)}; console errors: ${JSON.stringify(consoleErrors)}`, { cause: e });
+    }
+  }
+
+  const shot = (name: string) => page.screenshot({ path: join(artifacts, `demo-${name}.png`), fullPage: true });
+  const state = () => page.evaluate(() => ({ ...window.__demo, chartPoints: window.__demo.chartPoints() }));
+
+  /** Runs `act`, waits until `nRuns` runs have finished, and returns the long tasks (> 100 ms) seen meanwhile. */
+  async function whileTraining(act: () => Promise<void>, nRuns: number): Promise<{ start: number; duration: number }[]> {
+    const t0 = await page.evaluate(() => performance.now());
+    await act();
+    await waitFor((n) => window.__demo.runs.length >= n, 'the training runs to finish', 60_000, nRuns);
+    const t1 = await page.evaluate(() => performance.now());
+    return page.evaluate((a, b) => window.__longTasks.filter((t) => t.start + t.duration >= a && t.start <= b && t.duration > 100), t0, t1);
+  }
+
+  it('loads a synthetic set, trains ALS and SGD on the GPU, recommends with titles, folds in a new user', async () => {
+    await page.goto(url, { waitUntil: 'load' });
+    await waitFor(() => window.__demo?.ready, 'the engine worker to be ready', 30_000);
+    const s0 = await state();
+    expect(s0.webgpu, `the demo found no WebGPU adapter in Chrome (errors: ${s0.errors.join('; ')})`).toBe(true);
+    expect(s0.adapter.length).toBeGreaterThan(0);
+
+    // Data: the tiny synthetic preset.
+    await page.select('#synth-preset', 'tiny');
+    await page.click('#load-synth');
+    await waitFor(() => window.__demo.loaded !== null, 'the data set to load', 30_000);
+    const loaded = (await state()).loaded!;
+    expect(loaded.ratings).toBe(12_000);
+    expect(loaded.users).toBe(300);
+    expect(loaded.test).toBeGreaterThan(500);
+    expect(await page.$eval('#st-ratings', (e) => e.textContent)).toBe('12,000');
+    await shot('1-data');
+
+    // Train: ALS on the GPU, 5 iterations.
+    await page.click('[data-tab=train]');
+    await page.select('#algo', 'als');
+    await page.$eval('#iters', (e) => ((e as HTMLInputElement).value = '5'));
+    await page.click('input[name=backend][value=gpu]');
+    const longAls = await whileTraining(() => page.click('#start'), 1);
+    let s = await state();
+    const als = s.runs[0];
+    expect(als.error, als.error).toBeUndefined();
+    expect(als.backend).toBe('gpu');
+    expect(als.history).toHaveLength(5);
+    const alsTest = als.history.map((r) => r.validationRmse!);
+    expect(alsTest.every(Number.isFinite)).toBe(true);
+    // The planted structure is learnable: test RMSE well below the spread of the ratings (~1).
+    expect(alsTest[4]).toBeLessThan(0.95);
+    expect(s.chartPoints).toBeGreaterThanOrEqual(10);
+
+    // SGD (Hogwild) on the GPU.
+    await page.select('#algo', 'sgd-hogwild');
+    await page.$eval('#iters', (e) => ((e as HTMLInputElement).value = '12'));
+    const longSgd = await whileTraining(() => page.click('#start'), 2);
+    s = await state();
+    const sgd = s.runs[1];
+    expect(sgd.error, sgd.error).toBeUndefined();
+    expect(sgd.backend).toBe('gpu');
+    expect(sgd.history).toHaveLength(12);
+    expect(sgd.history[11].validationRmse!).toBeLessThan(sgd.history[0].validationRmse!);
+    expect(s.chartPoints).toBeGreaterThanOrEqual(10 + 24);
+
+    // Head to head on the same split: fills the comparison table and draws both curves.
+    await page.$eval('#iters', (e) => ((e as HTMLInputElement).value = '6'));
+    const longH2h = await whileTraining(() => page.click('#h2h-run'), 4);
+    await waitFor(() => document.querySelectorAll('#h2h-table tbody tr').length >= 8, 'the comparison table', 10_000);
+    const h2hRows = await page.$$eval('#h2h-table tbody tr', (rows) => rows.map((r) => (r as HTMLElement).innerText));
+    expect(h2hRows.join('\n')).toMatch(/Final test RMSE\s+\d\.\d{4}\s+\d\.\d{4}/);
+    await shot('2-train');
+
+    const long = [...longAls, ...longSgd, ...longH2h];
+    expect(long, `main-thread tasks over 100 ms while training: ${JSON.stringify(long)}`).toEqual([]);
+
+    // Recommend: a user's list, with titles.
+    await page.click('[data-tab=recommend]');
+    await page.click('#user-go');
+    await waitFor(() => document.querySelectorAll('#user-recs li').length >= 10, "the user's recommendations", 15_000);
+    const recs = await page.$$eval('#user-recs li .t', (els) => els.map((e) => e.textContent ?? ''));
+    expect(recs.every((t) => /\(\d{4}\)$/.test(t))).toBe(true);
+    const rated = await page.$$eval('#user-rated li .t', (els) => els.map((e) => e.textContent ?? ''));
+    expect(rated.length).toBeGreaterThan(0);
+    expect(recs.filter((t) => rated.includes(t))).toEqual([]);
+
+    // "You" mode: rate three popular titles; fold-in gives recommendations at once.
+    const picks = await page.$$('#you-results li');
+    expect(picks.length).toBeGreaterThanOrEqual(3);
+    const ratedTitles: string[] = [];
+    for (const [k, stars] of [[0, 5], [1, 5], [2, 1]] as const) {
+      ratedTitles.push(await picks[k].$eval('.t', (e) => e.textContent ?? ''));
+      const buttons = await picks[k].$$('.stars button');
+      await buttons[stars - 1].click();
+    }
+    await waitFor(() => document.querySelectorAll('#you-recs li').length >= 10 && document.querySelectorAll('#you-ratings .chip').length === 3, 'fold-in recommendations', 15_000);
+    const youRecs = await page.$$eval('#you-recs li .t', (els) => els.map((e) => e.textContent ?? ''));
+    expect(youRecs.filter((t) => ratedTitles.includes(t))).toEqual([]);
+    expect(await page.$eval('#you-timing', (e) => e.textContent)).toMatch(/fold-in \+ top-k: [\d.]+ ms/);
+    await shot('3-recommend');
+
+    // Explore: the PCA map draws with WebGPU and names the item under the pointer.
+    await page.click('[data-tab=explore]');
+    await waitFor(() => window.__demo.mapPoints() > 50, 'the PCA map', 15_000);
+    expect(await page.evaluate(() => window.__demo.mapRenderer())).toBe('webgpu');
+    await new Promise((r) => setTimeout(r, 300));
+    const box = (await (await page.$('#map'))!.boundingBox())!;
+    const p = (await page.evaluate(() => window.__demo.mapScreenOf(0)))!;
+    await page.mouse.move(box.x + p[0], box.y + p[1]);
+    await waitFor(() => !document.getElementById('map-tip')!.hidden, 'the hover tooltip', 5_000);
+    expect(await page.$eval('#map-tip', (e) => e.textContent)).toMatch(/\(\d{4}\)$/);
+    await page.type('#sim-search', 'Orbit');
+    await waitFor(() => document.querySelectorAll('#sim-results li').length > 0, 'item search results', 10_000);
+    await page.click('#sim-results li');
+    await waitFor(() => document.querySelectorAll('#sim-list li').length >= 10, 'the similar-items list', 10_000);
+    await shot('4-explore');
+
+    // Learn: the toy table's ? cells fill in as ALS iterates.
+    await page.click('[data-tab=learn]');
+    await page.$eval('#learn-iters', (e) => ((e as HTMLInputElement).value = '4'));
+    await page.click('#learn-run');
+    await waitFor(() => /done/.test(document.getElementById('learn-status')!.textContent ?? ''), 'the Learn table to finish', 15_000);
+    const trace = (await state()).learnTrace;
+    expect(trace).toHaveLength(5);
+    expect(trace.flat().every(Number.isFinite)).toBe(true);
+    expect(await page.$$eval('#learn-table td.guess', (els) => els.length)).toBe(4);
+    await shot('5-learn');
+
+    expect((await state()).errors).toEqual([]);
+    expect(consoleErrors).toEqual([]);
+  }, 120_000);
+});
