@@ -354,6 +354,8 @@ describe('item metadata and zip archives', () => {
     const d100 = await readRatings(z100, { fileName: 'ml-100k.zip' });
     expect(triples(d100)).toEqual([[1, 2, 3]]);
     expect(d100.items_meta!.genres![0]).toEqual(['Western']);
+    const picked = await readRatings(z100, { fileName: 'ml-100k.zip', entry: 'u1.base' });
+    expect(triples(picked)).toEqual([[9, 9, 9]]);
     await expect(readRatings(zipSync({ 'a.txt': enc('x') }), { fileName: 'n.zip' })).rejects.toThrow(/n\.zip: no ratings file in the zip archive .*found a\.txt/);
     // Errors inside a zip entry name the archive, the entry and the line.
     await expect(readRatings(zipSync({ 'r/ratings.csv': enc('userId,movieId,rating,timestamp\n1,2\n') }), { fileName: 'b.zip' })).rejects.toThrow(/b\.zip:r\/ratings\.csv:2: expected/);
@@ -369,6 +371,16 @@ describe('item metadata and zip archives', () => {
     expect(ds.items_meta!.titles[1]).toBe('Dumbo (1941)');
     expect(ds.report.metaFile).toBe(join(dir, 'movies.csv'));
     await expect(readRatingsFile(join(tmp, 'missing.csv'))).rejects.toThrow(/no such file/);
+    // A Netflix training folder: combined_data_N.txt read in order as one data set, titles from movie_titles.csv.
+    const nf = join(tmp, 'netflix');
+    await import('node:fs').then((fs) => fs.mkdirSync(nf, { recursive: true }));
+    writeFileSync(join(nf, 'combined_data_2.txt'), '2:\n10,4,2005-09-07\n');
+    writeFileSync(join(nf, 'combined_data_1.txt'), '1:\n10,3,2005-09-06\n11,5,2005-09-06'); // no final newline
+    writeFileSync(join(nf, 'movie_titles.csv'), '1,2003,Dinosaur Planet\n2,2004,Isle of Man TT, 2004 Review\n');
+    const n = await readRatingsFile(nf);
+    expect(n.report.files).toEqual([join(nf, 'combined_data_1.txt'), join(nf, 'combined_data_2.txt')]);
+    expect(triples(n)).toEqual([[10, 1, 3], [11, 1, 5], [10, 2, 4]]);
+    expect(n.items_meta!.titles).toEqual(['Dinosaur Planet', 'Isle of Man TT, 2004 Review']);
   });
 
   it('verifies zip integrity: CRC-32 of every entry, truncation detected', () => {
