@@ -306,7 +306,7 @@ describe('MovieLens offline snapshot and dataGet', () => {
     const serve = (body: Uint8Array, md5text: string | null, announced = body.length) =>
       (async (url: string) => {
         if (url.endsWith('.md5')) return md5text === null ? new Response('', { status: 404 }) : new Response(md5text);
-        return new Response(body, { headers: { 'content-length': String(announced) } });
+        return new Response(body as unknown as BodyInit, { headers: { 'content-length': String(announced) } });
       }) as unknown as typeof fetch;
     const cacheDir = join(tmp, 'cache3');
     const res = await dataGet('ml-100k', { cacheDir, fetch: serve(zip, `MD5 (ml-100k.zip) = ${md5}\n`) });
