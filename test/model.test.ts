@@ -194,6 +194,7 @@ describe('fold-in', () => {
     const m = new Model(d);
     const n = m.foldIn([['a', 5], ['c', 3]], { userId: 'new' });
     expect(n).toMatchObject({ id: 'new', index: 2 });
+    expect(d.userIds!.size).toBe(2); // the caller's map is not grown
     expect(m.userIndex('new')).toBe(2);
     const again = m.foldIn([['b', 1]], { userId: 'x' });
     expect(again.index).toBe(0);

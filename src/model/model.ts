@@ -165,7 +165,8 @@ export class Model {
     this._nUsers = nUsers;
     this.X = data.userFactors;
     this.itemFactors = data.itemFactors;
-    this.userIds = data.userIds;
+    // own copies: fold-in adds users, and must not grow the caller's (e.g. a Dataset's) map
+    this.userIds = data.userIds ? IdMap.from(data.userIds.ids) : undefined;
     this.itemIds = data.itemIds;
     this.ratingScale = data.ratingScale;
     this.hyperparams = { ...data.hyperparams };
