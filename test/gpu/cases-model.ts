@@ -307,6 +307,33 @@ export const modelCases: GpuCase[] = [
     },
   },
   {
+    name: 'the top-k check fails on perturbed GPU lists (a seen item, a swapped pair, a dropped winner, a NaN score)',
+    run: async (gpu) => {
+      const seen = seenRatings(91, 3, 300);
+      const m = new Model(modelData(90, 3, 300, 4, false), { gpu, seen });
+      try {
+        const got = (await m.recommendIndices(Uint32Array.of(1), { k: 8 }, 'gpu'))[0];
+        const s = new Set(m.seenOf(1));
+        const cands = Array.from({ length: 300 }, (_, i) => i).filter((i) => !s.has(i));
+        checkTopK('unperturbed', m, 1, got, cands, 8);
+        const perturbed = (f: (x: { index: Uint32Array; score: Float32Array }) => void) => {
+          const x = { index: got.index.slice(), score: got.score.slice() };
+          f(x);
+          return x;
+        };
+        const cases: [string, { index: Uint32Array; score: Float32Array }][] = [
+          ['seen item', perturbed((x) => { x.index[3] = m.seenOf(1)[0]; x.score[3] = m.scoreIndex(1, x.index[3]); })],
+          ['swapped', perturbed((x) => { x.index.reverse(); x.score.reverse(); })],
+          ['dropped winner', perturbed((x) => { x.index.copyWithin(0, 1); x.score.copyWithin(0, 1); const w = cands.find((i) => !x.index.includes(i) && i !== got.index[0])!; x.index[7] = w; x.score[7] = m.scoreIndex(1, w); })],
+          ['NaN score', perturbed((x) => { x.score[2] = NaN; })],
+        ];
+        for (const [label, x] of cases) await expectThrows(label, () => checkTopK(label, m, 1, x, cands, 8), { name: 'CheckError' });
+      } finally {
+        m.dispose();
+      }
+    },
+  },
+  {
     name: 'unknown users/items and bad k give InputError, never NaN',
     run: async (gpu) => {
       const m = new Model(modelData(80, 5, 50, 3, false), { gpu });
