@@ -150,7 +150,7 @@ export function decodeModel(input: ArrayBuffer | ArrayBufferView): DecodedModel 
   if (bytes.length < PREFIX) fail(`file is ${bytes.length} bytes, shorter than the ${PREFIX}-byte prefix (truncated?)`);
   if (new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC) {
     const head = new TextDecoder().decode(bytes.subarray(0, 2));
-    fail(`bad magic (expected "${MAGIC}")${head === 'f ' ? '; this looks like a LIBMF text model, import it with fromLibmf / --model-format libmf' : ''}`);
+    fail(`bad magic (expected "${MAGIC}")${head === 'f ' ? '; this looks like a LIBMF text model: import it with fromLibmf (loadModelFile and the CLI detect it)' : ''}`);
   }
   if (!littleEndian()) throw new InputError('loading models on a big-endian host is not supported');
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

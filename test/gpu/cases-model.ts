@@ -14,6 +14,8 @@
 import type { GpuContext } from '../../src/gpu/context.ts';
 import { Model } from '../../src/model/model.ts';
 import { evaluate } from '../../src/model/metrics.ts';
+import { encodeModel, loadModel } from '../../src/model/io.ts';
+import { IdMap } from '../../src/data/ratings.ts';
 import { buildCsr, type Ratings } from '../../src/data/ratings.ts';
 import type { FactorModelData } from '../../src/model/types.ts';
 import { Rng } from '../../src/util/random.ts';
@@ -301,6 +303,33 @@ export const modelCases: GpuCase[] = [
             expectClose(name, [g.metrics[name]], [c.metrics[name]], { rtol: 0, atol: tol * Math.max(1, Math.abs(c.metrics[name])) });
           }
         });
+      } finally {
+        m.dispose();
+      }
+    },
+  },
+  {
+    name: 'a model file made and loaded here (ArrayBuffer, no file system) recommends on the GPU like the original',
+    run: async (gpu) => {
+      const seen = seenRatings(101, 20, 150);
+      const ids = Array.from({ length: 20 }, (_, u) => `user-${u}`);
+      const m = new Model(modelData(100, 20, 150, 5, true, { userIds: IdMap.from(ids), ratingScale: [1, 5] }), { gpu, seen });
+      try {
+        m.foldIn({ items: [1, 2, 3], values: [5, 1, 4] }, { userId: 'newcomer' });
+        const bytes = encodeModel(m);
+        const ab = new ArrayBuffer(bytes.byteLength);
+        new Uint8Array(ab).set(bytes);
+        const back = loadModel(ab, { gpu });
+        try {
+          for (const u of ['user-3', 'newcomer']) {
+            const a = await m.recommend(u, { k: 7 });
+            const b = await back.recommend(u, { k: 7 });
+            expect(a.map((x) => x.index).join() === b.map((x) => x.index).join(), `${u}: ${a.map((x) => x.index)} vs ${b.map((x) => x.index)}`);
+            expectClose(`${u} scores`, b.map((x) => x.score), a.map((x) => x.score), { rtol: 0, atol: 0 });
+          }
+        } finally {
+          back.dispose();
+        }
       } finally {
         m.dispose();
       }
