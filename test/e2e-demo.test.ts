@@ -8,13 +8,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { extname, join, normalize } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
 import puppeteer, { type Browser, type Page } from 'puppeteer';
 import { CHROME_ARGS, ensureChrome } from './browser/chrome.ts';
+import { findSets } from '../src/demo/serve.ts';
+import { Rng } from '../src/util/random.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const artifacts = join(root, 'test-artifacts');
@@ -36,12 +38,37 @@ declare global {
   }
 }
 
-/** Serves a folder on 127.0.0.1 (a free port). */
-function serve(dir: string): Promise<{ server: Server; url: string }> {
+/**
+ * A small MovieLens-format set (ratings.csv + movies.csv with quoted titles), generated here, for
+ * the "served MovieLens" path: the demo server offers such files from the webmf cache.
+ */
+function writeMovieLens(dir: string): { ratings: number } {
+  mkdirSync(join(dir, 'ml-e2e'), { recursive: true });
+  const rng = new Rng(3);
+  const lines = ['userId,movieId,rating,timestamp'];
+  for (let u = 1; u <= 40; u++) for (let m = 1; m <= 25; m++) if (rng.next() < 0.5) lines.push(`${u},${m * 10},${(1 + rng.int(9)) / 2},${1_500_000_000 + u * 1000 + m}`);
+  writeFileSync(join(dir, 'ml-e2e', 'ratings.csv'), lines.join('\n') + '\n');
+  const movies = ['movieId,title,genres'];
+  for (let m = 1; m <= 25; m++) movies.push(`${m * 10},"Film ${m}, The (${1990 + m})",Drama|Comedy`);
+  writeFileSync(join(dir, 'ml-e2e', 'movies.csv'), movies.join('\n') + '\n');
+  return { ratings: lines.length - 1 };
+}
+
+/** Serves a folder on 127.0.0.1 (a free port), and `data` at /webmf-data/ as the demo server does. */
+function serve(dir: string, data: string): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    let file = normalize(join(dir, path === '/' ? 'index.html' : path));
-    if (!file.startsWith(dir)) {
+    let path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    let base = dir;
+    if (path === '/webmf-data/index.json') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(findSets(data)));
+      return;
+    }
+    if (path.startsWith('/webmf-data/')) {
+      base = data;
+      path = path.slice('/webmf-data'.length);
+    }
+    let file = normalize(join(base, path === '/' ? 'index.html' : path));
+    if (!file.startsWith(base)) {
       res.writeHead(403).end();
       return;
     }
@@ -61,6 +88,8 @@ function serve(dir: string): Promise<{ server: Server; url: string }> {
 
 describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with WebGPU)', () => {
   let outDir = '';
+  let dataDir = '';
+  let served = { ratings: 0 };
   let server: Server | null = null;
   let browser: Browser | null = null;
   let page: Page;
@@ -71,7 +100,9 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
     mkdirSync(artifacts, { recursive: true });
     outDir = mkdtempSync(join(tmpdir(), 'webmf-demo-'));
     await build({ root, logLevel: 'error', mode: 'production', build: { outDir, emptyOutDir: true } });
-    ({ server, url } = await serve(outDir));
+    dataDir = mkdtempSync(join(tmpdir(), 'webmf-demo-data-'));
+    served = writeMovieLens(dataDir);
+    ({ server, url } = await serve(outDir, dataDir));
     const executablePath = await ensureChrome();
     browser = await puppeteer.launch({ executablePath, headless: true, args: [...CHROME_ARGS, '--window-size=1440,1000'] });
     page = await browser.newPage();
@@ -92,6 +123,7 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
     await browser?.close();
     await new Promise((r) => (server ? server.close(r) : r(null)));
     if (outDir) rmSync(outDir, { recursive: true, force: true });
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
   /** page.waitForFunction, failing with the page's own errors when it times out. */
@@ -124,7 +156,20 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
     expect(s0.webgpu, `the demo found no WebGPU adapter in Chrome (errors: ${s0.errors.join('; ')})`).toBe(true);
     expect(s0.adapter.length).toBeGreaterThan(0);
 
-    // Data: the tiny synthetic preset.
+    // Data: a MovieLens-format set offered by the server, read by the library's reader in the worker.
+    await waitFor(() => document.querySelectorAll('#served-list button').length > 0, 'the served data list', 10_000);
+    await page.click('#served-list button');
+    await waitFor(() => window.__demo.loaded !== null, 'the served set to load', 30_000);
+    const ml = (await state()).loaded!;
+    expect(ml.ratings).toBe(served.ratings);
+    expect(ml.users).toBe(40);
+    expect(await page.$eval('#stats-detail', (e) => e.textContent)).toMatch(/titles from movies\.csv \(25 items\)/);
+    const titles = await page.$$eval('#you-results li .t', (els) => els.map((e) => e.textContent ?? ''));
+    expect(titles.length).toBeGreaterThan(10);
+    for (const t of titles) expect(t).toMatch(/^Film \d+, The \(\d{4}\)$/);
+
+    // Then the tiny synthetic preset, for training.
+    await page.evaluate(() => (window.__demo.loaded = null));
     await page.select('#synth-preset', 'tiny');
     await page.click('#load-synth');
     await waitFor(() => window.__demo.loaded !== null, 'the data set to load', 30_000);
@@ -150,7 +195,8 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
     expect(alsTest.every(Number.isFinite)).toBe(true);
     // The planted structure is learnable: test RMSE well below the spread of the ratings (~1).
     expect(alsTest[4]).toBeLessThan(0.95);
-    expect(s.chartPoints).toBeGreaterThanOrEqual(10);
+    // 5 train + 5 test points on the chart (redraws are coalesced, so allow a moment).
+    await waitFor(() => window.__demo.chartPoints() >= 10, 'ALS points on the chart', 5_000);
 
     // SGD (Hogwild) on the GPU.
     await page.select('#algo', 'sgd-hogwild');
@@ -162,7 +208,7 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
     expect(sgd.backend).toBe('gpu');
     expect(sgd.history).toHaveLength(12);
     expect(sgd.history[11].validationRmse!).toBeLessThan(sgd.history[0].validationRmse!);
-    expect(s.chartPoints).toBeGreaterThanOrEqual(10 + 24);
+    await waitFor(() => window.__demo.chartPoints() >= 10 + 24, 'SGD points on the chart', 5_000);
 
     // Head to head on the same split: fills the comparison table and draws both curves.
     await page.$eval('#iters', (e) => ((e as HTMLInputElement).value = '6'));

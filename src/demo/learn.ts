@@ -63,7 +63,7 @@ function sourceH(): Float32Array {
 
 export class LearnTab {
   private running = false;
-  private readonly chart = lineChart($('learn-chart') as HTMLCanvasElement, 'step', 'RMSE on the known cells');
+  private readonly chart = lineChart($('learn-chart') as HTMLCanvasElement, 'step (0 = people solved against the source H)', 'RMSE, known cells');
   /** Predictions of the ? cells after each step (for the end-to-end test). */
   readonly trace: number[][] = [];
 

@@ -225,10 +225,9 @@ train.onModel = (s: RunSummary) => {
   hasModel = true;
   document.body.classList.remove('no-model');
   mapStale = true;
-  recommend.modelChanged();
+  recommend.modelChanged(s.algo === 'ials');
   if (!$('tab-explore').hidden) showTab('explore');
   $('map-info').textContent = '';
-  void s;
 };
 
 // Similar items

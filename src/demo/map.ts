@@ -30,7 +30,7 @@ export class PointMap {
   dims: 2 | 3 = 3;
   private yaw = 0.6;
   private pitch = 0.35;
-  private dist = 3.2;
+  private dist = 2.9;
   private pan = [0, 0];
   private zoom = 1;
   private hover = -1;
@@ -128,7 +128,7 @@ export class PointMap {
     for (let k = 0; k < c.length; k++) s += c[k] * c[k];
     const sd = Math.sqrt(s / Math.max(1, this.n)) || 1;
     this.pos = new Float32Array(c.length);
-    for (let k = 0; k < c.length; k++) this.pos[k] = c[k] / (1.6 * sd);
+    for (let k = 0; k < c.length; k++) this.pos[k] = c[k] / (1.15 * sd);
     this.hover = -1;
     this.requestFrame();
   }

@@ -8,6 +8,7 @@ export class RecommendTab {
   private searchTimer = 0;
   private scale: [number, number] = [1, 5];
   private popular: ItemInfo[] = [];
+  private implicit = false;
 
   constructor(private readonly engine: EngineClient) {
     $('user-go').addEventListener('click', () => this.showUser());
@@ -20,7 +21,7 @@ export class RecommendTab {
     });
     engine.on('userResult', (m) => {
       $('user-rated').replaceChildren(...m.rated.map((r) => itemRow(r.title, `★ ${r.rating}`)));
-      $('user-recs').replaceChildren(...m.recs.map((r) => itemRow(r.title, r.score.toFixed(2))));
+      $('user-recs').replaceChildren(...m.recs.map((r) => this.recRow(r)));
       if (m.nRated > m.rated.length) $('user-rated').append(h('li', { class: 'muted small' }, `… and ${m.nRated - m.rated.length} more`));
     });
     const search = $('you-search') as HTMLInputElement;
@@ -33,9 +34,18 @@ export class RecommendTab {
       this.renderCandidates(m.query.trim() ? m.items : this.popular);
     });
     engine.on('foldInResult', (m) => {
-      $('you-recs').replaceChildren(...m.recs.map((r: ScoredItem) => itemRow(r.title, r.score.toFixed(2))));
+      $('you-recs').replaceChildren(...m.recs.map((r: ScoredItem) => this.recRow(r)));
       $('you-timing').textContent = `fold-in + top-k: ${m.ms.toFixed(1)} ms`;
     });
+  }
+
+  /** A recommendation: explicit models show the predicted rating (clipped to the scale), implicit ones the raw score. */
+  private recRow(r: ScoredItem): HTMLLIElement {
+    if (this.implicit) return itemRow(r.title, `score ${r.score.toFixed(3)}`);
+    const [lo, hi] = this.scale;
+    const li = itemRow(r.title, `≈★ ${Math.min(hi, Math.max(lo, r.score)).toFixed(2)}`);
+    li.title = `predicted rating (model score ${r.score.toFixed(3)})`;
+    return li;
   }
 
   setData(users: UserInfo[], popular: ItemInfo[], scale?: [number, number]): void {
@@ -51,8 +61,9 @@ export class RecommendTab {
     this.renderMine();
   }
 
-  /** A model was trained: refresh what is on screen. */
-  modelChanged(): void {
+  /** A model was trained (implicit: its scores are preferences, not ratings): refresh what is on screen. */
+  modelChanged(implicit: boolean): void {
+    this.implicit = implicit;
     this.showUser();
     if (this.mine.size) this.foldIn();
   }
@@ -68,7 +79,8 @@ export class RecommendTab {
   private stars(item: ItemInfo): HTMLElement {
     const box = h('span', { class: 'stars' });
     const [lo, hi] = this.scale;
-    const steps = [1, 2, 3, 4, 5].map((s) => lo + ((hi - lo) * (s - 1)) / 4);
+    // Five stars: 1..5 when the scale holds them (MovieLens), else five even steps on a half-point grid.
+    const steps = lo <= 1 && hi >= 5 ? [1, 2, 3, 4, 5] : [0, 1, 2, 3, 4].map((s) => Math.round((lo + ((hi - lo) * s) / 4) * 2) / 2);
     for (const v of steps) {
       const b = h('button', { type: 'button', title: `rate ${v}` }, String(v));
       if (this.mine.get(item.index)?.value === v) b.classList.add('on');

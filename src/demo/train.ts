@@ -15,6 +15,9 @@ interface RunView {
 
 type XAxis = 'iteration' | 'seconds';
 
+/** Minimum milliseconds between two redraws of the live charts. */
+const DRAW_MS = 250;
+
 const DEFAULTS: Record<AlgoChoice, { lambda: number; lr: number; iters: number }> = {
   als: { lambda: 0.05, lr: 0.01, iters: 10 },
   ials: { lambda: 0.1, lr: 0.01, iters: 10 },
@@ -32,6 +35,9 @@ export class TrainTab {
   private active: number | null = null;
   private h2hActive = false;
   private drawPending = false;
+  private lastDraw = 0;
+  private dirtyMain = false;
+  private dirtyH2h = false;
   /** Called when a run that keeps its model finishes (the Recommend/Explore tabs refresh). */
   onModel: (s: RunSummary) => void = () => {};
   readonly summaries: RunSummary[] = [];
@@ -205,17 +211,26 @@ export class TrainTab {
         h('tr', {}, h('td', {}, String(r.iteration)), h('td', {}, r.seconds.toFixed(3)), h('td', {}, r.trainRmse.toFixed(4)), h('td', {}, r.validationRmse?.toFixed(4) ?? '—'), h('td', {}, notes.join(' · '))),
       );
     }
-    this.scheduleDraw();
+    this.scheduleDraw(run.h2h);
   }
 
-  /** Chart updates are coalesced to one per frame. */
-  private scheduleDraw(): void {
+  /**
+   * Chart updates are coalesced: at most one per DRAW_MS, and only for the chart whose curves grew,
+   * so a fast run (SGD epochs of a few ms) costs the page a handful of small redraws a second.
+   */
+  private scheduleDraw(h2h: boolean): void {
+    if (h2h) this.dirtyH2h = true;
+    else this.dirtyMain = true;
     if (this.drawPending) return;
     this.drawPending = true;
-    requestAnimationFrame(() => {
-      this.drawPending = false;
-      this.redraw();
-    });
+    const wait = Math.max(0, this.lastDraw + DRAW_MS - performance.now());
+    setTimeout(() => {
+      requestAnimationFrame(() => {
+        this.drawPending = false;
+        this.lastDraw = performance.now();
+        this.redraw(this.dirtyMain, this.dirtyH2h);
+      });
+    }, wait);
   }
 
   private series(run: RunView, key: 'train' | 'test'): { x: number; y: number }[] {
@@ -227,23 +242,29 @@ export class TrainTab {
     return out;
   }
 
-  private redraw(): void {
+  private redraw(main = true, h2hToo = true): void {
     const title = this.x === 'iteration' ? 'iteration' : 'seconds since start';
-    const ordinary = this.runs.filter((r) => !r.h2h);
-    this.chart.data.datasets = ordinary.flatMap((r) => [
-      { label: `${r.label} #${r.runId} test`, data: this.series(r, 'test'), borderColor: r.color, backgroundColor: r.color, borderWidth: 2, pointRadius: 2.5, tension: 0.15 },
-      { label: `${r.label} #${r.runId} train`, data: this.series(r, 'train'), borderColor: r.color, backgroundColor: r.color, borderWidth: 1.5, borderDash: [5, 4], pointRadius: 1.5, tension: 0.15 },
-    ]).filter((d) => d.data.length);
-    this.chart.options.scales!.x!.title = { display: true, text: title };
-    this.chart.update('none');
-    const h2h = this.runs.filter((r) => r.h2h);
-    this.h2hChart.data.datasets = h2h.flatMap((r) => [
-      { label: `${r.label} test`, data: this.series(r, 'test'), borderColor: r.color, backgroundColor: r.color, borderWidth: 2.5, pointRadius: 3, tension: 0.15 },
-      { label: `${r.label} train`, data: this.series(r, 'train'), borderColor: r.color, backgroundColor: r.color, borderWidth: 1.2, borderDash: [5, 4], pointRadius: 0, tension: 0.15 },
-    ]).filter((d) => d.data.length);
-    this.h2hChart.options.scales!.x!.title = { display: true, text: title };
-    this.h2hChart.options.scales!.y!.title = { display: true, text: 'RMSE' };
-    this.h2hChart.update('none');
+    if (main) {
+      this.dirtyMain = false;
+      const ordinary = this.runs.filter((r) => !r.h2h);
+      this.chart.data.datasets = ordinary.flatMap((r) => [
+        { label: `${r.label} #${r.runId} test`, data: this.series(r, 'test'), borderColor: r.color, backgroundColor: r.color, borderWidth: 2, pointRadius: 2.5, tension: 0.15 },
+        { label: `${r.label} #${r.runId} train`, data: this.series(r, 'train'), borderColor: r.color, backgroundColor: r.color, borderWidth: 1.5, borderDash: [5, 4], pointRadius: 1.5, tension: 0.15 },
+      ]).filter((d) => d.data.length);
+      this.chart.options.scales!.x!.title = { display: true, text: title };
+      this.chart.update('none');
+    }
+    if (h2hToo) {
+      this.dirtyH2h = false;
+      const h2h = this.runs.filter((r) => r.h2h);
+      this.h2hChart.data.datasets = h2h.flatMap((r) => [
+        { label: `${r.label} test`, data: this.series(r, 'test'), borderColor: r.color, backgroundColor: r.color, borderWidth: 2.5, pointRadius: 3, tension: 0.15 },
+        { label: `${r.label} train`, data: this.series(r, 'train'), borderColor: r.color, backgroundColor: r.color, borderWidth: 1.2, borderDash: [5, 4], pointRadius: 0, tension: 0.15 },
+      ]).filter((d) => d.data.length);
+      this.h2hChart.options.scales!.x!.title = { display: true, text: title };
+      this.h2hChart.options.scales!.y!.title = { display: true, text: 'RMSE' };
+      this.h2hChart.update('none');
+    }
   }
 
   /** Points currently drawn on the main chart (for the end-to-end test). */
