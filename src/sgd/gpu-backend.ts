@@ -38,50 +38,57 @@ export class GpuSgdBackend implements SgdBackend {
   ) {
     this.adapter = adapterName(gpu.adapter);
     this.stride = strideFor(s.rank, s.bias);
-    const { train } = s;
-    const n = train.values.length;
-    const fb = (label: string, data: ArrayBufferView | number) => {
-      const b = gpu.storage(label, data);
-      this.owned.push(b);
-      return b;
-    };
-    this.X = fb('sgd.userFactors', s.X0);
-    this.Y = fb('sgd.itemFactors', s.Y0);
-    this.Xb = fb('sgd.userFactors.lastGood', s.X0.byteLength);
-    this.Yb = fb('sgd.itemFactors.lastGood', s.Y0.byteLength);
-    this.scalars = fb('sgd.epochScalars', 32);
-    if (gpu.hasTimestamps) {
-      const set = gpu.device.createQuerySet({ label: 'sgd.epochTimer', type: 'timestamp', count: 2 });
-      const resolve = gpu.buffer('sgd.epochTimer.resolve', 16, GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC);
-      this.timer = { set, resolve };
-      this.owned.push(set, resolve);
+    // A failure part-way (a size over a device limit) releases what was already made.
+    try {
+      const { train } = s;
+      const n = train.values.length;
+      const fb = (label: string, data: ArrayBufferView | number) => {
+        const b = gpu.storage(label, data);
+        this.owned.push(b);
+        return b;
+      };
+      this.X = fb('sgd.userFactors', s.X0);
+      this.Y = fb('sgd.itemFactors', s.Y0);
+      this.Xb = fb('sgd.userFactors.lastGood', s.X0.byteLength);
+      this.Yb = fb('sgd.itemFactors.lastGood', s.Y0.byteLength);
+      this.scalars = fb('sgd.epochScalars', 32);
+      if (gpu.hasTimestamps) {
+        const set = gpu.device.createQuerySet({ label: 'sgd.epochTimer', type: 'timestamp', count: 2 });
+        const resolve = gpu.buffer('sgd.epochTimer.resolve', 16, GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC);
+        this.timer = { set, resolve };
+        this.owned.push(set, resolve);
+      }
+      this.trainLoss = new LossKernel(gpu, 'sgd.trainLoss', train.users, train.items, train.values);
+      this.owned.push(this.trainLoss);
+      if (s.validation) {
+        const v = s.validation;
+        this.valLoss = new LossKernel(gpu, 'sgd.validationLoss', v.users, v.items, v.values);
+        this.owned.push(this.valLoss);
+      }
+      if (s.algo === 'gd') {
+        this.gd = new GdKernel(gpu, 'gd', gdViews(train), s.rank, s.bias, this.X, this.Y, this.Xb, this.Yb);
+        this.owned.push(this.gd);
+        return;
+      }
+      const spec = { rank: s.rank, bias: s.bias, adagrad: s.adagrad, nUsers: train.nUsers, nItems: train.nItems, lanes: s.lanes };
+      if (s.mode === 'hogwild') {
+        const src = fb('sgd.ratings', packRatings(train));
+        this.rt = fb('sgd.ratings.shuffled', n * 12);
+        this.shuffle = new ShuffleKernel(gpu, 'sgd.shuffle', n, src, this.rt);
+        this.owned.push(this.shuffle);
+        this.sgd = new SgdKernel(gpu, 'sgd.hogwild', n, spec, this.X, this.Y);
+        this.owned.push(this.sgd);
+      } else {
+        const plan = stratifiedPlan(train, s.blocks, s.seed);
+        this.rt = fb('sgd.ratings.blocked', packRatings(train, plan.order));
+        this.sgd = new SgdKernel(gpu, 'sgd.stratified', n, spec, this.X, this.Y);
+        this.owned.push(this.sgd);
+        this.sgd.setPlan(plan, this.rt);
+      }
+    } catch (e) {
+      this.destroy();
+      throw e;
     }
-    this.trainLoss = new LossKernel(gpu, 'sgd.trainLoss', train.users, train.items, train.values);
-    this.owned.push(this.trainLoss);
-    if (s.validation) {
-      const v = s.validation;
-      this.valLoss = new LossKernel(gpu, 'sgd.validationLoss', v.users, v.items, v.values);
-      this.owned.push(this.valLoss);
-    }
-    if (s.algo === 'gd') {
-      this.gd = new GdKernel(gpu, 'gd', gdViews(train), s.rank, s.bias, this.X, this.Y, this.Xb, this.Yb);
-      this.owned.push(this.gd);
-      return;
-    }
-    const spec = { rank: s.rank, bias: s.bias, adagrad: s.adagrad, nUsers: train.nUsers, nItems: train.nItems, lanes: s.lanes };
-    if (s.mode === 'hogwild') {
-      const src = fb('sgd.ratings', packRatings(train));
-      this.rt = fb('sgd.ratings.shuffled', n * 12);
-      this.shuffle = new ShuffleKernel(gpu, 'sgd.shuffle', n, src, this.rt);
-      this.owned.push(this.shuffle);
-      this.sgd = new SgdKernel(gpu, 'sgd.hogwild', n, spec, this.X, this.Y);
-    } else {
-      const plan = stratifiedPlan(train, s.blocks, s.seed);
-      this.rt = fb('sgd.ratings.blocked', packRatings(train, plan.order));
-      this.sgd = new SgdKernel(gpu, 'sgd.stratified', n, spec, this.X, this.Y);
-      this.sgd.setPlan(plan, this.rt);
-    }
-    this.owned.push(this.sgd);
   }
 
   private copy(enc: GPUCommandEncoder, from: [GPUBuffer, GPUBuffer], to: [GPUBuffer, GPUBuffer]): void {
