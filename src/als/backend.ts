@@ -41,6 +41,7 @@ export interface AlsProblem {
   userSpec: SolveSpec;
   itemSpec: SolveSpec;
   solver: 'cholesky' | 'cg';
+  kernels: 'auto' | 'tiled' | 'direct';
   cgSteps: number;
   implicit: boolean;
   alpha: number;

@@ -91,6 +91,7 @@ export async function fitAls(data: Ratings | Dataset, options: AlsOptions = {}):
     userSpec,
     itemSpec,
     solver: o.solver,
+    kernels: o.kernels,
     cgSteps: o.cgSteps,
     implicit: o.implicit,
     alpha: o.alpha,

@@ -33,6 +33,11 @@ export interface AlsOptions {
   init?: { users: Float32Array; items: Float32Array };
   /** Row solver. Default 'cholesky'. */
   solver?: 'cholesky' | 'cg';
+  /**
+   * Normal-equation kernels: 'tiled' (workgroup-cooperative, for hardware GPUs), 'direct'
+   * (barrier-free, for software adapters) or 'auto' (default: by the adapter).
+   */
+  kernels?: 'auto' | 'tiled' | 'direct';
   /** Conjugate-gradient steps per row per half-iteration (solver 'cg'). Default 3. */
   cgSteps?: number;
   /**
@@ -80,6 +85,7 @@ export function resolveAls(o: AlsOptions): ResolvedAls {
     seed: o.seed ?? 42,
     initScale: o.initScale ?? 0.1,
     solver: o.solver ?? 'cholesky',
+    kernels: o.kernels ?? 'auto',
     cgSteps: o.cgSteps ?? 3,
     backend: o.backend ?? 'auto',
     init: o.init,
@@ -99,6 +105,7 @@ export function resolveAls(o: AlsOptions): ResolvedAls {
   num('tolerance', r.tolerance, 0);
   num('cgSteps', r.cgSteps, 1, true);
   num('initScale', r.initScale, 0);
+  if (!['auto', 'tiled', 'direct'].includes(r.kernels)) throw new InputError(`kernels must be 'auto', 'tiled' or 'direct', got ${String(r.kernels)}`);
   if (r.solver !== 'cholesky' && r.solver !== 'cg') throw new InputError(`solver must be 'cholesky' or 'cg', got ${String(r.solver)}`);
   if (!['auto', 'gpu', 'cpu'].includes(r.backend)) throw new InputError(`backend must be 'auto', 'gpu' or 'cpu', got ${String(r.backend)}`);
   if (r.implicit && r.useBias) throw new InputError('useBias is for explicit ratings; implicit ALS has no biases');

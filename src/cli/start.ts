@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   } catch (e) {
     say(`GPU: none (${(e as Error).message}); running on the f64 CPU reference path`);
   }
-  const opts = { rank: 16, lambda: 0.05, lambdaBias: 0.05, weightedLambda: true, useBias: true, iterations: 8 };
+  const opts = { rank: 16, lambda: 0.1, lambdaBias: 0.1, weightedLambda: true, useBias: true, iterations: 8 };
   say(`ALS: rank ${opts.rank}, lambda ${opts.lambda} x ratings per row (ALS-WR), biases, ${opts.iterations} iterations`);
   say('  iter   seconds   train RMSE   test RMSE   ||WH - W\'H\'||_F');
   const fit = await fitAls(

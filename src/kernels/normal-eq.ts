@@ -9,7 +9,7 @@ import { bufferId, type GpuContext } from '../gpu/context.ts';
 import { LimitError } from '../gpu/errors.ts';
 import { layoutOf, singularError, type SolveLayout, type SolveSpec } from '../cpu/reference.ts';
 import type { DeviceCsr } from './device-csr.ts';
-import { choleskyWgsl, normalEqFinishWgsl, normalEqWgsl } from './shaders.ts';
+import { choleskyDirectWgsl, choleskyWgsl, normalEqDirectWgsl, normalEqFinishWgsl, normalEqWgsl } from './shaders.ts';
 
 export interface SolveParams {
   mu: number;
@@ -24,6 +24,18 @@ interface Batch {
   rowCount: number;
   segBase: number;
   segCount: number;
+}
+
+/**
+ * 'tiled': workgroup-cooperative kernels (staged tiles, register blocks, shared-memory Cholesky),
+ * written for hardware GPUs. 'direct': one invocation per segment / per system with no barriers,
+ * for software adapters, where a barrier costs more than the arithmetic it guards.
+ */
+export type KernelVariant = 'tiled' | 'direct';
+
+/** The variant that suits the adapter: direct on software rasterizers, tiled elsewhere. */
+export function defaultVariant(gpu: GpuContext): KernelVariant {
+  return gpu.adapter.software ? 'direct' : 'tiled';
 }
 
 const PARAM_STRIDE = 256; // minUniformBufferOffsetAlignment upper bound
@@ -45,12 +57,15 @@ export class NormalEqSolver {
   private paramsSet = false;
   private useBase = false;
   readonly flopsPerSolve: number;
+  /** Rows (segments) per workgroup: 1 for the tiled kernels, WG for the direct ones. */
+  private readonly perInvocation: number;
 
   constructor(
     private readonly gpu: GpuContext,
     readonly csr: DeviceCsr,
     readonly spec: Pick<SolveSpec, 'rank' | 'bias' | 'side' | 'implicit'>,
     readonly label: string,
+    readonly variant: KernelVariant = defaultVariant(gpu),
     budgetBytes = DEFAULT_BUDGET,
   ) {
     const L = (this.L = layoutOf(spec));
@@ -90,12 +105,18 @@ export class NormalEqSolver {
     const KP4 = KP / 4;
     const TILE = Math.max(1, Math.min(64, Math.floor(SH / (2 * KP4 + 1))));
     const buildC = { WG, K, RANK: spec.rank, TILE, SH };
-    this.buildPipe = gpu.pipeline(`${label}.build`, normalEqWgsl, buildC, 'build');
     this.finishPipe = gpu.pipeline(`${label}.finish`, normalEqFinishWgsl, { WG, K, RANK: spec.rank });
     const cholWG = Math.min(64, WG);
-    const sharedBudget = Math.floor((lim.maxComputeWorkgroupStorageSize - 16 * K - 16) / 4);
-    const MS = K * K <= sharedBudget ? K * K : 1;
-    this.cholPipe = gpu.pipeline(`${label}.cholesky`, choleskyWgsl, { WG: cholWG, K, RANK: spec.rank, MS });
+    if (variant === 'direct') {
+      this.buildPipe = gpu.pipeline(`${label}.buildDirect`, normalEqDirectWgsl, { WG: cholWG, K, RANK: spec.rank });
+      this.cholPipe = gpu.pipeline(`${label}.choleskyDirect`, choleskyDirectWgsl, { WG: cholWG, K, RANK: spec.rank });
+    } else {
+      this.buildPipe = gpu.pipeline(`${label}.build`, normalEqWgsl, buildC, 'build');
+      const sharedBudget = Math.floor((lim.maxComputeWorkgroupStorageSize - 16 * K - 16) / 4);
+      const MS = K * K <= sharedBudget ? K * K : 1;
+      this.cholPipe = gpu.pipeline(`${label}.cholesky`, choleskyWgsl, { WG: cholWG, K, RANK: spec.rank, MS });
+    }
+    this.perInvocation = variant === 'direct' ? cholWG : 1;
     this.flopsPerSolve = K * K * K / 3 + 2 * K * K;
   }
 
@@ -155,9 +176,10 @@ export class NormalEqSolver {
     const pass = enc.beginComputePass({ label: `${this.label}.pass` });
     this.batches.forEach((b, i) => {
       const [gb, gf, gc] = groups[i];
-      this.gpu.dispatch(pass, this.buildPipe, gb, b.segCount);
+      const per = this.perInvocation;
+      this.gpu.dispatch(pass, this.buildPipe, gb, Math.ceil(b.segCount / per));
       this.gpu.dispatch(pass, this.finishPipe, gf, b.rowCount);
-      if (solve) this.gpu.dispatch(pass, this.cholPipe, gc, b.rowCount);
+      if (solve) this.gpu.dispatch(pass, this.cholPipe, gc, Math.ceil(b.rowCount / per));
     });
     pass.end();
   }

@@ -8,3 +8,5 @@ export { default as cgWgsl } from '../../shaders/cg.wgsl?raw';
 export { default as sgdWgsl } from '../../shaders/sgd.wgsl?raw';
 export { default as shuffleWgsl } from '../../shaders/shuffle.wgsl?raw';
 export { default as gdWgsl } from '../../shaders/gd.wgsl?raw';
+export { default as normalEqDirectWgsl } from '../../shaders/normal_eq_direct.wgsl?raw';
+export { default as choleskyDirectWgsl } from '../../shaders/cholesky_direct.wgsl?raw';

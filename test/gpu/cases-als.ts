@@ -42,15 +42,16 @@ async function gpuVsCpu(gpu: GpuContext, data: Ratings, o: AlsOptions): Promise<
 const small = () => sparseRatings(11, 60, 45, [0, 1, 3, 9, 20, 45]);
 
 export const alsCases: GpuCase[] = [
-  { name: 'ALS explicit (Cholesky): 3 GPU iterations match the f64 CPU engine', run: (gpu) => gpuVsCpu(gpu, small(), { rank: 8, lambda: 0.1 }) },
+  { name: 'ALS explicit (Cholesky, tiled kernels): 3 GPU iterations match the f64 CPU engine', run: (gpu) => gpuVsCpu(gpu, small(), { rank: 8, lambda: 0.1, kernels: 'tiled' }) },
+  { name: 'ALS explicit (Cholesky, direct kernels): 3 GPU iterations match the f64 CPU engine', run: (gpu) => gpuVsCpu(gpu, small(), { rank: 8, lambda: 0.1, kernels: 'direct' }) },
   {
     name: 'ALS biased + weighted lambda (ALS-WR): GPU matches CPU',
-    run: (gpu) => gpuVsCpu(gpu, small(), { rank: 6, lambda: 0.05, lambdaBias: 0.02, weightedLambda: true, useBias: true }),
+    run: (gpu) => gpuVsCpu(gpu, small(), { rank: 6, lambda: 0.05, lambdaBias: 0.02, weightedLambda: true, useBias: true, kernels: 'tiled' }),
   },
   { name: 'ALS explicit with the CG solver: GPU matches CPU', run: (gpu) => gpuVsCpu(gpu, small(), { rank: 8, lambda: 0.1, solver: 'cg', cgSteps: 4 }) },
   {
     name: 'implicit ALS (Cholesky, c = 1 + alpha f): GPU matches CPU',
-    run: (gpu) => gpuVsCpu(gpu, sparseRatings(12, 50, 40, [0, 2, 6, 15]), { rank: 6, implicit: true, alpha: 5, lambda: 0.5 }),
+    run: (gpu) => gpuVsCpu(gpu, sparseRatings(12, 50, 40, [0, 2, 6, 15]), { rank: 6, implicit: true, alpha: 5, lambda: 0.5, kernels: 'direct' }),
   },
   {
     name: 'implicit ALS (CG, 3 steps): GPU matches CPU',
@@ -128,11 +129,14 @@ export const alsCases: GpuCase[] = [
     },
   },
   {
-    name: 'lambda = 0 on an under-determined row is a clear SingularSystemError on GPU and CPU, never NaN',
+    name: 'lambda = 0 on an under-determined row is a clear SingularSystemError on GPU (both kernel variants) and CPU, never NaN',
     run: async (gpu) => {
       const data = sparseRatings(41, 10, 20, [1, 8]); // users with one rating, rank 4
-      for (const backend of ['gpu', 'cpu'] as const) {
-        await expectThrows(`${backend}`, () => fitAls(data, { rank: 4, lambda: 0, iterations: 1, gpu, backend }), { name: 'SingularSystemError', message: /user \d+: normal equations are singular/ });
+      for (const [backend, kernels] of [['gpu', 'tiled'], ['gpu', 'direct'], ['cpu', 'auto']] as const) {
+        await expectThrows(`${backend} ${kernels}`, () => fitAls(data, { rank: 4, lambda: 0, iterations: 1, gpu, backend, kernels }), {
+          name: 'SingularSystemError',
+          message: /user \d+: normal equations are singular/,
+        });
       }
     },
   },

@@ -13,7 +13,7 @@ import {
   type SolveSpec,
 } from '../../src/cpu/reference.ts';
 import { uploadCsr, destroyCsr } from '../../src/kernels/device-csr.ts';
-import { NormalEqSolver } from '../../src/kernels/normal-eq.ts';
+import { NormalEqSolver, type KernelVariant } from '../../src/kernels/normal-eq.ts';
 import { LossKernel } from '../../src/kernels/loss.ts';
 import { buildCsr, type Csr } from '../../src/data/ratings.ts';
 import { expect, expectBelow, expectClose, factorResidual, solveResidual } from './check.ts';
@@ -43,7 +43,7 @@ interface NeShape {
 }
 
 /** Solver + inputs for one shape; f64 references computed from the same f32 inputs. */
-function setup(gpu: GpuContext, s: NeShape, seed: number) {
+function setup(gpu: GpuContext, s: NeShape, seed: number, variant: KernelVariant) {
   const spec: SolveSpec = {
     rank: s.rank,
     bias: !!s.bias,
@@ -61,7 +61,7 @@ function setup(gpu: GpuContext, s: NeShape, seed: number) {
   if (s.bias) setConstColumn(Y, s.cols, s.rank, 'item');
   const base = s.implicit ? gramOfColumns(Y, s.cols, spec) : undefined;
   const dcsr = uploadCsr(gpu, 'test.csr', csr, s.chunk ?? 1024);
-  const solver = new NormalEqSolver(gpu, dcsr, spec, 'test.ne');
+  const solver = new NormalEqSolver(gpu, dcsr, spec, 'test.ne', variant);
   solver.setParams({ mu: spec.mu, lambda: spec.lambda, lambdaBias: spec.lambdaBias, weighted: spec.weighted, alpha: spec.implicit?.alpha ?? 0 }, !!base);
   const Yb = gpu.storage('test.Y', Y);
   const X = gpu.storage('test.X', s.rows * L.stride * 4);
@@ -85,8 +85,8 @@ function absScale(csr: Csr, row: number, Y: Float32Array, spec: SolveSpec, base?
   return sc;
 }
 
-async function checkBuild(gpu: GpuContext, s: NeShape, seed: number): Promise<void> {
-  const t = setup(gpu, s, seed);
+async function checkBuild(gpu: GpuContext, s: NeShape, seed: number, variant: KernelVariant): Promise<void> {
+  const t = setup(gpu, s, seed, variant);
   try {
     expect(t.solver.batches.length === 1, 'test shape must fit one batch');
     const enc = gpu.device.createCommandEncoder();
@@ -119,8 +119,8 @@ async function checkBuild(gpu: GpuContext, s: NeShape, seed: number): Promise<vo
   }
 }
 
-async function checkSolve(gpu: GpuContext, s: NeShape, seed: number): Promise<void> {
-  const t = setup(gpu, s, seed);
+async function checkSolve(gpu: GpuContext, s: NeShape, seed: number, variant: KernelVariant): Promise<void> {
+  const t = setup(gpu, s, seed, variant);
   try {
     const K = t.L.K;
     let enc = gpu.device.createCommandEncoder();
@@ -166,6 +166,8 @@ async function checkSolve(gpu: GpuContext, s: NeShape, seed: number): Promise<vo
   }
 }
 
+const VARIANTS: KernelVariant[] = ['tiled', 'direct'];
+
 const SHAPES: [string, NeShape][] = [
   ['rank 4, rows of 0/1/many', { rows: 40, cols: 60, rank: 4, lengths: [0, 1, 2, 7, 30, 60] }],
   ['rank 16, long row split into segments', { rows: 12, cols: 700, rank: 16, lengths: [0, 1, 5, 650], chunk: 64 }],
@@ -175,18 +177,20 @@ const SHAPES: [string, NeShape][] = [
 ];
 
 export const foundationCases: GpuCase[] = [
-  ...SHAPES.map(([name, s], i): GpuCase => ({
-    name: `normal equations (Gram upper triangle + rhs) match f64: ${name}`,
-    run: (gpu) => checkBuild(gpu, s, 100 + i),
-  })),
-  ...SHAPES.map(([name, s], i): GpuCase => ({
-    name: `batched Cholesky: factor and solve residuals within 20·K·u: ${name}`,
-    run: (gpu) => checkSolve(gpu, s, 200 + i),
-  })),
-  {
-    name: 'rank 128 biased Cholesky solve agrees with f64',
-    run: (gpu) => checkSolve(gpu, { rows: 3, cols: 400, rank: 128, bias: true, lengths: [400, 200, 150] }, 300),
-  },
+  ...VARIANTS.flatMap((v) => [
+    ...SHAPES.map(([name, s], i): GpuCase => ({
+      name: `normal equations (Gram upper triangle + rhs) match f64, ${v} kernels: ${name}`,
+      run: (gpu) => checkBuild(gpu, s, 100 + i, v),
+    })),
+    ...SHAPES.map(([name, s], i): GpuCase => ({
+      name: `batched Cholesky: factor and solve residuals within 20·K·u, ${v} kernels: ${name}`,
+      run: (gpu) => checkSolve(gpu, s, 200 + i, v),
+    })),
+    {
+      name: `rank 128 biased Cholesky solve agrees with f64, ${v} kernels`,
+      run: (gpu: GpuContext) => checkSolve(gpu, { rows: 3, cols: 400, rank: 128, bias: true, lengths: [400, 200, 150] }, 300, v),
+    },
+  ]),
   {
     name: 'loss reduction (sum e², sum |e|) matches f64 on 50,000 ratings',
     run: async (gpu) => {
@@ -234,7 +238,7 @@ export const foundationCases: GpuCase[] = [
   },
   {
     name: 'rank 256 Cholesky solve (global scratch) agrees with f64',
-    run: (gpu) => checkSolve(gpu, { rows: 2, cols: 320, rank: 256, lengths: [320, 300], chunk: 160 }, 301),
+    run: (gpu) => checkSolve(gpu, { rows: 2, cols: 320, rank: 256, lengths: [320, 300], chunk: 160 }, 301, 'tiled'),
   },
   {
     name: "the 3x5 table: Bob's and Carol's preferences use their observed entries only",

@@ -1,0 +1,64 @@
+// Barrier-free variant of the normal-equation build (normal_eq.wgsl `build`), for software adapters
+// (SwiftShader, WARP, llvmpipe), where a workgroup barrier costs more than the arithmetic it
+// guards: one invocation per segment accumulates w y y^T (upper triangle) and t y straight into its
+// partial slot in global memory. Same inputs, same partial layout ([KP x (KP+4)] per slot, rhs in
+// column KP), same finish kernel. Reads are not coalesced: on hardware GPUs use `build`.
+// Bindings: 0 params, 1 idx, 2 val, 3 Y, 4 segs, 5 partial. Dispatch: ceil(segCount / WG)
+// workgroups (folded to 2-D).
+
+struct Params {
+  segBase: u32, segCount: u32, rowBase: u32, rowCount: u32,
+  stride: u32, xBias: u32, yBias: u32, implicit: u32,
+  mu: f32, alpha: f32, lambda: f32, lambdaBias: f32,
+  weighted: u32, useBase: u32, _p0: u32, _p1: u32,
+}
+
+override WG: u32 = 64u;
+override K: u32 = 8u;
+override RANK: u32 = 8u;
+override KP: u32 = ((K + 3u) / 4u) * 4u;
+override PW: u32 = KP + 4u;
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> idx: array<u32>;
+@group(0) @binding(2) var<storage, read> val: array<f32>;
+@group(0) @binding(3) var<storage, read> Y: array<f32>;
+@group(0) @binding(4) var<storage, read> segs: array<vec4<u32>>;
+@group(0) @binding(5) var<storage, read_write> partial: array<f32>;
+
+fn col(t: u32) -> u32 {
+  return select(P.xBias, t, t < RANK);
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let s = (wid.x + wid.y * nwg.x) * WG + lid;
+  if (s >= P.segCount) { return; }
+  let seg = segs[P.segBase + s];
+  let o = s * KP * PW;
+  for (var a = 0u; a < K; a++) {
+    for (var b = a; b < K; b++) { partial[o + a * PW + b] = 0.0; }
+    partial[o + a * PW + KP] = 0.0;
+  }
+  let hasBias = K > RANK;
+  for (var p = seg.y; p < seg.z; p++) {
+    let j = idx[p];
+    let v = val[p];
+    var w = 1.0;
+    var tg = v - P.mu;
+    if (P.implicit != 0u) {
+      w = P.alpha * v;
+      tg = select(0.0, 1.0 + P.alpha * v, v > 0.0);
+    } else if (hasBias) {
+      tg -= Y[j * P.stride + P.yBias];
+    }
+    let yr = j * P.stride;
+    for (var a = 0u; a < K; a++) {
+      let ya = Y[yr + col(a)];
+      let wa = w * ya;
+      partial[o + a * PW + KP] += tg * ya;
+      for (var b = a; b < K; b++) { partial[o + a * PW + b] += wa * Y[yr + col(b)]; }
+    }
+  }
+}
