@@ -6,6 +6,7 @@
  *
  *   node --import ./scripts/register.mjs bench/sgd-bench.ts [--preset=ml-1m] [--ranks=16,32,64,128]
  *        [--timing-epochs=3] [--epochs=20] [--rank=32] [--lambda=0.05] [--threads=<cores>] [--seed=1]
+ *        [--sections=speed,modes,quality]
  *
  * Data: the seeded synthetic generator (src/data/synthetic.ts, default the ml-1m shape: 6,040 users,
  * 3,706 items, 1,000,209 ratings on 1..5 with power-law degrees and a planted rank-10 signal), split
@@ -39,6 +40,7 @@ const qRank = Number(args.rank ?? 32);
 const lambda = Number(args.lambda ?? 0.05);
 const threads = Number(args.threads ?? os.cpus().length);
 const seed = Number(args.seed ?? 1);
+const sections = new Set((args.sections ?? 'speed,modes,quality').split(','));
 
 /** The part of ankane/libmf-node's API used here (the package ships no type declarations). */
 interface LibmfModule {
@@ -78,64 +80,70 @@ async function epochTime(opts: SgdOptions): Promise<{ s: number; gpu?: number; r
 }
 const fmtDev = (x?: number) => (x === undefined ? 'n/a' : x.toFixed(3));
 
-console.log(`## Speed: Hogwild SGD, s/epoch and updates/s (median of ${timingEpochs} epochs after 1 warm-up; lr 0.01, lambda ${lambda}, biased)\n`);
-console.log('| rank | GPU s/epoch (wall) | GPU pass s (timestamps) | GPU updates/s | CPU s/epoch | CPU updates/s | GPU / CPU speed |');
-console.log('|---:|---:|---:|---:|---:|---:|---:|');
-for (const rank of ranks) {
-  const base: SgdOptions = { rank, learningRate: 0.01, lambda, useBias: true };
-  const g = await epochTime({ ...base, gpu, backend: 'gpu' });
-  const c = await epochTime({ ...base, backend: 'cpu' });
-  console.log(`| ${rank} | ${g.s.toFixed(3)} | ${fmtDev(g.gpu)} | ${(n / g.s / 1e6).toFixed(2)} M | ${c.s.toFixed(3)} | ${(n / c.s / 1e6).toFixed(2)} M | ${(c.s / g.s).toFixed(2)}x |`);
+if (sections.has('speed')) {
+  console.log(`## Speed: Hogwild SGD, s/epoch and updates/s (median of ${timingEpochs} epochs after 1 warm-up; lr 0.01, lambda ${lambda}, biased)\n`);
+  console.log('| rank | GPU s/epoch (wall) | GPU pass s (timestamps) | GPU updates/s | CPU s/epoch | CPU updates/s | GPU / CPU speed |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|');
+  for (const rank of ranks) {
+    const base: SgdOptions = { rank, learningRate: 0.01, lambda, useBias: true };
+    const g = await epochTime({ ...base, gpu, backend: 'gpu' });
+    const c = await epochTime({ ...base, backend: 'cpu' });
+    console.log(`| ${rank} | ${g.s.toFixed(3)} | ${fmtDev(g.gpu)} | ${(n / g.s / 1e6).toFixed(2)} M | ${c.s.toFixed(3)} | ${(n / c.s / 1e6).toFixed(2)} M | ${(c.s / g.s).toFixed(2)}x |`);
+  }
 }
 
-console.log(`\n## Speed by mode at rank ${qRank} (s/epoch)\n`);
-console.log('| mode | GPU s/epoch (wall) | GPU pass s (timestamps) | CPU s/epoch |');
-console.log('|---|---:|---:|---:|');
-for (const [label, o] of [
-  ['sgd hogwild', { mode: 'hogwild' }],
-  ['sgd stratified (b = 64)', { mode: 'stratified', blocks: 64 }],
-  ['sgd hogwild + adagrad', { mode: 'hogwild', schedule: 'adagrad', learningRate: 0.1 }],
-  ['gd (full batch)', { algo: 'gd', schedule: 'constant', learningRate: 0.0005 }],
-] as [string, SgdOptions][]) {
-  const base: SgdOptions = { rank: qRank, learningRate: 0.01, lambda, useBias: true, ...o };
-  const g = await epochTime({ ...base, gpu, backend: 'gpu' });
-  const c = await epochTime({ ...base, backend: 'cpu' });
-  console.log(`| ${label} | ${g.s.toFixed(3)} | ${fmtDev(g.gpu)} | ${c.s.toFixed(3)} |`);
+if (sections.has('modes')) {
+  console.log(`\n## Speed by mode at rank ${qRank} (s/epoch)\n`);
+  console.log('| mode | GPU s/epoch (wall) | GPU pass s (timestamps) | CPU s/epoch |');
+  console.log('|---|---:|---:|---:|');
+  for (const [label, o] of [
+    ['sgd hogwild', { mode: 'hogwild' }],
+    ['sgd stratified (b = 64)', { mode: 'stratified', blocks: 64 }],
+    ['sgd hogwild + adagrad', { mode: 'hogwild', schedule: 'adagrad', learningRate: 0.1 }],
+    ['gd (full batch)', { algo: 'gd', schedule: 'constant', learningRate: 0.0005 }],
+  ] as [string, SgdOptions][]) {
+    const base: SgdOptions = { rank: qRank, learningRate: 0.01, lambda, useBias: true, ...o };
+    const g = await epochTime({ ...base, gpu, backend: 'gpu' });
+    const c = await epochTime({ ...base, backend: 'cpu' });
+    console.log(`| ${label} | ${g.s.toFixed(3)} | ${fmtDev(g.gpu)} | ${c.s.toFixed(3)} |`);
+  }
 }
 
-console.log(`\n## Quality and wall time vs libmf: rank ${qRank}, lambda ${lambda}, ${epochs} epochs, identical split\n`);
-const toMatrix = (r: Ratings) => {
-  const m = new Matrix();
-  for (let k = 0; k < r.values.length; k++) m.push(r.users[k], r.items[k], r.values[k]);
-  return m;
-};
-const mTrain = toMatrix(train);
-const mTest = toMatrix(test);
-t0 = performance.now();
-const lm = new Model({ loss: Loss.REAL_L2, factors: qRank, threads, iterations: epochs, lambdaP2: lambda, lambdaQ2: lambda, learningRate: 0.1, quiet: true });
-lm.fit(mTrain);
-const libmfSeconds = (performance.now() - t0) / 1000;
-const libmfRmse = lm.rmse(mTest);
-lm.destroy();
-const rows: [string, number, number, string][] = [[`libmf ${libmfVersion} (native, ${threads} threads, lr 0.1 adaptive)`, libmfRmse, libmfSeconds, '']];
-for (const [label, o] of [
-  ['webmf GPU hogwild, adagrad lr 0.1, no bias (libmf\'s model)', { gpu, backend: 'gpu', schedule: 'adagrad', learningRate: 0.1 }],
-  ['webmf GPU hogwild, adagrad lr 0.1, biased', { gpu, backend: 'gpu', schedule: 'adagrad', learningRate: 0.1, useBias: true }],
-  ...(gpu.adapter.software
-    ? [] // stratified runs b single-group workgroups per sub-epoch: fine on a GPU, minutes on a software rasterizer
-    : [['webmf GPU stratified, adagrad lr 0.1, biased', { gpu, backend: 'gpu', mode: 'stratified', blocks: 64, schedule: 'adagrad', learningRate: 0.1, useBias: true }] as [string, SgdOptions]]),
-  ['webmf CPU engine, adagrad lr 0.1, biased', { backend: 'cpu', schedule: 'adagrad', learningRate: 0.1, useBias: true }],
-] as [string, SgdOptions][]) {
+if (sections.has('quality')) {
+  console.log(`\n## Quality and wall time vs libmf: rank ${qRank}, lambda ${lambda}, ${epochs} epochs, identical split\n`);
+  const toMatrix = (r: Ratings) => {
+    const m = new Matrix();
+    for (let k = 0; k < r.values.length; k++) m.push(r.users[k], r.items[k], r.values[k]);
+    return m;
+  };
+  const mTrain = toMatrix(train);
+  const mTest = toMatrix(test);
   t0 = performance.now();
-  const r = await fitSgd(train, { rank: qRank, lambda, epochs, seed, ...o });
-  const s = (performance.now() - t0) / 1000;
-  const curve = [1, 5, 10, epochs].filter((e) => e <= r.history.length).map((e) => `${e}: ${r.history[e - 1].trainRmse.toFixed(4)}`).join(', ');
-  rows.push([label, testRmse(r.model, test), s, curve]);
-}
-console.log('| engine | test RMSE | wall s (fit) | vs libmf RMSE | vs libmf time | train RMSE by epoch |');
-console.log('|---|---:|---:|---:|---:|---|');
-for (const [label, rm, s, curve] of rows) {
-  console.log(`| ${label} | ${rm.toFixed(4)} | ${s.toFixed(2)} | ${(((rm - libmfRmse) / libmfRmse) * 100).toFixed(2)}% | ${(s / libmfSeconds).toFixed(1)}x | ${curve} |`);
+  const lm = new Model({ loss: Loss.REAL_L2, factors: qRank, threads, iterations: epochs, lambdaP2: lambda, lambdaQ2: lambda, learningRate: 0.1, quiet: true });
+  lm.fit(mTrain);
+  const libmfSeconds = (performance.now() - t0) / 1000;
+  const libmfRmse = lm.rmse(mTest);
+  lm.destroy();
+  const rows: [string, number, number, string][] = [[`libmf ${libmfVersion} (native, ${threads} threads, lr 0.1 adaptive)`, libmfRmse, libmfSeconds, '']];
+  for (const [label, o] of [
+    ['webmf GPU hogwild, adagrad lr 0.1, no bias (libmf\'s model)', { gpu, backend: 'gpu', schedule: 'adagrad', learningRate: 0.1 }],
+    ['webmf GPU hogwild, adagrad lr 0.1, biased', { gpu, backend: 'gpu', schedule: 'adagrad', learningRate: 0.1, useBias: true }],
+    ...(gpu.adapter.software
+      ? [] // stratified runs b single-group workgroups per sub-epoch: fine on a GPU, minutes on a software rasterizer
+      : [['webmf GPU stratified, adagrad lr 0.1, biased', { gpu, backend: 'gpu', mode: 'stratified', blocks: 64, schedule: 'adagrad', learningRate: 0.1, useBias: true }] as [string, SgdOptions]]),
+    ['webmf CPU engine, adagrad lr 0.1, biased', { backend: 'cpu', schedule: 'adagrad', learningRate: 0.1, useBias: true }],
+  ] as [string, SgdOptions][]) {
+    t0 = performance.now();
+    const r = await fitSgd(train, { rank: qRank, lambda, epochs, seed, ...o });
+    const s = (performance.now() - t0) / 1000;
+    const curve = [1, 5, 10, epochs].filter((e) => e <= r.history.length).map((e) => `${e}: ${r.history[e - 1].trainRmse.toFixed(4)}`).join(', ');
+    rows.push([label, testRmse(r.model, test), s, curve]);
+  }
+  console.log('| engine | test RMSE | wall s (fit) | vs libmf RMSE | vs libmf time | train RMSE by epoch |');
+  console.log('|---|---:|---:|---:|---:|---|');
+  for (const [label, rm, s, curve] of rows) {
+    console.log(`| ${label} | ${rm.toFixed(4)} | ${s.toFixed(2)} | ${(((rm - libmfRmse) / libmfRmse) * 100).toFixed(2)}% | ${(s / libmfSeconds).toFixed(1)}x | ${curve} |`);
+  }
 }
 console.log(`\n(adapter: ${adapter}; load average at end ${os.loadavg().map((x) => x.toFixed(1)).join(' ')})`);
 gpu.destroy();
