@@ -12,8 +12,8 @@ export default defineConfig(({ mode }) => ({
     mode === 'lib'
       ? {
           outDir: 'dist/lib',
-          lib: { entry: resolve(import.meta.dirname, 'src/index.ts'), formats: ['es'], fileName: 'webmf' },
-          rollupOptions: { external: ['webgpu', /^node:/] },
+          lib: { entry: { webmf: resolve(import.meta.dirname, 'src/index.ts'), node: resolve(import.meta.dirname, 'src/node.ts') }, formats: ['es'] },
+          rollupOptions: { external: ['webgpu', 'fflate', /^node:/] },
         }
       : { outDir: 'dist/app', target: 'es2022' },
   test: {
