@@ -161,19 +161,46 @@ function stratifiedCase(adagrad: boolean, bias: boolean, lanes?: number): GpuCas
 }
 
 const hogwildPlanted: GpuCase = {
-  name: 'sgd: Hogwild on the GPU reaches the CPU engine\'s held-out RMSE within 1% on planted data (same epochs)',
+  name: 'sgd: Hogwild on the GPU reaches the CPU engine\'s held-out RMSE within 1% on planted data (same epochs; 1 and 8 lanes)',
   async run(gpu) {
     const { train, test } = plantedSplit(11, 150, 120, 4, 0.4, 0.1);
     const opts: SgdOptions = { rank: 8, epochs: 20, learningRate: 0.05, lambda: 0.02, useBias: true, seed: 5 };
-    const g = await fitSgd(train, { ...opts, gpu, backend: 'gpu', validation: test });
     const c = await fitSgd(train, { ...opts, backend: 'cpu', validation: test });
-    const rm = (r: typeof g) => residuals(test.users, test.items, test.values, r.model.userFactors, r.model.itemFactors, r.model.stride, r.model.mu).rmse;
-    const gr = rm(g);
+    const rm = (r: typeof c) => residuals(test.users, test.items, test.values, r.model.userFactors, r.model.itemFactors, r.model.stride, r.model.mu).rmse;
     const cr = rm(c);
-    expectClose('reported validation RMSE (GPU reduction vs f64 residuals)', [g.history[19].validationRmse!], [gr], { rtol: 1e-4 });
-    expectBelow(`held-out RMSE: GPU ${gr.toFixed(5)} vs CPU ${cr.toFixed(5)}, relative gap`, Math.abs(gr - cr) / cr, 0.01);
-    // And it learned the planted structure (noise 0.1; the ratings' spread is ~1).
-    expectBelow('held-out RMSE', gr, 0.3);
+    // 1 lane: the software-adapter default; 8 lanes: the hardware default at rank 8 (barrier path).
+    for (const lanes of [1, 8]) {
+      const g = await fitSgd(train, { ...opts, gpu, backend: 'gpu', validation: test, lanes });
+      expect(g.backend === 'gpu', 'ran on the GPU');
+      const gr = rm(g);
+      expectClose(`${lanes} lanes: reported validation RMSE (GPU reduction vs f64 residuals)`, [g.history[19].validationRmse!], [gr], { rtol: 1e-4 });
+      expectBelow(`${lanes} lanes: held-out RMSE: GPU ${gr.toFixed(5)} vs CPU ${cr.toFixed(5)}, relative gap`, Math.abs(gr - cr) / cr, 0.01);
+      // And it learned the planted structure (noise 0.1; the ratings' spread is ~1).
+      expectBelow(`${lanes} lanes: held-out RMSE`, gr, 0.3);
+    }
+  },
+};
+
+const gpuLoopControl: GpuCase = {
+  name: 'sgd: on the GPU, early stopping restores the best validation epoch and the bold driver undoes bad epochs',
+  async run(gpu) {
+    const small = plantedSplit(5, 30, 25, 2, 0.3, 0.5);
+    const rm = (m: { userFactors: Float32Array; itemFactors: Float32Array; stride: number; mu: number }) =>
+      residuals(small.test.users, small.test.items, small.test.values, m.userFactors, m.itemFactors, m.stride, m.mu).rmse;
+    const es = await fitSgd(small.train, { gpu, backend: 'gpu', rank: 20, lambda: 0, epochs: 200, learningRate: 0.05, validation: small.test, earlyStopping: { patience: 3 } });
+    expect(es.stopped === 'early-stopping' && es.history.length < 200, `stopped early (${es.stopped} after ${es.history.length})`);
+    const best = Math.min(...es.history.map((h) => h.validationRmse!));
+    expectClose('kept model = best validation epoch', [rm(es.model)], [best], { rtol: 1e-4 });
+    // GD at a rate far too large: every rejected epoch is undone (copy from the last-good buffers).
+    const bold = await fitSgd(small.train, { gpu, backend: 'gpu', algo: 'gd', rank: 4, epochs: 15, learningRate: 0.5, useBias: true });
+    const lrs = bold.history.map((h) => h.learningRate!);
+    expect(lrs[1] === lrs[0] * 0.5, `first epoch rejected, rate halved (${lrs[0]} -> ${lrs[1]})`);
+    for (let t = 1; t < bold.history.length; t++) {
+      expect(bold.history[t].trainRmse <= bold.history[t - 1].trainRmse, `epoch ${t + 1}: training RMSE never grows under the bold driver`);
+    }
+    const S = bold.model.stride;
+    const fitRmse = residuals(small.train.users, small.train.items, small.train.values, bold.model.userFactors, bold.model.itemFactors, S, bold.model.mu).rmse;
+    expectClose('final factors are the last accepted epoch', [fitRmse], [bold.history.at(-1)!.trainRmse], { rtol: 1e-4 });
   },
 };
 
@@ -322,6 +349,7 @@ export const sgdCases: GpuCase[] = [
   stratifiedCase(false, true, 8),
   stratifiedCase(true, true, 4),
   hogwildPlanted,
+  gpuLoopControl,
   gdSteps,
   divergence,
   badInput,
