@@ -276,4 +276,56 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
     expect((await state()).errors).toEqual([]);
     expect(consoleErrors).toEqual([]);
   }, 120_000);
+
+  it('without WebGPU (?cpu=1): a banner says so, the CPU path trains, and Stop ends a run early', async () => {
+    consoleErrors.length = 0;
+    await page.goto(`${url}?cpu=1#data`, { waitUntil: 'load' });
+    await waitFor(() => window.__demo?.ready, 'the engine worker to be ready', 30_000);
+    expect((await state()).webgpu).toBe(false);
+    const gpuBanner = async () => page.$eval('#gpu-banner', (e) => ((e as HTMLElement).hidden ? '' : (e.textContent ?? '')));
+    expect(await gpuBanner()).toMatch(/No WebGPU.*CPU path/);
+    expect(await page.$eval('input[name=backend][value=gpu]', (e) => (e as HTMLInputElement).disabled)).toBe(true);
+    expect(await page.evaluate(() => window.__demo.mapRenderer())).toBe('canvas');
+
+    // The toy table trains on the CPU reference engine.
+    await page.click('#load-toy');
+    await waitFor(() => window.__demo.loaded !== null, 'the toy table to load', 10_000);
+    expect((await state()).loaded!.ratings).toBe(11);
+    await page.click('[data-tab=train]');
+    await page.select('#algo', 'als');
+    await page.$eval('#iters', (e) => ((e as HTMLInputElement).value = '3'));
+    await page.click('#start');
+    await waitFor(() => window.__demo.runs.length >= 1, 'the CPU run', 20_000);
+    const run = (await state()).runs[0];
+    expect(run.error, run.error).toBeUndefined();
+    expect(run.backend).toBe('cpu');
+    expect(run.history).toHaveLength(3);
+
+    // Stop: a long ALS run on the CPU ends early, says so, and keeps the factors it has.
+    await page.click('[data-tab=data]');
+    await page.select('#synth-preset', 'ml-100k');
+    await page.evaluate(() => (window.__demo.loaded = null));
+    await page.click('#load-synth');
+    await waitFor(() => window.__demo.loaded !== null, 'the ML-100K-shaped set to load', 30_000);
+    await page.click('[data-tab=train]');
+    await page.select('#algo', 'als');
+    await page.$eval('#iters', (e) => ((e as HTMLInputElement).value = '500'));
+    const before = (await state()).runs.length;
+    await page.click('#start');
+    await waitFor(() => document.getElementById('run-iter')!.textContent !== '0 / 500', 'the first ALS iteration', 30_000);
+    await page.click('#stop');
+    await waitFor((n) => window.__demo.runs.length > n, 'the stopped run', 20_000, before);
+    const stopped = (await state()).runs[before];
+    expect(stopped.stopped).toBe('stopped');
+    expect(stopped.history.length).toBeGreaterThan(0);
+    expect(stopped.history.length).toBeLessThan(500);
+    expect(await page.$eval('#train-note', (e) => e.textContent)).toMatch(/stopped after \d+ iterations \(its factors so far are the model now\)/);
+    await page.click('[data-tab=recommend]');
+    await page.click('#user-go');
+    await waitFor(() => document.querySelectorAll('#user-recs li').length >= 10, 'recommendations from the CPU model', 15_000);
+    expect(await gpuBanner()).toMatch(/No WebGPU/);
+    await shot('6-cpu');
+    expect((await state()).errors).toEqual([]);
+    expect(consoleErrors).toEqual([]);
+  }, 60_000);
 });

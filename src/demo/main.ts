@@ -58,10 +58,10 @@ for (const b of document.querySelectorAll<HTMLButtonElement>('.tabs [data-tab]')
 document.body.classList.add('no-model');
 
 // ---------------------------------------------------------------- engine status
-function banner(text: string, kind: 'warn' | 'error' = 'warn'): void {
+/** The error banner (cleared when new data is loaded); the no-WebGPU notice has its own. */
+function banner(text: string): void {
   const b = $('banner');
   b.textContent = text;
-  b.className = `banner ${kind === 'error' ? 'error' : ''}`;
   b.hidden = false;
 }
 
@@ -79,7 +79,9 @@ engine.on('ready', (m) => {
     map.useCanvas2d();
   }
   if (!m.webgpu) {
-    banner(`No WebGPU here (${m.reason ?? 'navigator.gpu is missing'}). Everything still works on the CPU path (the f64 reference engine), only slower — use a recent Chrome or Edge for the GPU.`);
+    const b = $('gpu-banner');
+    b.textContent = `No WebGPU here (${m.reason ?? 'navigator.gpu is missing'}). Everything still works on the CPU path (the f64 reference engine), only slower — use a recent Chrome, Edge or Safari for the GPU.`;
+    b.hidden = false;
   }
 });
 
@@ -88,11 +90,11 @@ engine.on('error', (m) => {
   console.warn(`webmf demo (${m.context}): ${m.message}`);
   if (m.context === 'load') {
     $('load-progress').hidden = true;
-    banner(`Could not load the data: ${m.message}`, 'error');
+    banner(`Could not load the data: ${m.message}`);
   } else if (m.context === 'gpu') {
-    banner(`${m.message}. Reload the page to get a new device.`, 'error');
+    banner(`${m.message}. Reload the page to get a new device.`);
   } else {
-    banner(`${m.context}: ${m.message}`, 'error');
+    banner(`${m.context}: ${m.message}`);
   }
 });
 

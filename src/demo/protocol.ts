@@ -78,6 +78,8 @@ export interface RunSummary {
   seconds: number;
   stopped: string;
   error?: string;
+  /** The run's factors became the page's model (a finished run, or a CPU run stopped early). */
+  modelKept: boolean;
 }
 
 export type ToWorker =

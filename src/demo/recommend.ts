@@ -39,12 +39,14 @@ export class RecommendTab {
     });
   }
 
-  /** A recommendation: explicit models show the predicted rating (clipped to the scale), implicit ones the raw score. */
+  /**
+   * A recommendation with the model's score: for explicit models the predicted rating before
+   * clipping to the scale (clipping would tie the top of the list at the maximum), for implicit
+   * ones the preference score.
+   */
   private recRow(r: ScoredItem): HTMLLIElement {
-    if (this.implicit) return itemRow(r.title, `score ${r.score.toFixed(3)}`);
-    const [lo, hi] = this.scale;
-    const li = itemRow(r.title, `≈★ ${Math.min(hi, Math.max(lo, r.score)).toFixed(2)}`);
-    li.title = `predicted rating (model score ${r.score.toFixed(3)})`;
+    const li = itemRow(r.title, r.score.toFixed(this.implicit ? 3 : 2));
+    li.title = this.implicit ? 'preference score (implicit model)' : 'predicted rating, before clipping to the scale';
     return li;
   }
 
@@ -64,6 +66,7 @@ export class RecommendTab {
   /** A model was trained (implicit: its scores are preferences, not ratings): refresh what is on screen. */
   modelChanged(implicit: boolean): void {
     this.implicit = implicit;
+    for (const id of ['user-recs-unit', 'you-recs-unit']) $(id).textContent = implicit ? 'preference score' : 'predicted rating';
     this.showUser();
     if (this.mine.size) this.foldIn();
   }

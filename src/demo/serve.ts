@@ -75,22 +75,29 @@ export function dataPlugin(dir: string): Plugin {
   };
 }
 
+/** Starts the demo server (vite, 127.0.0.1); `port` 0 picks a free one. Returns its URL and a way to close it. */
+export async function startDemoServer(opts: { port?: number; data?: string; log?: (s: string) => void } = {}): Promise<{ url: string; close(): Promise<void> }> {
+  const port = opts.port ?? 5173;
+  const data = opts.data ?? defaultCacheDir();
+  const log = opts.log ?? ((s: string) => console.log(s));
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  const server = await createServer({ root, plugins: [dataPlugin(data)], server: { host: '127.0.0.1', port, strictPort: false } });
+  await server.listen();
+  const addr = server.httpServer?.address();
+  const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : port}/`;
+  const sets = findSets(data);
+  log(`webmf demo: ${url}`);
+  log(sets.length ? `MovieLens files offered from ${data}: ${sets.map((s) => s.name).join(', ')}` : `no MovieLens files in ${data} (get some with: webmf data get ml-latest-small, or --offline)`);
+  return { url, close: () => server.close() };
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const opt = (name: string) => {
     const i = argv.indexOf(name);
     return i >= 0 ? argv[i + 1] : undefined;
   };
-  const port = Number(opt('--port') ?? 5173);
-  const data = opt('--data') ?? defaultCacheDir();
-  const root = fileURLToPath(new URL('../..', import.meta.url));
-  const server = await createServer({ root, plugins: [dataPlugin(data)], server: { host: '127.0.0.1', port, strictPort: false } });
-  await server.listen();
-  const addr = server.httpServer?.address();
-  const actual = typeof addr === 'object' && addr ? addr.port : port;
-  const sets = findSets(data);
-  console.log(`webmf demo: http://127.0.0.1:${actual}/`);
-  console.log(sets.length ? `MovieLens files offered from ${data}: ${sets.map((s) => s.name).join(', ')}` : `no MovieLens files in ${data} (get some with: webmf data get ml-latest-small, or --offline)`);
+  await startDemoServer({ port: Number(opt('--port') ?? 5173), data: opt('--data') });
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -153,10 +153,11 @@ export class TrainTab {
     this.setBusy(false);
     this.summaries.push(summary);
     const last = summary.history[summary.history.length - 1];
-    const note = summary.error ? `failed: ${summary.error}` : summary.stopped === 'stopped' ? `stopped after ${summary.history.length} iterations${keepModel ? ' (the previous model is kept)' : ''}` : `done in ${fmtSeconds(summary.seconds)}`;
+    const kept = summary.modelKept ? ' (its factors so far are the model now)' : keepModel ? ' (the previous model is kept)' : '';
+    const note = summary.error ? `failed: ${summary.error}` : summary.stopped === 'stopped' ? `stopped after ${summary.history.length} iterations${kept}` : `done in ${fmtSeconds(summary.seconds)}`;
     $('train-note').textContent = `${label}: ${note}${last ? `; final train RMSE ${last.trainRmse.toFixed(4)}${last.validationRmse !== undefined ? `, test ${last.validationRmse.toFixed(4)}` : ''}` : ''}.`;
     $('train-note').classList.toggle('error', !!summary.error);
-    if (keepModel && !summary.error && summary.stopped !== 'stopped') this.onModel(summary);
+    if (summary.modelKept) this.onModel(summary);
     return summary;
   }
 
@@ -207,6 +208,7 @@ export class TrainTab {
       if (r.delta !== undefined) notes.push(`Δ ${r.delta.toExponential(2)}`);
       if (r.learningRate !== undefined) notes.push(`lr ${r.learningRate.toPrecision(3)}`);
       const tbody = $('iter-table').querySelector('tbody')!;
+      if (tbody.childElementCount >= 300) tbody.lastElementChild!.remove();
       tbody.prepend(
         h('tr', {}, h('td', {}, String(r.iteration)), h('td', {}, r.seconds.toFixed(3)), h('td', {}, r.trainRmse.toFixed(4)), h('td', {}, r.validationRmse?.toFixed(4) ?? '—'), h('td', {}, notes.join(' · '))),
       );
@@ -242,6 +244,14 @@ export class TrainTab {
     return out;
   }
 
+  /** x from 0; whole iterations, or seconds. */
+  private setX(chart: Chart<'line', { x: number; y: number }[]>, title: string): void {
+    const x = chart.options.scales!.x!;
+    x.title = { display: true, text: title };
+    x.min = 0;
+    (x as { ticks: { precision?: number } }).ticks = { precision: this.x === 'iteration' ? 0 : 2 };
+  }
+
   private redraw(main = true, h2hToo = true): void {
     const title = this.x === 'iteration' ? 'iteration' : 'seconds since start';
     if (main) {
@@ -251,7 +261,7 @@ export class TrainTab {
         { label: `${r.label} #${r.runId} test`, data: this.series(r, 'test'), borderColor: r.color, backgroundColor: r.color, borderWidth: 2, pointRadius: 2.5, tension: 0.15 },
         { label: `${r.label} #${r.runId} train`, data: this.series(r, 'train'), borderColor: r.color, backgroundColor: r.color, borderWidth: 1.5, borderDash: [5, 4], pointRadius: 1.5, tension: 0.15 },
       ]).filter((d) => d.data.length);
-      this.chart.options.scales!.x!.title = { display: true, text: title };
+      this.setX(this.chart, title);
       this.chart.update('none');
     }
     if (h2hToo) {
@@ -261,7 +271,7 @@ export class TrainTab {
         { label: `${r.label} test`, data: this.series(r, 'test'), borderColor: r.color, backgroundColor: r.color, borderWidth: 2.5, pointRadius: 3, tension: 0.15 },
         { label: `${r.label} train`, data: this.series(r, 'train'), borderColor: r.color, backgroundColor: r.color, borderWidth: 1.2, borderDash: [5, 4], pointRadius: 0, tension: 0.15 },
       ]).filter((d) => d.data.length);
-      this.h2hChart.options.scales!.x!.title = { display: true, text: title };
+      this.setX(this.h2hChart, title);
       this.h2hChart.options.scales!.y!.title = { display: true, text: 'RMSE' };
       this.h2hChart.update('none');
     }

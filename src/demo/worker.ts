@@ -167,22 +167,50 @@ async function train(m: ToWorker & { type: 'train' }): Promise<void> {
   const backend = st.backend === 'gpu' && gpu ? 'gpu' : 'cpu';
   const common = { rank: st.rank, lambda: st.lambda, useBias: st.useBias && st.algo !== 'ials', seed: st.seed, backend, gpu: backend === 'gpu' ? gpu! : undefined, onIteration, signal: ctrl.signal } as const;
   const validation = s.test.values.length ? s.test : undefined;
-  const summary: RunSummary = { runId: m.runId, label: m.label || label(st), algo: st.algo, backend, adapter: backend === 'gpu' ? adapter : undefined, history, seconds: 0, stopped: 'iterations' };
+  const summary: RunSummary = { runId: m.runId, label: m.label || label(st), algo: st.algo, backend, adapter: backend === 'gpu' ? adapter : undefined, history, seconds: 0, stopped: 'iterations', modelKept: false };
   let fit: FitResult | null = null;
+  const once = (iterations: number, extra: { init?: { users: Float32Array; items: Float32Array }; seed?: number; learningRate?: number; onIteration?: (r: IterationReport) => void }) =>
+    st.algo === 'als' || st.algo === 'ials'
+      ? fitAls(s.train, { ...common, ...extra, implicit: st.algo === 'ials', alpha: st.alpha, weightedLambda: st.weightedLambda, iterations, validation: st.algo === 'als' ? validation : undefined })
+      : fitSgd(s.train, {
+          ...common,
+          ...extra,
+          algo: st.algo === 'gd' ? 'gd' : 'sgd',
+          mode: st.algo === 'sgd-stratified' ? 'stratified' : 'hogwild',
+          learningRate: extra.learningRate ?? st.learningRate,
+          epochs: iterations,
+          validation,
+        });
   try {
-    if (st.algo === 'als' || st.algo === 'ials') {
-      fit = await fitAls(s.train, { ...common, implicit: st.algo === 'ials', alpha: st.alpha, weightedLambda: st.weightedLambda, iterations: st.iterations, validation: st.algo === 'als' ? validation : undefined });
+    if (backend === 'gpu') {
+      // Each GPU iteration awaits its read-back, so the worker sees "stop" between iterations.
+      fit = await once(st.iterations, {});
+      summary.stopped = fit.stopped;
     } else {
-      fit = await fitSgd(s.train, {
-        ...common,
-        algo: st.algo === 'gd' ? 'gd' : 'sgd',
-        mode: st.algo === 'sgd-stratified' ? 'stratified' : 'hogwild',
-        learningRate: st.learningRate,
-        epochs: st.iterations,
-        validation,
-      });
+      // The CPU engines compute an iteration without yielding, so a long run could not hear "stop":
+      // run one iteration per call, warm-started from the last factors (learning rate carried
+      // over, a new shuffle seed each epoch), and yield to the event loop in between.
+      let lr = st.learningRate;
+      let prev: FitResult | null = null;
+      for (let t = 1; t <= st.iterations; t++) {
+        const r: FitResult = await once(1, {
+          init: prev ? { users: prev.model.userFactors, items: prev.model.itemFactors } : undefined,
+          seed: st.seed + t - 1,
+          learningRate: lr,
+          onIteration: (rep) => onIteration({ ...rep, iteration: t }),
+        });
+        prev = r;
+        const last = r.history[r.history.length - 1];
+        if (last?.learningRate !== undefined) lr = last.learningRate;
+        await new Promise((res) => setTimeout(res, 0));
+        if (ctrl.signal.aborted) {
+          summary.stopped = 'stopped';
+          break;
+        }
+      }
+      fit = prev;
+      if (fit && summary.stopped !== 'stopped') summary.stopped = 'iterations';
     }
-    summary.stopped = fit.stopped;
   } catch (e) {
     if (e instanceof AbortError || ctrl.signal.aborted) summary.stopped = 'stopped';
     else summary.error = (e as Error).message;
@@ -195,6 +223,7 @@ async function train(m: ToWorker & { type: 'train' }): Promise<void> {
     const data = { ...fit.model, ratingScale: s.ds.scale, userIds: undefined, itemIds: undefined };
     model = new Model(data, { gpu: backend === 'gpu' ? gpu! : undefined, seen: s.byUser });
     youIndex = -1;
+    summary.modelKept = true;
   }
   post({ type: 'trained', summary });
 }
