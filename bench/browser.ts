@@ -6,12 +6,13 @@
  * and the results are written to bench/results/<date>-<adapter>-chrome[-quick]/.
  */
 import { fileURLToPath } from 'node:url';
+import { loadavg } from 'node:os';
 import { createServer } from 'vite';
 import puppeteer from 'puppeteer';
 import { CHROME_ARGS, ensureChrome } from '../test/browser/chrome.ts';
 import { fitDatasets, timeToTarget } from './suites/fits.ts';
 import { cpuInfo, parseArgs, peerHook, writeResults } from './lib/node.ts';
-import { headlineRatios, kernelPeaks } from './lib/report.ts';
+import { headlineRatios, kernelPeaks, summaryTable } from './lib/report.ts';
 import type { BenchCtx, BenchResults } from './lib/types.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -58,7 +59,9 @@ async function runPage(): Promise<BenchResults> {
   }
 }
 
+const loadStart = loadavg()[0];
 const res = await runPage();
+res.env.loadAverage = { start: +loadStart.toFixed(2), end: +loadavg()[0].toFixed(2) };
 const { cpu, cores } = cpuInfo();
 res.env.cpu = cpu;
 res.env.cores = cores;
@@ -78,6 +81,7 @@ const dir = writeResults(res, args.out);
 log(`\nwrote ${dir}/results.json, results.md and plots (${res.seconds.toFixed(0)} s in the page)`);
 for (const x of headlineRatios(res)) log(`  ${x.dataset}: ${x.algo} ${x.backend}: time/iter webmf/libmf ${x.timeRatio.toPrecision(3)}, RMSE ratio ${x.rmseRatio?.toPrecision(4) ?? '-'}`);
 for (const k of res.kernels ? kernelPeaks(res.kernels) : []) log(`  ${k.kernel}: ${k.flopsPct?.toFixed(2)}% of FMA peak (rank ${k.flopsRank}), ${k.bwPct?.toFixed(2)}% of copy BW`);
+log(`\nREADME line (summary.md):\n${summaryTable([res])}`);
 if (res.errors.length) {
   for (const e of res.errors) console.error(`error in ${e.suite}: ${e.message}`);
   process.exitCode = 1;

@@ -4,7 +4,7 @@
  * results as JSON on window.__bench. Query: ?quick=1&suites=calibration,kernels&ranks=16,64
  */
 import { GpuContext } from '../src/gpu/context.ts';
-import { SUITES, makeEnv, runAll, type SuiteName } from './lib/bench.ts';
+import { DEFAULT_SUITES, SUITES, makeEnv, runAll, type SuiteName } from './lib/bench.ts';
 import type { BenchCtx, BenchResults } from './lib/types.ts';
 
 declare global {
@@ -24,7 +24,7 @@ const log = (s: string) => {
 async function main(): Promise<void> {
   const q = new URLSearchParams(location.search);
   const quick = q.get('quick') === '1';
-  const suites = (q.get('suites')?.split(',').filter((s) => (SUITES as readonly string[]).includes(s)) ?? [...SUITES]).filter((s) => s !== 'peer') as SuiteName[];
+  const suites = (q.get('suites')?.split(',').filter((s) => (SUITES as readonly string[]).includes(s)) ?? [...DEFAULT_SUITES]).filter((s) => s !== 'peer') as SuiteName[];
   const ranks = q.get('ranks')?.split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
   pre.textContent = '';
   const gpu = await GpuContext.create();

@@ -1,13 +1,15 @@
 /**
- * `npm run bench [-- --quick] [-- --suites calibration,kernels,fits,peer,scaling,projection] [-- --ranks 16,64] [-- --out DIR]`
+ * `npm run bench [-- --quick] [-- --suites calibration,kernels,fits,peer,scaling,projection,als-ranks] [-- --ranks 16,64]
+ *   [-- --als-ranks 16,32] [-- --out DIR]` (default suites: all but als-ranks)
  * Runs the benchmark suites in Node on Dawn (the `webgpu` package) and writes
  * bench/results/<date>-<adapter>[-quick]/{results.json, results.md, *.svg}.
  */
+import { loadavg } from 'node:os';
 import { GpuContext } from '../src/gpu/context.ts';
 import { InputError } from '../src/gpu/errors.ts';
 import { SUITES, makeEnv, runAll, type SuiteName } from './lib/bench.ts';
 import { cpuInfo, loadMovielens, parseArgs, peerHook, rss, writeResults } from './lib/node.ts';
-import { headlineRatios, kernelPeaks } from './lib/report.ts';
+import { headlineRatios, kernelPeaks, summaryTable } from './lib/report.ts';
 import type { BenchCtx } from './lib/types.ts';
 
 const args = parseArgs(process.argv.slice(2));
@@ -19,15 +21,16 @@ const gpu = await GpuContext.create();
 const { cpu, cores } = cpuInfo();
 const env = makeEnv(gpu, 'node', args.quick, cpu, cores, process.version);
 log(`webmf bench: ${env.adapter} | ${cpu} × ${cores} | ${args.quick ? 'quick' : 'full'}`);
-const ctx: BenchCtx = { gpu, quick: args.quick, env, log, memory: rss, movielens: () => loadMovielens(log) };
+const ctx: BenchCtx = { gpu, quick: args.quick, env, log, memory: rss, load: () => loadavg()[0], movielens: () => loadMovielens(log) };
 try {
-  const res = await runAll(ctx, { suites: args.suites as SuiteName[] | undefined, peer: peerHook(log), ranks: args.ranks });
+  const res = await runAll(ctx, { suites: args.suites as SuiteName[] | undefined, peer: peerHook(log), ranks: args.ranks, alsRanks: args.alsRanks });
   const dir = writeResults(res, args.out);
   log(`\nwrote ${dir}/results.json, results.md and plots (${res.seconds.toFixed(0)} s)`);
   for (const x of headlineRatios(res)) {
     log(`  ${x.dataset}: ${x.algo} ${x.backend}: time/iter webmf/libmf ${x.timeRatio.toPrecision(3)}, RMSE ratio ${x.rmseRatio?.toPrecision(4) ?? '-'}`);
   }
   for (const k of res.kernels ? kernelPeaks(res.kernels) : []) log(`  ${k.kernel}: ${k.flopsPct?.toFixed(2)}% of FMA peak (rank ${k.flopsRank}), ${k.bwPct?.toFixed(2)}% of copy BW`);
+  log(`\nREADME line (summary.md):\n${summaryTable([res])}`);
   if (res.errors.length) {
     for (const e of res.errors) console.error(`error in ${e.suite}: ${e.message}`);
     process.exitCode = 1;

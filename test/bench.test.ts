@@ -187,7 +187,8 @@ describe('plots and tables', () => {
     const dir = mkdtempSync(join(tmpdir(), 'webmf-bench-'));
     try {
       writeResults(res, dir);
-      expect(readdirSync(dir).sort()).toEqual(['fit-d.svg', 'kernels-gbps.svg', 'kernels-gflops.svg', 'projection-ml-25m.svg', 'results.json', 'results.md', 'scaling-ratings.svg']);
+      expect(readdirSync(dir).sort()).toEqual(['fit-d.svg', 'kernels-gbps.svg', 'kernels-gflops.svg', 'projection-ml-25m.svg', 'results.json', 'results.md', 'scaling-ratings.svg', 'summary.md']);
+      expect(readFileSync(join(dir, 'summary.md'), 'utf8')).toContain('| 2026-01-02 | vendor / arch / dev, node | d | 4× time, 0.9× RMSE |');
       const back = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as BenchResults;
       expect(back.env.adapter).toBe('vendor / arch / dev');
       expect(back.peer!.ratios[0].timeRatio).toBe(4);

@@ -10,9 +10,12 @@ import { KERNEL_RANKS, runKernels } from '../suites/kernels.ts';
 import { fitDatasets, runFits, timeToTarget, type FitDataset } from '../suites/fits.ts';
 import { runScaling } from '../suites/scaling.ts';
 import { runProjection } from '../suites/projection.ts';
+import { runAlsRanks } from '../suites/als-ranks.ts';
 import type { BenchCtx, BenchEnv, BenchResults, FitRow } from './types.ts';
 
-export const SUITES = ['calibration', 'kernels', 'fits', 'peer', 'scaling', 'projection'] as const;
+export const SUITES = ['calibration', 'kernels', 'fits', 'peer', 'scaling', 'projection', 'als-ranks'] as const;
+/** What runs without --suites ('als-ranks' is long on a software adapter; ask for it). */
+export const DEFAULT_SUITES: SuiteName[] = ['calibration', 'kernels', 'fits', 'peer', 'scaling', 'projection'];
 export type SuiteName = (typeof SUITES)[number];
 
 export const METHOD = [
@@ -34,6 +37,8 @@ export interface RunOptions {
   peer?: PeerHook;
   /** Kernel ranks (default 16..256; --quick: 16, 64, 256). */
   ranks?: number[];
+  /** ALS-by-rank ranks (default 16, 32, 64, 128). */
+  alsRanks?: number[];
 }
 
 export function makeEnv(gpu: GpuContext, runtime: 'node' | 'browser', quick: boolean, cpu: string, cores: number, runtimeVersion: string): BenchEnv {
@@ -52,8 +57,10 @@ export function makeEnv(gpu: GpuContext, runtime: 'node' | 'browser', quick: boo
 
 export async function runAll(ctx: BenchCtx, opts: RunOptions = {}): Promise<BenchResults> {
   const t0 = performance.now();
-  const want = new Set(opts.suites ?? SUITES);
+  const want = new Set<SuiteName>(opts.suites ?? DEFAULT_SUITES);
   const res: BenchResults = { env: ctx.env, method: METHOD, errors: [], seconds: 0 };
+  const load0 = ctx.load?.() ?? null;
+  if (load0 !== null) (res.env.loadAverage ??= {}).start = +load0.toFixed(2);
   const guard = async <T>(suite: string, fn: () => Promise<T>): Promise<T | undefined> => {
     const s0 = performance.now();
     ctx.log(`== ${suite}`);
@@ -65,7 +72,9 @@ export async function runAll(ctx: BenchCtx, opts: RunOptions = {}): Promise<Benc
       res.errors.push({ suite, message: `${err.name}: ${err.message}` });
       return undefined;
     } finally {
-      ctx.log(`== ${suite} done in ${((performance.now() - s0) / 1000).toFixed(1)} s`);
+      const load = ctx.load?.() ?? null;
+      if (load !== null) (res.env.loadAverage ??= {})[suite] = +load.toFixed(2);
+      ctx.log(`== ${suite} done in ${((performance.now() - s0) / 1000).toFixed(1)} s${load !== null ? ` (load average ${load.toFixed(2)})` : ''}`);
     }
   };
   if (want.has('calibration') || want.has('kernels') || want.has('projection')) {
@@ -97,6 +106,7 @@ export async function runAll(ctx: BenchCtx, opts: RunOptions = {}): Promise<Benc
       };
     }
   }
+  if (want.has('als-ranks')) res.alsRanks = await guard('als-ranks', () => runAlsRanks(ctx, opts.alsRanks));
   if (want.has('projection')) res.projection = await guard('projection', async () => runProjection(res.calibration, res.fits ?? []));
   res.seconds = (performance.now() - t0) / 1000;
   return res;

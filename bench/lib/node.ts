@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Ratings } from '../../src/data/ratings.ts';
-import { plots, slug, toMarkdown } from './report.ts';
+import { plots, slug, summaryTable, toMarkdown } from './report.ts';
 import type { BenchResults } from './types.ts';
 import type { PeerHook } from './bench.ts';
 
@@ -51,26 +51,30 @@ export function peerHook(ctxLog: (s: string) => void): PeerHook {
 }
 
 export function resultsDir(r: BenchResults, root = join(BENCH_ROOT, 'results')): string {
-  const tag = `${r.env.date}-${slug(r.env.adapter)}${r.env.runtime === 'browser' ? '-chrome' : ''}${r.env.quick ? '-quick' : ''}`;
+  const only = r.alsRanks && !r.fits && !r.kernels ? '-als-ranks' : '';
+  const tag = `${r.env.date}-${slug(r.env.adapter)}${r.env.runtime === 'browser' ? '-chrome' : ''}${only}${r.env.quick ? '-quick' : ''}`;
   return join(root, tag);
 }
 
-/** Writes results.json, results.md and the plots; returns the folder. */
+/** Writes results.json, results.md, summary.md (the README line) and the plots; returns the folder. */
 export function writeResults(r: BenchResults, dir = resultsDir(r)): string {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'results.json'), JSON.stringify(r, null, 2) + '\n');
   writeFileSync(join(dir, 'results.md'), toMarkdown(r) + '\n');
+  writeFileSync(join(dir, 'summary.md'), summaryTable([r]) + '\n');
   for (const [name, svg] of Object.entries(plots(r))) writeFileSync(join(dir, name), svg + '\n');
   return dir;
 }
 
-export function parseArgs(argv: string[]): { quick: boolean; suites?: string[]; out?: string; ranks?: number[] } {
+export function parseArgs(argv: string[]): { quick: boolean; suites?: string[]; out?: string; ranks?: number[]; alsRanks?: number[] } {
   const quick = argv.includes('--quick');
   const val = (name: string) => {
     const i = argv.indexOf(name);
     return i >= 0 ? argv[i + 1] : undefined;
   };
   const suites = val('--suites')?.split(',').map((s) => s.trim()).filter(Boolean);
-  const ranks = val('--ranks')?.split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
-  return { quick, ...(suites ? { suites } : {}), ...(val('--out') ? { out: val('--out') } : {}), ...(ranks?.length ? { ranks } : {}) };
+  const list = (name: string) => val(name)?.split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
+  const ranks = list('--ranks');
+  const alsRanks = list('--als-ranks');
+  return { quick, ...(suites ? { suites } : {}), ...(val('--out') ? { out: val('--out') } : {}), ...(ranks?.length ? { ranks } : {}), ...(alsRanks?.length ? { alsRanks } : {}) };
 }

@@ -71,6 +71,10 @@ export function toMarkdown(r: BenchResults): string {
     ['Runtime', `${e.runtime} ${e.runtimeVersion}`],
     ['Mode', e.quick ? '--quick (subset)' : 'full'],
     ['Duration', `${f(r.seconds, 0)} s`],
+    ...(e.loadAverage
+      ? [['Machine load (1-min load average at start / after each suite)', `${Object.entries(e.loadAverage).map(([k, v]) => `${k} ${v}`).join(', ')} — on ${e.cores} cores; a value above the core count means other processes shared the CPU and the timings carry their noise`]]
+      : []),
+    ...(r.notes ?? []).map((n) => ['Note', n]),
   ]));
   o.push('');
   o.push('## Method');
@@ -166,6 +170,23 @@ export function toMarkdown(r: BenchResults): string {
     o.push('');
   }
 
+  if (r.alsRanks?.length) {
+    const a = r.alsRanks;
+    o.push('## ALS seconds per iteration by rank (1M-rating synthetic set)');
+    o.push('');
+    o.push(`Explicit ALS (Cholesky, λ = 0.05 weighted) on the synthetic ml-1m shape, ${a[0].nRatings} ratings; pipelines compiled by an uncounted warm-up fit; ${a[0].iterations} timed iteration(s) per point. Gram-build and Cholesky GFLOP/s at these ranks are in the Kernels table.`);
+    o.push('');
+    const ranks = [...new Set(a.map((x) => x.rank))];
+    o.push(table(['rank', 'GPU s/iter median (min–max)', 'CPU s/iter median (min–max)', 'GPU / CPU', 'GFLOP/iter', 'GPU GFLOP/s', 'CPU GFLOP/s'],
+      ranks.map((k) => {
+        const gp = a.find((x) => x.rank === k && x.backend === 'gpu');
+        const cp = a.find((x) => x.rank === k && x.backend === 'cpu');
+        return [String(k), gp ? st(gp.secPerIter) : '–', cp ? st(cp.secPerIter) : '–', gp && cp ? g(gp.secPerIter.median / cp.secPerIter.median) : '–',
+          g((gp ?? cp)?.gflopsPerIter), g(gp?.achievedGflops), g(cp?.achievedGflops)];
+      })));
+    o.push('');
+  }
+
   if (r.projection) {
     const p = r.projection;
     o.push('## Projection — PROJECTION, NOT A MEASUREMENT');
@@ -242,6 +263,12 @@ export function plots(r: BenchResults): Record<string, string> {
     });
     out[`fit-${slug(ds)}.svg`] = linePlot({ title: `Test RMSE vs time: ${ds}`, subtitle: `${subtitle} · dashed = CPU`, xLabel: 'seconds (cumulative iterations)', yLabel: 'test RMSE', xLog: true, series });
   }
+  if (r.alsRanks?.length) {
+    out['als-ranks.svg'] = linePlot({
+      title: 'ALS seconds per iteration vs rank (1M ratings)', subtitle: `${subtitle} · dashed = CPU`, xLabel: 'rank', yLabel: 's / iteration', xLog: true, yLog: true,
+      series: (['gpu', 'cpu'] as const).map((b) => ({ name: `ALS ${b.toUpperCase()}`, dashed: b === 'cpu', color: algoColor('als'), points: r.alsRanks!.filter((x) => x.backend === b).map((x) => [x.rank, x.secPerIter.median] as [number, number]) })),
+    });
+  }
   if (r.scaling) {
     for (const axis of ['ratings', 'rank'] as const) {
       const rows = r.scaling.rows.filter((x) => x.axis === axis);
@@ -271,4 +298,28 @@ export function plots(r: BenchResults): Record<string, string> {
     out['projection-ml-25m.svg'] = linePlot({ title: 'PROJECTION (roofline lower bound), not a measurement', subtitle: 'full ml-25m shape, seconds per iteration vs rank', xLabel: 'rank', yLabel: 'projected s / iteration', xLog: true, yLog: true, series, width: 860 });
   }
   return out;
+}
+
+/** One README line per results folder: date, adapter, headline ratios against LIBMF, the kernels' best % of peak. */
+export function summaryTable(list: BenchResults[]): string {
+  const rows = list.map((r) => {
+    const hr = headlineRatios(r);
+    const pick = (algo: string, backend: string) => hr.find((x) => x.algo === algo && x.backend === backend);
+    const ratio = (x: PeerRatio | undefined) => (x ? `${g(x.timeRatio)}× time, ${g(x.rmseRatio, 3)}× RMSE` : '–');
+    const peaks = r.kernels ? kernelPeaks(r.kernels) : [];
+    const best = (name: string) => {
+      const k = peaks.find((p) => p.kernel.startsWith(name));
+      return k && k.flopsPct !== null ? `${f(k.flopsPct, 1)}%` : '–';
+    };
+    return [
+      r.env.date,
+      `${r.env.adapter}${r.env.adapterInfo.software ? ' (software)' : ''}, ${r.env.runtime}`,
+      headlineDataset(r) ?? '–',
+      ratio(pick('als', 'gpu')),
+      ratio(pick('sgd-hogwild', 'gpu')),
+      ratio(pick('als', 'cpu')),
+      `Gram ${best('Gram')}, Cholesky ${best('Cholesky')}, SGD ${best('SGD')}`,
+    ];
+  });
+  return table(['date', 'adapter', 'peer dataset', 'ALS GPU / LIBMF', 'SGD Hogwild GPU / LIBMF', 'ALS CPU / LIBMF', 'kernels, best % of FMA peak'], rows);
 }

@@ -14,6 +14,8 @@ export interface BenchEnv {
   date: string;
   quick: boolean;
   runtimeVersion: string;
+  /** 1-minute load average of the machine after each suite (Node: os.loadavg; the machine may be shared). */
+  loadAverage?: Record<string, number>;
 }
 
 export interface BenchCtx {
@@ -23,6 +25,8 @@ export interface BenchCtx {
   log: (line: string) => void;
   /** Host memory in use now, in bytes (Node: RSS; Chrome: JS heap), or null. */
   memory: () => number | null;
+  /** The machine's 1-minute load average now (Node), or null. */
+  load?: () => number | null;
   /** Loads MovieLens latest-small when the data layer can (Node, offline source present); else null. */
   movielens?: () => Promise<import('../../src/data/ratings.ts').Ratings | null>;
 }
@@ -122,6 +126,17 @@ export interface ProjectionRow {
   projected: Roofline;
 }
 
+export interface AlsRankRow {
+  rank: number;
+  backend: 'gpu' | 'cpu';
+  nRatings: number;
+  iterations: number;
+  secPerIter: Stats;
+  /** Analytic GFLOP of one ALS iteration, and that over the measured time. */
+  gflopsPerIter: number;
+  achievedGflops: number;
+}
+
 export interface BenchResults {
   env: BenchEnv;
   method: string[];
@@ -130,7 +145,10 @@ export interface BenchResults {
   fits?: FitRow[];
   peer?: { rows: FitRow[]; ratios: PeerRatio[]; version: string; threads: number; note: string };
   scaling?: { rows: ScalingRow[]; fits: ScalingFit[]; note: string };
+  alsRanks?: AlsRankRow[];
   projection?: { rows: ProjectionRow[]; devices: { name: string; gflops: number; gbps: number; source: string }[]; measuredHere?: { algo: string; shape: string; measuredSec: number; rooflineSec: number }[] };
   errors: { suite: string; message: string }[];
+  /** Remarks about the run (added by whoever ran it; say when they were added after the run). */
+  notes?: string[];
   seconds: number;
 }
