@@ -13,10 +13,11 @@ import { extname, join, normalize } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
-import puppeteer, { type Browser, type Page } from 'puppeteer';
+import puppeteer, { type Browser, type ElementHandle, type Page } from 'puppeteer';
 import { CHROME_ARGS, ensureChrome } from './browser/chrome.ts';
 import { findSets } from '../src/demo/serve.ts';
 import { Rng } from '../src/util/random.ts';
+import { zipSync } from 'fflate';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const artifacts = join(root, 'test-artifacts');
@@ -51,6 +52,11 @@ function writeMovieLens(dir: string): { ratings: number } {
   const movies = ['movieId,title,genres'];
   for (let m = 1; m <= 25; m++) movies.push(`${m * 10},"Film ${m}, The (${1990 + m})",Drama|Comedy`);
   writeFileSync(join(dir, 'ml-e2e', 'movies.csv'), movies.join('\n') + '\n');
+  // The same files as a MovieLens-style zip, for the file picker.
+  const enc = new TextEncoder();
+  const zip = zipSync({ 'ml-e2e/ratings.csv': enc.encode(lines.join('\n') + '\n'), 'ml-e2e/movies.csv': enc.encode(movies.join('\n') + '\n') });
+  mkdirSync(join(dir, '..', 'upload'), { recursive: true });
+  writeFileSync(join(dir, '..', 'upload', 'ml-e2e.zip'), zip);
   return { ratings: lines.length - 1 };
 }
 
@@ -100,7 +106,8 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
     mkdirSync(artifacts, { recursive: true });
     outDir = mkdtempSync(join(tmpdir(), 'webmf-demo-'));
     await build({ root, logLevel: 'error', mode: 'production', build: { outDir, emptyOutDir: true } });
-    dataDir = mkdtempSync(join(tmpdir(), 'webmf-demo-data-'));
+    dataDir = join(mkdtempSync(join(tmpdir(), 'webmf-demo-data-')), 'cache');
+    mkdirSync(dataDir);
     served = writeMovieLens(dataDir);
     ({ server, url } = await serve(outDir, dataDir));
     const executablePath = await ensureChrome();
@@ -123,7 +130,7 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
     await browser?.close();
     await new Promise((r) => (server ? server.close(r) : r(null)));
     if (outDir) rmSync(outDir, { recursive: true, force: true });
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    if (dataDir) rmSync(join(dataDir, '..'), { recursive: true, force: true });
   });
 
   /** page.waitForFunction, failing with the page's own errors when it times out. */
@@ -167,6 +174,14 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
     const titles = await page.$$eval('#you-results li .t', (els) => els.map((e) => e.textContent ?? ''));
     expect(titles.length).toBeGreaterThan(10);
     for (const t of titles) expect(t).toMatch(/^Film \d+, The \(\d{4}\)$/);
+
+    // The same set as a zip through the file picker (read in the worker, unzipped on the fly).
+    await page.evaluate(() => (window.__demo.loaded = null));
+    const input = (await page.$('#file-input')) as ElementHandle<HTMLInputElement>;
+    await input.uploadFile(join(dataDir, '..', 'upload', 'ml-e2e.zip'));
+    await waitFor(() => window.__demo.loaded !== null, 'the uploaded zip to load', 30_000);
+    expect((await state()).loaded!.ratings).toBe(served.ratings);
+    expect(await page.$eval('#stats-detail', (e) => e.textContent)).toMatch(/titles from .*movies\.csv \(25 items\)/);
 
     // Then the tiny synthetic preset, for training.
     await page.evaluate(() => (window.__demo.loaded = null));
