@@ -140,6 +140,20 @@ describe('fitSgd on the CPU engine', () => {
     expect(seen).toEqual([1, 2]);
   });
 
+  it('a long CPU epoch yields to the event loop and sees an abort mid-epoch', async () => {
+    const big = plantedSplit(8, 500, 400, 4, 1.0).train; // ~180k ratings: an epoch well over 50 ms at rank 32
+    const ac = new AbortController();
+    let ticks = 0;
+    const timer = setInterval(() => ++ticks === 2 && ac.abort(), 5);
+    try {
+      // Here an epoch takes well over 50 ms, so the abort lands inside epoch 1; on a much faster
+      // machine it may land between epochs, which is also a prompt stop.
+      await expect(fitSgd(big, { ...cpu, rank: 32, epochs: 20, signal: ac.signal })).rejects.toMatchObject({ name: 'AbortError', message: /during epoch 1|before epoch \d+/ });
+    } finally {
+      clearInterval(timer);
+    }
+  });
+
   it('divergence names the epoch and keeps the last good factors', async () => {
     let err: unknown;
     try {

@@ -24,6 +24,8 @@ export interface EngineSpec {
   /** Initial factors (nUsers x stride, nItems x stride); backends copy them. */
   X0: Float32Array;
   Y0: Float32Array;
+  /** Checked between epochs by the loop, and inside long CPU epochs (which yield to the event loop). */
+  signal?: AbortSignal;
 }
 
 export interface Sse {

@@ -7,8 +7,11 @@
 import { residuals } from '../cpu/reference.ts';
 import { gdStepF32, gdViews, sgdUpdateF32, strideFor, type GdViews, type SgdStepParams } from '../cpu/sgd-reference.ts';
 import type { Ratings } from '../data/ratings.ts';
+import { AbortError } from '../gpu/errors.ts';
 import type { EngineSpec, SgdBackend, Sse } from './backend.ts';
 import { feistelParams, feistelPermutation, stratifiedPlan, strataShifts, type StratifiedPlan } from './plan.ts';
+
+const CHUNK = 1 << 14;
 
 export class CpuSgdBackend implements SgdBackend {
   readonly kind = 'cpu' as const;
@@ -18,7 +21,7 @@ export class CpuSgdBackend implements SgdBackend {
   private readonly Yb: Float32Array;
   private best?: { X: Float32Array; Y: Float32Array };
   private readonly stride: number;
-  private readonly perm: Uint32Array;
+  private perm: Uint32Array;
   private readonly plan?: StratifiedPlan;
   private readonly views?: GdViews;
   private readonly adagrad?: { GU: Float32Array; GI: Float32Array };
@@ -51,22 +54,36 @@ export class CpuSgdBackend implements SgdBackend {
     }
     const p: SgdStepParams = { rank: s.rank, bias: s.bias, mu: s.mu, lr, lambda: s.lambda, lambdaBias: s.lambdaBias, lanes: s.lanes, adagrad: this.adagrad };
     const { users, items, values } = s.train;
+    // The ratings in this epoch's order: the seeded permutation, or block by block.
+    let order: Uint32Array;
     if (s.mode === 'hogwild') {
-      const perm = feistelPermutation(feistelParams(values.length, s.seed, epoch), this.perm);
-      for (let q = 0; q < perm.length; q++) {
-        const k = perm[q];
-        sgdUpdateF32(X, Y, users[k], items[k], values[k], p);
-      }
+      order = feistelPermutation(feistelParams(values.length, s.seed, epoch), this.perm);
     } else {
-      const { b, order, blockStart } = this.plan!;
+      const plan = this.plan!;
+      const { b, blockStart } = plan;
+      order = this.perm.length ? this.perm : (this.perm = new Uint32Array(values.length));
+      let q = 0;
       for (const shift of strataShifts(b, s.seed, epoch)) {
         for (let r = 0; r < b; r++) {
           const blk = r * b + ((r + shift) % b);
-          for (let j = blockStart[blk]; j < blockStart[blk + 1]; j++) {
-            const k = order[j];
-            sgdUpdateF32(X, Y, users[k], items[k], values[k], p);
-          }
+          order.set(plan.order.subarray(blockStart[blk], blockStart[blk + 1]), q);
+          q += blockStart[blk + 1] - blockStart[blk];
         }
+      }
+    }
+    // Long epochs yield to the event loop every ~50 ms, so a page stays responsive and an abort
+    // is seen mid-epoch (the factors are then partly updated; the fit rejects with AbortError).
+    let last = performance.now();
+    for (let q0 = 0; q0 < order.length; q0 += CHUNK) {
+      const q1 = Math.min(order.length, q0 + CHUNK);
+      for (let q = q0; q < q1; q++) {
+        const k = order[q];
+        sgdUpdateF32(X, Y, users[k], items[k], values[k], p);
+      }
+      if (q1 < order.length && performance.now() - last > 50) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        last = performance.now();
+        if (s.signal?.aborted) throw new AbortError(`aborted during epoch ${epoch}`, { cause: s.signal.reason });
       }
     }
     return this.evaluate();

@@ -204,7 +204,7 @@ export async function fitSgd(data: Ratings | Dataset, opts: SgdOptions = {}): Pr
   const lanes = opts.lanes ?? (backendKind === 'gpu' && gpu!.adapter.software ? 1 : lanesFor(rank));
   const spec: EngineSpec = {
     algo, mode, rank, bias, adagrad: schedule === 'adagrad', mu, lambda, lambdaBias, seed, blocks,
-    lanes, train, validation: opts.validation, X0, Y0,
+    lanes, train, validation: opts.validation, X0, Y0, signal: opts.signal,
   };
 
   let backend: SgdBackend | undefined;
