@@ -273,8 +273,11 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
     expect(await page.$eval('#map-tip', (e) => e.textContent)).toMatch(/\(\d{4}\)$/);
     await page.type('#sim-search', 'Orbit');
     await waitFor(() => document.querySelectorAll('#sim-results li').length > 0, 'item search results', 10_000);
+    const query = await page.$eval('#sim-results li .t', (e) => e.textContent ?? '');
     await page.click('#sim-results li');
-    await waitFor(() => document.querySelectorAll('#sim-list li').length >= 10, 'the similar-items list', 10_000);
+    await waitFor((t) => (document.getElementById('sim-title')!.textContent ?? '').includes(t) && document.querySelectorAll('#sim-list li').length >= 10, 'the similar-items list', 10_000, query);
+    const similar = await page.$$eval('#sim-list li .t', (els) => els.map((e) => e.textContent ?? ''));
+    expect(similar).not.toContain(query);
     await shot('4-explore');
 
     // Learn: the toy table's ? cells fill in as ALS iterates.

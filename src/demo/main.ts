@@ -227,6 +227,8 @@ train.onModel = (s: RunSummary) => {
   hasModel = true;
   document.body.classList.remove('no-model');
   mapStale = true;
+  $('sim-list').replaceChildren();
+  $('sim-title').textContent = '';
   recommend.modelChanged(s.algo === 'ials');
   if (!$('tab-explore').hidden) showTab('explore');
   $('map-info').textContent = '';
@@ -286,6 +288,8 @@ engine.on('pcaResult', (m) => {
   $('map-info').textContent = `· ${fmtInt(m.titles.length)} most-rated items · variance explained ${m.explained.map((e) => `${(e * 100).toFixed(0)}%`).join(' / ')}`;
   $('map-legend').replaceChildren(...m.groupNames.map((g, k) => h('span', { style: `--c: ${PALETTE[k % PALETTE.length]}` }, g)));
   $('map-legend').hidden = m.groupNames.length < 2;
+  // Start the similar-items list with the most-rated item (the map's first point).
+  if (!$('sim-list').childElementCount && m.indices.length) engine.send({ type: 'similar', item: m.indices[0], k: 12 });
 });
 
 showTab(location.hash.slice(1) || 'data');

@@ -175,7 +175,7 @@ export class PointMap {
     }
     this.size = [w, h];
     this.matrices(w, h);
-    const radius = Math.max(2, Math.min(6, 900 / Math.sqrt(Math.max(1, this.n)))) * dpr;
+    const radius = Math.max(1.5, Math.min(6, 220 / Math.sqrt(Math.max(1, this.n)))) * dpr;
     if (this.remote) {
       this.remote({ viewProj: new Float32Array(this.viewProj), width: w, height: h, radius, hover: this.hover });
     } else if (this.ctx2d && this.data) {
