@@ -174,7 +174,9 @@ const hogwildPlanted: GpuCase = {
       expect(g.backend === 'gpu', 'ran on the GPU');
       const gr = rm(g);
       expectClose(`${lanes} lanes: reported validation RMSE (GPU reduction vs f64 residuals)`, [g.history[19].validationRmse!], [gr], { rtol: 1e-4 });
-      expectBelow(`${lanes} lanes: held-out RMSE: GPU ${gr.toFixed(5)} vs CPU ${cr.toFixed(5)}, relative gap`, Math.abs(gr - cr) / cr, 0.01);
+      // "Reaches the CPU's RMSE within 1%": one-sided. Races make the GPU run nondeterministic; over
+      // repeated runs here it lands between 1% below and 0.2% above the CPU's sequential order.
+      expectBelow(`${lanes} lanes: held-out RMSE: GPU ${gr.toFixed(5)} vs CPU ${cr.toFixed(5)}, relative excess`, (gr - cr) / cr, 0.01);
       // And it learned the planted structure (noise 0.1; the ratings' spread is ~1).
       expectBelow(`${lanes} lanes: held-out RMSE`, gr, 0.3);
     }
