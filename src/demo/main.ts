@@ -144,6 +144,9 @@ engine.on('loaded', (m) => {
   recommend.setData(m.sampleUsers, m.popular, m.stats.scale);
   mapStale = true;
   $('dataset-badge').textContent = `${m.stats.name} · ${fmtInt(m.stats.ratings)} ratings`;
+  // Large catalogues: hide items too rarely rated for their factors to mean much.
+  ($('min-count') as HTMLInputElement).value = String(m.stats.items > 1000 ? 10 : 1);
+  sendMinCount();
   // Tiny sets train in a blink; suggest sensible settings for the size.
   ($('rank') as HTMLInputElement).value = m.stats.items <= 10 ? '3' : '10';
 });
@@ -233,6 +236,19 @@ train.onModel = (s: RunSummary) => {
   if (!$('tab-explore').hidden) showTab('explore');
   $('map-info').textContent = '';
 };
+
+// Rating-count floor for recommendations, similar items and the map
+function sendMinCount(): void {
+  engine.send({ type: 'minCount', n: Number(($('min-count') as HTMLInputElement).value) || 1 });
+}
+$('min-count').addEventListener('change', () => {
+  sendMinCount();
+  if (!hasModel) return;
+  recommend.refresh();
+  mapStale = true;
+  $('sim-list').replaceChildren();
+  if (!$('tab-explore').hidden) showTab('explore');
+});
 
 // Similar items
 const simSearch = $('sim-search') as HTMLInputElement;

@@ -92,6 +92,8 @@ export type ToWorker =
   | { type: 'similar'; item: number; k: number }
   | { type: 'search'; query: string; limit: number; channel: 'you' | 'similar' }
   | { type: 'pca'; maxPoints: number }
+  /** Recommend, similar items and the map consider only items with at least this many training ratings. */
+  | { type: 'minCount'; n: number }
   /** The map's canvas, for WebGPU drawing in the worker; then its points and camera frames. */
   | { type: 'mapCanvas'; canvas: OffscreenCanvas }
   | { type: 'mapPoints'; instances: Float32Array }

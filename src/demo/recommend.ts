@@ -63,6 +63,11 @@ export class RecommendTab {
     this.renderMine();
   }
 
+  /** The item filter changed: ask again. */
+  refresh(): void {
+    if (this.implicit !== undefined) this.modelChanged(this.implicit);
+  }
+
   /** A model was trained (implicit: its scores are preferences, not ratings): refresh what is on screen. */
   modelChanged(implicit: boolean): void {
     this.implicit = implicit;

@@ -19,7 +19,7 @@ type XAxis = 'iteration' | 'seconds';
 const DRAW_MS = 250;
 
 const DEFAULTS: Record<AlgoChoice, { lambda: number; lr: number; iters: number }> = {
-  als: { lambda: 0.05, lr: 0.01, iters: 10 },
+  als: { lambda: 0.1, lr: 0.01, iters: 10 },
   ials: { lambda: 0.1, lr: 0.01, iters: 10 },
   'sgd-hogwild': { lambda: 0.05, lr: 0.02, iters: 30 },
   'sgd-stratified': { lambda: 0.05, lr: 0.02, iters: 30 },

@@ -41,6 +41,16 @@ let youIndex = -1;
 let running: AbortController | null = null;
 let busy: Promise<void> = Promise.resolve();
 let mapRenderer: MapRenderer | null = null;
+let minCount = 1;
+
+/** Items with at least `minCount` training ratings (undefined: all). */
+function candidates(): number[] | undefined {
+  const s = state!;
+  if (minCount <= 1) return undefined;
+  const out: number[] = [];
+  for (let i = 0; i < s.itemCount.length; i++) if (s.itemCount[i] >= minCount) out.push(i);
+  return out;
+}
 
 function post(m: FromWorker, transfer: Transferable[] = []): void {
   scope.postMessage(m, transfer);
@@ -245,7 +255,7 @@ async function userInfo(user: number, k: number): Promise<void> {
   const rows: ScoredItem[] = [];
   for (let p = indptr[user]; p < indptr[user + 1]; p++) rows.push({ index: indices[p], title: titleOf(indices[p]), score: values[p], rating: values[p] });
   rows.sort((a, b) => b.score - a.score || s.itemCount[b.index] - s.itemCount[a.index]);
-  const [top] = await mdl.recommendIndices(Uint32Array.of(user), { k });
+  const [top] = await mdl.recommendIndices(Uint32Array.of(user), { k, include: candidates() });
   post({ type: 'userResult', user, userId: String(s.ds.users.ids[user]), rated: rows.slice(0, k), nRated: rows.length, recs: scored(top.index, top.score) });
 }
 
@@ -254,14 +264,18 @@ async function foldIn(ratings: [number, number][], k: number): Promise<void> {
   const t0 = performance.now();
   const r = mdl.foldIn({ items: ratings.map((x) => x[0]), values: ratings.map((x) => x[1]) }, youIndex >= 0 ? { userId: youIndex } : {});
   youIndex = r.index;
-  const [top] = await mdl.recommendIndices(Uint32Array.of(youIndex), { k });
+  const [top] = await mdl.recommendIndices(Uint32Array.of(youIndex), { k, include: candidates() });
   post({ type: 'foldInResult', user: youIndex, recs: scored(top.index, top.score), ms: performance.now() - t0 });
 }
 
 async function similar(item: number, k: number): Promise<void> {
   const mdl = requireModel();
-  const r = await mdl.similarIndices('item', item, k);
-  post({ type: 'similarResult', item, title: titleOf(item), items: scored(r.index, r.score) });
+  const s = state!;
+  // Neighbours among the items that pass the rating-count floor: ask for more, keep the first k.
+  const want = minCount > 1 ? Math.min(s.itemCount.length - 1, k * 8) : k;
+  const r = await mdl.similarIndices('item', item, want);
+  const keep = Array.from(r.index.keys()).filter((j) => s.itemCount[r.index[j]] >= minCount).slice(0, k);
+  post({ type: 'similarResult', item, title: titleOf(item), items: keep.map((j) => ({ index: r.index[j], title: titleOf(r.index[j]), score: r.score[j] })) });
 }
 
 function search(query: string, limit: number, channel: 'you' | 'similar'): void {
@@ -278,7 +292,7 @@ function pca(maxPoints: number): void {
   const mdl = requireModel();
   const n = s.ds.ratings.nItems;
   // The most-rated items: their factors are the best determined, and the map stays legible.
-  const order = Array.from({ length: n }, (_, i) => i).filter((i) => s.itemCount[i] > 0).sort((a, b) => s.itemCount[b] - s.itemCount[a] || a - b);
+  const order = Array.from({ length: n }, (_, i) => i).filter((i) => s.itemCount[i] >= Math.max(1, minCount)).sort((a, b) => s.itemCount[b] - s.itemCount[a] || a - b);
   const rows = Uint32Array.from(order.slice(0, maxPoints));
   const { coords, explained } = pca3(mdl.itemFactors, mdl.stride, mdl.rank, rows);
   const genres = s.ds.items_meta?.genres;
@@ -335,6 +349,9 @@ scope.onmessage = (ev: MessageEvent<ToWorker>) => {
         return;
       case 'mapPoints':
         mapRenderer?.setPoints(m.instances);
+        return;
+      case 'minCount':
+        minCount = Math.max(1, Math.floor(m.n) || 1);
         return;
       case 'mapFrame':
         mapRenderer?.draw(m.frame).catch((e: unknown) => post({ type: 'error', context: 'map', message: (e as Error)?.message ?? String(e) }));
