@@ -113,6 +113,8 @@ function load(source: SourceSpec): void {
   $('progress-text').textContent = '';
   for (const b of document.querySelectorAll<HTMLButtonElement>('#tab-data button')) b.disabled = true;
   train.setDataLoaded(false);
+  // A run in progress would hold the worker: new data stops it.
+  train.cancel();
   engine.send({ type: 'load', source });
 }
 

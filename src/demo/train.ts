@@ -50,10 +50,7 @@ export class TrainTab {
     $('algo').addEventListener('change', () => this.algoChanged(true));
     this.algoChanged(false);
     $('start').addEventListener('click', () => void this.start());
-    $('stop').addEventListener('click', () => {
-      this.h2hActive = false;
-      this.engine.send({ type: 'stop' });
-    });
+    $('stop').addEventListener('click', () => this.cancel());
     $('h2h-run').addEventListener('click', () => void this.headToHead());
     for (const b of $('xaxis').querySelectorAll('button')) {
       b.addEventListener('click', () => {
@@ -64,6 +61,12 @@ export class TrainTab {
     }
     engine.on('iter', (m) => this.onIter(m.runId, m.report, m.elapsed));
     this.setBusy(false);
+  }
+
+  /** Stops the run in progress and any head-to-head sequence. */
+  cancel(): void {
+    this.h2hActive = false;
+    this.engine.send({ type: 'stop' });
   }
 
   /** New data: old curves no longer apply. */
@@ -274,6 +277,7 @@ export class TrainTab {
       this.setX(this.h2hChart, title);
       this.h2hChart.options.scales!.y!.title = { display: true, text: 'RMSE' };
       this.h2hChart.update('none');
+      $('h2h-empty').hidden = h2h.length > 0;
     }
   }
 
