@@ -5,7 +5,7 @@
 import { bufferId, type GpuContext } from '../gpu/context.ts';
 import { layoutOf, type SolveSpec } from '../cpu/reference.ts';
 import type { DeviceCsr } from './device-csr.ts';
-import type { SolveParams } from './normal-eq.ts';
+import { packSolveParams, type SolveParams } from './normal-eq.ts';
 import { cgWgsl } from './shaders.ts';
 
 export class CgSolver {
@@ -37,23 +37,10 @@ export class CgSolver {
   }
 
   setParams(p: SolveParams, useBase = false): void {
-    const L = layoutOf(this.spec);
     const buf = new ArrayBuffer(64);
-    const u = new Uint32Array(buf);
-    const f = new Float32Array(buf);
-    u[2] = 0;
-    u[3] = this.csr.nRows;
-    u[4] = L.stride;
-    u[5] = L.xBias;
-    u[6] = L.yBias;
-    u[7] = this.spec.implicit ? 1 : 0;
-    f[8] = p.mu;
-    f[9] = p.alpha;
-    f[10] = p.lambda;
-    f[11] = p.lambdaBias;
-    u[12] = p.weighted ? 1 : 0;
-    u[13] = useBase ? 1 : 0;
-    this.gpu.write(this.params, u);
+    const all = { rowBase: 0, rowCount: this.csr.nRows, segBase: 0, segCount: 0 };
+    packSolveParams(new DataView(buf), all, layoutOf(this.spec), !!this.spec.implicit, p, useBase);
+    this.gpu.write(this.params, new Uint8Array(buf));
     this.useBase = useBase;
   }
 

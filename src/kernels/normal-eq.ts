@@ -19,7 +19,19 @@ export interface SolveParams {
   alpha: number;
 }
 
-interface Batch {
+/**
+ * Writes the 64-byte `Params` uniform shared by normal_eq*.wgsl, cholesky*.wgsl and cg.wgsl
+ * (little-endian, as WebGPU buffers are).
+ */
+export function packSolveParams(dv: DataView, b: Batch, L: SolveLayout, implicit: boolean, p: SolveParams, useBase: boolean): void {
+  const u32 = [b.segBase, b.segCount, b.rowBase, b.rowCount, L.stride, L.xBias, L.yBias, implicit ? 1 : 0];
+  u32.forEach((v, i) => dv.setUint32(i * 4, v, true));
+  [p.mu, p.alpha, p.lambda, p.lambdaBias].forEach((v, i) => dv.setFloat32(32 + i * 4, v, true));
+  dv.setUint32(48, p.weighted ? 1 : 0, true);
+  dv.setUint32(52, useBase ? 1 : 0, true);
+}
+
+export interface Batch {
   rowBase: number;
   rowCount: number;
   segBase: number;
@@ -123,24 +135,7 @@ export class NormalEqSolver {
   /** Writes the per-batch parameters (cheap; call when lambda, mu or alpha change). */
   setParams(p: SolveParams, useBase = false): void {
     const buf = new ArrayBuffer(Math.max(1, this.batches.length) * PARAM_STRIDE);
-    this.batches.forEach((b, i) => {
-      const u = new Uint32Array(buf, i * PARAM_STRIDE, 16);
-      const f = new Float32Array(buf, i * PARAM_STRIDE, 16);
-      u[0] = b.segBase;
-      u[1] = b.segCount;
-      u[2] = b.rowBase;
-      u[3] = b.rowCount;
-      u[4] = this.L.stride;
-      u[5] = this.L.xBias;
-      u[6] = this.L.yBias;
-      u[7] = this.spec.implicit ? 1 : 0;
-      f[8] = p.mu;
-      f[9] = p.alpha;
-      f[10] = p.lambda;
-      f[11] = p.lambdaBias;
-      u[12] = p.weighted ? 1 : 0;
-      u[13] = useBase ? 1 : 0;
-    });
+    this.batches.forEach((b, i) => packSolveParams(new DataView(buf, i * PARAM_STRIDE, 64), b, this.L, !!this.spec.implicit, p, useBase));
     this.gpu.write(this.params, new Uint8Array(buf));
     this.paramsSet = true;
     this.useBase = useBase;
