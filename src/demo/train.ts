@@ -149,9 +149,18 @@ export class TrainTab {
     $('run-label').textContent = `${label} · ${settings.backend.toUpperCase()}`;
     $('run-iter').textContent = `0 / ${settings.iterations}`;
     $('iter-table').querySelector('tbody')!.replaceChildren();
-    const done = this.engine.next('trained', (m) => m.summary.runId === runId);
-    this.engine.send({ type: 'train', runId, label, settings, keepModel });
-    const { summary } = await done;
+    // The run's summary, or (a failure before the run starts) an error message for 'train'.
+    const offs: (() => void)[] = [];
+    const summary = await new Promise<RunSummary>((resolve) => {
+      offs.push(this.engine.on('trained', (m) => m.summary.runId === runId && resolve(m.summary)));
+      offs.push(
+        this.engine.on('error', (m) => {
+          if (m.context === 'train') resolve({ runId, label, algo: settings.algo, backend: settings.backend, history: [], seconds: 0, stopped: 'error', error: m.message, modelKept: false });
+        }),
+      );
+      this.engine.send({ type: 'train', runId, label, settings, keepModel });
+    });
+    for (const off of offs) off();
     this.active = null;
     this.setBusy(false);
     this.summaries.push(summary);

@@ -174,10 +174,16 @@ async function train(m: ToWorker & { type: 'train' }): Promise<void> {
     history.push(report);
     post({ type: 'iter', runId: m.runId, report, elapsed: (performance.now() - t0) / 1000 });
   };
-  const backend = st.backend === 'gpu' && gpu ? 'gpu' : 'cpu';
+  const backend = st.backend;
   const common = { rank: st.rank, lambda: st.lambda, useBias: st.useBias && st.algo !== 'ials', seed: st.seed, backend, gpu: backend === 'gpu' ? gpu! : undefined, onIteration, signal: ctrl.signal } as const;
   const validation = s.test.values.length ? s.test : undefined;
   const summary: RunSummary = { runId: m.runId, label: m.label || label(st), algo: st.algo, backend, adapter: backend === 'gpu' ? adapter : undefined, history, seconds: 0, stopped: 'iterations', modelKept: false };
+  if (backend === 'gpu' && !gpu) {
+    // No silent fallback: a GPU run without a device is an error the page shows.
+    running = null;
+    post({ type: 'trained', summary: { ...summary, error: 'no GPU device in this page (no WebGPU, or the device was lost); choose the CPU backend' } });
+    return;
+  }
   let fit: FitResult | null = null;
   const once = (iterations: number, extra: { init?: { users: Float32Array; items: Float32Array }; seed?: number; learningRate?: number; onIteration?: (r: IterationReport) => void }) =>
     st.algo === 'als' || st.algo === 'ials'
