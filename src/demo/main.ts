@@ -34,6 +34,7 @@ const demo = {
   runs: train.summaries,
   errors,
   chartPoints: () => train.chartPoints(),
+  maxChartDrawMs: () => train.maxDrawMs,
   mapPoints: () => map.count,
   mapRenderer: () => map.renderer,
   learnTrace: learn.trace,
@@ -200,7 +201,9 @@ drop.addEventListener('drop', (e) => {
 async function findServed(): Promise<void> {
   const hint = $('served-hint');
   try {
-    const res = await fetch('/webmf-data/index.json');
+    const index = document.querySelector<HTMLMetaElement>('meta[name=webmf-data]')?.content;
+    if (!index) throw new Error('no data server');
+    const res = await fetch(index);
     if (!res.ok) throw new Error(String(res.status));
     const sets = (await res.json()) as { name: string; ratings: string; movies?: string; bytes: number }[];
     if (!sets.length) throw new Error('none');

@@ -53,6 +53,8 @@ export function dataPlugin(dir: string): Plugin {
   const root = resolve(dir);
   return {
     name: 'webmf-demo-data',
+    // Tells the page there is a data index to ask for (a static deployment has none, and no 404).
+    transformIndexHtml: () => [{ tag: 'meta', attrs: { name: 'webmf-data', content: '/webmf-data/index.json' }, injectTo: 'head' }],
     configureServer(server) {
       server.middlewares.use('/webmf-data', (req: IncomingMessage, res: ServerResponse) => {
         const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);

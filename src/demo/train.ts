@@ -264,7 +264,16 @@ export class TrainTab {
     (x as { ticks: { precision?: number } }).ticks = { precision: this.x === 'iteration' ? 0 : 2 };
   }
 
+  /** Longest chart redraw so far, in ms (the page's main cost while training; read by the e2e test). */
+  maxDrawMs = 0;
+
   private redraw(main = true, h2hToo = true): void {
+    const t0 = performance.now();
+    this.redrawCharts(main, h2hToo);
+    this.maxDrawMs = Math.max(this.maxDrawMs, performance.now() - t0);
+  }
+
+  private redrawCharts(main: boolean, h2hToo: boolean): void {
     const title = this.x === 'iteration' ? 'iteration' : 'seconds since start';
     if (main) {
       this.dirtyMain = false;
