@@ -2,6 +2,9 @@
  * Kernels: the engine's own GPU kernels, one at a time, at ranks 16..256, as achieved GFLOP/s and
  * GB/s (analytic counts from bench/lib/roofline.ts) and as a percentage of the calibrated peaks.
  *  - Gram build: NormalEqSolver with solve: false (segment build + finish), rows of 100 ratings.
+ *  - Gram build, Cholesky and top-k come in two variants (src/kernels/normal-eq.ts, topk.ts):
+ *    'tiled' (workgroup-cooperative, for hardware GPUs) and 'direct' (barrier-free, what the engine
+ *    picks on software adapters). --quick measures the engine's variant; the full run both.
  *  - Cholesky: the NormalEqSolver's own Cholesky dispatch alone, on systems it built (A restored
  *    from a pristine copy before each run, outside the timed pass).
  *  - CG step: CgSolver (3 steps, warm start), rows of 100 ratings.
@@ -13,7 +16,7 @@
 import type { GpuContext } from '../../src/gpu/context.ts';
 import { buildCsr, type Csr, type Ratings } from '../../src/data/ratings.ts';
 import { uploadCsr, destroyCsr } from '../../src/kernels/device-csr.ts';
-import { NormalEqSolver, type SolveParams } from '../../src/kernels/normal-eq.ts';
+import { NormalEqSolver, defaultVariant, type KernelVariant, type SolveParams } from '../../src/kernels/normal-eq.ts';
 import { CgSolver } from '../../src/kernels/cg.ts';
 import { SgdKernel } from '../../src/kernels/sgd.ts';
 import { Scratch, encodeScores, encodeTopK } from '../../src/kernels/topk.ts';
@@ -39,7 +42,9 @@ interface KernelDef {
   /** Smallest size (the probe) and the largest allowed. */
   min: number;
   max: (K: number) => number;
-  make: (gpu: GpuContext, K: number, size: number) => Instance;
+  make: (gpu: GpuContext, K: number, size: number, variant: KernelVariant) => Instance;
+  /** Has 'tiled' and 'direct' variants (src/kernels/normal-eq.ts, topk.ts). */
+  variants?: boolean;
 }
 
 /** rows x len CSR over nCols columns, distinct columns per row, values 1..5 (seeded). */
@@ -70,10 +75,10 @@ function factors(n: number, K: number, seed: number, scale: number): Float32Arra
 const N_COLS = 4096;
 const ROW_LEN = 100;
 
-function solverInstance(gpu: GpuContext, K: number, rows: number, len: number, solve: boolean): Instance & { solver: NormalEqSolver } {
+function solverInstance(gpu: GpuContext, K: number, rows: number, len: number, solve: boolean, variant: KernelVariant): Instance & { solver: NormalEqSolver } {
   const csr = fixedCsr(rows, len, N_COLS, 11 + K);
   const d = uploadCsr(gpu, 'bench.csr', csr);
-  const solver = new NormalEqSolver(gpu, d, { rank: K, bias: false, side: 'user' }, 'bench.ne');
+  const solver = new NormalEqSolver(gpu, d, { rank: K, bias: false, side: 'user' }, 'bench.ne', variant);
   solver.setParams(PARAMS);
   const Y = gpu.storage('bench.Y', factors(N_COLS, K, 5, 1 / Math.sqrt(K)));
   const X = gpu.storage('bench.X', rows * K * 4);
@@ -95,7 +100,8 @@ const GRAM: KernelDef = {
   name: 'Gram build',
   min: 4,
   max: (K) => Math.floor((96 * 1024 * 1024) / (K * K * 4)),
-  make: (gpu, K, rows) => solverInstance(gpu, K, rows, ROW_LEN, false),
+  make: (gpu, K, rows, variant) => solverInstance(gpu, K, rows, ROW_LEN, false, variant),
+  variants: true,
 };
 
 const CG_STEPS = 3;
@@ -171,15 +177,16 @@ const TOPK: KernelDef = {
   name: `Top-${TOPK_K} scoring`,
   min: 4,
   max: () => Math.floor((48 * 1024 * 1024) / (TOPK_ITEMS * 4)),
-  make: (gpu, K, rows) => {
+  variants: true,
+  make: (gpu, K, rows, variant) => {
     const Q = gpu.storage('bench.topk.Q', factors(rows, K, 9, 1 / Math.sqrt(K)));
     const Y = gpu.storage('bench.topk.Y', factors(TOPK_ITEMS, K, 10, 1 / Math.sqrt(K)));
     const rowIdx = Uint32Array.from({ length: rows }, (_, i) => i);
     return {
       encode: (enc) => {
         const s = new Scratch(gpu, 'bench.topk');
-        const { S, nCols } = encodeScores(gpu, enc, s, { Q, rowIdx, Y, nY: TOPK_ITEMS, stride: K, cols: K, mu: 0, mode: 'dot' });
-        encodeTopK(gpu, enc, s, S, rows, nCols, TOPK_K);
+        const { S, nCols } = encodeScores(gpu, enc, s, { Q, rowIdx, Y, nY: TOPK_ITEMS, stride: K, cols: K, mu: 0, mode: 'dot', variant });
+        encodeTopK(gpu, enc, s, S, rows, nCols, TOPK_K, variant);
         return () => s.destroy();
       },
       work: topkWork(rows, TOPK_ITEMS, K),
@@ -192,10 +199,10 @@ const TOPK: KernelDef = {
   },
 };
 
-async function sized(ctx: BenchCtx, def: KernelDef, K: number, targetMs: number, runs: number): Promise<{ inst: Instance; t: GpuTiming; size: number }> {
+async function sized(ctx: BenchCtx, def: KernelDef, K: number, targetMs: number, runs: number, variant: KernelVariant): Promise<{ inst: Instance; t: GpuTiming; size: number }> {
   const { gpu } = ctx;
   let size = def.min;
-  const probe = def.make(gpu, K, size);
+  const probe = def.make(gpu, K, size, variant);
   let t: GpuTiming;
   try {
     t = await gpu.scoped(() => timeGpu(gpu, probe.encode, { warmup: 1, runs: 1 }));
@@ -203,7 +210,7 @@ async function sized(ctx: BenchCtx, def: KernelDef, K: number, targetMs: number,
     probe.destroy();
   }
   size = Math.max(def.min, Math.min(def.max(K), Math.floor((size * targetMs) / Math.max(t.ms.median, 0.05))));
-  const inst = def.make(gpu, K, size);
+  const inst = def.make(gpu, K, size, variant);
   t = await gpu.scoped(() => timeGpu(gpu, inst.encode, { warmup: 1, runs }));
   return { inst, t, size };
 }
@@ -229,23 +236,29 @@ function row(def: string, K: number, size: string, w: Work, ms: Stats, source: G
 }
 
 /** The solver's own Cholesky pipeline and bind groups (private members; a clear error if they change). */
-function choleskyHandles(solver: NormalEqSolver, X: GPUBuffer, Y: GPUBuffer): { pipe: GPUComputePipeline; group: GPUBindGroup; A: GPUBuffer } {
-  const s = solver as unknown as { cholPipe?: GPUComputePipeline; A?: GPUBuffer; bindGroups?: (X: GPUBuffer, Y: GPUBuffer, base?: GPUBuffer) => GPUBindGroup[][] };
+function choleskyHandles(solver: NormalEqSolver, X: GPUBuffer, Y: GPUBuffer): { pipe: GPUComputePipeline; group: GPUBindGroup; A: GPUBuffer; per: number } {
+  const s = solver as unknown as {
+    cholPipe?: GPUComputePipeline;
+    A?: GPUBuffer;
+    perInvocation?: number;
+    bindGroups?: (X: GPUBuffer, Y: GPUBuffer, base?: GPUBuffer) => GPUBindGroup[][];
+  };
   if (!s.cholPipe || !s.A || typeof s.bindGroups !== 'function') {
     throw new Error('NormalEqSolver no longer exposes cholPipe / A / bindGroups; update bench/suites/kernels.ts timeCholesky');
   }
   if (solver.batches.length !== 1) throw new Error(`Cholesky timing expects one batch, got ${solver.batches.length}`);
-  return { pipe: s.cholPipe, group: s.bindGroups.call(solver, X, Y, undefined)[0][2], A: s.A };
+  // systems per workgroup: 1 (tiled), the workgroup size (direct)
+  return { pipe: s.cholPipe, group: s.bindGroups.call(solver, X, Y, undefined)[0][2], A: s.A, per: s.perInvocation ?? 1 };
 }
 
-async function timeCholesky(ctx: BenchCtx, K: number, targetMs: number, runs: number, cal?: CalibrationResult): Promise<KernelRow> {
+async function timeCholesky(ctx: BenchCtx, K: number, targetMs: number, runs: number, variant: KernelVariant, cal?: CalibrationResult): Promise<KernelRow> {
   const { gpu } = ctx;
   const len = 4;
   const maxRows = Math.max(4, Math.floor((64 * 1024 * 1024) / (K * K * 4)));
   const once = async (rows: number, n: number) => {
     const csr = fixedCsr(rows, len, N_COLS, 21 + K);
     const d = uploadCsr(gpu, 'bench.chol.csr', csr);
-    const solver = new NormalEqSolver(gpu, d, { rank: K, bias: false, side: 'user' }, 'bench.chol');
+    const solver = new NormalEqSolver(gpu, d, { rank: K, bias: false, side: 'user' }, 'bench.chol', variant);
     solver.setParams(PARAMS);
     const Y = gpu.storage('bench.chol.Y', factors(N_COLS, K, 5, 1 / Math.sqrt(K)));
     const X = gpu.storage('bench.chol.X', rows * K * 4);
@@ -260,7 +273,7 @@ async function timeCholesky(ctx: BenchCtx, K: number, targetMs: number, runs: nu
         timeGpu(gpu, (e) => {
           e.copyBufferToBuffer(pristine, 0, h.A, 0, rows * K * K * 4);
           const pass = e.beginComputePass({ label: 'bench.chol.solve' });
-          gpu.dispatch(pass, h.pipe, h.group, rows);
+          gpu.dispatch(pass, h.pipe, h.group, Math.ceil(rows / h.per));
           pass.end();
         }, { warmup: 1, runs: n }),
       );
@@ -279,40 +292,54 @@ async function timeCholesky(ctx: BenchCtx, K: number, targetMs: number, runs: nu
   const rows = Math.max(probeRows, Math.min(maxRows, Math.floor((probeRows * targetMs) / Math.max(probe.ms.median, 0.05))));
   const t = await once(rows, runs);
   const note = t.source === 'wall' ? 'wall time includes restoring A (copy)' : undefined;
-  return row('Cholesky solve', K, `${rows} systems ${K}×${K}`, choleskyWork(rows, K), t.ms, t.source, cal, note);
+  return row(`Cholesky solve (${variant})`, K, `${rows} systems ${K}×${K}`, choleskyWork(rows, K), t.ms, t.source, cal, note);
 }
 
 export async function runKernels(ctx: BenchCtx, cal?: CalibrationResult, ranks = KERNEL_RANKS): Promise<KernelRow[]> {
   const targetMs = ctx.quick ? 60 : 250;
   const runs = ctx.quick ? 3 : 5;
+  // the engine picks 'direct' on software adapters and 'tiled' on hardware; the full run measures both
+  const engine = defaultVariant(ctx.gpu);
+  const variants: KernelVariant[] = ctx.quick ? [engine] : [engine, engine === 'tiled' ? 'direct' : 'tiled'];
+  const vnote = (v: KernelVariant) => (v === engine ? 'the engine\'s variant on this adapter' : 'not used by the engine on this adapter');
   const out: KernelRow[] = [];
+  const fail = (name: string, K: number, e: unknown) => {
+    ctx.log(`kernels: rank ${K} ${name} failed: ${(e as Error).message}`);
+    out.push({ ...row(name, K, '-', { flops: 0, bytes: 0 }, stats([0]), 'wall', cal), note: `failed: ${(e as Error).message}` });
+  };
   for (const K of ranks) {
-    // Gram build
-    const g = await sized(ctx, GRAM, K, targetMs, runs);
-    g.inst.destroy();
-    out.push(row(GRAM.name, K, g.inst.size, g.inst.work, g.t.ms, g.t.source, cal));
-    ctx.log(`kernels: rank ${K} ${GRAM.name}: ${fmtRow(out[out.length - 1])}`);
-
-    // Cholesky alone: build the systems once, keep a pristine copy of A (the solve factors in place),
-    // and time only the solver's Cholesky dispatch; the restoring copy is outside the timed pass.
-    try {
-      const r = await timeCholesky(ctx, K, targetMs, runs, cal);
-      out.push(r);
-      ctx.log(`kernels: rank ${K} Cholesky: ${fmtRow(r)}`);
-    } catch (e) {
-      ctx.log(`kernels: rank ${K} Cholesky failed: ${(e as Error).message}`);
-      out.push({ ...row('Cholesky solve', K, '-', { flops: 0, bytes: 0 }, stats([0]), 'wall', cal), note: `failed: ${(e as Error).message}` });
-    }
-
-    for (const def of [CG, SGD, TOPK]) {
+    for (const v of variants) {
+      const name = `${GRAM.name} (${v})`;
       try {
-        const s = await sized(ctx, def, K, targetMs, runs);
-        s.inst.destroy();
-        out.push(row(def.name, K, s.inst.size, s.inst.work, s.t.ms, s.t.source, cal));
-        ctx.log(`kernels: rank ${K} ${def.name}: ${fmtRow(out[out.length - 1])}`);
+        const g = await sized(ctx, GRAM, K, targetMs, runs, v);
+        g.inst.destroy();
+        out.push(row(name, K, g.inst.size, g.inst.work, g.t.ms, g.t.source, cal, vnote(v)));
+        ctx.log(`kernels: rank ${K} ${name}: ${fmtRow(out[out.length - 1])}`);
       } catch (e) {
-        ctx.log(`kernels: rank ${K} ${def.name} failed: ${(e as Error).message}`);
-        out.push({ ...row(def.name, K, '-', { flops: 0, bytes: 0 }, stats([0]), 'wall', cal), note: `failed: ${(e as Error).message}` });
+        fail(name, K, e);
+      }
+      // Cholesky alone: build the systems once, keep a pristine copy of A (the solve factors in place),
+      // and time only the solver's Cholesky dispatch; the restoring copy is outside the timed pass.
+      try {
+        const r = await timeCholesky(ctx, K, targetMs, runs, v, cal);
+        r.note = [vnote(v), r.note].filter(Boolean).join('; ');
+        out.push(r);
+        ctx.log(`kernels: rank ${K} ${r.kernel}: ${fmtRow(r)}`);
+      } catch (e) {
+        fail(`Cholesky solve (${v})`, K, e);
+      }
+    }
+    for (const def of [CG, SGD, TOPK]) {
+      for (const v of def.variants ? variants : [engine]) {
+        const name = def.variants ? `${def.name} (${v})` : def.name;
+        try {
+          const s = await sized(ctx, def, K, targetMs, runs, v);
+          s.inst.destroy();
+          out.push(row(name, K, s.inst.size, s.inst.work, s.t.ms, s.t.source, cal, def.variants ? vnote(v) : undefined));
+          ctx.log(`kernels: rank ${K} ${name}: ${fmtRow(out[out.length - 1])}`);
+        } catch (e) {
+          fail(name, K, e);
+        }
       }
     }
   }
