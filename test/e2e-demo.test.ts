@@ -350,3 +350,72 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
     expect(consoleErrors).toEqual([]);
   }, 60_000);
 });
+
+describe('demo helpers (Node)', () => {
+  it('symmetricEigen: V diag(values) Vᵀ rebuilds A, V is orthonormal, values descend', async () => {
+    const { symmetricEigen } = await import('../src/demo/pca.ts');
+    const n = 7;
+    const rng = new Rng(5);
+    const B = Array.from({ length: n * n }, () => rng.normal());
+    const A = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let k = 0; k < n; k++) A[i * n + j] += B[i * n + k] * B[j * n + k];
+    const { values, vectors: V } = symmetricEigen(A, n);
+    let scale = 0;
+    for (const a of A) scale = Math.max(scale, Math.abs(a));
+    for (let i = 0; i < n; i++) {
+      if (i > 0) expect(values[i]).toBeLessThanOrEqual(values[i - 1]);
+      for (let j = 0; j < n; j++) {
+        let rebuilt = 0;
+        let dot = 0;
+        for (let k = 0; k < n; k++) {
+          rebuilt += V[i * n + k] * values[k] * V[j * n + k];
+          dot += V[k * n + i] * V[k * n + j];
+        }
+        // Jacobi sweeps run until the off-diagonal mass is < 1e-22: far below these f64 bounds.
+        expect(Math.abs(rebuilt - A[i * n + j])).toBeLessThan(1e-9 * scale);
+        expect(Math.abs(dot - (i === j ? 1 : 0))).toBeLessThan(1e-9);
+      }
+    }
+  });
+
+  it('pca3: the first component follows a planted direction of large variance', async () => {
+    const { pca3 } = await import('../src/demo/pca.ts');
+    const rank = 6;
+    const stride = rank + 2;
+    const n = 400;
+    const rng = new Rng(9);
+    const dir = [0.6, -0.8, 0, 0, 0, 0];
+    const F = new Float32Array(n * stride);
+    for (let r = 0; r < n; r++) {
+      const t = rng.normal() * 5;
+      for (let c = 0; c < rank; c++) F[r * stride + c] = 3 + t * dir[c] + rng.normal() * 0.2;
+      F[r * stride + rank] = 99; // bias columns are not factors
+    }
+    const rows = Uint32Array.from({ length: n }, (_, i) => i);
+    const { coords, explained } = pca3(F, stride, rank, rows);
+    expect(explained[0]).toBeGreaterThan(0.95);
+    // Projection on PC1 equals the planted coordinate up to sign and centring.
+    let num = 0;
+    let den1 = 0;
+    let den2 = 0;
+    for (let r = 0; r < n; r++) {
+      let t = 0;
+      for (let c = 0; c < rank; c++) t += (F[r * stride + c] - 3) * dir[c];
+      num += coords[r * 3] * t;
+      den1 += coords[r * 3] ** 2;
+      den2 += t * t;
+    }
+    expect(Math.abs(num) / Math.sqrt(den1 * den2)).toBeGreaterThan(0.999);
+  });
+
+  it('synthetic catalogue: seeded, the preset shape, distinct titles per genre', async () => {
+    const { demoSynthetic } = await import('../src/demo/synth.ts');
+    const a = demoSynthetic('tiny', 4).dataset;
+    const b = demoSynthetic('tiny', 4).dataset;
+    expect(a.ratings.values.length).toBe(12_000);
+    expect(a.ratings.nUsers).toBe(300);
+    expect(Array.from(a.ratings.values.subarray(0, 50))).toEqual(Array.from(b.ratings.values.subarray(0, 50)));
+    const titles = a.items_meta!.titles;
+    expect(new Set(titles.map((t) => t.replace(/ \(\d{4}\)$/, ''))).size).toBe(titles.length);
+  });
+});
