@@ -233,6 +233,8 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
     await waitFor(() => document.querySelectorAll('#h2h-table tbody tr').length >= 8, 'the comparison table', 10_000);
     const h2hRows = await page.$$eval('#h2h-table tbody tr', (rows) => rows.map((r) => (r as HTMLElement).innerText));
     expect(h2hRows.join('\n')).toMatch(/Final test RMSE\s+\d\.\d{4}\s+\d\.\d{4}/);
+    // Both curves on the comparison chart: 6 train + 6 test points each, beside the 34 above.
+    expect(await page.evaluate(() => window.__demo.chartPoints())).toBe(34 + 24);
     await shot('2-train');
 
     const long = [...longAls, ...longSgd, ...longH2h];

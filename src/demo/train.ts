@@ -161,6 +161,8 @@ export class TrainTab {
       this.engine.send({ type: 'train', runId, label, settings, keepModel });
     });
     for (const off of offs) off();
+    // The run is over: draw its last points now rather than at the next coalesced redraw.
+    this.redraw(!h2h, h2h);
     this.active = null;
     this.setBusy(false);
     this.summaries.push(summary);
@@ -311,8 +313,8 @@ export class TrainTab {
     const rows: [string, string, string, string, number][] = [
       ['Final test RMSE', fx(A.final), fx(S.final), 'similar accuracy once both converge', cmp(A.final, S.final)],
       ['Best test RMSE', fx(A.best), fx(S.best), '', cmp(A.best, S.best)],
-      ['Convergence: iterations to within 1% of own best', String(A.itersTo1), String(S.itersTo1), 'ALS: a few iterations; SGD: many epochs', cmp(A.itersTo1, S.itersTo1)],
-      ['Convergence: seconds to within 1% of own best', fmtSeconds(A.secTo1), fmtSeconds(S.secTo1), '', cmp(A.secTo1, S.secTo1)],
+      ['Convergence: iterations to within 1% of own best', conv(A, String(A.itersTo1)), conv(S, String(S.itersTo1)), 'ALS: a few iterations; SGD: many epochs', cmpConv(A, S, A.itersTo1, S.itersTo1)],
+      ['Convergence: seconds to within 1% of own best', conv(A, fmtSeconds(A.secTo1)), conv(S, fmtSeconds(S.secTo1)), '', cmpConv(A, S, A.secTo1, S.secTo1)],
       ['Time per iteration (median)', fmtSeconds(A.perIter), fmtSeconds(S.perIter), 'ALS: costly (a solve per row); SGD: cheap', cmp(A.perIter, S.perIter)],
       ['Total time', fmtSeconds(a.seconds), fmtSeconds(s.seconds), '', cmp(a.seconds, s.seconds)],
       ['Stability: iterations where test RMSE rose', String(A.rises), String(S.rises), 'ALS: no learning rate, steady; SGD: step size matters', cmp(A.rises, S.rises)],
@@ -328,6 +330,18 @@ export class TrainTab {
   }
 }
 
+/** A convergence figure, or a note that the run was still improving when it ended (no figure to compare). */
+function conv(m: Measures, text: string): string {
+  return m.stillFalling ? `not yet (still −${(m.lastDrop * 100).toFixed(1)}%/it)` : text;
+}
+
+function cmpConv(a: Measures, b: Measures, x: number, y: number): number {
+  if (a.stillFalling && b.stillFalling) return 0;
+  if (a.stillFalling) return 1;
+  if (b.stillFalling) return -1;
+  return cmp(x, y);
+}
+
 function fx(v: number): string {
   return Number.isFinite(v) ? v.toFixed(4) : '—';
 }
@@ -338,9 +352,23 @@ function cmp(a: number, b: number): number {
   return a < b ? -1 : 1;
 }
 
-export function measure(hist: IterationReport[]): { final: number; best: number; itersTo1: number; secTo1: number; perIter: number; rises: number; maxRise: number } {
+export interface Measures {
+  final: number;
+  best: number;
+  itersTo1: number;
+  secTo1: number;
+  perIter: number;
+  rises: number;
+  maxRise: number;
+  /** The last iteration still lowered the error by more than 0.5%: "within 1% of its best" means nothing yet. */
+  stillFalling: boolean;
+  lastDrop: number;
+}
+
+export function measure(hist: IterationReport[]): Measures {
   const y = hist.map((r) => r.validationRmse ?? r.trainRmse);
-  if (!y.length) return { final: NaN, best: NaN, itersTo1: NaN, secTo1: NaN, perIter: NaN, rises: NaN, maxRise: NaN };
+  if (!y.length) return { final: NaN, best: NaN, itersTo1: NaN, secTo1: NaN, perIter: NaN, rises: NaN, maxRise: NaN, stillFalling: false, lastDrop: 0 };
+  const lastDrop = y.length > 1 ? (y[y.length - 2] - y[y.length - 1]) / y[y.length - 1] : 0;
   const best = Math.min(...y);
   const k = y.findIndex((v) => v <= best * 1.01);
   let sec = 0;
@@ -354,5 +382,5 @@ export function measure(hist: IterationReport[]): { final: number; best: number;
     }
   }
   const secs = hist.map((r) => r.seconds).sort((p, q) => p - q);
-  return { final: y[y.length - 1], best, itersTo1: hist[k].iteration, secTo1: sec, perIter: secs[Math.floor(secs.length / 2)], rises, maxRise };
+  return { final: y[y.length - 1], best, itersTo1: hist[k].iteration, secTo1: sec, perIter: secs[Math.floor(secs.length / 2)], rises, maxRise, stillFalling: lastDrop > 0.005, lastDrop };
 }
