@@ -185,6 +185,19 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
     expect((await state()).loaded!.ratings).toBe(served.ratings);
     expect(await page.$eval('#stats-detail', (e) => e.textContent)).toMatch(/titles from .*movies\.csv \(25 items\)/);
 
+    // A plain user,item,rating file dropped on the drop zone.
+    await page.evaluate(() => {
+      window.__demo.loaded = null;
+      const lines: string[] = [];
+      for (let u = 0; u < 30; u++) for (let i = 0; i < 20; i++) if ((u * 7 + i * 3) % 4 === 0) lines.push(`u${u},i${i},${1 + ((u + i) % 5)}`);
+      const dt = new DataTransfer();
+      dt.items.add(new File([lines.join('\n')], 'my-ratings.csv', { type: 'text/csv' }));
+      document.getElementById('drop')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    });
+    await waitFor(() => window.__demo.loaded !== null, 'the dropped file to load', 30_000);
+    expect((await state()).loaded!.ratings).toBe(150);
+    expect((await state()).loaded!.users).toBe(30);
+
     // Then the tiny synthetic preset, for training.
     await page.evaluate(() => (window.__demo.loaded = null));
     await page.select('#synth-preset', 'tiny');
@@ -236,6 +249,11 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
     // Both curves on the comparison chart: 6 train + 6 test points each, beside the 34 above.
     expect(await page.evaluate(() => window.__demo.chartPoints())).toBe(34 + 24);
     await shot('2-train');
+    // The same curves against wall-clock seconds.
+    await page.click('#xaxis button[data-x=seconds]');
+    await waitFor(() => document.querySelector('#xaxis button[data-x=seconds]')!.getAttribute('aria-pressed') === 'true', 'the seconds axis', 5_000);
+    expect(await page.evaluate(() => window.__demo.chartPoints())).toBe(34 + 24);
+    await shot('2b-train-seconds');
 
     const long = [...longAls, ...longSgd, ...longH2h];
     console.log(`e2e: longest chart redraw ${(await page.evaluate(() => window.__demo.maxChartDrawMs())).toFixed(1)} ms; long tasks while training: ${long.length}`);
