@@ -28,16 +28,4 @@ export class EngineClient {
     set.add(f);
     return () => set!.delete(f);
   }
-
-  /** The next message of `type` (optionally matching `pred`). */
-  next<T extends FromWorker['type']>(type: T, pred: (m: Extract<FromWorker, { type: T }>) => boolean = () => true): Promise<Extract<FromWorker, { type: T }>> {
-    return new Promise((resolve) => {
-      const off = this.on(type, (m) => {
-        if (pred(m)) {
-          off();
-          resolve(m);
-        }
-      });
-    });
-  }
 }

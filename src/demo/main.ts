@@ -8,7 +8,7 @@ import { Chart, PALETTE, softCanvas } from './charts.ts';
 import { $, fmtBytes, fmtInt, fmtSeconds, h, itemRow } from './dom.ts';
 import { LearnTab } from './learn.ts';
 import { PointMap } from './map.ts';
-import type { DataStats, FromWorker, RunSummary, SourceSpec } from './protocol.ts';
+import type { DataStats, RunSummary, SourceSpec } from './protocol.ts';
 import { RecommendTab } from './recommend.ts';
 import { SYNTHETIC_PRESETS } from './synth.ts';
 import { TrainTab } from './train.ts';
@@ -20,7 +20,6 @@ const recommend = new RecommendTab(engine);
 const learn = new LearnTab();
 const map = new PointMap($('map') as HTMLCanvasElement);
 let histChart: Chart<'bar'> | null = null;
-let stats: DataStats | null = null;
 let hasModel = false;
 let mapStale = true;
 const errors: string[] = [];
@@ -134,7 +133,6 @@ engine.on('error', (m) => {
 
 engine.on('loaded', (m) => {
   enableDataButtons();
-  stats = m.stats;
   demo.loaded = m.stats;
   $('progress-fill').style.width = '100%';
   $('progress-phase').textContent = 'loaded';
@@ -314,6 +312,3 @@ engine.on('pcaResult', (m) => {
 });
 
 showTab(location.hash.slice(1) || 'data');
-void stats;
-void learn;
-void train;
