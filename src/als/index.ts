@@ -115,6 +115,8 @@ export async function fitAls(data: Ratings | Dataset, options: AlsOptions = {}):
     let bestVal = Infinity;
     let sinceBest = 0;
     for (let it = 1; it <= o.iterations; it++) {
+      // let queued messages (a worker's stop, an abort) run between iterations, even on the CPU path
+      await new Promise((r) => setTimeout(r, 0));
       throwIfAborted(o.signal);
       const t0 = performance.now();
       const s = await backend.iterate(wantDelta);

@@ -7,8 +7,6 @@
  * 3. Test RMSE/MAE and a user's top recommendations with titles.
  * 4. On a terminal (unless --no-serve), the demo page served on 127.0.0.1.
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { dataGet } from '../data/movielens.ts';
 import { readRatingsFile } from '../data/node.ts';
 import { generatePreset } from '../data/synthetic.ts';
@@ -18,7 +16,6 @@ import { fitAls } from '../als/index.ts';
 import { GpuContext, adapterName } from '../gpu/context.ts';
 import { Model } from '../model/model.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const say = (s: string) => console.log(s);
 
 async function defaultData(): Promise<Dataset> {
@@ -75,17 +72,20 @@ async function main(): Promise<void> {
   say(`\ndone in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }
 
-function serveDemo(): void {
-  say('\nthe demo: building and serving it on http://127.0.0.1:5173 (Ctrl-C to stop)');
-  const vite = `${root}node_modules/vite/bin/vite.js`;
-  const child = spawn(process.execPath, [vite, '--host', '127.0.0.1', '--port', '5173'], { cwd: root, stdio: 'inherit' });
-  child.on('exit', (code) => process.exit(code ?? 0));
+async function serveDemo(): Promise<void> {
+  const { startDemoServer } = await import('../demo/serve.ts');
+  const { url } = await startDemoServer({ port: 5173 });
+  say(`\nthe demo is at ${url} (Ctrl-C to stop)`);
 }
 
 main().then(
   () => {
-    if (process.stdout.isTTY && !process.argv.includes('--no-serve')) serveDemo();
-    else process.exit(0);
+    if (process.stdout.isTTY && !process.argv.includes('--no-serve')) {
+      serveDemo().catch((e) => {
+        console.error(`webmf: the demo server did not start: ${(e as Error).message}`);
+        process.exit(1);
+      });
+    } else process.exit(0);
   },
   (e) => {
     console.error(`webmf: ${(e as Error).message}`);
