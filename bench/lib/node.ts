@@ -4,7 +4,7 @@
  * the SVG plots to bench/results/<date>-<adapter>/.
  */
 import { cpus } from 'node:os';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Ratings } from '../../src/data/ratings.ts';
@@ -59,6 +59,8 @@ export function resultsDir(r: BenchResults, root = join(BENCH_ROOT, 'results')):
 /** Writes results.json, results.md, summary.md (the README line) and the plots; returns the folder. */
 export function writeResults(r: BenchResults, dir = resultsDir(r)): string {
   mkdirSync(dir, { recursive: true });
+  // plots of an earlier run in the same folder would no longer match its tables
+  for (const f of readdirSync(dir)) if (f.endsWith('.svg')) rmSync(join(dir, f));
   writeFileSync(join(dir, 'results.json'), JSON.stringify(r, null, 2) + '\n');
   writeFileSync(join(dir, 'results.md'), toMarkdown(r) + '\n');
   writeFileSync(join(dir, 'summary.md'), summaryTable([r]) + '\n');

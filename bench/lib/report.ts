@@ -174,7 +174,7 @@ export function toMarkdown(r: BenchResults): string {
     const a = r.alsRanks;
     o.push('## ALS seconds per iteration by rank (1M-rating synthetic set)');
     o.push('');
-    o.push(`Explicit ALS (Cholesky, λ = 0.05 weighted) on the synthetic ml-1m shape, ${a[0].nRatings} ratings; pipelines compiled by an uncounted warm-up fit; ${a[0].iterations} timed iteration(s) per point. Gram-build and Cholesky GFLOP/s at these ranks are in the Kernels table.`);
+    o.push(`Explicit ALS (Cholesky, λ = 0.05 weighted) on the synthetic ml-1m shape, ${a[0].nRatings} ratings; pipelines compiled by an uncounted warm-up fit; ${a[0].iterations} timed iteration(s) per point. Gram-build and Cholesky GFLOP/s and % of peak at these ranks: the Kernels suite (same adapter; the full run's folder when this suite ran alone).`);
     o.push('');
     const ranks = [...new Set(a.map((x) => x.rank))];
     o.push(table(['rank', 'GPU s/iter median (min–max)', 'CPU s/iter median (min–max)', 'GPU / CPU', 'GFLOP/iter', 'GPU GFLOP/s', 'CPU GFLOP/s'],
