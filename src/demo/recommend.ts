@@ -71,7 +71,7 @@ export class RecommendTab {
   /** A model was trained (implicit: its scores are preferences, not ratings): refresh what is on screen. */
   modelChanged(implicit: boolean): void {
     this.implicit = implicit;
-    for (const id of ['user-recs-unit', 'you-recs-unit']) $(id).textContent = implicit ? 'preference score' : 'predicted rating';
+    for (const id of ['user-recs-unit', 'you-recs-unit']) $(id).textContent = implicit ? 'preference score' : 'predicted rating (unclipped)';
     this.showUser();
     if (this.mine.size) this.foldIn();
   }
