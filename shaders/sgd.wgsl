@@ -4,8 +4,11 @@
 //   b_u <- b_u + lrU (e - lambdaBias b_u),  b_i <- b_i + lrI (e - lambdaBias b_i)   (BIAS)
 // Factor layout (src/cpu/reference.ts): rows of STRIDE floats; with BIAS user = [w, b_u, 1],
 // item = [h, 1, b_i]. The constant-1 columns are never written.
-// ADAGRAD (LIBMF's per-row rule): lrU = lr / sqrt(GU[u]), lrI = lr / sqrt(GI[i]); after the
-// update GU[u] += |grad_u|^2 / K, GI[i] += |grad_i|^2 / K (K = RANK, + 1 with BIAS).
+// ADAGRAD (LIBMF's per-row rule): a row's columns form two groups, the lead [0, LEAD) with the
+// biases, and the rest [LEAD, RANK), each with its own accumulator (GU[2u], GU[2u + 1]; the same
+// for GI). A group's rate is lr / sqrt(G); after the update G += |group gradient|^2 / K (K = LEAD,
+// + 1 with BIAS; RANK - LEAD). P.leadOnly (LIBMF's first epoch) updates only the lead group; the
+// dot product always spans every column. Without ADAGRAD, LEAD = RANK and P.leadOnly = 0.
 //
 // A group of LANES invocations handles one rating: lane l owns columns k = l, l + LANES, ... for
 // both the read and the write, so no two lanes ever touch the same factor element. The dot product
@@ -35,7 +38,7 @@
 // Bindings: 0 params, 1 rt, 2 X (users), 3 Y (items), 4 GU, 5 GI, 6 bstart, 7 sub-epoch params.
 
 struct Params {
-  n: u32, run: u32, groups: u32, _pad: u32,
+  n: u32, run: u32, groups: u32, leadOnly: u32,
   mu: f32, lr: f32, lambda: f32, lambdaBias: f32,
 }
 struct Sub { shift: u32, b: u32, _p0: u32, _p1: u32 }
@@ -46,6 +49,7 @@ override LANES: u32 = 8u;
 override WG: u32 = 64u;
 override BIAS: bool = false;
 override ADAGRAD: bool = false;
+override LEAD: u32 = 8u;
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> rt: array<u32>;
@@ -57,8 +61,8 @@ override ADAGRAD: bool = false;
 @group(0) @binding(7) var<uniform> S: Sub;
 
 var<workgroup> dotp: array<f32, WG>;
-var<workgroup> sq: array<vec2<f32>, WG>;
-var<workgroup> glr: array<vec2<f32>, WG>;
+var<workgroup> sq: array<vec4<f32>, WG>;
+var<workgroup> glr: array<vec4<f32>, WG>;
 var<workgroup> blkRange: vec2<u32>;
 
 // One rating for one group. Every lane of the workgroup calls this the same number of times
@@ -74,27 +78,38 @@ fn sgdStep(u: u32, i: u32, a: f32, lane: u32, gb: u32, live: bool) {
         s = s + X[xu + RANK];
         s = s + Y[yi + RANK + 1u];
       }
-      if (ADAGRAD) { glr[gb] = vec2<f32>(P.lr / sqrt(GU[u]), P.lr / sqrt(GI[i])); }
+      if (ADAGRAD) {
+        glr[gb] = vec4<f32>(P.lr / sqrt(GU[2u * u]), P.lr / sqrt(GI[2u * i]),
+                            P.lr / sqrt(GU[2u * u + 1u]), P.lr / sqrt(GI[2u * i + 1u]));
+      }
     }
   }
   dotp[gb + lane] = s;
   workgroupBarrier();
   var tot = 0.0;
   for (var l = 0u; l < LANES; l++) { tot = tot + dotp[gb + l]; }
-  var lrs = vec2<f32>(P.lr, P.lr);
+  var lrs = vec4<f32>(P.lr);
   if (ADAGRAD) { lrs = glr[gb]; }
   workgroupBarrier();
-  var g2 = vec2<f32>(0.0);
+  // (user, item) squared-gradient sums of the lead group in .xy, of the rest in .zw.
+  var g2 = vec4<f32>(0.0);
   if (live) {
     let e = a - (P.mu + tot);
-    for (var k = lane; k < RANK; k += LANES) {
+    let kEnd = select(RANK, LEAD, P.leadOnly != 0u);
+    for (var k = lane; k < kEnd; k += LANES) {
       let w = X[xu + k];
       let h = Y[yi + k];
       let gw = e * h - P.lambda * w;
       let gh = e * w - P.lambda * h;
-      X[xu + k] = w + lrs.x * gw;
-      Y[yi + k] = h + lrs.y * gh;
-      g2 += vec2<f32>(gw * gw, gh * gh);
+      if (k < LEAD) {
+        X[xu + k] = w + lrs.x * gw;
+        Y[yi + k] = h + lrs.y * gh;
+        g2 = vec4<f32>(g2.x + gw * gw, g2.y + gh * gh, g2.zw);
+      } else {
+        X[xu + k] = w + lrs.z * gw;
+        Y[yi + k] = h + lrs.w * gh;
+        g2 = vec4<f32>(g2.xy, g2.z + gw * gw, g2.w + gh * gh);
+      }
     }
     if (BIAS && lane == 0u) {
       let bu = X[xu + RANK];
@@ -103,18 +118,23 @@ fn sgdStep(u: u32, i: u32, a: f32, lane: u32, gb: u32, live: bool) {
       let gbi = e - P.lambdaBias * bi;
       X[xu + RANK] = bu + lrs.x * gbu;
       Y[yi + RANK + 1u] = bi + lrs.y * gbi;
-      g2 += vec2<f32>(gbu * gbu, gbi * gbi);
+      g2 = vec4<f32>(g2.x + gbu * gbu, g2.y + gbi * gbi, g2.zw);
     }
   }
   if (ADAGRAD) {
     sq[gb + lane] = g2;
     workgroupBarrier();
     if (live && lane == 0u) {
-      var t = vec2<f32>(0.0);
+      var t = vec4<f32>(0.0);
       for (var l = 0u; l < LANES; l++) { t = t + sq[gb + l]; }
-      let K = f32(select(RANK, RANK + 1u, BIAS));
-      GU[u] = GU[u] + t.x / K;
-      GI[i] = GI[i] + t.y / K;
+      let K0 = f32(select(LEAD, LEAD + 1u, BIAS));
+      GU[2u * u] = GU[2u * u] + t.x / K0;
+      GI[2u * i] = GI[2u * i] + t.y / K0;
+      if (LEAD < RANK && P.leadOnly == 0u) {
+        let K1 = f32(RANK - LEAD);
+        GU[2u * u + 1u] = GU[2u * u + 1u] + t.z / K1;
+        GI[2u * i + 1u] = GI[2u * i + 1u] + t.w / K1;
+      }
     }
   }
 }

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { fitSgd, SgdDivergenceError } from '../src/sgd/index.ts';
-import { sgdUpdateF32, sgdUpdateF64, strideFor, type SgdStepParams } from '../src/cpu/sgd-reference.ts';
+import { adagradState, sgdUpdateF32, sgdUpdateF64, strideFor, type SgdStepParams } from '../src/cpu/sgd-reference.ts';
 import { sgdStep, residuals } from '../src/cpu/reference.ts';
 import { stratifiedPlan, strataShifts, feistelParams, feistelPermutation } from '../src/sgd/plan.ts';
 import { DivergenceError } from '../src/gpu/errors.ts';
@@ -19,7 +19,7 @@ const heldOut = (r: Awaited<ReturnType<typeof fitSgd>>, t: Ratings) =>
   residuals(t.users, t.items, t.values, r.model.userFactors, r.model.itemFactors, r.model.stride, r.model.mu).rmse;
 
 describe('sgd reference', () => {
-  it('the f32 replay agrees with f64 within f32 rounding, for every lane count, with biases and adagrad', () => {
+  it('the f32 replay agrees with f64 within f32 rounding, for every lane count, with biases and adagrad (lead-only steps, then both groups)', () => {
     const rng = new Rng(4);
     for (const lanes of [1, 4, 32]) {
       for (const bias of [false, true]) {
@@ -31,15 +31,19 @@ describe('sgd reference', () => {
         if (bias) for (let r = 0; r < 2; r++) Y[r * S + rank] = 1;
         const X64 = Float64Array.from(X);
         const Y64 = Float64Array.from(Y);
-        const mk = (): SgdStepParams => ({ rank, bias, mu: 3, lr: 0.05, lambda: 0.1, lambdaBias: 0.02, lanes, adagrad: { GU: new Float32Array(3).fill(1), GI: new Float32Array(2).fill(1) } });
+        const mk = (): SgdStepParams => ({ rank, bias, mu: 3, lr: 0.05, lambda: 0.1, lambdaBias: 0.02, lanes, adagrad: adagradState(3, 2, rank) });
         const p32 = mk();
         const p64 = mk();
         for (let s = 0; s < 20; s++) {
           const u = s % 3;
           const i = s % 2;
+          // rank 13: lead columns [0, 8) and the rest [8, 13); the first 6 steps update only the lead.
+          p32.adagrad!.leadOnly = p64.adagrad!.leadOnly = s < 6;
           sgdUpdateF32(X, Y, u, i, 4.5, p32);
           sgdUpdateF64(X64, Y64, u, i, 4.5, p64);
         }
+        for (let k = 0; k < 3; k++) expect(p32.adagrad!.GU[2 * k + 1]).toBeGreaterThan(1);
+        for (let k = 0; k < 3; k++) expect(Math.abs(p32.adagrad!.GU[2 * k] - p64.adagrad!.GU[2 * k])).toBeLessThan(1e-5 * p64.adagrad!.GU[2 * k]);
         for (let k = 0; k < X.length; k++) expect(Math.abs(X[k] - X64[k])).toBeLessThan(1e-5 * (1 + Math.abs(X64[k])));
         for (let k = 0; k < Y.length; k++) expect(Math.abs(Y[k] - Y64[k])).toBeLessThan(1e-5 * (1 + Math.abs(Y64[k])));
       }
@@ -120,6 +124,22 @@ describe('fitSgd on the CPU engine', () => {
     expect(bold.history.at(-1)!.trainRmse).toBeLessThan(bold.history[0].trainRmse);
     const ada = await fitSgd(train, { ...cpu, rank: 6, epochs: 20, schedule: 'adagrad', learningRate: 0.3, initScale: 0.3, useBias: true, lambda: 0.02 });
     expect(heldOut(ada, test)).toBeLessThan(0.35);
+  });
+
+  it("adagrad follows LIBMF: the first epoch of a fresh fit moves only the 8 lead columns; a fit from given factors moves all", async () => {
+    const o = { ...cpu, rank: 12, schedule: 'adagrad' as const, seed: 9 };
+    const f0 = await fitSgd(train, { ...o, epochs: 0 });
+    const f1 = await fitSgd(train, { ...o, epochs: 1 });
+    const moved = (a: Float32Array, b: Float32Array, from: number, to: number) => {
+      let n = 0;
+      for (let k = 0; k < a.length; k++) if (k % 12 >= from && k % 12 < to && a[k] !== b[k]) n++;
+      return n;
+    };
+    expect(moved(f0.model.userFactors, f1.model.userFactors, 8, 12)).toBe(0);
+    expect(moved(f0.model.itemFactors, f1.model.itemFactors, 8, 12)).toBe(0);
+    expect(moved(f0.model.userFactors, f1.model.userFactors, 0, 8)).toBeGreaterThan(0);
+    const g1 = await fitSgd(train, { ...o, epochs: 1, init: { users: f0.model.userFactors, items: f0.model.itemFactors } });
+    expect(moved(f0.model.userFactors, g1.model.userFactors, 8, 12)).toBeGreaterThan(0);
   });
 
   it('early stopping keeps the best validation epoch', async () => {

@@ -20,11 +20,35 @@ export interface SgdStepParams {
   lambdaBias: number;
   /** Lanes per rating in the GPU kernel (sets the dot product's summation order). */
   lanes: number;
-  /** LIBMF's per-row adaptive rate: accumulators per user and per item (start at 1). */
-  adagrad?: { GU: Float32Array; GI: Float32Array };
+  /**
+   * LIBMF's per-row adaptive rate: two accumulators per user and per item (GU[2u], GU[2u + 1];
+   * all start at 1), one for the lead columns [0, lead) plus the biases, one for the rest [lead, rank).
+   * `leadOnly` (LIBMF's first epoch) updates only the lead columns and the biases.
+   */
+  adagrad?: AdagradState;
+}
+
+export interface AdagradState {
+  GU: Float32Array;
+  GI: Float32Array;
+  lead: number;
+  leadOnly?: boolean;
 }
 
 export const strideFor = (rank: number, bias: boolean): number => (bias ? rank + 2 : rank);
+
+/**
+ * Columns in AdaGrad's lead group: LIBMF splits a row into its first kALIGN columns (8 in its AVX
+ * build, which the npm libmf peer uses) and the rest, each with its own accumulator, and in the
+ * first epoch updates only the first group. A rank of 8 or less is one group.
+ */
+export const ADAGRAD_LEAD = 8;
+export const adagradLead = (rank: number): number => Math.min(rank, ADAGRAD_LEAD);
+
+/** Fresh accumulators (all 1, as LIBMF starts them) for `nUsers` and `nItems` rows. */
+export function adagradState(nUsers: number, nItems: number, rank: number): AdagradState {
+  return { GU: new Float32Array(2 * nUsers).fill(1), GI: new Float32Array(2 * nItems).fill(1), lead: adagradLead(rank) };
+}
 
 /**
  * One SGD update on rating (u, i, a), in place, in exactly the order of shaders/sgd.wgsl, f32.
@@ -48,46 +72,71 @@ export function sgdUpdateF32(X: Float32Array, Y: Float32Array, u: number, i: num
   const lr = f(p.lr);
   const lam = f(p.lambda);
   const lamB = f(p.lambdaBias);
-  let lrU = lr;
-  let lrI = lr;
   const ag = p.adagrad;
+  // Rates of the lead group (U0, I0) and of the rest (U1, I1); one group without ADAGRAD.
+  let lrU0 = lr;
+  let lrI0 = lr;
+  let lrU1 = lr;
+  let lrI1 = lr;
+  const lead = ag ? ag.lead : rank;
+  const kEnd = ag?.leadOnly ? lead : rank;
   if (ag) {
-    lrU = f(lr / f(Math.sqrt(ag.GU[u])));
-    lrI = f(lr / f(Math.sqrt(ag.GI[i])));
+    lrU0 = f(lr / f(Math.sqrt(ag.GU[2 * u])));
+    lrI0 = f(lr / f(Math.sqrt(ag.GI[2 * i])));
+    lrU1 = f(lr / f(Math.sqrt(ag.GU[2 * u + 1])));
+    lrI1 = f(lr / f(Math.sqrt(ag.GI[2 * i + 1])));
   }
   const e = f(f(a) - f(f(p.mu) + tot));
-  let tU = 0;
-  let tI = 0;
+  let tU0 = 0;
+  let tI0 = 0;
+  let tU1 = 0;
+  let tI1 = 0;
   for (let l = 0; l < lanes; l++) {
-    let su = 0;
-    let si = 0;
-    for (let k = l; k < rank; k += lanes) {
+    let su0 = 0;
+    let si0 = 0;
+    let su1 = 0;
+    let si1 = 0;
+    for (let k = l; k < kEnd; k += lanes) {
       const w = X[xu + k];
       const h = Y[yi + k];
       const gw = f(f(e * h) - f(lam * w));
       const gh = f(f(e * w) - f(lam * h));
-      X[xu + k] = f(w + f(lrU * gw));
-      Y[yi + k] = f(h + f(lrI * gh));
-      su = f(su + f(gw * gw));
-      si = f(si + f(gh * gh));
+      if (k < lead) {
+        X[xu + k] = f(w + f(lrU0 * gw));
+        Y[yi + k] = f(h + f(lrI0 * gh));
+        su0 = f(su0 + f(gw * gw));
+        si0 = f(si0 + f(gh * gh));
+      } else {
+        X[xu + k] = f(w + f(lrU1 * gw));
+        Y[yi + k] = f(h + f(lrI1 * gh));
+        su1 = f(su1 + f(gw * gw));
+        si1 = f(si1 + f(gh * gh));
+      }
     }
     if (l === 0 && bias) {
       const bu = X[xu + rank];
       const bi = Y[yi + rank + 1];
       const gbu = f(e - f(lamB * bu));
       const gbi = f(e - f(lamB * bi));
-      X[xu + rank] = f(bu + f(lrU * gbu));
-      Y[yi + rank + 1] = f(bi + f(lrI * gbi));
-      su = f(su + f(gbu * gbu));
-      si = f(si + f(gbi * gbi));
+      X[xu + rank] = f(bu + f(lrU0 * gbu));
+      Y[yi + rank + 1] = f(bi + f(lrI0 * gbi));
+      su0 = f(su0 + f(gbu * gbu));
+      si0 = f(si0 + f(gbi * gbi));
     }
-    tU = f(tU + su);
-    tI = f(tI + si);
+    tU0 = f(tU0 + su0);
+    tI0 = f(tI0 + si0);
+    tU1 = f(tU1 + su1);
+    tI1 = f(tI1 + si1);
   }
   if (ag) {
-    const K = bias ? rank + 1 : rank;
-    ag.GU[u] = f(ag.GU[u] + f(tU / K));
-    ag.GI[i] = f(ag.GI[i] + f(tI / K));
+    const K0 = bias ? lead + 1 : lead;
+    ag.GU[2 * u] = f(ag.GU[2 * u] + f(tU0 / K0));
+    ag.GI[2 * i] = f(ag.GI[2 * i] + f(tI0 / K0));
+    if (lead < rank && !ag.leadOnly) {
+      const K1 = rank - lead;
+      ag.GU[2 * u + 1] = f(ag.GU[2 * u + 1] + f(tU1 / K1));
+      ag.GI[2 * i + 1] = f(ag.GI[2 * i + 1] + f(tI1 / K1));
+    }
   }
   return e;
 }
@@ -101,36 +150,42 @@ export function sgdUpdateF64(X: Float64Array | Float32Array, Y: Float64Array | F
   let pred = p.mu;
   for (let c = 0; c < S; c++) pred += X[xu + c] * Y[yi + c];
   const e = a - pred;
-  let lrU = p.lr;
-  let lrI = p.lr;
-  if (p.adagrad) {
-    lrU = p.lr / Math.sqrt(p.adagrad.GU[u]);
-    lrI = p.lr / Math.sqrt(p.adagrad.GI[i]);
+  const ag = p.adagrad;
+  const lead = ag ? ag.lead : rank;
+  const kEnd = ag?.leadOnly ? lead : rank;
+  // [user, item] rates and squared-gradient sums of the lead group (0) and the rest (1).
+  const lr = [[p.lr, p.lr], [p.lr, p.lr]];
+  if (ag) {
+    for (const g of [0, 1]) lr[g] = [p.lr / Math.sqrt(ag.GU[2 * u + g]), p.lr / Math.sqrt(ag.GI[2 * i + g])];
   }
-  let tU = 0;
-  let tI = 0;
-  for (let k = 0; k < rank; k++) {
+  const t = [[0, 0], [0, 0]];
+  for (let k = 0; k < kEnd; k++) {
+    const g = k < lead ? 0 : 1;
     const w = X[xu + k];
     const h = Y[yi + k];
     const gw = e * h - p.lambda * w;
     const gh = e * w - p.lambda * h;
-    X[xu + k] = w + lrU * gw;
-    Y[yi + k] = h + lrI * gh;
-    tU += gw * gw;
-    tI += gh * gh;
+    X[xu + k] = w + lr[g][0] * gw;
+    Y[yi + k] = h + lr[g][1] * gh;
+    t[g][0] += gw * gw;
+    t[g][1] += gh * gh;
   }
   if (bias) {
     const gbu = e - p.lambdaBias * X[xu + rank];
     const gbi = e - p.lambdaBias * Y[yi + rank + 1];
-    X[xu + rank] += lrU * gbu;
-    Y[yi + rank + 1] += lrI * gbi;
-    tU += gbu * gbu;
-    tI += gbi * gbi;
+    X[xu + rank] += lr[0][0] * gbu;
+    Y[yi + rank + 1] += lr[0][1] * gbi;
+    t[0][0] += gbu * gbu;
+    t[0][1] += gbi * gbi;
   }
-  if (p.adagrad) {
-    const K = bias ? rank + 1 : rank;
-    p.adagrad.GU[u] += tU / K;
-    p.adagrad.GI[i] += tI / K;
+  if (ag) {
+    const K0 = bias ? lead + 1 : lead;
+    ag.GU[2 * u] += t[0][0] / K0;
+    ag.GI[2 * i] += t[0][1] / K0;
+    if (lead < rank && !ag.leadOnly) {
+      ag.GU[2 * u + 1] += t[1][0] / (rank - lead);
+      ag.GI[2 * i + 1] += t[1][1] / (rank - lead);
+    }
   }
   return e;
 }

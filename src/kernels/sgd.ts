@@ -2,6 +2,7 @@
  * Host side of shaders/shuffle.wgsl (the per-epoch permutation) and shaders/sgd.wgsl (Hogwild and
  * stratified SGD). The factors stay on the device; each epoch is encoded into the caller's encoder.
  */
+import { adagradLead } from '../cpu/sgd-reference.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import type { FeistelParams, StratifiedPlan } from '../sgd/plan.ts';
 import { sgdWgsl, shuffleWgsl } from './shaders.ts';
@@ -88,6 +89,8 @@ export interface SgdStepUniform {
   lr: number;
   lambda: number;
   lambdaBias: number;
+  /** ADAGRAD only: update only the lead columns (LIBMF's first epoch). */
+  leadOnly?: boolean;
 }
 
 /** Workgroup size of the Hogwild entry (a multiple of the lanes). */
@@ -126,11 +129,14 @@ export class SgdKernel {
   ) {
     this.lanes = spec.lanes ?? lanesFor(spec.rank);
     this.stride = spec.bias ? spec.rank + 2 : spec.rank;
-    this.constants = { RANK: spec.rank, STRIDE: this.stride, LANES: this.lanes, BIAS: spec.bias ? 1 : 0, ADAGRAD: spec.adagrad ? 1 : 0 };
+    this.constants = {
+      RANK: spec.rank, STRIDE: this.stride, LANES: this.lanes, BIAS: spec.bias ? 1 : 0, ADAGRAD: spec.adagrad ? 1 : 0,
+      LEAD: spec.adagrad ? adagradLead(spec.rank) : spec.rank,
+    };
     this.params = gpu.uniform(`${label}.params`, new Uint32Array(8));
-    // Per-row ADAGRAD accumulators start at 1 (LIBMF); unused (tiny) buffers otherwise.
-    this.GU = gpu.storage(`${label}.adagradUsers`, spec.adagrad ? new Float32Array(spec.nUsers).fill(1) : new Float32Array(1));
-    this.GI = gpu.storage(`${label}.adagradItems`, spec.adagrad ? new Float32Array(spec.nItems).fill(1) : new Float32Array(1));
+    // Two ADAGRAD accumulators per row (lead columns, the rest), starting at 1 (LIBMF); unused (tiny) buffers otherwise.
+    this.GU = gpu.storage(`${label}.adagradUsers`, spec.adagrad ? new Float32Array(2 * spec.nUsers).fill(1) : new Float32Array(1));
+    this.GI = gpu.storage(`${label}.adagradItems`, spec.adagrad ? new Float32Array(2 * spec.nItems).fill(1) : new Float32Array(1));
     // Enough concurrent groups to fill a large GPU, but at least ~16 ratings per group per epoch.
     this.groups = Math.max(1, Math.min(opts.groups ?? 16384, Math.ceil(n / 16)));
   }
@@ -138,7 +144,7 @@ export class SgdKernel {
   setStep(s: SgdStepUniform): void {
     const buf = new ArrayBuffer(32);
     const run = Math.ceil(this.n / this.groups);
-    new Uint32Array(buf, 0, 4).set([this.n, run, this.groups, 0]);
+    new Uint32Array(buf, 0, 4).set([this.n, run, this.groups, this.spec.adagrad && s.leadOnly ? 1 : 0]);
     new Float32Array(buf, 16, 4).set([s.mu, s.lr, s.lambda, s.lambdaBias]);
     this.gpu.write(this.params, new Uint8Array(buf));
   }

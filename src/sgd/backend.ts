@@ -11,6 +11,8 @@ export interface EngineSpec {
   rank: number;
   bias: boolean;
   adagrad: boolean;
+  /** With adagrad: the first epoch updates only the lead columns (LIBMF's warm-up; src/cpu/sgd-reference.ts). */
+  adagradWarmup: boolean;
   mu: number;
   lambda: number;
   lambdaBias: number;

@@ -5,7 +5,7 @@
  * results agree with the GPU's to a few ULP.
  */
 import { residuals } from '../cpu/reference.ts';
-import { gdStepF32, gdViews, sgdUpdateF32, strideFor, type GdViews, type SgdStepParams } from '../cpu/sgd-reference.ts';
+import { adagradState, gdStepF32, gdViews, sgdUpdateF32, strideFor, type AdagradState, type GdViews, type SgdStepParams } from '../cpu/sgd-reference.ts';
 import type { Ratings } from '../data/ratings.ts';
 import { AbortError } from '../gpu/errors.ts';
 import type { EngineSpec, SgdBackend, Sse } from './backend.ts';
@@ -24,7 +24,7 @@ export class CpuSgdBackend implements SgdBackend {
   private perm: Uint32Array;
   private readonly plan?: StratifiedPlan;
   private readonly views?: GdViews;
-  private readonly adagrad?: { GU: Float32Array; GI: Float32Array };
+  private readonly adagrad?: AdagradState;
 
   constructor(private readonly s: EngineSpec) {
     this.stride = strideFor(s.rank, s.bias);
@@ -35,7 +35,7 @@ export class CpuSgdBackend implements SgdBackend {
     this.perm = new Uint32Array(s.algo === 'sgd' && s.mode === 'hogwild' ? s.train.values.length : 0);
     if (s.algo === 'gd') this.views = gdViews(s.train);
     else if (s.mode === 'stratified') this.plan = stratifiedPlan(s.train, s.blocks, s.seed);
-    if (s.adagrad) this.adagrad = { GU: new Float32Array(s.train.nUsers).fill(1), GI: new Float32Array(s.train.nItems).fill(1) };
+    if (s.adagrad) this.adagrad = adagradState(s.train.nUsers, s.train.nItems, s.rank);
   }
 
   async evaluate(): Promise<Sse> {
@@ -52,6 +52,7 @@ export class CpuSgdBackend implements SgdBackend {
       gdStepF32(this.views!, X, Y, { rank: s.rank, bias: s.bias, mu: s.mu, lr, lambda: s.lambda, lambdaBias: s.lambdaBias });
       return this.evaluate();
     }
+    if (this.adagrad) this.adagrad.leadOnly = s.adagradWarmup && epoch === 1;
     const p: SgdStepParams = { rank: s.rank, bias: s.bias, mu: s.mu, lr, lambda: s.lambda, lambdaBias: s.lambdaBias, lanes: s.lanes, adagrad: this.adagrad };
     const { users, items, values } = s.train;
     // The ratings in this epoch's order: the seeded permutation, or block by block.

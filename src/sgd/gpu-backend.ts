@@ -129,7 +129,7 @@ export class GpuSgdBackend implements SgdBackend {
     const s = this.s;
     const enc = this.gpu.device.createCommandEncoder({ label: `sgd.epoch${epoch}` });
     this.copy(enc, [this.X, this.Y], [this.Xb, this.Yb]);
-    const step = { mu: s.mu, lr, lambda: s.lambda, lambdaBias: s.lambdaBias };
+    const step = { mu: s.mu, lr, lambda: s.lambda, lambdaBias: s.lambdaBias, leadOnly: s.adagradWarmup && epoch === 1 };
     // The whole epoch is one compute pass (dispatches in a pass see each other's writes), timed
     // with timestamp queries when the device has them.
     const timestampWrites = this.timer ? { querySet: this.timer.set, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } : undefined;

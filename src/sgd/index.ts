@@ -45,7 +45,10 @@ export interface SgdOptions {
   /**
    * 'constant'; 'inverse': lr / (1 + decay (t - 1)); 'bold-driver': x1.05 after an epoch that lowers
    * the training RMSE, else undo the epoch and x0.5; 'adagrad': LIBMF's per-row adaptive rate
-   * lr / sqrt(G_row). Default 'constant' (sgd), 'bold-driver' (gd).
+   * lr / sqrt(G), with LIBMF's two accumulators per row (the first 8 columns plus the biases, and
+   * the rest) and its warm-up: the first epoch of a fit without `init` updates only the first 8
+   * columns (and the biases). Without biases, 'adagrad' also starts from LIBMF's factors, uniform
+   * [0, sqrt(std(ratings) / rank)). Default 'constant' (sgd), 'bold-driver' (gd).
    */
   schedule?: SgdSchedule;
   /** Decay of the 'inverse' schedule (default 0.1). */
@@ -182,7 +185,8 @@ export async function fitSgd(data: Ratings | Dataset, opts: SgdOptions = {}): Pr
   } else {
     X0 = new Float32Array(train.nUsers * stride);
     Y0 = new Float32Array(train.nItems * stride);
-    initFactors(X0, Y0, rank, bias, 0, 0, seed, bias ? (opts.initScale ?? 0.1) : defaultScale(train, rank));
+    const scale = bias ? (opts.initScale ?? 0.1) : schedule === 'adagrad' ? libmfScale(train, rank) : defaultScale(train, rank);
+    initFactors(X0, Y0, rank, bias, 0, 0, seed, scale);
   }
 
   let gpu: GpuContext | undefined = opts.gpu;
@@ -203,7 +207,7 @@ export async function fitSgd(data: Ratings | Dataset, opts: SgdOptions = {}): Pr
   }
   const lanes = opts.lanes ?? (backendKind === 'gpu' && gpu!.adapter.software ? 1 : lanesFor(rank));
   const spec: EngineSpec = {
-    algo, mode, rank, bias, adagrad: schedule === 'adagrad', mu, lambda, lambdaBias, seed, blocks,
+    algo, mode, rank, bias, adagrad: schedule === 'adagrad', adagradWarmup: schedule === 'adagrad' && !opts.init, mu, lambda, lambdaBias, seed, blocks,
     lanes, train, validation: opts.validation, X0, Y0, signal: opts.signal,
   };
 
@@ -319,6 +323,17 @@ async function trainLoop(backend: SgdBackend, spec: EngineSpec, a: LoopArgs): Pr
 /** Without biases: uniform [0, 2 sqrt(|mean| / rank)) so that w.h starts near the mean rating (LIBMF-like). */
 function defaultScale(r: Ratings, rank: number): number {
   return 2 * Math.sqrt(Math.max(Math.abs(globalMean(r.values)), 1e-3) / rank);
+}
+
+/**
+ * Without biases, with 'adagrad': LIBMF's start, uniform [0, 1/sqrt(rank)) on ratings divided by
+ * their standard deviation s, i.e. uniform [0, sqrt(s / rank)) on the ratings themselves.
+ */
+function libmfScale(r: Ratings, rank: number): number {
+  const mean = globalMean(r.values);
+  let ss = 0;
+  for (let k = 0; k < r.values.length; k++) ss += (r.values[k] - mean) ** 2;
+  return Math.sqrt(Math.max(Math.sqrt(ss / Math.max(1, r.values.length)), 1e-4) / rank);
 }
 
 /** Random rows from `fromUser` / `fromItem` on; with biases N(0, scale^2) factors, zero biases, constant columns 1. */
