@@ -1,7 +1,7 @@
 // Barrier-free variant of the normal-equation build (normal_eq.wgsl `build`), for software adapters
 // (SwiftShader, WARP, llvmpipe), where a workgroup barrier costs more than the arithmetic it
-// guards: one invocation per segment accumulates w y y^T (upper triangle) and t y straight into its
-// partial slot in global memory. Same inputs, same partial layout ([KP x (KP+4)] per slot, rhs in
+// guards: one invocation per segment accumulates w y y^T (upper triangle) and t y in private
+// memory, four rows at a time, and writes its partial slot once. K <= 260. Same inputs, same partial layout ([KP x (KP+4)] per slot, rhs in
 // column KP), same finish kernel. Reads are not coalesced: on hardware GPUs use `build`.
 // Bindings: 0 params, 1 idx, 2 val, 3 Y, 4 segs, 5 partial. Dispatch: ceil(segCount / WG)
 // workgroups (folded to 2-D).
@@ -30,6 +30,8 @@ fn col(t: u32) -> u32 {
   return select(P.xBias, t, t < RANK);
 }
 
+const MAXK: u32 = 260u;   // private accumulator columns (rank 256 + bias); larger K uses `build`
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
@@ -37,28 +39,39 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (s >= P.segCount) { return; }
   let seg = segs[P.segBase + s];
   let o = s * KP * PW;
-  for (var a = 0u; a < K; a++) {
-    for (var b = a; b < K; b++) { partial[o + a * PW + b] = 0.0; }
-    partial[o + a * PW + KP] = 0.0;
-  }
   let hasBias = K > RANK;
-  for (var p = seg.y; p < seg.z; p++) {
-    let j = idx[p];
-    let v = val[p];
-    var w = 1.0;
-    var tg = v - P.mu;
-    if (P.implicit != 0u) {
-      w = P.alpha * v;
-      tg = select(0.0, 1.0 + P.alpha * v, v > 0.0);
-    } else if (hasBias) {
-      tg -= Y[j * P.stride + P.yBias];
-    }
-    let yr = j * P.stride;
-    for (var a = 0u; a < K; a++) {
-      let ya = Y[yr + col(a)];
+  // Four rows of the upper triangle at a time, accumulated in private memory (acc[b] holds rows
+  // a0..a0+3 of column b), so each rating costs K/4 vector FMAs per pass instead of K^2/2
+  // read-modify-writes of global memory.
+  var acc: array<vec4<f32>, MAXK>;
+  for (var a0 = 0u; a0 < K; a0 += 4u) {
+    for (var b = a0; b < K; b++) { acc[b] = vec4<f32>(0.0); }
+    var rhs = vec4<f32>(0.0);
+    for (var p = seg.y; p < seg.z; p++) {
+      let j = idx[p];
+      let v = val[p];
+      var w = 1.0;
+      var tg = v - P.mu;
+      if (P.implicit != 0u) {
+        w = P.alpha * v;
+        tg = select(0.0, 1.0 + P.alpha * v, v > 0.0);
+      } else if (hasBias) {
+        tg -= Y[j * P.stride + P.yBias];
+      }
+      let yr = j * P.stride;
+      var ya = vec4<f32>(0.0);
+      for (var q = 0u; q < 4u; q++) {
+        if (a0 + q < K) { ya[q] = Y[yr + col(a0 + q)]; }
+      }
+      rhs += tg * ya;
       let wa = w * ya;
-      partial[o + a * PW + KP] += tg * ya;
-      for (var b = a; b < K; b++) { partial[o + a * PW + b] += wa * Y[yr + col(b)]; }
+      for (var b = a0; b < K; b++) { acc[b] += wa * Y[yr + col(b)]; }
+    }
+    for (var q = 0u; q < 4u; q++) {
+      let a = a0 + q;
+      if (a >= K) { break; }
+      for (var b = a; b < K; b++) { partial[o + a * PW + b] = acc[b][q]; }
+      partial[o + a * PW + KP] = rhs[q];
     }
   }
 }

@@ -77,7 +77,7 @@ export class NormalEqSolver {
     readonly csr: DeviceCsr,
     readonly spec: Pick<SolveSpec, 'rank' | 'bias' | 'side' | 'implicit'>,
     readonly label: string,
-    readonly variant: KernelVariant = defaultVariant(gpu),
+    public variant: KernelVariant = defaultVariant(gpu),
     budgetBytes = DEFAULT_BUDGET,
   ) {
     const L = (this.L = layoutOf(spec));
@@ -119,6 +119,8 @@ export class NormalEqSolver {
     const buildC = { WG, K, RANK: spec.rank, TILE, SH };
     this.finishPipe = gpu.pipeline(`${label}.finish`, normalEqFinishWgsl, { WG, K, RANK: spec.rank });
     const cholWG = Math.min(64, WG);
+    // the direct build keeps 4 rows x K columns in a private array of 260 columns
+    if (variant === 'direct' && K > 260) this.variant = variant = 'tiled';
     if (variant === 'direct') {
       this.buildPipe = gpu.pipeline(`${label}.buildDirect`, normalEqDirectWgsl, { WG: cholWG, K, RANK: spec.rank });
       this.cholPipe = gpu.pipeline(`${label}.choleskyDirect`, choleskyDirectWgsl, { WG: cholWG, K, RANK: spec.rank });
