@@ -7,12 +7,7 @@
 // Bindings: 0 params, 1 A, 2 B, 3 X, 4 counts, 5 status. Dispatch: ceil(rowCount / WG) workgroups
 // (folded to 2-D).
 
-struct Params {
-  segBase: u32, segCount: u32, rowBase: u32, rowCount: u32,
-  stride: u32, xBias: u32, yBias: u32, implicit: u32,
-  mu: f32, alpha: f32, lambda: f32, lambdaBias: f32,
-  weighted: u32, useBase: u32, _p0: u32, _p1: u32,
-}
+// struct Params: shaders/solve_params.wgsl (prepended when loaded)
 
 override WG: u32 = 64u;
 override K: u32 = 8u;

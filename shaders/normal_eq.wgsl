@@ -18,12 +18,7 @@
 //
 // Unknown t of a row maps to factor column col(t) = t for t < RANK and XBIAS for the bias unknown.
 
-struct Params {
-  segBase: u32, segCount: u32, rowBase: u32, rowCount: u32,
-  stride: u32, xBias: u32, yBias: u32, implicit: u32,
-  mu: f32, alpha: f32, lambda: f32, lambdaBias: f32,
-  weighted: u32, useBase: u32, _p0: u32, _p1: u32,
-}
+// struct Params: shaders/solve_params.wgsl (prepended when loaded)
 
 override WG: u32 = 128u;
 override K: u32 = 8u;          // unknowns per row (rank, +1 with biases)

@@ -104,12 +104,9 @@ export function normalEquations(
   return { A, b, n };
 }
 
-/** Relative pivot tolerance shared with the GPU kernel (shaders/cholesky.wgsl). */
-export const PIVOT_TOL = 1e-5;
-
 /**
  * Cholesky A = L L^T (lower L, row-major, K x K). Returns null when a pivot is not positive
- * relative to its original diagonal (PIVOT_TOL), i.e. the system is singular to working precision.
+ * relative to its original diagonal (tol: 1e-12 here in f64; the f32 GPU kernels use 1e-5).
  */
 export function cholesky(A: Float64Array, K: number, tol = 1e-12): Float64Array | null {
   const Lm = new Float64Array(K * K);
@@ -211,13 +208,6 @@ export function residuals(
     sae += Math.abs(e);
   }
   return { sse, sae, n, rmse: n ? Math.sqrt(sse / n) : 0, mae: n ? sae / n : 0 };
-}
-
-/** Sum of squares of the first `cols` columns of each row (the regularized part of a factor matrix). */
-export function sumSquares(X: Vec, nRows: number, stride: number, c0: number, c1: number): number {
-  let s = 0;
-  for (let r = 0; r < nRows; r++) for (let c = c0; c < c1; c++) s += X[r * stride + c] ** 2;
-  return s;
 }
 
 /**

@@ -68,7 +68,6 @@ export class NormalEqSolver {
   private readonly groups = new Map<string, GPUBindGroup[][]>();
   private paramsSet = false;
   private useBase = false;
-  readonly flopsPerSolve: number;
   /** Rows (segments) per workgroup: 1 for the tiled kernels, WG for the direct ones. */
   private readonly perInvocation: number;
 
@@ -131,7 +130,6 @@ export class NormalEqSolver {
       this.cholPipe = gpu.pipeline(`${label}.cholesky`, choleskyWgsl, { WG: cholWG, K, RANK: spec.rank, MS });
     }
     this.perInvocation = variant === 'direct' ? cholWG : 1;
-    this.flopsPerSolve = K * K * K / 3 + 2 * K * K;
   }
 
   /** Writes the per-batch parameters (cheap; call when lambda, mu or alpha change). */

@@ -1,12 +1,22 @@
 // WGSL sources, imported as text (vite's `?raw`; under plain Node, scripts/raw-hook.mjs).
-export { default as normalEqWgsl } from '../../shaders/normal_eq.wgsl?raw';
-export { default as normalEqFinishWgsl } from '../../shaders/normal_eq_finish.wgsl?raw';
-export { default as choleskyWgsl } from '../../shaders/cholesky.wgsl?raw';
 export { default as lossWgsl } from '../../shaders/loss.wgsl?raw';
 export { default as gramWgsl } from '../../shaders/gram.wgsl?raw';
-export { default as cgWgsl } from '../../shaders/cg.wgsl?raw';
 export { default as sgdWgsl } from '../../shaders/sgd.wgsl?raw';
 export { default as shuffleWgsl } from '../../shaders/shuffle.wgsl?raw';
 export { default as gdWgsl } from '../../shaders/gd.wgsl?raw';
-export { default as normalEqDirectWgsl } from '../../shaders/normal_eq_direct.wgsl?raw';
-export { default as choleskyDirectWgsl } from '../../shaders/cholesky_direct.wgsl?raw';
+
+// The ALS row-solve kernels share one Params struct (WGSL has no includes): prepended here.
+import solveParams from '../../shaders/solve_params.wgsl?raw';
+import normalEq from '../../shaders/normal_eq.wgsl?raw';
+import normalEqFinish from '../../shaders/normal_eq_finish.wgsl?raw';
+import normalEqDirect from '../../shaders/normal_eq_direct.wgsl?raw';
+import cholesky from '../../shaders/cholesky.wgsl?raw';
+import choleskyDirect from '../../shaders/cholesky_direct.wgsl?raw';
+import cg from '../../shaders/cg.wgsl?raw';
+
+export const normalEqWgsl = solveParams + normalEq;
+export const normalEqFinishWgsl = solveParams + normalEqFinish;
+export const normalEqDirectWgsl = solveParams + normalEqDirect;
+export const choleskyWgsl = solveParams + cholesky;
+export const choleskyDirectWgsl = solveParams + choleskyDirect;
+export const cgWgsl = solveParams + cg;
