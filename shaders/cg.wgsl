@@ -65,14 +65,11 @@ fn matvec(tid: u32, row: u32, useX: bool, rhs: bool) {
     for (var n = tid; n < cnt; n += WG) {
       let j = idx[t0 + n];
       let v = val[t0 + n];
-      var w = 1.0;
-      var tg = v - P.mu;
-      if (P.implicit != 0u) {
-        w = P.alpha * v;
-        tg = select(0.0, 1.0 + P.alpha * v, v > 0.0);
-      } else if (hasBias) {
-        tg -= Y[j * P.stride + P.yBias];
-      }
+      var yb = 0.0;
+      if (hasBias) { yb = Y[j * P.stride + P.yBias]; }
+      let wt = ratingWeights(v, yb);
+      let w = wt.x;
+      let tg = wt.y;
       tw[n] = w;
       tt[n] = tg;
     }

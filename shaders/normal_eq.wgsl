@@ -87,14 +87,11 @@ fn build(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
         let c4 = e % KR4;
         let j = idx[t0 + n];
         let v = val[t0 + n];
-        var w = 1.0;
-        var tgt = v - P.mu;
-        if (P.implicit != 0u) {
-          w = P.alpha * v;
-          tgt = select(0.0, 1.0 + P.alpha * v, v > 0.0);
-        } else if (hasBias) {
-          tgt -= Y[j * P.stride + P.yBias];
-        }
+        var yb = 0.0;
+        if (hasBias) { yb = Y[j * P.stride + P.yBias]; }
+        let wt = ratingWeights(v, yb);
+        let w = wt.x;
+        let tgt = wt.y;
         if (c4 < KP4) {
           var l = vec4<f32>(0.0);
           for (var q = 0u; q < 4u; q++) {

@@ -45,14 +45,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     for (var p = seg.y; p < seg.z; p++) {
       let j = idx[p];
       let v = val[p];
-      var w = 1.0;
-      var tg = v - P.mu;
-      if (P.implicit != 0u) {
-        w = P.alpha * v;
-        tg = select(0.0, 1.0 + P.alpha * v, v > 0.0);
-      } else if (hasBias) {
-        tg -= Y[j * P.stride + P.yBias];
-      }
+      var yb = 0.0;
+      if (hasBias) { yb = Y[j * P.stride + P.yBias]; }
+      let wt = ratingWeights(v, yb);
+      let w = wt.x;
+      let tg = wt.y;
       let yr = j * P.stride;
       var ya = vec4<f32>(0.0);
       for (var q = 0u; q < 4u; q++) {

@@ -1,9 +1,20 @@
 // The per-batch uniform shared by the ALS row-solve kernels (normal_eq*.wgsl, cholesky*.wgsl,
-// cg.wgsl). src/kernels/shaders.ts prepends this file to each of them; the host packs it in one
-// place (packSolveParams in src/kernels/normal-eq.ts).
+// cg.wgsl), and the per-rating weights the build and CG kernels share. src/kernels/shaders.ts
+// prepends this file to each of them (every one declares `P`); the host packs Params in one place
+// (packSolveParams in src/kernels/normal-eq.ts).
 struct Params {
   segBase: u32, segCount: u32, rowBase: u32, rowCount: u32,
   stride: u32, xBias: u32, yBias: u32, implicit: u32,
   mu: f32, alpha: f32, lambda: f32, lambdaBias: f32,
   weighted: u32, useBase: u32, _p0: u32, _p1: u32,
+}
+
+// Gram weight w (x) and right-hand-side weight t (y) of one rating v; yb is the other side's bias
+// (0 without biases). Explicit: w = 1, t = v - mu - yb. Implicit: w = alpha v (= c - 1),
+// t = c p = (v > 0) (1 + alpha v).
+fn ratingWeights(v: f32, yb: f32) -> vec2<f32> {
+  if (P.implicit != 0u) {
+    return vec2<f32>(P.alpha * v, select(0.0, 1.0 + P.alpha * v, v > 0.0));
+  }
+  return vec2<f32>(1.0, v - P.mu - yb);
 }
