@@ -7,9 +7,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { loadavg } from 'node:os';
-import { createServer } from 'vite';
-import puppeteer from 'puppeteer';
-import { CHROME_ARGS, ensureChrome } from '../test/browser/chrome.ts';
+import { openServedBrowser } from '../test/browser/chrome.ts';
 import { fitDatasets, timeToTarget } from './suites/fits.ts';
 import { cpuInfo, parseArgs, peerHook, writeResults } from './lib/node.ts';
 import { headlineRatios, kernelPeaks, summaryTable } from './lib/report.ts';
@@ -21,23 +19,14 @@ const TIMEOUT_MS = 60 * 60_000;
 const log = (s: string) => console.log(s);
 
 async function runPage(): Promise<BenchResults> {
-  const executablePath = await ensureChrome();
-  const server = await createServer({ root, logLevel: 'error', server: { host: '127.0.0.1', port: 0, strictPort: false } });
-  await server.listen();
-  const addr = server.httpServer?.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
-  const browser = await puppeteer.launch({ executablePath, headless: true, args: [...CHROME_ARGS, '--enable-precise-memory-info'], protocolTimeout: TIMEOUT_MS });
+  const served = await openServedBrowser({ root, args: ['--enable-precise-memory-info'], protocolTimeout: TIMEOUT_MS });
   try {
-    const page = await browser.newPage();
-    page.on('pageerror', (e) => console.error(`[chrome] page error: ${(e as Error).message}`));
-    page.on('console', (m) => {
-      if (m.type() === 'error') console.error(`[chrome] console error: ${m.text()}`);
-    });
+    const page = await served.newPage();
     const q = new URLSearchParams();
     if (args.quick) q.set('quick', '1');
     if (args.suites) q.set('suites', args.suites.join(','));
     if (args.ranks) q.set('ranks', args.ranks.join(','));
-    await page.goto(`http://127.0.0.1:${port}/bench/index.html?${q}`, { waitUntil: 'load' });
+    await page.goto(`http://127.0.0.1:${served.port}/bench/index.html?${q}`, { waitUntil: 'load' });
     let printed = 0;
     const t0 = Date.now();
     for (;;) {
@@ -54,8 +43,7 @@ async function runPage(): Promise<BenchResults> {
       await new Promise((r) => setTimeout(r, 1000));
     }
   } finally {
-    await browser.close();
-    await server.close();
+    await served.close();
   }
 }
 

@@ -7,9 +7,8 @@
  *   node --import ./scripts/register.mjs bench/data-worker-browser.ts [--ratings 2000000]
  */
 import { fileURLToPath } from 'node:url';
-import { createServer, type Plugin } from 'vite';
-import puppeteer from 'puppeteer';
-import { CHROME_ARGS, ensureChrome } from '../test/browser/chrome.ts';
+import type { Plugin } from 'vite';
+import { openServedBrowser } from '../test/browser/chrome.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const i = process.argv.indexOf('--ratings');
@@ -74,16 +73,10 @@ const pagePlugin: Plugin = {
 };
 
 async function main(): Promise<number> {
-  const executablePath = await ensureChrome();
-  const server = await createServer({ root, logLevel: 'error', plugins: [pagePlugin], server: { host: '127.0.0.1', port: 0 } });
-  await server.listen();
-  const addr = server.httpServer?.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
-  const browser = await puppeteer.launch({ executablePath, headless: true, args: CHROME_ARGS });
+  const served = await openServedBrowser({ root, plugins: [pagePlugin] });
   try {
-    const page = await browser.newPage();
-    page.on('pageerror', (e) => console.error(`[chrome] page error: ${(e as Error).message}`));
-    await page.goto(`http://127.0.0.1:${port}/__data_worker.html`, { waitUntil: 'load' });
+    const page = await served.newPage();
+    await page.goto(`http://127.0.0.1:${served.port}/__data_worker.html`, { waitUntil: 'load' });
     await page.waitForFunction(() => (window as unknown as { __out?: { done?: boolean } }).__out?.done, { timeout: 600_000, polling: 500 });
     const out = await page.evaluate(() => (window as unknown as { __out: Record<string, unknown> }).__out);
     if (out.error) {
@@ -91,14 +84,13 @@ async function main(): Promise<number> {
       return 1;
     }
     const mb = (out.bytes as number) / 1e6;
-    console.log(`chrome ${await browser.version()}: ${mb.toFixed(1)} MB ratings.csv Blob, ${out.ratings} ratings (${String(out.detected).split(' — ')[0]})`);
+    console.log(`chrome ${await served.browser.version()}: ${mb.toFixed(1)} MB ratings.csv Blob, ${out.ratings} ratings (${String(out.detected).split(' — ')[0]})`);
     console.log(`worker read: ${((out.workerMs as number) / 1000).toFixed(2)} s = ${(mb / ((out.workerMs as number) / 1000)).toFixed(1)} MB/s, ${out.progress} progress events, ${out.mismatches} mismatches vs the generator`);
     console.log(`main-thread read: ${((out.mainMs as number) / 1000).toFixed(2)} s = ${(mb / ((out.mainMs as number) / 1000)).toFixed(1)} MB/s (${out.mainRatings} ratings)`);
     console.log(`abort at 25 %: ${out.abort}`);
     return out.mismatches === 0 && out.ratings === out.mainRatings && String(out.abort).startsWith('AbortError') ? 0 : 1;
   } finally {
-    await browser.close();
-    await server.close();
+    await served.close();
   }
 }
 

@@ -73,3 +73,46 @@ export async function ensureChrome(log: (s: string) => void = console.log): Prom
       'elsewhere Google Chrome), or set PUPPETEER_EXECUTABLE_PATH to its executable.',
   );
 }
+
+/**
+ * Serves `root` with vite on 127.0.0.1 (a free port) and launches headless Chrome with WebGPU on:
+ * the set-up every in-page run shares (test suite, benchmarks). Page errors and console errors are
+ * forwarded to stderr. `close()` closes both.
+ */
+export async function openServedBrowser(opts: {
+  root: string;
+  plugins?: import('vite').PluginOption[];
+  args?: string[];
+  protocolTimeout?: number;
+}): Promise<{ port: number; browser: import('puppeteer').Browser; newPage(): Promise<import('puppeteer').Page>; close(): Promise<void> }> {
+  const executablePath = await ensureChrome();
+  const { createServer } = await import('vite');
+  const { default: puppeteer } = await import('puppeteer');
+  const server = await createServer({ root: opts.root, logLevel: 'error', plugins: opts.plugins, server: { host: '127.0.0.1', port: 0, strictPort: false } });
+  await server.listen();
+  const addr = server.httpServer?.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  let browser: import('puppeteer').Browser;
+  try {
+    browser = await puppeteer.launch({ executablePath, headless: true, args: [...CHROME_ARGS, ...(opts.args ?? [])], protocolTimeout: opts.protocolTimeout });
+  } catch (e) {
+    await server.close();
+    throw e;
+  }
+  return {
+    port,
+    browser,
+    async newPage() {
+      const page = await browser.newPage();
+      page.on('pageerror', (e) => console.error(`[chrome] page error: ${(e as Error).message}`));
+      page.on('console', (m) => {
+        if (m.type() === 'error') console.error(`[chrome] console error: ${m.text()}`);
+      });
+      return page;
+    },
+    async close() {
+      await browser.close();
+      await server.close();
+    },
+  };
+}

@@ -6,9 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createServer } from 'vite';
-import puppeteer from 'puppeteer';
-import { CHROME_ARGS, ensureChrome } from './chrome.ts';
+import { openServedBrowser } from './chrome.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const grepIdx = process.argv.indexOf('--grep');
@@ -16,19 +14,10 @@ const grep = grepIdx > 0 ? process.argv[grepIdx + 1] : '';
 const TIMEOUT_MS = 15 * 60_000;
 
 async function main(): Promise<number> {
-  const executablePath = await ensureChrome();
-  const server = await createServer({ root, logLevel: 'error', server: { host: '127.0.0.1', port: 0, strictPort: false } });
-  await server.listen();
-  const addr = server.httpServer?.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
-  const browser = await puppeteer.launch({ executablePath, headless: true, args: CHROME_ARGS });
+  const served = await openServedBrowser({ root });
   try {
-    const page = await browser.newPage();
-    page.on('pageerror', (e) => console.error(`[chrome] page error: ${(e as Error).message}`));
-    page.on('console', (m) => {
-      if (m.type() === 'error') console.error(`[chrome] console error: ${m.text()}`);
-    });
-    const url = `http://127.0.0.1:${port}/test/browser/index.html${grep ? `?grep=${encodeURIComponent(grep)}` : ''}`;
+    const page = await served.newPage();
+    const url = `http://127.0.0.1:${served.port}/test/browser/index.html${grep ? `?grep=${encodeURIComponent(grep)}` : ''}`;
     await page.goto(url, { waitUntil: 'load' });
     await page.waitForFunction(() => window.__webmf?.adapter || window.__webmf?.done, { timeout: 120_000 });
     const adapter = await page.evaluate(() => window.__webmf!.adapter);
@@ -57,8 +46,7 @@ async function main(): Promise<number> {
       await new Promise((r) => setTimeout(r, 500));
     }
   } finally {
-    await browser.close();
-    await server.close();
+    await served.close();
   }
 }
 
