@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { fitSgd, SgdDivergenceError } from '../src/sgd/index.ts';
-import { adagradState, sgdUpdateF32, sgdUpdateF64, strideFor, type SgdStepParams } from '../src/cpu/sgd-reference.ts';
+import { adagradState, sgdUpdateF32, sgdUpdateF64, type SgdStepParams } from '../src/cpu/sgd-reference.ts';
+import { strideOf as strideFor } from '../src/core/layout.ts';
 import { sgdStep, residuals } from '../src/cpu/reference.ts';
 import { stratifiedPlan, strataShifts, feistelParams, feistelPermutation } from '../src/sgd/plan.ts';
 import { DivergenceError } from '../src/gpu/errors.ts';

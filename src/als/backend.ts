@@ -2,7 +2,8 @@
  * The small interface ALS is written against (once); the GPU and CPU backends implement it.
  * A backend owns the factors for the whole fit: the GPU one keeps them on the device.
  */
-import type { SolveSpec } from '../cpu/reference.ts';
+import type { SolveSpec } from '../core/layout.ts';
+import type { TrainBackend } from '../train/backend.ts';
 
 export interface IterationStats {
   /** Explicit: sum of squared residuals on train. Implicit: observed part of the full-matrix loss. */
@@ -19,19 +20,12 @@ export interface IterationStats {
   valSae?: number;
 }
 
-export interface AlsBackend {
-  readonly kind: 'gpu' | 'cpu';
-  readonly adapter?: string;
-  /** One iteration: solve users with H fixed, then items with W fixed; then the statistics. */
-  iterate(wantDelta: boolean): Promise<IterationStats>;
-  /** Statistics of the current factors without solving (iteration 0). */
-  stats(): Promise<IterationStats>;
-  readFactors(): Promise<{ users: Float32Array; items: Float32Array }>;
-  /** Keep a copy of the current factors (early stopping). */
-  saveBest(): void;
-  restoreBest(): void;
-  destroy(): void;
-}
+/**
+ * An ALS backend: the training loop's interface (src/train/backend.ts). `step` solves users with
+ * H fixed, then items with W fixed, then computes the statistics (with the convergence quantity
+ * when the problem's `trackDelta` is set); `evaluate` computes them without solving.
+ */
+export type AlsBackend = TrainBackend<IterationStats>;
 
 export interface AlsProblem {
   rank: number;
@@ -45,6 +39,8 @@ export interface AlsProblem {
   cgSteps: number;
   implicit: boolean;
   alpha: number;
+  /** Compute ||W H - W'H'||_F^2 each step. */
+  trackDelta: boolean;
 }
 
 /** lambda ||W||^2 + lambdaBias ||b||^2 from the diagonal of a (weighted) factor Gram. */

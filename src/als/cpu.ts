@@ -13,12 +13,14 @@ import {
 } from '../cpu/reference.ts';
 import { rowCounts, type Csr, type Ratings } from '../data/ratings.ts';
 import { penalty, type AlsBackend, type AlsProblem, type IterationStats } from './backend.ts';
+import type { Factors } from '../train/backend.ts';
 
 export class CpuAls implements AlsBackend {
   readonly kind = 'cpu' as const;
   private W: Float64Array;
   private H: Float64Array;
   private best: [Float64Array, Float64Array] | null = null;
+  private last: [Float64Array, Float64Array] | null = null;
   private readonly uCounts: Uint32Array;
   private readonly iCounts: Uint32Array;
 
@@ -53,17 +55,23 @@ export class CpuAls implements AlsBackend {
     }
   }
 
-  async iterate(wantDelta: boolean): Promise<IterationStats> {
-    const Wp = wantDelta ? this.W.slice() : null;
-    const Hp = wantDelta ? this.H.slice() : null;
-    this.solve(this.byUser, this.W, this.H, this.p.userSpec, this.p.nItems);
-    this.solve(this.byItem, this.H, this.W, this.p.itemSpec, this.p.nUsers);
-    const s = await this.stats();
-    if (Wp && Hp) s.delta2 = Math.max(0, factorDeltaSquared(this.W, Wp, this.H, Hp, this.p.nUsers, this.p.nItems, this.p.stride));
+  async step(): Promise<IterationStats> {
+    const Wp = this.W.slice();
+    const Hp = this.H.slice();
+    this.last = [Wp, Hp];
+    // solve into copies, so that an error part-way leaves the last good factors in place
+    const W = this.W.slice();
+    const H = this.H.slice();
+    this.solve(this.byUser, W, this.H, this.p.userSpec, this.p.nItems);
+    this.solve(this.byItem, H, W, this.p.itemSpec, this.p.nUsers);
+    this.W = W;
+    this.H = H;
+    const s = await this.evaluate();
+    if (this.p.trackDelta) s.delta2 = Math.max(0, factorDeltaSquared(this.W, Wp, this.H, Hp, this.p.nUsers, this.p.nItems, this.p.stride));
     return s;
   }
 
-  async stats(): Promise<IterationStats> {
+  async evaluate(): Promise<IterationStats> {
     const { p } = this;
     const S = p.stride;
     const mu = p.userSpec.mu;
@@ -100,16 +108,20 @@ export class CpuAls implements AlsBackend {
     return out;
   }
 
-  async readFactors(): Promise<{ users: Float32Array; items: Float32Array }> {
-    return { users: Float32Array.from(this.W), items: Float32Array.from(this.H) };
+  async readFactors(): Promise<Factors> {
+    return { W: Float32Array.from(this.W), H: Float32Array.from(this.H) };
   }
 
-  saveBest(): void {
+  async restoreLast(): Promise<void> {
+    if (this.last) [this.W, this.H] = [this.last[0].slice(), this.last[1].slice()];
+  }
+
+  async saveBest(): Promise<void> {
     this.best = [this.W.slice(), this.H.slice()];
   }
 
-  restoreBest(): void {
-    if (this.best) [this.W, this.H] = this.best;
+  async restoreBest(): Promise<void> {
+    if (this.best) [this.W, this.H] = [this.best[0].slice(), this.best[1].slice()];
   }
 
   destroy(): void {}

@@ -5,7 +5,7 @@
  * readback is one small scalars buffer (statuses, sums, two Gram diagonals).
  */
 import { adapterName, type GpuContext } from '../gpu/context.ts';
-import { layoutOf, singularError } from '../cpu/reference.ts';
+import { layoutOf, singularError } from '../core/layout.ts';
 import type { Csr, Ratings } from '../data/ratings.ts';
 import { destroyCsr, uploadCsr, type DeviceCsr } from '../kernels/device-csr.ts';
 import { defaultVariant, NormalEqSolver } from '../kernels/normal-eq.ts';
@@ -13,6 +13,7 @@ import { CgSolver } from '../kernels/cg.ts';
 import { LossKernel } from '../kernels/loss.ts';
 import { GramKernel } from '../kernels/gram.ts';
 import { penalty, type AlsBackend, type AlsProblem, type IterationStats } from './backend.ts';
+import type { Factors } from '../train/backend.ts';
 
 // scalars buffer layout (4-byte words)
 const S_STATUS_U = 0; // u32 count, u32 min row
@@ -26,6 +27,9 @@ const S_DIAG = 16;
 export class GpuAls implements AlsBackend {
   readonly kind = 'gpu' as const;
   readonly adapter: string;
+  /** W and H as of the end of the last step, read back with its statistics (kept for a lost device). */
+  private kept: Factors;
+  private readonly owned: { destroy(): void }[] = [];
   private readonly W: GPUBuffer;
   private readonly H: GPUBuffer;
   private readonly Wp: GPUBuffer;
@@ -54,30 +58,42 @@ export class GpuAls implements AlsBackend {
     H0: Float32Array,
   ) {
     this.adapter = adapterName(gpu.adapter);
+    this.kept = { W: W0.slice(), H: H0.slice() };
     const K = layoutOf(p.userSpec).K;
     gpu.requireLimit(`rank ${p.rank}: Cholesky vectors in workgroup memory`, 'maxComputeWorkgroupStorageSize', 16 * K + 20);
     const bytes = (n: number) => n * p.stride * 4;
-    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-    this.W = gpu.buffer('als.userFactors', W0, usage);
-    this.H = gpu.buffer('als.itemFactors', H0, usage);
-    this.Wp = gpu.storage('als.userFactors.previous', bytes(p.nUsers));
-    this.Hp = gpu.storage('als.itemFactors.previous', bytes(p.nItems));
-    this.users = uploadCsr(gpu, 'als.byUser', byUser);
-    this.items = uploadCsr(gpu, 'als.byItem', byItem);
-    const mk = (csr: DeviceCsr, spec: typeof p.userSpec, label: string) => {
-      const s = p.solver === 'cg' ? new CgSolver(gpu, csr, spec, p.cgSteps, label) : new NormalEqSolver(gpu, csr, spec, label, p.kernels === 'auto' ? defaultVariant(gpu) : p.kernels);
-      s.setParams({ mu: spec.mu, lambda: spec.lambda, lambdaBias: spec.lambdaBias, weighted: spec.weighted, alpha: p.alpha }, p.implicit);
-      return s;
+    // A failure part-way (a size over a device limit) releases what was already made.
+    const own = <T extends { destroy(): void }>(o: T): T => {
+      this.owned.push(o);
+      return o;
     };
-    this.uSolve = mk(this.users, p.userSpec, 'als.users');
-    this.iSolve = mk(this.items, p.itemSpec, 'als.items');
-    this.uStatus = this.uSolve instanceof NormalEqSolver ? this.uSolve : null;
-    this.iStatus = this.iSolve instanceof NormalEqSolver ? this.iSolve : null;
-    this.loss = new LossKernel(gpu, 'als.trainLoss', train.users, train.items, train.values);
-    this.valLoss = validation && !p.implicit ? new LossKernel(gpu, 'als.validationLoss', validation.users, validation.items, validation.values) : null;
-    this.gram = new GramKernel(gpu, 'als.gram', p.stride, Math.max(p.nUsers, p.nItems));
-    this.scalarWords = S_DIAG + 2 * p.stride;
-    this.scalars = gpu.storage('als.scalars', this.scalarWords * 4);
+    try {
+      this.W = own(gpu.storage('als.userFactors', W0));
+      this.H = own(gpu.storage('als.itemFactors', H0));
+      this.Wp = own(gpu.storage('als.userFactors.lastGood', bytes(p.nUsers)));
+      this.Hp = own(gpu.storage('als.itemFactors.lastGood', bytes(p.nItems)));
+      this.users = uploadCsr(gpu, 'als.byUser', byUser);
+      own({ destroy: () => destroyCsr(this.users) });
+      this.items = uploadCsr(gpu, 'als.byItem', byItem);
+      own({ destroy: () => destroyCsr(this.items) });
+      const mk = (csr: DeviceCsr, spec: typeof p.userSpec, label: string) => {
+        const s = own(p.solver === 'cg' ? new CgSolver(gpu, csr, spec, p.cgSteps, label) : new NormalEqSolver(gpu, csr, spec, label, p.kernels === 'auto' ? defaultVariant(gpu) : p.kernels));
+        s.setParams({ mu: spec.mu, lambda: spec.lambda, lambdaBias: spec.lambdaBias, weighted: spec.weighted, alpha: p.alpha }, p.implicit);
+        return s;
+      };
+      this.uSolve = mk(this.users, p.userSpec, 'als.users');
+      this.iSolve = mk(this.items, p.itemSpec, 'als.items');
+      this.uStatus = this.uSolve instanceof NormalEqSolver ? this.uSolve : null;
+      this.iStatus = this.iSolve instanceof NormalEqSolver ? this.iSolve : null;
+      this.loss = own(new LossKernel(gpu, 'als.trainLoss', train.users, train.items, train.values));
+      this.valLoss = validation && !p.implicit ? own(new LossKernel(gpu, 'als.validationLoss', validation.users, validation.items, validation.values)) : null;
+      this.gram = own(new GramKernel(gpu, 'als.gram', p.stride, Math.max(p.nUsers, p.nItems)));
+      this.scalarWords = S_DIAG + 2 * p.stride;
+      this.scalars = own(gpu.storage('als.scalars', this.scalarWords * 4));
+    } catch (e) {
+      this.destroy();
+      throw e;
+    }
   }
 
   private encodeSolve(enc: GPUCommandEncoder, s: NormalEqSolver | CgSolver, X: GPUBuffer, Y: GPUBuffer, nY: number): void {
@@ -123,8 +139,12 @@ export class GpuAls implements AlsBackend {
     pass.end();
   }
 
-  private async readStats(wantDelta: boolean): Promise<IterationStats> {
-    const buf = await this.gpu.read(this.scalars, 0, this.scalarWords * 4);
+  private async readStats(wantDelta: boolean, keep: boolean): Promise<IterationStats> {
+    const { p } = this;
+    const parts = [{ buffer: this.scalars, size: this.scalarWords * 4 }];
+    if (keep) parts.push({ buffer: this.W, size: p.nUsers * p.stride * 4 }, { buffer: this.H, size: p.nItems * p.stride * 4 });
+    const [buf, w, h] = await this.gpu.readMany(parts);
+    if (keep) this.kept = { W: new Float32Array(w), H: new Float32Array(h) };
     const u = new Uint32Array(buf);
     const f = new Float32Array(buf);
     for (const [at, spec, solver] of [
@@ -150,14 +170,14 @@ export class GpuAls implements AlsBackend {
     return s;
   }
 
-  async iterate(wantDelta: boolean): Promise<IterationStats> {
+  async step(): Promise<IterationStats> {
     const { gpu, p } = this;
+    const wantDelta = p.trackDelta;
     this.gram.begin();
     const enc = gpu.device.createCommandEncoder({ label: 'als.iteration' });
-    if (wantDelta) {
-      enc.copyBufferToBuffer(this.W, 0, this.Wp, 0, p.nUsers * p.stride * 4);
-      enc.copyBufferToBuffer(this.H, 0, this.Hp, 0, p.nItems * p.stride * 4);
-    }
+    // the last good copy (restoreLast), which is also W', H' of the convergence quantity
+    enc.copyBufferToBuffer(this.W, 0, this.Wp, 0, p.nUsers * p.stride * 4);
+    enc.copyBufferToBuffer(this.H, 0, this.Hp, 0, p.nItems * p.stride * 4);
     enc.clearBuffer(this.scalars);
     this.encodeSolve(enc, this.uSolve, this.W, this.H, p.nItems);
     if (this.uStatus) this.uStatus.encodeStatusCopy(enc, this.scalars, S_STATUS_U * 4);
@@ -165,32 +185,48 @@ export class GpuAls implements AlsBackend {
     if (this.iStatus) this.iStatus.encodeStatusCopy(enc, this.scalars, S_STATUS_I * 4);
     this.encodeStats(enc, wantDelta);
     gpu.submit(enc);
-    return this.readStats(wantDelta);
+    return this.readStats(wantDelta, true);
   }
 
-  async stats(): Promise<IterationStats> {
+  async evaluate(): Promise<IterationStats> {
     this.gram.begin();
     const enc = this.gpu.device.createCommandEncoder({ label: 'als.stats' });
     enc.clearBuffer(this.scalars);
     this.encodeStats(enc, false);
     this.gpu.submit(enc);
-    return this.readStats(false);
+    return this.readStats(false, false);
   }
 
-  async readFactors(): Promise<{ users: Float32Array; items: Float32Array }> {
-    return { users: await this.gpu.readF32(this.W), items: await this.gpu.readF32(this.H) };
+  async readFactors(): Promise<Factors> {
+    const { p } = this;
+    return { W: await this.gpu.readF32(this.W, 0, p.nUsers * p.stride), H: await this.gpu.readF32(this.H, 0, p.nItems * p.stride) };
   }
 
-  saveBest(): void {
+  keptFactors(): Factors {
+    return this.kept;
+  }
+
+  async restoreLast(): Promise<void> {
     const { gpu, p } = this;
-    if (!this.best) this.best = [gpu.storage('als.userFactors.best', p.nUsers * p.stride * 4), gpu.storage('als.itemFactors.best', p.nItems * p.stride * 4)];
+    const enc = gpu.device.createCommandEncoder({ label: 'als.restoreLast' });
+    enc.copyBufferToBuffer(this.Wp, 0, this.W, 0, p.nUsers * p.stride * 4);
+    enc.copyBufferToBuffer(this.Hp, 0, this.H, 0, p.nItems * p.stride * 4);
+    gpu.submit(enc);
+  }
+
+  async saveBest(): Promise<void> {
+    const { gpu, p } = this;
+    if (!this.best) {
+      this.best = [gpu.storage('als.userFactors.best', p.nUsers * p.stride * 4), gpu.storage('als.itemFactors.best', p.nItems * p.stride * 4)];
+      this.owned.push(...this.best);
+    }
     const enc = gpu.device.createCommandEncoder({ label: 'als.saveBest' });
     enc.copyBufferToBuffer(this.W, 0, this.best[0], 0, p.nUsers * p.stride * 4);
     enc.copyBufferToBuffer(this.H, 0, this.best[1], 0, p.nItems * p.stride * 4);
     gpu.submit(enc);
   }
 
-  restoreBest(): void {
+  async restoreBest(): Promise<void> {
     if (!this.best) return;
     const { gpu, p } = this;
     const enc = gpu.device.createCommandEncoder({ label: 'als.restoreBest' });
@@ -200,13 +236,6 @@ export class GpuAls implements AlsBackend {
   }
 
   destroy(): void {
-    for (const b of [this.W, this.H, this.Wp, this.Hp, this.scalars, ...(this.best ?? [])]) b.destroy();
-    this.uSolve.destroy();
-    this.iSolve.destroy();
-    this.loss.destroy();
-    this.valLoss?.destroy();
-    this.gram.destroy();
-    destroyCsr(this.users);
-    destroyCsr(this.items);
+    for (const o of this.owned.splice(0)) o.destroy();
   }
 }

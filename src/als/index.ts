@@ -7,21 +7,25 @@
  *
  * One iteration solves every user with H fixed, then every item with W fixed (the source's order).
  */
-import { GpuContext } from '../gpu/context.ts';
-import { DivergenceError, InputError, NoWebGpuError, throwIfAborted } from '../gpu/errors.ts';
+import { InputError } from '../core/errors.ts';
 import { buildViews, globalMean, validateRatings, type Ratings } from '../data/ratings.ts';
 import type { Dataset } from '../data/dataset.ts';
-import { strideOf, type SolveSpec } from '../cpu/reference.ts';
+import { fillRandomFactors, packFactors, strideOf, type SolveSpec } from '../core/layout.ts';
 import { Rng } from '../util/random.ts';
 import type { FactorModelData, FitResult, IterationReport } from '../model/types.ts';
+import { acquireGpu } from '../gpu/acquire.ts';
+import { runLoop, type LoopAlgorithm } from '../train/loop.ts';
+import { checkValidation } from '../train/options.ts';
 import { resolveAls, type AlsOptions, type ResolvedAls } from './options.ts';
 import type { AlsBackend, AlsProblem, IterationStats } from './backend.ts';
 import { CpuAls } from './cpu.ts';
 import { GpuAls } from './gpu.ts';
 
 export type { AlsOptions } from './options.ts';
+/** @deprecated import from src/gpu/acquire.ts */
+export { acquireGpu } from '../gpu/acquire.ts';
 
-/** Random initial factors in the stride layout (biases 0, constant columns 1), or the caller's. */
+/** Random initial factors in the stride layout (N(0, scale^2), biases 0, constant columns 1), or the caller's. */
 export function initialFactors(
   n: number,
   rank: number,
@@ -31,21 +35,9 @@ export function initialFactors(
   scale: number,
   given?: Float32Array,
 ): Float32Array {
-  const S = strideOf(rank, bias);
-  const X = new Float32Array(n * S);
-  if (given) {
-    const per = given.length / Math.max(1, n);
-    if (!(given.length === n * S || given.length === n * rank)) {
-      throw new InputError(`init.${side}s has ${given.length} values; expected ${n} x ${rank} (or x ${S} with biases)`);
-    }
-    for (let i = 0; i < given.length; i++) {
-      if (!Number.isFinite(given[i])) throw new InputError(`init.${side}s[${i}] is not finite`);
-    }
-    for (let r = 0; r < n; r++) for (let c = 0; c < per; c++) X[r * S + c] = given[r * per + c];
-  } else {
-    for (let r = 0; r < n; r++) for (let c = 0; c < rank; c++) X[r * S + c] = rng.normal() * scale;
-  }
-  if (bias) for (let r = 0; r < n; r++) X[r * S + (side === 'user' ? rank + 1 : rank)] = 1;
+  if (given) return packFactors(given, n, rank, bias, side);
+  const X = new Float32Array(n * strideOf(rank, bias));
+  fillRandomFactors(X, rank, bias, side, rng, 'normal', scale);
   return X;
 }
 
@@ -70,12 +62,7 @@ export async function fitAls(data: Ratings | Dataset, options: AlsOptions = {}):
   const ds = 'ratings' in data ? data : undefined;
   const ratings = ds ? ds.ratings : (data as Ratings);
   validateRatings(ratings);
-  if (o.validation) {
-    validateRatings(o.validation, { allowEmpty: true });
-    if (o.validation.nUsers > ratings.nUsers || o.validation.nItems > ratings.nItems) {
-      throw new InputError(`validation set has users or items beyond the training set (${o.validation.nUsers}x${o.validation.nItems} vs ${ratings.nUsers}x${ratings.nItems})`);
-    }
-  }
+  checkValidation(o.validation, ratings);
   if (o.implicit) {
     for (let k = 0; k < ratings.values.length; k++) {
       if (ratings.values[k] < 0) throw new InputError(`implicit feedback: rating ${k} has negative frequency ${ratings.values[k]}`);
@@ -95,6 +82,7 @@ export async function fitAls(data: Ratings | Dataset, options: AlsOptions = {}):
     cgSteps: o.cgSteps,
     implicit: o.implicit,
     alpha: o.alpha,
+    trackDelta: o.trackDelta || o.tolerance > 0,
   };
   const rng = new Rng(o.seed);
   const W0 = initialFactors(ratings.nUsers, o.rank, o.useBias, 'user', rng, o.initScale, o.init?.users);
@@ -102,103 +90,76 @@ export async function fitAls(data: Ratings | Dataset, options: AlsOptions = {}):
   const { byUser, byItem } = buildViews(ratings);
 
   const { gpu, own: ownGpu } = await acquireGpu(o);
-  const backend: AlsBackend = gpu
-    ? new GpuAls(gpu, problem, byUser, byItem, ratings, o.validation, W0, H0)
-    : new CpuAls(problem, byUser, byItem, ratings, o.validation, W0, H0);
-
-  const history: IterationReport[] = [];
-  let stopped: FitResult['stopped'] = 'iterations';
+  const loop = {
+    backend: undefined as AlsBackend | undefined,
+  };
   try {
+    const cpuFrom = (W: Float32Array, H: Float32Array) => new CpuAls(problem, byUser, byItem, ratings, o.validation, W, H);
+    loop.backend = gpu ? new GpuAls(gpu, problem, byUser, byItem, ratings, o.validation, W0, H0) : cpuFrom(W0, H0);
     const nObs = ratings.values.length;
     const nVal = o.validation?.values.length ?? 0;
-    const wantDelta = o.trackDelta || o.tolerance > 0;
-    let bestVal = Infinity;
-    let sinceBest = 0;
-    for (let it = 1; it <= o.iterations; it++) {
-      // let queued messages (a worker's stop, an abort) run between iterations, even on the CPU path
-      await new Promise((r) => setTimeout(r, 0));
-      throwIfAborted(o.signal);
-      const t0 = performance.now();
-      const s = await backend.iterate(wantDelta);
-      const report = toReport(it, (performance.now() - t0) / 1000, s, o, nObs, nVal, ratings);
-      if (![report.trainLoss!, report.trainRmse, report.validationRmse ?? 0, report.delta ?? 0].every(Number.isFinite)) {
-        throw new DivergenceError(it, `ALS produced a non-finite loss at iteration ${it} (${JSON.stringify(report)})`);
-      }
-      history.push(report);
-      o.onIteration?.(report);
-      if (o.earlyStopping && report.validationRmse !== undefined) {
-        if (report.validationRmse < bestVal - (o.earlyStopping.minDelta ?? 0)) {
-          bestVal = report.validationRmse;
-          sinceBest = 0;
-          backend.saveBest();
-        } else if (++sinceBest >= o.earlyStopping.patience) {
-          backend.restoreBest();
-          stopped = 'early-stopping';
-          break;
+    const algorithm: LoopAlgorithm<IterationStats> = {
+      unit: 'iteration',
+      rate: () => 0,
+      judge(it, s, seconds) {
+        const report = toReport(it, seconds, s, o, nObs, nVal, ratings);
+        if (![report.trainLoss!, report.trainRmse, report.validationRmse ?? 0, report.delta ?? 0].every(Number.isFinite)) {
+          return { kind: 'diverge', message: `ALS produced a non-finite loss at iteration ${it} (${JSON.stringify(report)}); the factors of iteration ${it - 1} are kept (error.result)` };
         }
-      }
-      if (o.tolerance > 0 && report.delta !== undefined && report.delta < o.tolerance) {
-        stopped = 'converged';
-        break;
-      }
-    }
-    const { users, items } = await backend.readFactors();
-    const model: FactorModelData = {
-      algo: o.implicit ? 'ials' : 'als',
-      rank: o.rank,
-      bias: o.useBias,
-      implicit: o.implicit,
-      stride: problem.stride,
-      mu,
-      nUsers: ratings.nUsers,
-      nItems: ratings.nItems,
-      userFactors: users,
-      itemFactors: items,
-      userIds: ds?.users,
-      itemIds: ds?.items,
-      ratingScale: ds?.scale,
-      hyperparams: {
-        rank: o.rank,
-        lambda: o.lambda,
-        lambdaBias: o.lambdaBias,
-        weightedLambda: o.weightedLambda,
-        useBias: o.useBias,
-        implicit: o.implicit,
-        alpha: o.alpha,
-        iterations: history.length,
-        solver: o.solver,
-        cgSteps: o.cgSteps,
-        seed: o.seed,
+        return { kind: 'accept', report };
       },
     };
-    return { model, history, backend: backend.kind, adapter: backend.adapter, stopped };
-  } finally {
-    backend.destroy();
-    ownGpu?.destroy();
-  }
-}
-
-/**
- * The GPU for a fit: the caller's, or a new one. With backend 'auto' and no adapter, null (CPU),
- * and a warning that says so; with backend 'gpu', no adapter is an error.
- */
-export async function acquireGpu(o: {
-  backend: 'auto' | 'gpu' | 'cpu';
-  gpu?: GpuContext;
-  gpuSource?: GPU;
-  onWarning?: (m: string) => void;
-}): Promise<{ gpu: GpuContext | null; own: GpuContext | null }> {
-  if (o.backend === 'cpu') return { gpu: null, own: null };
-  if (o.gpu) return { gpu: o.gpu, own: null };
-  try {
-    const gpu = await GpuContext.create({ gpu: o.gpuSource });
-    return { gpu, own: gpu };
-  } catch (e) {
-    if (o.backend === 'auto' && e instanceof NoWebGpuError) {
-      (o.onWarning ?? console.warn)(`webmf: no WebGPU adapter (${e.message}); running on the CPU reference path instead.`);
-      return { gpu: null, own: null };
+    const finish = (f: { W: Float32Array; H: Float32Array }, history: IterationReport[], stopped: FitResult['stopped'], b: AlsBackend): FitResult => {
+      const model: FactorModelData = {
+        algo: o.implicit ? 'ials' : 'als',
+        rank: o.rank,
+        bias: o.useBias,
+        implicit: o.implicit,
+        stride: problem.stride,
+        mu,
+        nUsers: ratings.nUsers,
+        nItems: ratings.nItems,
+        userFactors: f.W,
+        itemFactors: f.H,
+        userIds: ds?.users,
+        itemIds: ds?.items,
+        ratingScale: ds?.scale,
+        hyperparams: {
+          rank: o.rank,
+          lambda: o.lambda,
+          lambdaBias: o.lambdaBias,
+          weightedLambda: o.weightedLambda,
+          useBias: o.useBias,
+          implicit: o.implicit,
+          alpha: o.alpha,
+          iterations: history.length,
+          solver: o.solver,
+          cgSteps: o.cgSteps,
+          seed: o.seed,
+        },
+      };
+      return { model, history, backend: b.kind, adapter: b.adapter, stopped };
+    };
+    const run = {
+      backend: loop.backend,
+      algorithm,
+      iterations: o.iterations,
+      signal: o.signal,
+      earlyStopping: o.earlyStopping,
+      tolerance: o.tolerance,
+      onIteration: o.onIteration,
+      finish,
+      fallback: o.backend === 'auto' ? (f: { W: Float32Array; H: Float32Array }) => cpuFrom(f.W, f.H) : undefined,
+      onWarning: o.onWarning,
+    };
+    try {
+      return await runLoop(run);
+    } finally {
+      loop.backend = run.backend;
     }
-    throw e;
+  } finally {
+    loop.backend?.destroy();
+    ownGpu?.destroy();
   }
 }
 

@@ -1,10 +1,11 @@
 /** ALS options (Spark / implicit names where they exist), defaults and validation. */
-import type { GpuContext } from '../gpu/context.ts';
-import { InputError } from '../gpu/errors.ts';
+import { InputError } from '../core/errors.ts';
+import { checkBackend, type GpuChoice } from '../gpu/acquire.ts';
+import { atLeast, check, checkEarlyStopping, DEFAULTS, oneOf } from '../train/options.ts';
 import type { Ratings } from '../data/ratings.ts';
 import type { IterationReport } from '../model/types.ts';
 
-export interface AlsOptions {
+export interface AlsOptions extends GpuChoice {
   /** Factors per user/item. Default 10. */
   rank?: number;
   /** L2 regularization of the factors. Default 0.1. */
@@ -40,17 +41,6 @@ export interface AlsOptions {
   kernels?: 'auto' | 'tiled' | 'direct';
   /** Conjugate-gradient steps per row per half-iteration (solver 'cg'). Default 3. */
   cgSteps?: number;
-  /**
-   * 'auto' (default): the GPU when a WebGPU adapter exists, else the f64 CPU engine, with a warning
-   * saying so. 'gpu': the GPU or an error. 'cpu': the f64 reference engine.
-   */
-  backend?: 'auto' | 'gpu' | 'cpu';
-  /** GPU to use; created (and destroyed) by the fit when omitted. */
-  gpu?: GpuContext;
-  /** The WebGPU entry object to request an adapter from (default: navigator.gpu, or Dawn in Node). */
-  gpuSource?: GPU;
-  /** Where warnings go (the CPU fallback). Default console.warn. */
-  onWarning?: (message: string) => void;
   /** Held-out ratings for validation RMSE each iteration (explicit). */
   validation?: Ratings;
   /** Stop when validation RMSE has not improved for `patience` iterations; keeps the best factors. */
@@ -62,32 +52,27 @@ export interface AlsOptions {
 type Passthrough = 'init' | 'gpu' | 'gpuSource' | 'onWarning' | 'validation' | 'earlyStopping' | 'onIteration' | 'signal';
 export type ResolvedAls = Required<Omit<AlsOptions, Passthrough>> & Pick<AlsOptions, Passthrough>;
 
-function num(name: string, v: number, lo: number, integer = false): number {
-  if (!Number.isFinite(v) || v < lo || (integer && !Number.isInteger(v))) {
-    throw new InputError(`option ${name} must be ${integer ? 'an integer' : 'a number'} >= ${lo}, got ${v}`);
-  }
-  return v;
-}
-
 export function resolveAls(o: AlsOptions): ResolvedAls {
-  const lambda = o.lambda ?? 0.1;
+  const A = DEFAULTS.als;
+  const C = DEFAULTS.common;
+  const lambda = o.lambda ?? A.lambda;
   const r: ResolvedAls = {
-    rank: o.rank ?? 10,
+    rank: o.rank ?? C.rank,
     lambda,
     lambdaBias: o.lambdaBias ?? lambda,
-    weightedLambda: o.weightedLambda ?? false,
-    useBias: o.useBias ?? false,
-    implicit: o.implicit ?? false,
-    alpha: o.alpha ?? 40,
-    iterations: o.iterations ?? 10,
-    tolerance: o.tolerance ?? 0,
-    trackDelta: o.trackDelta ?? true,
-    seed: o.seed ?? 42,
-    initScale: o.initScale ?? 0.1,
-    solver: o.solver ?? 'cholesky',
-    kernels: o.kernels ?? 'auto',
-    cgSteps: o.cgSteps ?? 3,
-    backend: o.backend ?? 'auto',
+    weightedLambda: o.weightedLambda ?? A.weightedLambda,
+    useBias: o.useBias ?? A.useBias,
+    implicit: o.implicit ?? A.implicit,
+    alpha: o.alpha ?? A.alpha,
+    iterations: o.iterations ?? A.iterations,
+    tolerance: o.tolerance ?? A.tolerance,
+    trackDelta: o.trackDelta ?? A.trackDelta,
+    seed: o.seed ?? C.seed,
+    initScale: o.initScale ?? C.initScale,
+    solver: o.solver ?? A.solver,
+    kernels: o.kernels ?? A.kernels,
+    cgSteps: o.cgSteps ?? A.cgSteps,
+    backend: o.backend ?? C.backend,
     init: o.init,
     gpu: o.gpu,
     gpuSource: o.gpuSource,
@@ -97,18 +82,19 @@ export function resolveAls(o: AlsOptions): ResolvedAls {
     onIteration: o.onIteration,
     signal: o.signal,
   };
-  if (!(Number.isInteger(r.rank) && r.rank >= 1)) throw new InputError(`rank must be an integer >= 1, got ${o.rank}`);
-  num('lambda', r.lambda, 0);
-  num('lambdaBias', r.lambdaBias, 0);
-  num('alpha', r.alpha, 0);
-  num('iterations', r.iterations, 0, true);
-  num('tolerance', r.tolerance, 0);
-  num('cgSteps', r.cgSteps, 1, true);
-  num('initScale', r.initScale, 0);
-  if (!['auto', 'tiled', 'direct'].includes(r.kernels)) throw new InputError(`kernels must be 'auto', 'tiled' or 'direct', got ${String(r.kernels)}`);
-  if (r.solver !== 'cholesky' && r.solver !== 'cg') throw new InputError(`solver must be 'cholesky' or 'cg', got ${String(r.solver)}`);
-  if (!['auto', 'gpu', 'cpu'].includes(r.backend)) throw new InputError(`backend must be 'auto', 'gpu' or 'cpu', got ${String(r.backend)}`);
+  atLeast('rank', r.rank, 1, true);
+  atLeast('lambda', r.lambda, 0);
+  atLeast('lambdaBias', r.lambdaBias, 0);
+  atLeast('alpha', r.alpha, 0);
+  atLeast('iterations', r.iterations, 0, true);
+  atLeast('tolerance', r.tolerance, 0);
+  atLeast('cgSteps', r.cgSteps, 1, true);
+  atLeast('initScale', r.initScale, 0);
+  check('seed', r.seed, Number.isFinite, 'a finite number');
+  oneOf('kernels', r.kernels, ['auto', 'tiled', 'direct'] as const);
+  oneOf('solver', r.solver, ['cholesky', 'cg'] as const);
+  checkBackend(r.backend);
   if (r.implicit && r.useBias) throw new InputError('useBias is for explicit ratings; implicit ALS has no biases');
-  if (r.earlyStopping && !r.validation) throw new InputError('earlyStopping needs a validation set');
+  checkEarlyStopping(r.earlyStopping, r.validation);
   return r;
 }

@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { InputError } from '../gpu/errors.ts';
 import type { ExternalId } from '../data/ratings.ts';
 import type { FactorModelData } from '../model/types.ts';
+import { biasColumn, setConstantColumn, strideOf } from '../core/layout.ts';
 
 function fmt(v: number): string {
   return String(Number(v.toPrecision(9)));
@@ -55,7 +56,7 @@ export function readFactorFile(path: string, side: 'user' | 'item', rows: number
   } catch (e) {
     throw new InputError(`${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
   }
-  const stride = bias ? rank + 2 : rank;
+  const stride = strideOf(rank, bias);
   const X = new Float32Array(rows * stride);
   const lines = text.split('\n');
   let r = 0;
@@ -69,12 +70,12 @@ export function readFactorFile(path: string, side: 'user' | 'item', rows: number
     for (let c = 0; c < parts.length; c++) {
       const v = Number(parts[c]);
       if (!Number.isFinite(v)) throw new InputError(`${path}:${ln + 1}: value ${c + 1} is not a number: ${JSON.stringify(parts[c])}`);
-      const col = c < rank ? c : side === 'user' ? rank : rank + 1;
+      const col = c < rank ? c : biasColumn(rank, side);
       X[r * stride + col] = v;
     }
-    if (bias) X[r * stride + (side === 'user' ? rank + 1 : rank)] = 1;
     r++;
   }
   if (r !== rows) throw new InputError(`${path}: ${r} rows, but the training data has ${rows} ${side}s`);
+  setConstantColumn(X, rank, bias, side);
   return X;
 }

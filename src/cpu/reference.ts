@@ -2,52 +2,15 @@
  * The f64 CPU reference: plain, readable implementations of every kernel the engines use.
  * Every GPU result is checked against these; they are also the CPU backend.
  *
- * Factor layout (shared with the GPU): a side's factors are rows of `stride` floats.
- * Without biases stride = rank. With biases stride = rank + 2:
- *   user row = [w (rank), b_u, 1]      item row = [h (rank), 1, b_i]
- * so x_u . y_i = w.h + b_u + b_i and a prediction is mu + x_u . y_i (the augmented-vector trick).
+ * Factor layout: src/core/layout.ts.
  */
-import { SingularSystemError } from '../gpu/errors.ts';
 import type { Csr } from '../data/ratings.ts';
+import { colOf, layoutOf, singularError, type SolveSpec } from '../core/layout.ts';
+
+// The layout lives in core/layout.ts; re-exported for the callers that read the reference as a whole.
+export { colOf, layoutOf, singularError, strideOf, type SolveLayout, type SolveSpec } from '../core/layout.ts';
 
 export type Vec = Float64Array | Float32Array;
-
-/** How one side's rows are solved with the other side fixed. */
-export interface SolveSpec {
-  rank: number;
-  bias: boolean;
-  side: 'user' | 'item';
-  mu: number;
-  lambda: number;
-  lambdaBias: number;
-  weighted: boolean;
-  /** Implicit feedback: confidence c = 1 + alpha f, preference p = [f > 0]. */
-  implicit?: { alpha: number };
-}
-
-export interface SolveLayout {
-  /** Unknowns per row. */
-  K: number;
-  stride: number;
-  /** Factor column of this side's bias (and of the other side's constant-1 column). */
-  xBias: number;
-  /** Factor column of the other side's bias. */
-  yBias: number;
-}
-
-export function layoutOf(spec: Pick<SolveSpec, 'rank' | 'bias' | 'side'>): SolveLayout {
-  const r = spec.rank;
-  if (!spec.bias) return { K: r, stride: r, xBias: 0, yBias: 0 };
-  const xBias = spec.side === 'user' ? r : r + 1;
-  return { K: r + 1, stride: r + 2, xBias, yBias: 2 * r + 1 - xBias };
-}
-
-export const strideOf = (rank: number, bias: boolean): number => (bias ? rank + 2 : rank);
-
-/** Column of unknown t. */
-export function colOf(t: number, rank: number, L: SolveLayout): number {
-  return t < rank ? t : L.xBias;
-}
 
 /** Y^T Y over the K solve columns of Y (implicit ALS's shared Gram). Full symmetric K x K. */
 export function gramOfColumns(Y: Vec, nRows: number, spec: SolveSpec): Float64Array {
@@ -161,17 +124,6 @@ export function solveSide(csr: Csr, X: Vec, Y: Vec, spec: SolveSpec, base?: Floa
     }
     for (let t = 0; t < L.K; t++) X[row * L.stride + colOf(t, spec.rank, L)] = x[t];
   }
-}
-
-export function singularError(spec: SolveSpec, row: number, n: number, count = 1): SingularSystemError {
-  return new SingularSystemError(
-    spec.side,
-    row,
-    count,
-    `${spec.side} ${row}: normal equations are singular (${n} ratings for ${layoutOf(spec).K} unknowns` +
-      `${spec.lambda === 0 ? ' with lambda = 0' : ''})${count > 1 ? `; ${count} such ${spec.side}s` : ''}. ` +
-      `Use lambda > 0 or a smaller rank.`,
-  );
 }
 
 /** mu + x_u . y_i over the full factor rows. */

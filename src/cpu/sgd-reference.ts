@@ -4,10 +4,15 @@
  *    (Math.fround) after every operation, so a deterministic GPU run (stratified SGD, GD) can be
  *    compared within a few ULP. This is also the CPU engine's update (src/sgd/cpu-backend.ts).
  *  - f64 (`*F64`): the plain formulas, for checks against exact arithmetic.
- * Factor layout as in src/cpu/reference.ts: stride = rank, or rank + 2 with user [w, b_u, 1] and
+ * Factor layout as in src/core/layout.ts: stride = rank, or rank + 2 with user [w, b_u, 1] and
  * item [h, 1, b_i].
  */
 import type { Ratings } from '../data/ratings.ts';
+import { adagradLead, strideOf } from '../core/layout.ts';
+import type { GdViews } from '../core/sparse.ts';
+
+export { ADAGRAD_LEAD, adagradLead } from '../core/layout.ts';
+export { gdViews, type GdViews } from '../core/sparse.ts';
 
 const f = Math.fround;
 
@@ -35,16 +40,6 @@ export interface AdagradState {
   leadOnly?: boolean;
 }
 
-export const strideFor = (rank: number, bias: boolean): number => (bias ? rank + 2 : rank);
-
-/**
- * Columns in AdaGrad's lead group: LIBMF splits a row into its first kALIGN columns (8 in its AVX
- * build, which the npm libmf peer uses) and the rest, each with its own accumulator, and in the
- * first epoch updates only the first group. A rank of 8 or less is one group.
- */
-export const ADAGRAD_LEAD = 8;
-export const adagradLead = (rank: number): number => Math.min(rank, ADAGRAD_LEAD);
-
 /** Fresh accumulators (all 1, as LIBMF starts them) for `nUsers` and `nItems` rows. */
 export function adagradState(nUsers: number, nItems: number, rank: number): AdagradState {
   return { GU: new Float32Array(2 * nUsers).fill(1), GI: new Float32Array(2 * nItems).fill(1), lead: adagradLead(rank) };
@@ -56,7 +51,7 @@ export function adagradState(nUsers: number, nItems: number, rank: number): Adag
  */
 export function sgdUpdateF32(X: Float32Array, Y: Float32Array, u: number, i: number, a: number, p: SgdStepParams): number {
   const { rank, bias, lanes } = p;
-  const S = strideFor(rank, bias);
+  const S = strideOf(rank, bias);
   const xu = u * S;
   const yi = i * S;
   let tot = 0;
@@ -144,7 +139,7 @@ export function sgdUpdateF32(X: Float32Array, Y: Float32Array, u: number, i: num
 /** The same update in f64 (no rounding between operations; stores round only if X, Y are f32). */
 export function sgdUpdateF64(X: Float64Array | Float32Array, Y: Float64Array | Float32Array, u: number, i: number, a: number, p: SgdStepParams): number {
   const { rank, bias } = p;
-  const S = strideFor(rank, bias);
+  const S = strideOf(rank, bias);
   const xu = u * S;
   const yi = i * S;
   let pred = p.mu;
@@ -190,55 +185,6 @@ export function sgdUpdateF64(X: Float64Array | Float32Array, Y: Float64Array | F
   return e;
 }
 
-/**
- * The two sparse views full-batch GD sums over: CSR by user (rowOf/cols/vals per entry) and CSC
- * by item whose entries point back to their CSR position (`map`), in CSR order within each item.
- */
-export interface GdViews {
-  nUsers: number;
-  nItems: number;
-  userPtr: Uint32Array;
-  /** Item of each CSR entry. */
-  userCols: Uint32Array;
-  /** User of each CSR entry. */
-  rowOf: Uint32Array;
-  vals: Float32Array;
-  itemPtr: Uint32Array;
-  /** User of each CSC entry. */
-  itemCols: Uint32Array;
-  /** CSR position of each CSC entry. */
-  map: Uint32Array;
-}
-
-export function gdViews(r: Ratings): GdViews {
-  const n = r.values.length;
-  const userPtr = new Uint32Array(r.nUsers + 1);
-  for (let k = 0; k < n; k++) userPtr[r.users[k] + 1]++;
-  for (let u = 0; u < r.nUsers; u++) userPtr[u + 1] += userPtr[u];
-  const nextU = userPtr.slice(0, r.nUsers);
-  const userCols = new Uint32Array(n);
-  const rowOf = new Uint32Array(n);
-  const vals = new Float32Array(n);
-  for (let k = 0; k < n; k++) {
-    const p = nextU[r.users[k]]++;
-    userCols[p] = r.items[k];
-    rowOf[p] = r.users[k];
-    vals[p] = r.values[k];
-  }
-  const itemPtr = new Uint32Array(r.nItems + 1);
-  for (let p = 0; p < n; p++) itemPtr[userCols[p] + 1]++;
-  for (let i = 0; i < r.nItems; i++) itemPtr[i + 1] += itemPtr[i];
-  const nextI = itemPtr.slice(0, r.nItems);
-  const itemCols = new Uint32Array(n);
-  const map = new Uint32Array(n);
-  for (let p = 0; p < n; p++) {
-    const q = nextI[userCols[p]]++;
-    itemCols[q] = rowOf[p];
-    map[q] = p;
-  }
-  return { nUsers: r.nUsers, nItems: r.nItems, userPtr, userCols, rowOf, vals, itemPtr, itemCols, map };
-}
-
 export interface GdParams {
   rank: number;
   bias: boolean;
@@ -253,7 +199,7 @@ export interface GdParams {
  * then X' and Y' from the old X, Y (simultaneous). Writes the new factors into X, Y.
  */
 export function gdStepF32(v: GdViews, X: Float32Array, Y: Float32Array, p: GdParams): void {
-  const S = strideFor(p.rank, p.bias);
+  const S = strideOf(p.rank, p.bias);
   const n = v.vals.length;
   const E = new Float32Array(n);
   const mu = f(p.mu);
@@ -293,7 +239,7 @@ export function gdStepF32(v: GdViews, X: Float32Array, Y: Float32Array, p: GdPar
 
 /** The same step in f64 (X, Y are f64 copies). */
 export function gdStepF64(v: GdViews, X: Float64Array, Y: Float64Array, p: GdParams): void {
-  const S = strideFor(p.rank, p.bias);
+  const S = strideOf(p.rank, p.bias);
   const n = v.vals.length;
   const E = new Float64Array(n);
   for (let q = 0; q < n; q++) {

@@ -2,7 +2,7 @@
  * The GPU host layer: one `GpuContext` per device. It owns error capture, the pipeline cache,
  * buffer creation with labels, the one dispatch helper and the one readback helper.
  */
-import { DeviceLostError, GpuError, LimitError, NoWebGpuError } from './errors.ts';
+import { DeviceLostError, GpuError, LimitError, NoWebGpuError } from '../core/errors.ts';
 
 export interface AdapterDescription {
   vendor: string;
@@ -219,19 +219,40 @@ export class GpuContext {
 
   /** The one readback helper: copy → mapAsync → slice → unmap. */
   async read(src: GPUBuffer, offset = 0, size = src.size - offset): Promise<ArrayBuffer> {
+    return (await this.readMany([{ buffer: src, offset, size }]))[0];
+  }
+
+  /**
+   * Reads several ranges in one submission and one mapping (a step's scalars and the factors it
+   * keeps on the host wait once, not twice). Offsets and sizes are multiples of 4.
+   */
+  async readMany(parts: { buffer: GPUBuffer; offset?: number; size?: number }[]): Promise<ArrayBuffer[]> {
+    const sizes = parts.map((p) => p.size ?? p.buffer.size - (p.offset ?? 0));
+    const padded = sizes.map((n) => Math.ceil(n / 4) * 4);
+    const total = Math.max(4, padded.reduce((a, b) => a + b, 0));
     const staging = this.device.createBuffer({
-      label: `${src.label}.readback`,
-      size: Math.ceil(size / 4) * 4,
+      label: `${parts[0].buffer.label}.readback`,
+      size: total,
       usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
     });
     try {
-      const enc = this.device.createCommandEncoder({ label: `${src.label}.readback` });
-      enc.copyBufferToBuffer(src, offset, staging, 0, staging.size);
+      const enc = this.device.createCommandEncoder({ label: `${parts[0].buffer.label}.readback` });
+      let at = 0;
+      parts.forEach((p, k) => {
+        if (padded[k]) enc.copyBufferToBuffer(p.buffer, p.offset ?? 0, staging, at, padded[k]);
+        at += padded[k];
+      });
       this.device.queue.submit([enc.finish()]);
       await staging.mapAsync(GPUMapMode.READ);
-      const out = staging.getMappedRange().slice(0, size);
+      const mapped = staging.getMappedRange();
+      at = 0;
+      const out = sizes.map((n, k) => {
+        const b = mapped.slice(at, at + n);
+        at += padded[k];
+        return b;
+      });
       staging.unmap();
-      this.traffic.downloaded += size;
+      this.traffic.downloaded += sizes.reduce((a, b) => a + b, 0);
       this.check();
       return out;
     } catch (e) {

@@ -3,7 +3,7 @@
  * from the factors already in X, with a fixed number of steps.
  */
 import { bufferId, type GpuContext } from '../gpu/context.ts';
-import { layoutOf, type SolveSpec } from '../cpu/reference.ts';
+import { layoutOf, type SolveSpec } from '../core/layout.ts';
 import type { DeviceCsr } from './device-csr.ts';
 import { packSolveParams, type SolveParams } from './normal-eq.ts';
 import { cgWgsl } from './shaders.ts';

@@ -4,7 +4,8 @@
  * (the SGD engine's last-good-epoch backup doubles as the old copy).
  */
 import type { GpuContext } from '../gpu/context.ts';
-import type { GdViews } from '../cpu/sgd-reference.ts';
+import type { GdViews } from '../core/sparse.ts';
+import { strideOf } from '../core/layout.ts';
 import { gdWgsl } from './shaders.ts';
 
 const WG = 64;
@@ -41,7 +42,7 @@ export class GdKernel {
     Yold: GPUBuffer,
   ) {
     this.n = v.vals.length;
-    this.stride = bias ? rank + 2 : rank;
+    this.stride = strideOf(rank, bias);
     const consts = { RANK: rank, STRIDE: this.stride, WG };
     const rowOf = gpu.storage(`${label}.rowOf`, v.rowOf);
     const userCols = gpu.storage(`${label}.userCols`, v.userCols);

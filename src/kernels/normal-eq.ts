@@ -7,7 +7,7 @@
  */
 import { bufferId, type GpuContext } from '../gpu/context.ts';
 import { LimitError } from '../gpu/errors.ts';
-import { layoutOf, singularError, type SolveLayout, type SolveSpec } from '../cpu/reference.ts';
+import { layoutOf, singularError, type SolveLayout, type SolveSpec } from '../core/layout.ts';
 import type { DeviceCsr } from './device-csr.ts';
 import { choleskyDirectWgsl, choleskyWgsl, normalEqDirectWgsl, normalEqFinishWgsl, normalEqWgsl } from './shaders.ts';
 

@@ -2,7 +2,7 @@
  * Host side of shaders/shuffle.wgsl (the per-epoch permutation) and shaders/sgd.wgsl (Hogwild and
  * stratified SGD). The factors stay on the device; each epoch is encoded into the caller's encoder.
  */
-import { adagradLead } from '../cpu/sgd-reference.ts';
+import { adagradLead, strideOf } from '../core/layout.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import type { FeistelParams, StratifiedPlan } from '../sgd/plan.ts';
 import { sgdWgsl, shuffleWgsl } from './shaders.ts';
@@ -128,7 +128,7 @@ export class SgdKernel {
     opts: { groups?: number } = {},
   ) {
     this.lanes = spec.lanes ?? lanesFor(spec.rank);
-    this.stride = spec.bias ? spec.rank + 2 : spec.rank;
+    this.stride = strideOf(spec.rank, spec.bias);
     this.constants = {
       RANK: spec.rank, STRIDE: this.stride, LANES: this.lanes, BIAS: spec.bias ? 1 : 0, ADAGRAD: spec.adagrad ? 1 : 0,
       LEAD: spec.adagrad ? adagradLead(spec.rank) : spec.rank,

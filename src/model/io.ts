@@ -21,6 +21,7 @@
 import { InputError } from '../gpu/errors.ts';
 import { IdMap, type Csr, type ExternalId } from '../data/ratings.ts';
 import type { Algo, FactorModelData } from './types.ts';
+import { strideOf } from '../core/layout.ts';
 import { crc32 } from '../data/zipcheck.ts';
 import { Model, type ModelOptions } from './model.ts';
 
@@ -173,7 +174,7 @@ export function decodeModel(input: ArrayBuffer | ArrayBufferView): DecodedModel 
   const nItems = int(h.nItems, 'nItems', MAX_ROWS, 1);
   const stride = int(h.stride, 'stride', MAX_RANK + 2, 1);
   if (typeof h.bias !== 'boolean' || typeof h.implicit !== 'boolean') fail('header fields bias/implicit must be booleans');
-  if (stride !== (h.bias ? rank + 2 : rank)) fail(`stride ${stride} does not match rank ${rank}${h.bias ? ' with biases' : ''}`);
+  if (stride !== strideOf(rank, h.bias)) fail(`stride ${stride} does not match rank ${rank}${h.bias ? ' with biases' : ''}`);
   if (typeof h.mu !== 'number' || !Number.isFinite(h.mu)) fail(`global mean ${h.mu}`);
   if (h.ratingScale !== undefined && !(Array.isArray(h.ratingScale) && h.ratingScale.length === 2 && h.ratingScale.every(Number.isFinite) && h.ratingScale[0] <= h.ratingScale[1])) {
     fail(`rating scale ${JSON.stringify(h.ratingScale)}`);

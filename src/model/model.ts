@@ -9,7 +9,8 @@
 import type { GpuContext } from '../gpu/context.ts';
 import { InputError } from '../gpu/errors.ts';
 import { buildCsr, IdMap, type Csr, type ExternalId, type Ratings } from '../data/ratings.ts';
-import { cholesky, choleskySolve, gramOfColumns, layoutOf, normalEquations, singularError, type SolveSpec } from '../cpu/reference.ts';
+import { cholesky, choleskySolve, gramOfColumns, normalEquations } from '../cpu/reference.ts';
+import { layoutOf, singularError, strideOf, type SolveSpec } from '../core/layout.ts';
 import type { Algo, FactorModelData } from './types.ts';
 import { batchRows, computeNorms, encodeRanks, encodeScores, encodeTopK, MASKED, MAX_K, predictPairs, readTopK, Scratch, type KernelVariant } from '../kernels/topk.ts';
 
@@ -141,7 +142,7 @@ export class Model {
   constructor(data: FactorModelData, opts: ModelOptions = {}) {
     const { rank, stride, nUsers, nItems } = data;
     if (!(Number.isInteger(rank) && rank >= 1)) throw new InputError(`model rank must be a positive integer, got ${rank}`);
-    const want = data.bias ? rank + 2 : rank;
+    const want = strideOf(rank, data.bias);
     if (stride !== want) throw new InputError(`model stride ${stride} does not match rank ${rank}${data.bias ? ' with biases' : ''} (expected ${want})`);
     if (!(Number.isInteger(nUsers) && nUsers >= 0 && Number.isInteger(nItems) && nItems >= 1)) throw new InputError(`bad model dimensions: ${nUsers} users, ${nItems} items`);
     if (data.userFactors.length !== nUsers * stride) throw new InputError(`user factors have ${data.userFactors.length} values, expected ${nUsers} x ${stride}`);

@@ -4,6 +4,7 @@
  * algorithm, the same visiting orders (src/sgd/plan.ts) and the same update (src/cpu/sgd-reference.ts).
  */
 import type { Ratings } from '../data/ratings.ts';
+import type { TrainBackend } from '../train/backend.ts';
 
 export interface EngineSpec {
   algo: 'sgd' | 'gd';
@@ -24,8 +25,8 @@ export interface EngineSpec {
   train: Ratings;
   validation?: Ratings;
   /** Initial factors (nUsers x stride, nItems x stride); backends copy them. */
-  X0: Float32Array;
-  Y0: Float32Array;
+  W0: Float32Array;
+  H0: Float32Array;
   /** Checked between epochs by the loop, and inside long CPU epochs (which yield to the event loop). */
   signal?: AbortSignal;
 }
@@ -37,22 +38,9 @@ export interface Sse {
   gpuSeconds?: number;
 }
 
-export interface SgdBackend {
-  readonly kind: 'gpu' | 'cpu';
-  readonly adapter?: string;
-  /** Squared-error sums of the current factors. */
-  evaluate(): Promise<Sse>;
-  /**
-   * Epoch `epoch` (1-based) at learning rate `lr`, after saving the current factors as the
-   * last good copy; returns the squared-error sums after the epoch.
-   */
-  epoch(epoch: number, lr: number): Promise<Sse>;
-  /** Restores the factors saved by the last `epoch` call. */
-  revert(): Promise<void>;
-  /** Keeps a copy of the current factors as the best so far (early stopping). */
-  saveBest(): Promise<void>;
-  restoreBest(): Promise<void>;
-  /** The current factors (the one read back at the end). */
-  factors(): Promise<{ X: Float32Array; Y: Float32Array }>;
-  destroy(): void;
-}
+/**
+ * An SGD/GD backend: the training loop's interface (src/train/backend.ts). `step(t, lr)` is epoch
+ * t (1-based) at learning rate lr and returns the squared-error sums after it; `evaluate` returns
+ * those of the current factors.
+ */
+export type SgdBackend = TrainBackend<Sse>;

@@ -5,10 +5,13 @@
  * results agree with the GPU's to a few ULP.
  */
 import { residuals } from '../cpu/reference.ts';
-import { adagradState, gdStepF32, gdViews, sgdUpdateF32, strideFor, type AdagradState, type GdViews, type SgdStepParams } from '../cpu/sgd-reference.ts';
+import { adagradState, gdStepF32, sgdUpdateF32, type AdagradState, type SgdStepParams } from '../cpu/sgd-reference.ts';
+import { gdViews, type GdViews } from '../core/sparse.ts';
+import { strideOf } from '../core/layout.ts';
 import type { Ratings } from '../data/ratings.ts';
-import { AbortError } from '../gpu/errors.ts';
+import { AbortError } from '../core/errors.ts';
 import type { EngineSpec, SgdBackend, Sse } from './backend.ts';
+import type { Factors } from '../train/backend.ts';
 import { feistelParams, feistelPermutation, stratifiedPlan, strataShifts, type StratifiedPlan } from './plan.ts';
 
 const CHUNK = 1 << 14;
@@ -27,9 +30,9 @@ export class CpuSgdBackend implements SgdBackend {
   private readonly adagrad?: AdagradState;
 
   constructor(private readonly s: EngineSpec) {
-    this.stride = strideFor(s.rank, s.bias);
-    this.X = Float32Array.from(s.X0);
-    this.Y = Float32Array.from(s.Y0);
+    this.stride = strideOf(s.rank, s.bias);
+    this.X = Float32Array.from(s.W0);
+    this.Y = Float32Array.from(s.H0);
     this.Xb = new Float32Array(this.X.length);
     this.Yb = new Float32Array(this.Y.length);
     this.perm = new Uint32Array(s.algo === 'sgd' && s.mode === 'hogwild' ? s.train.values.length : 0);
@@ -43,7 +46,7 @@ export class CpuSgdBackend implements SgdBackend {
     return { train: sse(this.s.train), validation: this.s.validation ? sse(this.s.validation) : undefined };
   }
 
-  async epoch(epoch: number, lr: number): Promise<Sse> {
+  async step(epoch: number, lr: number): Promise<Sse> {
     const s = this.s;
     const { X, Y } = this;
     this.Xb.set(X);
@@ -90,7 +93,7 @@ export class CpuSgdBackend implements SgdBackend {
     return this.evaluate();
   }
 
-  async revert(): Promise<void> {
+  async restoreLast(): Promise<void> {
     this.X.set(this.Xb);
     this.Y.set(this.Yb);
   }
@@ -106,8 +109,8 @@ export class CpuSgdBackend implements SgdBackend {
     }
   }
 
-  async factors(): Promise<{ X: Float32Array; Y: Float32Array }> {
-    return { X: this.X.slice(), Y: this.Y.slice() };
+  async readFactors(): Promise<Factors> {
+    return { W: this.X.slice(), H: this.Y.slice() };
   }
 
   destroy(): void {}

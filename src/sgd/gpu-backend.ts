@@ -7,8 +7,10 @@ import { adapterName, type GpuContext } from '../gpu/context.ts';
 import { LossKernel } from '../kernels/loss.ts';
 import { SgdKernel, ShuffleKernel } from '../kernels/sgd.ts';
 import { GdKernel } from '../kernels/gd.ts';
-import { gdViews, strideFor } from '../cpu/sgd-reference.ts';
+import { gdViews } from '../core/sparse.ts';
+import { strideOf } from '../core/layout.ts';
 import type { EngineSpec, SgdBackend, Sse } from './backend.ts';
+import type { Factors } from '../train/backend.ts';
 import { feistelParams, packRatings, stratifiedPlan, strataShifts } from './plan.ts';
 
 export class GpuSgdBackend implements SgdBackend {
@@ -27,6 +29,8 @@ export class GpuSgdBackend implements SgdBackend {
   private readonly trainLoss: LossKernel;
   private readonly valLoss?: LossKernel;
   private readonly owned: { destroy(): void }[] = [];
+  /** The factors as of the end of the last epoch, read back with its sums (kept for a lost device). */
+  private kept: Factors;
   private sgd?: SgdKernel;
   private shuffle?: ShuffleKernel;
   private rt?: GPUBuffer;
@@ -37,7 +41,8 @@ export class GpuSgdBackend implements SgdBackend {
     private readonly s: EngineSpec,
   ) {
     this.adapter = adapterName(gpu.adapter);
-    this.stride = strideFor(s.rank, s.bias);
+    this.stride = strideOf(s.rank, s.bias);
+    this.kept = { W: s.W0.slice(), H: s.H0.slice() };
     // A failure part-way (a size over a device limit) releases what was already made.
     try {
       const { train } = s;
@@ -47,10 +52,10 @@ export class GpuSgdBackend implements SgdBackend {
         this.owned.push(b);
         return b;
       };
-      this.X = fb('sgd.userFactors', s.X0);
-      this.Y = fb('sgd.itemFactors', s.Y0);
-      this.Xb = fb('sgd.userFactors.lastGood', s.X0.byteLength);
-      this.Yb = fb('sgd.itemFactors.lastGood', s.Y0.byteLength);
+      this.X = fb('sgd.userFactors', s.W0);
+      this.Y = fb('sgd.itemFactors', s.H0);
+      this.Xb = fb('sgd.userFactors.lastGood', s.W0.byteLength);
+      this.Yb = fb('sgd.itemFactors.lastGood', s.H0.byteLength);
       this.scalars = fb('sgd.epochScalars', 32);
       if (gpu.hasTimestamps) {
         const set = gpu.device.createQuerySet({ label: 'sgd.epochTimer', type: 'timestamp', count: 2 });
@@ -97,7 +102,7 @@ export class GpuSgdBackend implements SgdBackend {
   }
 
   /** Encodes the loss reductions, copies the scalars together, submits, reads them once. */
-  private async finish(enc: GPUCommandEncoder, timed = false): Promise<Sse> {
+  private async finish(enc: GPUCommandEncoder, timed = false, keep = false): Promise<Sse> {
     this.trainLoss.encode(enc, this.X, this.Y, this.stride, this.s.mu);
     enc.copyBufferToBuffer(this.trainLoss.out, 0, this.scalars, 0, 8);
     if (this.valLoss) {
@@ -109,7 +114,10 @@ export class GpuSgdBackend implements SgdBackend {
       enc.copyBufferToBuffer(this.timer.resolve, 0, this.scalars, 16, 16);
     }
     this.gpu.submit(enc);
-    const raw = await this.gpu.read(this.scalars, 0, timed && this.timer ? 32 : 16);
+    const parts = [{ buffer: this.scalars, size: timed && this.timer ? 32 : 16 }];
+    if (keep) parts.push({ buffer: this.X, size: this.s.W0.byteLength }, { buffer: this.Y, size: this.s.H0.byteLength });
+    const [raw, w, h] = await this.gpu.readMany(parts);
+    if (keep) this.kept = { W: new Float32Array(w), H: new Float32Array(h) };
     const r = new Float32Array(raw, 0, 4);
     const out: Sse = { train: r[0], validation: this.valLoss ? r[2] : undefined };
     if (timed && this.timer) {
@@ -125,7 +133,7 @@ export class GpuSgdBackend implements SgdBackend {
     return this.finish(this.gpu.device.createCommandEncoder({ label: 'sgd.evaluate' }));
   }
 
-  async epoch(epoch: number, lr: number): Promise<Sse> {
+  async step(epoch: number, lr: number): Promise<Sse> {
     const s = this.s;
     const enc = this.gpu.device.createCommandEncoder({ label: `sgd.epoch${epoch}` });
     this.copy(enc, [this.X, this.Y], [this.Xb, this.Yb]);
@@ -148,7 +156,7 @@ export class GpuSgdBackend implements SgdBackend {
       }
     }
     pass.end();
-    return this.finish(enc, true);
+    return this.finish(enc, true, true);
   }
 
   private submitCopy(label: string, from: [GPUBuffer, GPUBuffer], to: [GPUBuffer, GPUBuffer]): void {
@@ -157,7 +165,7 @@ export class GpuSgdBackend implements SgdBackend {
     this.gpu.submit(enc);
   }
 
-  async revert(): Promise<void> {
+  async restoreLast(): Promise<void> {
     this.submitCopy('sgd.revert', [this.Xb, this.Yb], [this.X, this.Y]);
   }
 
@@ -174,10 +182,14 @@ export class GpuSgdBackend implements SgdBackend {
     if (this.Xbest && this.Ybest) this.submitCopy('sgd.restoreBest', [this.Xbest, this.Ybest], [this.X, this.Y]);
   }
 
-  async factors(): Promise<{ X: Float32Array; Y: Float32Array }> {
-    const X = await this.gpu.readF32(this.X, 0, this.s.X0.length);
-    const Y = await this.gpu.readF32(this.Y, 0, this.s.Y0.length);
-    return { X, Y };
+  async readFactors(): Promise<Factors> {
+    const W = await this.gpu.readF32(this.X, 0, this.s.W0.length);
+    const H = await this.gpu.readF32(this.Y, 0, this.s.H0.length);
+    return { W, H };
+  }
+
+  keptFactors(): Factors {
+    return this.kept;
   }
 
   destroy(): void {

@@ -13,19 +13,22 @@
  */
 import { IdMap, globalMean, validateRatings, type Ratings } from '../data/ratings.ts';
 import type { Dataset } from '../data/dataset.ts';
-import { GpuContext } from '../gpu/context.ts';
-import { AbortError, DivergenceError, InputError, NoWebGpuError, throwIfAborted } from '../gpu/errors.ts';
+import { DivergenceError, InputError } from '../core/errors.ts';
 import type { FactorModelData, FitResult, IterationReport } from '../model/types.ts';
 import { Rng } from '../util/random.ts';
-import { strideFor } from '../cpu/sgd-reference.ts';
+import { fillRandomFactors, packFactors, strideOf } from '../core/layout.ts';
 import { lanesFor } from '../kernels/sgd.ts';
-import type { EngineSpec, SgdBackend } from './backend.ts';
+import { acquireGpu, checkBackend, type GpuChoice } from '../gpu/acquire.ts';
+import type { Factors } from '../train/backend.ts';
+import { runLoop, type LoopAlgorithm } from '../train/loop.ts';
+import { atLeast, check, checkEarlyStopping, checkValidation, DEFAULTS, oneOf } from '../train/options.ts';
+import type { EngineSpec, SgdBackend, Sse } from './backend.ts';
 import { CpuSgdBackend } from './cpu-backend.ts';
 import { GpuSgdBackend } from './gpu-backend.ts';
 
 export type SgdSchedule = 'constant' | 'inverse' | 'bold-driver' | 'adagrad';
 
-export interface SgdOptions {
+export interface SgdOptions extends GpuChoice {
   /** 'sgd' (default) or 'gd' (full-batch gradient descent). */
   algo?: 'sgd' | 'gd';
   /** SGD only: 'hogwild' (default) or 'stratified' (deterministic). */
@@ -53,6 +56,7 @@ export interface SgdOptions {
   schedule?: SgdSchedule;
   /** Decay of the 'inverse' schedule (default 0.1). */
   decay?: number;
+  /** Seed of the initial factors and of the shuffles (default 42, as ALS). */
   seed?: number;
   /** Starting factors (stride layout: rank, or rank + 2 with biases). */
   init?: { users: Float32Array; items: Float32Array };
@@ -65,9 +69,6 @@ export interface SgdOptions {
   earlyStopping?: { patience: number; minDelta?: number };
   /** Training RMSE above (1 + this) x the best so far counts as divergence (default 0.1). */
   divergenceTolerance?: number;
-  /** 'gpu' or 'cpu'. Default: the GPU when one is found, else the CPU (with a warning). */
-  backend?: 'gpu' | 'cpu';
-  gpu?: GpuContext;
   /**
    * Invocations that share one rating in the GPU kernel (a power of two <= 64). Default: the
    * smallest power of two >= rank, at most 32 (coalesced row access on hardware GPUs), but 1 on a
@@ -96,228 +97,158 @@ export interface SgdFitResult extends FitResult {
   partialFit(newRatings: Ratings | Dataset, epochs?: number): Promise<SgdFitResult>;
 }
 
-/** Training diverged; `result` holds the factors of the last good epoch. */
-export class SgdDivergenceError extends DivergenceError {
-  constructor(
-    iteration: number,
-    message: string,
-    readonly result: FitResult,
-  ) {
-    super(iteration, message);
-    this.name = 'DivergenceError';
-  }
-}
-
-const MAX_RANK = 4096;
+/** Training diverged; `result` holds the factors of the last good epoch (the same class as DivergenceError). */
+export const SgdDivergenceError = DivergenceError;
+export type SgdDivergenceError = DivergenceError & { result: FitResult };
 
 function isDataset(d: Ratings | Dataset): d is Dataset {
   return (d as Dataset).ratings !== undefined;
 }
 
-function checkNumber(name: string, v: number, ok: (v: number) => boolean, what: string): void {
-  if (!(typeof v === 'number' && ok(v))) throw new InputError(`${name} must be ${what} (got ${v})`);
-}
-
 export async function fitSgd(data: Ratings | Dataset, opts: SgdOptions = {}): Promise<SgdFitResult> {
+  const D = DEFAULTS.sgd;
   const ds = isDataset(data) ? data : undefined;
   const train = ds ? ds.ratings : (data as Ratings);
   if (ds?.implicit) throw new InputError(`data set '${ds.name}' is implicit feedback; SGD/GD here fit explicit ratings (use fitAls with implicit: true)`);
-  const algo = opts.algo ?? 'sgd';
-  const mode = opts.mode ?? 'hogwild';
-  if (algo !== 'sgd' && algo !== 'gd') throw new InputError(`algo must be 'sgd' or 'gd' (got ${String(algo)})`);
-  if (mode !== 'hogwild' && mode !== 'stratified') throw new InputError(`mode must be 'hogwild' or 'stratified' (got ${String(mode)})`);
-  const rank = opts.rank ?? 10;
-  checkNumber('rank', rank, (v) => Number.isInteger(v) && v >= 1 && v <= MAX_RANK, `an integer in [1, ${MAX_RANK}]`);
-  const schedule: SgdSchedule = opts.schedule ?? (algo === 'gd' ? 'bold-driver' : 'constant');
+  const algo = oneOf('algo', opts.algo ?? D.algo, ['sgd', 'gd'] as const);
+  const mode = oneOf('mode', opts.mode ?? D.mode, ['hogwild', 'stratified'] as const);
+  const rank = check('rank', opts.rank ?? DEFAULTS.common.rank, (v) => Number.isInteger(v) && v >= 1 && v <= D.maxRank, `an integer in [1, ${D.maxRank}]`);
+  const schedule: SgdSchedule = opts.schedule ?? D.schedule[algo];
   if (!['constant', 'inverse', 'bold-driver', 'adagrad'].includes(schedule)) throw new InputError(`unknown schedule '${schedule}'`);
   if (algo === 'gd' && schedule === 'adagrad') throw new InputError(`schedule 'adagrad' is for algo 'sgd' (GD takes constant, inverse or bold-driver)`);
-  const lr0 = opts.learningRate ?? (algo === 'gd' ? 0.001 : schedule === 'adagrad' ? 0.1 : 0.01);
-  checkNumber('learningRate', lr0, (v) => Number.isFinite(v) && v > 0, 'a positive finite number');
-  const lambda = opts.lambda ?? 0.05;
-  checkNumber('lambda', lambda, (v) => Number.isFinite(v) && v >= 0, 'a finite number >= 0');
-  const lambdaBias = opts.lambdaBias ?? lambda;
-  checkNumber('lambdaBias', lambdaBias, (v) => Number.isFinite(v) && v >= 0, 'a finite number >= 0');
-  const epochs = opts.epochs ?? 20;
-  checkNumber('epochs', epochs, (v) => Number.isInteger(v) && v >= 0, 'an integer >= 0');
-  const decay = opts.decay ?? 0.1;
-  checkNumber('decay', decay, (v) => Number.isFinite(v) && v >= 0, 'a finite number >= 0');
-  const divTol = opts.divergenceTolerance ?? 0.1;
-  checkNumber('divergenceTolerance', divTol, (v) => v >= 0, 'a number >= 0');
-  const seed = opts.seed ?? 1;
-  checkNumber('seed', seed, Number.isInteger, 'an integer');
+  const lr0 = opts.learningRate ?? (algo === 'gd' ? D.learningRate.gd : schedule === 'adagrad' ? D.learningRate.adagrad : D.learningRate.sgd);
+  check('learningRate', lr0, (v) => Number.isFinite(v) && v > 0, 'a positive finite number');
+  const lambda = atLeast('lambda', opts.lambda ?? D.lambda, 0);
+  const lambdaBias = atLeast('lambdaBias', opts.lambdaBias ?? lambda, 0);
+  const epochs = atLeast('epochs', opts.epochs ?? D.epochs, 0, true);
+  const decay = atLeast('decay', opts.decay ?? D.decay, 0);
+  const divTol = check('divergenceTolerance', opts.divergenceTolerance ?? D.divergenceTolerance, (v) => v >= 0, 'a number >= 0');
+  const seed = check('seed', opts.seed ?? DEFAULTS.common.seed, Number.isInteger, 'an integer');
+  const backendChoice = checkBackend(opts.backend ?? DEFAULTS.common.backend);
   const bias = !!opts.useBias;
   validateRatings(train);
   const n = train.values.length;
   if (n >= 2 ** 30) throw new InputError(`too many ratings for SGD's packed 32-bit layout: ${n} (limit 2^30)`);
-  if (opts.validation) {
-    const v = opts.validation;
-    validateRatings(v);
-    if (v.nUsers > train.nUsers || v.nItems > train.nItems) {
-      throw new InputError(`validation ratings have ${v.nUsers} users x ${v.nItems} items; the training set has only ${train.nUsers} x ${train.nItems}`);
-    }
-  }
-  if (opts.earlyStopping) {
-    if (!opts.validation) throw new InputError('earlyStopping needs validation ratings');
-    checkNumber('earlyStopping.patience', opts.earlyStopping.patience, (v) => Number.isInteger(v) && v >= 1, 'an integer >= 1');
-  }
+  checkValidation(opts.validation, train, false);
+  checkEarlyStopping(opts.earlyStopping, opts.validation);
   const blocks = opts.blocks ?? Math.max(1, Math.min(64, train.nUsers, train.nItems, Math.floor(Math.sqrt(n / 16))));
-  checkNumber('blocks', blocks, (v) => Number.isInteger(v) && v >= 1 && v <= 4096, 'an integer in [1, 4096]');
-  if (opts.lanes !== undefined) checkNumber('lanes', opts.lanes, (v) => [1, 2, 4, 8, 16, 32, 64].includes(v), 'a power of two in [1, 64]');
-  const stride = strideFor(rank, bias);
+  check('blocks', blocks, (v) => Number.isInteger(v) && v >= 1 && v <= 4096, 'an integer in [1, 4096]');
+  if (opts.lanes !== undefined) check('lanes', opts.lanes, (v) => [1, 2, 4, 8, 16, 32, 64].includes(v), 'a power of two in [1, 64]');
   const mu = opts.globalMean ?? (bias ? globalMean(train.values) : 0);
-  checkNumber('globalMean', mu, Number.isFinite, 'finite');
+  check('globalMean', mu, Number.isFinite, 'finite');
 
-  let X0: Float32Array;
-  let Y0: Float32Array;
+  let W0: Float32Array;
+  let H0: Float32Array;
   if (opts.init) {
-    const { users, items } = opts.init;
-    if (users.length !== train.nUsers * stride || items.length !== train.nItems * stride) {
-      throw new InputError(
-        `init factors have ${users.length} and ${items.length} floats; expected nUsers x stride = ${train.nUsers * stride} and nItems x stride = ${train.nItems * stride} (stride ${stride})`,
-      );
-    }
-    for (const [name, a] of [['users', users], ['items', items]] as const) {
-      for (let k = 0; k < a.length; k++) if (!Number.isFinite(a[k])) throw new InputError(`init.${name}[${k}] is not finite (${a[k]})`);
-    }
-    X0 = Float32Array.from(users);
-    Y0 = Float32Array.from(items);
-    if (bias) setConstantColumns(X0, Y0, rank);
+    W0 = packFactors(opts.init.users, train.nUsers, rank, bias, 'user');
+    H0 = packFactors(opts.init.items, train.nItems, rank, bias, 'item');
   } else {
-    X0 = new Float32Array(train.nUsers * stride);
-    Y0 = new Float32Array(train.nItems * stride);
-    const scale = bias ? (opts.initScale ?? 0.1) : schedule === 'adagrad' ? libmfScale(train, rank) : defaultScale(train, rank);
-    initFactors(X0, Y0, rank, bias, 0, 0, seed, scale);
+    const stride = strideOf(rank, bias);
+    W0 = new Float32Array(train.nUsers * stride);
+    H0 = new Float32Array(train.nItems * stride);
+    const scale = bias ? (opts.initScale ?? DEFAULTS.common.initScale) : schedule === 'adagrad' ? libmfScale(train, rank) : defaultScale(train, rank);
+    initFactors(W0, H0, rank, bias, 0, 0, seed, scale);
   }
 
-  let gpu: GpuContext | undefined = opts.gpu;
-  let ownGpu = false;
-  let backendKind = opts.backend ?? (gpu ? 'gpu' : undefined);
-  if (backendKind === 'gpu' || backendKind === undefined) {
-    if (!gpu) {
-      try {
-        gpu = await GpuContext.create();
-        ownGpu = true;
-        backendKind = 'gpu';
-      } catch (e) {
-        if (backendKind === 'gpu' || !(e instanceof NoWebGpuError)) throw e;
-        console.warn(`webmf: ${(e as Error).message} Training ${algo.toUpperCase()} on the CPU instead.`);
-        backendKind = 'cpu';
-      }
-    }
-  }
-  const lanes = opts.lanes ?? (backendKind === 'gpu' && gpu!.adapter.software ? 1 : lanesFor(rank));
+  const { gpu, own: ownGpu } = await acquireGpu({ ...opts, backend: backendChoice }, 'the CPU engine');
+  const lanes = opts.lanes ?? (gpu && gpu.adapter.software ? 1 : lanesFor(rank));
   const spec: EngineSpec = {
     algo, mode, rank, bias, adagrad: schedule === 'adagrad', adagradWarmup: schedule === 'adagrad' && !opts.init, mu, lambda, lambdaBias, seed, blocks,
-    lanes, train, validation: opts.validation, X0, Y0, signal: opts.signal,
+    lanes, train, validation: opts.validation, W0, H0, signal: opts.signal,
   };
-
-  let backend: SgdBackend | undefined;
-  try {
-    backend = backendKind === 'gpu' ? new GpuSgdBackend(gpu!, spec) : new CpuSgdBackend(spec);
-    const hyperparams: Record<string, number | string | boolean> = {
-      rank, learningRate: lr0, lambda, lambdaBias, epochs, schedule, seed, algo, lanes, ...(algo === 'sgd' ? { mode } : {}),
-      ...(algo === 'sgd' && mode === 'stratified' ? { blocks } : {}), ...(schedule === 'inverse' ? { decay } : {}),
-    };
-    const result = await trainLoop(backend, spec, {
-      epochs, lr0, schedule, decay, divTol, opts, n, hyperparams,
-      userIds: ds?.users, itemIds: ds?.items, scale: ds?.scale,
-    });
-    return withPartialFit(result, opts);
-  } finally {
-    backend?.destroy();
-    if (ownGpu) gpu?.destroy();
-  }
-}
-
-interface LoopArgs {
-  epochs: number;
-  lr0: number;
-  schedule: SgdSchedule;
-  decay: number;
-  divTol: number;
-  opts: SgdOptions;
-  n: number;
-  hyperparams: Record<string, number | string | boolean>;
-  userIds?: IdMap;
-  itemIds?: IdMap;
-  scale?: [number, number];
-}
-
-async function trainLoop(backend: SgdBackend, spec: EngineSpec, a: LoopArgs): Promise<FitResult> {
-  const { opts, n } = a;
-  const nVal = opts.validation?.values.length ?? 0;
-  const history: IterationReport[] = [];
-  const modelOf = async (): Promise<FitResult['model']> => {
-    const { X, Y } = await backend.factors();
+  const hyperparams: Record<string, number | string | boolean> = {
+    rank, learningRate: lr0, lambda, lambdaBias, epochs, schedule, seed, algo, lanes, ...(algo === 'sgd' ? { mode } : {}),
+    ...(algo === 'sgd' && mode === 'stratified' ? { blocks } : {}), ...(schedule === 'inverse' ? { decay } : {}),
+  };
+  const finish = (f: Factors, history: IterationReport[], stopped: FitResult['stopped'], b: SgdBackend): FitResult => {
     const model: FactorModelData = {
-      algo: spec.algo, rank: spec.rank, bias: spec.bias, implicit: false, stride: strideFor(spec.rank, spec.bias), mu: spec.mu,
-      nUsers: spec.train.nUsers, nItems: spec.train.nItems, userFactors: X, itemFactors: Y, hyperparams: a.hyperparams,
+      algo, rank, bias, implicit: false, stride: strideOf(rank, bias), mu,
+      nUsers: train.nUsers, nItems: train.nItems, userFactors: f.W, itemFactors: f.H, hyperparams,
     };
-    if (a.userIds) model.userIds = a.userIds;
-    if (a.itemIds) model.itemIds = a.itemIds;
-    if (a.scale) model.ratingScale = a.scale;
-    return model;
-  };
-  const result = async (stopped: FitResult['stopped']): Promise<FitResult> => ({
-    model: await modelOf(), history, backend: backend.kind, ...(backend.adapter ? { adapter: backend.adapter } : {}), stopped,
-  });
-  const diverged = async (epoch: number, why: string): Promise<never> => {
-    await backend.revert();
-    throw new SgdDivergenceError(epoch, `SGD diverged at epoch ${epoch}: ${why}. The factors of epoch ${epoch - 1} are kept (error.result); lower learningRate.`, await result('iterations'));
+    if (ds?.users) model.userIds = ds.users;
+    if (ds?.items) model.itemIds = ds.items;
+    if (ds?.scale) model.ratingScale = ds.scale;
+    return withPartialFit({ model, history, backend: b.kind, ...(b.adapter ? { adapter: b.adapter } : {}), stopped }, opts);
   };
 
-  throwIfAborted(opts.signal);
-  const start = await backend.evaluate();
-  let best = Math.sqrt(start.train / n);
-  if (!Number.isFinite(best)) throw new InputError(`the starting factors give a non-finite training RMSE (${best})`);
-  let prev = best;
-  let lr = a.lr0;
-  let bestVal = Infinity;
-  let sinceBest = 0;
-  let rejected = 0;
-  for (let t = 1; t <= a.epochs; t++) {
-    if (opts.signal?.aborted) throw new AbortError(`aborted before epoch ${t}`, { cause: opts.signal.reason });
-    const lrT = a.schedule === 'inverse' ? a.lr0 / (1 + a.decay * (t - 1)) : lr;
-    const t0 = performance.now();
-    const sse = await backend.epoch(t, lrT);
-    let rmse = Math.sqrt(sse.train / n);
-    let valRmse = sse.validation !== undefined ? Math.sqrt(sse.validation / nVal) : undefined;
-    if (a.schedule === 'bold-driver') {
-      if (!(rmse <= prev)) {
-        // Undo the epoch and halve the rate (the bold driver's rule); give up after 20 halvings in a row.
-        await backend.revert();
-        if (++rejected > 20) await diverged(t, `training RMSE ${rmse} after ${rejected} halvings of the learning rate (now ${lrT})`);
-        lr = lrT * 0.5;
-        rmse = prev;
-        valRmse = history.length ? history[history.length - 1].validationRmse : start.validation !== undefined ? Math.sqrt(start.validation / nVal) : undefined;
-      } else {
-        rejected = 0;
-        lr = lrT * 1.05;
-      }
-    } else if (!Number.isFinite(rmse)) {
-      await diverged(t, `training RMSE is ${rmse}`);
-    } else if (rmse > best * (1 + a.divTol)) {
-      await diverged(t, `training RMSE grew to ${rmse.toPrecision(6)} (best so far ${best.toPrecision(6)})`);
-    }
-    prev = rmse;
-    best = Math.min(best, rmse);
-    const report: SgdIterationReport = { iteration: t, seconds: (performance.now() - t0) / 1000, trainRmse: rmse, learningRate: lrT };
-    if (sse.gpuSeconds !== undefined) report.gpuSeconds = sse.gpuSeconds;
-    if (valRmse !== undefined) report.validationRmse = valRmse;
-    history.push(report);
-    opts.onIteration?.(report);
-    if (opts.earlyStopping && valRmse !== undefined) {
-      if (valRmse < bestVal - (opts.earlyStopping.minDelta ?? 0)) {
-        bestVal = valRmse;
-        sinceBest = 0;
-        await backend.saveBest();
-      } else if (++sinceBest >= opts.earlyStopping.patience) {
-        await backend.restoreBest();
-        return result('early-stopping');
-      }
-    }
+  const run = {
+    backend: undefined as unknown as SgdBackend,
+    algorithm: sgdAlgorithm({ lr0, schedule, decay, divTol, n, nVal: opts.validation?.values.length ?? 0 }),
+    iterations: epochs,
+    signal: opts.signal,
+    earlyStopping: opts.earlyStopping,
+    onIteration: opts.onIteration,
+    finish,
+    fallback: backendChoice === 'auto' ? (f: Factors) => new CpuSgdBackend({ ...spec, W0: f.W, H0: f.H }) : undefined,
+    onWarning: opts.onWarning,
+  };
+  try {
+    run.backend = gpu ? new GpuSgdBackend(gpu, spec) : new CpuSgdBackend(spec);
+    return (await runLoop(run)) as SgdFitResult;
+  } finally {
+    run.backend?.destroy();
+    ownGpu?.destroy();
   }
-  return result('iterations');
+}
+
+/**
+ * SGD's part of the loop: the learning-rate schedule and how an epoch's sums are judged: the bold
+ * driver undoes an epoch that raises the training RMSE and halves the rate (giving up after 20
+ * halvings in a row); otherwise a non-finite RMSE, or one above (1 + divTol) x the best so far,
+ * is divergence.
+ */
+function sgdAlgorithm(
+  a: { lr0: number; schedule: SgdSchedule; decay: number; divTol: number; n: number; nVal: number },
+): LoopAlgorithm<Sse> {
+  let best = Infinity;
+  let prev = Infinity;
+  let startVal: number | undefined;
+  let prevVal: number | undefined;
+  let lr = a.lr0;
+  let rejected = 0;
+  const diverged = (t: number, why: string) => ({
+    kind: 'diverge' as const,
+    message: `SGD diverged at epoch ${t}: ${why}. The factors of epoch ${t - 1} are kept (error.result); lower learningRate.`,
+  });
+  return {
+    unit: 'epoch',
+    start(s) {
+      best = Math.sqrt(s.train / a.n);
+      if (!Number.isFinite(best)) throw new InputError(`the starting factors give a non-finite training RMSE (${best})`);
+      prev = best;
+      startVal = s.validation !== undefined ? Math.sqrt(s.validation / a.nVal) : undefined;
+      prevVal = startVal;
+    },
+    rate: (t) => (a.schedule === 'inverse' ? a.lr0 / (1 + a.decay * (t - 1)) : lr),
+    judge(t, sse, seconds, lrT) {
+      let rmse = Math.sqrt(sse.train / a.n);
+      let valRmse = sse.validation !== undefined ? Math.sqrt(sse.validation / a.nVal) : undefined;
+      let kind: 'accept' | 'reject' = 'accept';
+      if (a.schedule === 'bold-driver') {
+        if (!(rmse <= prev)) {
+          if (++rejected > 20) return diverged(t, `training RMSE ${rmse} after ${rejected} halvings of the learning rate (now ${lrT})`);
+          lr = lrT * 0.5;
+          rmse = prev;
+          valRmse = prevVal;
+          kind = 'reject';
+        } else {
+          rejected = 0;
+          lr = lrT * 1.05;
+        }
+      } else if (!Number.isFinite(rmse)) {
+        return diverged(t, `training RMSE is ${rmse}`);
+      } else if (rmse > best * (1 + a.divTol)) {
+        return diverged(t, `training RMSE grew to ${rmse.toPrecision(6)} (best so far ${best.toPrecision(6)})`);
+      }
+      prev = rmse;
+      prevVal = valRmse;
+      best = Math.min(best, rmse);
+      const report: SgdIterationReport = { iteration: t, seconds, trainRmse: rmse, learningRate: lrT };
+      if (sse.gpuSeconds !== undefined) report.gpuSeconds = sse.gpuSeconds;
+      if (valRmse !== undefined) report.validationRmse = valRmse;
+      return { kind, report };
+    },
+  };
 }
 
 /** Without biases: uniform [0, 2 sqrt(|mean| / rank)) so that w.h starts near the mean rating (LIBMF-like). */
@@ -336,28 +267,12 @@ function libmfScale(r: Ratings, rank: number): number {
   return Math.sqrt(Math.max(Math.sqrt(ss / Math.max(1, r.values.length)), 1e-4) / rank);
 }
 
-/** Random rows from `fromUser` / `fromItem` on; with biases N(0, scale^2) factors, zero biases, constant columns 1. */
-function initFactors(X: Float32Array, Y: Float32Array, rank: number, bias: boolean, fromUser: number, fromItem: number, seed: number, scale: number): void {
-  const stride = strideFor(rank, bias);
+/** Random rows from `fromUser` / `fromItem` on; with biases N(0, scale^2) factors, else uniform [0, scale); zero biases, constant columns 1. */
+function initFactors(W: Float32Array, H: Float32Array, rank: number, bias: boolean, fromUser: number, fromItem: number, seed: number, scale: number): void {
   const rng = new Rng(seed);
-  const fill = (M: Float32Array, from: number) => {
-    for (let r = from; r < M.length / stride; r++) {
-      for (let k = 0; k < rank; k++) M[r * stride + k] = bias ? rng.normal() * scale : rng.next() * scale;
-      if (bias) {
-        M[r * stride + rank] = 0;
-        M[r * stride + rank + 1] = 0;
-      }
-    }
-  };
-  fill(X, fromUser);
-  fill(Y, fromItem);
-  if (bias) setConstantColumns(X, Y, rank);
-}
-
-function setConstantColumns(X: Float32Array, Y: Float32Array, rank: number): void {
-  const stride = rank + 2;
-  for (let r = 0; r < X.length / stride; r++) X[r * stride + rank + 1] = 1;
-  for (let r = 0; r < Y.length / stride; r++) Y[r * stride + rank] = 1;
+  const dist = bias ? 'normal' : 'uniform';
+  fillRandomFactors(W, rank, bias, 'user', rng, dist, scale, fromUser);
+  fillRandomFactors(H, rank, bias, 'item', rng, dist, scale, fromItem);
 }
 
 function withPartialFit(res: FitResult, opts: SgdOptions): SgdFitResult {
@@ -389,8 +304,8 @@ function withPartialFit(res: FitResult, opts: SgdOptions): SgdFitResult {
     const Y = new Float32Array(r.nItems * stride);
     X.set(m.userFactors);
     Y.set(m.itemFactors);
-    const seed = (opts.seed ?? 1) + 7919 * (res.history.length + 1);
-    const scale = m.bias ? (opts.initScale ?? 0.1) : 2 * Math.sqrt(Math.max(Math.abs(m.mu || globalMean(r.values)), 1e-3) / m.rank);
+    const seed = (opts.seed ?? DEFAULTS.common.seed) + 7919 * (res.history.length + 1);
+    const scale = m.bias ? (opts.initScale ?? DEFAULTS.common.initScale) : 2 * Math.sqrt(Math.max(Math.abs(m.mu || globalMean(r.values)), 1e-3) / m.rank);
     initFactors(X, Y, m.rank, m.bias, m.nUsers, m.nItems, seed, scale);
     const next = await fitSgd(r, {
       ...opts, validation: undefined, earlyStopping: undefined, epochs: epochs ?? opts.epochs, seed, init: { users: X, items: Y }, globalMean: m.mu,

@@ -1,0 +1,49 @@
+/**
+ * The one way a fit, a model, the CLI or the demo gets a GPU: `backend` 'auto' | 'gpu' | 'cpu',
+ * an optional caller's `gpu`, an optional `gpuSource` (the WebGPU entry object) and `onWarning`.
+ */
+import { GpuContext } from './context.ts';
+import { InputError, NoWebGpuError } from '../core/errors.ts';
+
+export type BackendChoice = 'auto' | 'gpu' | 'cpu';
+export const BACKENDS: readonly BackendChoice[] = ['auto', 'gpu', 'cpu'];
+
+export interface GpuChoice {
+  /**
+   * 'auto' (default): the GPU when a WebGPU adapter exists, else the CPU engine, with a warning
+   * saying so. 'gpu': the GPU or an error. 'cpu': the CPU engine.
+   */
+  backend?: BackendChoice;
+  /** GPU to use; created (and destroyed by whoever asked) when omitted. */
+  gpu?: GpuContext;
+  /** The WebGPU entry object to request an adapter from (default: navigator.gpu, or Dawn in Node). */
+  gpuSource?: GPU;
+  /** Where warnings go (the CPU fallback). Default console.warn. */
+  onWarning?: (message: string) => void;
+}
+
+export function checkBackend(b: unknown): BackendChoice {
+  if (!(BACKENDS as readonly unknown[]).includes(b)) throw new InputError(`backend must be 'auto', 'gpu' or 'cpu', got ${String(b)}`);
+  return b as BackendChoice;
+}
+
+/**
+ * The GPU for a piece of work: the caller's, or a new one (`own`: the caller destroys it). With
+ * backend 'auto' and no adapter, null (CPU) and a warning that says so; with 'gpu', no adapter is
+ * an error; with 'cpu', null. `cpuName` names the CPU engine in the warning.
+ */
+export async function acquireGpu(o: GpuChoice, cpuName = 'the CPU reference path'): Promise<{ gpu: GpuContext | null; own: GpuContext | null }> {
+  const backend = checkBackend(o.backend ?? 'auto');
+  if (backend === 'cpu') return { gpu: null, own: null };
+  if (o.gpu) return { gpu: o.gpu, own: null };
+  try {
+    const gpu = await GpuContext.create({ gpu: o.gpuSource });
+    return { gpu, own: gpu };
+  } catch (e) {
+    if (backend === 'auto' && e instanceof NoWebGpuError) {
+      (o.onWarning ?? console.warn)(`webmf: no WebGPU adapter (${e.message}); running on ${cpuName} instead.`);
+      return { gpu: null, own: null };
+    }
+    throw e;
+  }
+}
