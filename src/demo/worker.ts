@@ -198,38 +198,16 @@ async function train(m: ToWorker & { type: 'train' }): Promise<void> {
           validation,
         });
   try {
-    if (backend === 'gpu') {
-      // Each GPU iteration awaits its read-back, so the worker sees "stop" between iterations.
-      fit = await once(st.iterations, {});
-      summary.stopped = fit.stopped;
-    } else {
-      // The CPU engines compute an iteration without yielding, so a long run could not hear "stop":
-      // run one iteration per call, warm-started from the last factors (learning rate carried
-      // over, a new shuffle seed each epoch), and yield to the event loop in between.
-      let lr = st.learningRate;
-      let prev: FitResult | null = null;
-      for (let t = 1; t <= st.iterations; t++) {
-        const r: FitResult = await once(1, {
-          init: prev ? { users: prev.model.userFactors, items: prev.model.itemFactors } : undefined,
-          seed: st.seed + t - 1,
-          learningRate: lr,
-          onIteration: (rep) => onIteration({ ...rep, iteration: t }),
-        });
-        prev = r;
-        const last = r.history[r.history.length - 1];
-        if (last?.learningRate !== undefined) lr = last.learningRate;
-        await new Promise((res) => setTimeout(res, 0));
-        if (ctrl.signal.aborted) {
-          summary.stopped = 'stopped';
-          break;
-        }
-      }
-      fit = prev;
-      if (fit && summary.stopped !== 'stopped') summary.stopped = 'iterations';
-    }
+    // One fit, on either backend: the training loop yields between iterations (and the CPU SGD
+    // engine inside long epochs), so the worker hears "stop" without re-fitting per epoch.
+    fit = await once(st.iterations, {});
+    summary.stopped = fit.stopped;
   } catch (e) {
-    if (e instanceof AbortError || ctrl.signal.aborted) summary.stopped = 'stopped';
-    else summary.error = (e as Error).message;
+    if (e instanceof AbortError || ctrl.signal.aborted) {
+      summary.stopped = 'stopped';
+      // a stop keeps the last finished iteration
+      fit = (e as AbortError).result ?? null;
+    } else summary.error = (e as Error).message;
   } finally {
     running = null;
   }

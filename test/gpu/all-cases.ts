@@ -4,6 +4,7 @@ import { alsCases } from './cases-als.ts';
 import { hostCases } from './cases-host.ts';
 import { sgdCases } from './cases-sgd.ts';
 import { modelCases } from './cases-model.ts';
+import { stopCases } from './cases-stops.ts';
 import type { GpuCase } from './types.ts';
 
-export const allCases: GpuCase[] = [...foundationCases, ...hostCases, ...alsCases, ...sgdCases, ...modelCases];
+export const allCases: GpuCase[] = [...foundationCases, ...hostCases, ...alsCases, ...sgdCases, ...modelCases, ...stopCases];
