@@ -3,7 +3,8 @@
  * Results go to stdout (one JSON object with --json); progress and warnings go to stderr. Any error
  * is one line on stderr and a non-zero exit (2 for a command-line mistake, 1 otherwise).
  */
-import { GpuContext, adapterName } from '../gpu/context.ts';
+import { adapterName, type GpuContext } from '../gpu/context.ts';
+import { acquireGpu } from '../gpu/acquire.ts';
 import { InputError, WebmfError } from '../gpu/errors.ts';
 import type { Ratings } from '../data/ratings.ts';
 import type { Dataset } from '../data/dataset.ts';
@@ -97,7 +98,8 @@ const warn = (s: string) => process.stderr.write(`webmf: ${s}\n`);
 async function openGpu(backend: string | undefined, command: string): Promise<GpuContext | undefined> {
   if (backend === 'cpu') return undefined;
   try {
-    return await GpuContext.create();
+    // the library's one way to a GPU; the CLI words the fallback itself (any failure, with its reason)
+    return (await acquireGpu({ backend: 'gpu' })).gpu ?? undefined;
   } catch (e) {
     if (backend === 'gpu') throw new WebmfError(`${command}: --backend gpu, but no WebGPU adapter: ${(e as Error).message}`);
     warn(`no WebGPU adapter (${(e as Error).message.split('\n')[0]}); using the CPU backend`);
