@@ -5,6 +5,7 @@
 import { bufferId, type GpuContext } from '../gpu/context.ts';
 import { layoutOf, type SolveSpec } from '../core/layout.ts';
 import type { DeviceCsr } from './device-csr.ts';
+import { bindGroupByName, uniformSize } from '../gpu/wgsl.ts';
 import { packSolveParams, type SolveParams } from './normal-eq.ts';
 import { cgWgsl } from './shaders.ts';
 
@@ -31,13 +32,13 @@ export class CgSolver {
     const TILE = Math.max(1, Math.min(64, Math.floor(budget / ((K + 2) * 4))));
     gpu.requireLimit(`CG solve at rank ${spec.rank}`, 'maxComputeWorkgroupStorageSize', (5 * K + WG + K + 2) * 4);
     this.pipe = gpu.pipeline(`${label}.cg`, cgWgsl, { WG, K, RANK: spec.rank, TILE, STEPS: steps });
-    this.params = gpu.uniform(`${label}.params`, new Uint32Array(16));
+    this.params = gpu.uniform(`${label}.params`, new Uint8Array(uniformSize(cgWgsl, 'P')));
     this.indptr = gpu.storage(`${label}.indptr`, csr.host.indptr);
     this.dummyBase = gpu.storage(`${label}.noBase`, 16);
   }
 
   setParams(p: SolveParams, useBase = false): void {
-    const buf = new ArrayBuffer(64);
+    const buf = new ArrayBuffer(uniformSize(cgWgsl, 'P'));
     const all = { rowBase: 0, rowCount: this.csr.nRows, segBase: 0, segCount: 0 };
     packSolveParams(new DataView(buf), all, layoutOf(this.spec), !!this.spec.implicit, p, useBase);
     this.gpu.write(this.params, new Uint8Array(buf));
@@ -49,7 +50,8 @@ export class CgSolver {
     const key = `${bufferId(X)}#${bufferId(Y)}#${bufferId(base)}`;
     let g = this.groups.get(key);
     if (!g) {
-      g = this.gpu.bindGroup(`${this.label}.cg`, this.pipe, [this.params, this.csr.idx, this.csr.val, Y, this.csr.counts, this.indptr, base ?? this.dummyBase, X]);
+      const { idx, val, counts } = this.csr;
+      g = bindGroupByName(this.gpu, `${this.label}.cg`, this.pipe, cgWgsl, { P: this.params, idx, val, Y, counts, indptr: this.indptr, base: base ?? this.dummyBase, X });
       this.groups.set(key, g);
     }
     const pass = enc.beginComputePass({ label: `${this.label}.cg.pass` });

@@ -5,7 +5,8 @@
  */
 import type { GpuContext } from '../gpu/context.ts';
 import type { GdViews } from '../core/sparse.ts';
-import { strideOf } from '../core/layout.ts';
+import { constantColumn, strideOf } from '../core/layout.ts';
+import { bindGroupByName, packUniform } from '../gpu/wgsl.ts';
 import { gdWgsl } from './shaders.ts';
 
 const WG = 64;
@@ -57,23 +58,19 @@ export class GdKernel {
     this.bufs = [rowOf, userCols, vals, userPtr, itemPtr, itemCols, map, this.E, this.pUser, this.pItem];
     this.pResidual = gpu.pipeline(`${label}.residual`, gdWgsl, consts, 'residual');
     this.pGrad = gpu.pipeline(`${label}.grad`, gdWgsl, consts, 'grad');
-    this.bgResidual = gpu.bindGroup(`${label}.residual`, this.pResidual, [this.pUser, rowOf, userCols, vals, Xold, Yold, this.E]);
-    const g = (p: GPUBuffer, ptr: GPUBuffer, cols: GPUBuffer, m: GPUBuffer, old: GPUBuffer, other: GPUBuffer, out: GPUBuffer) =>
-      [p, null, null, null, null, null, this.E, ptr, cols, m, old, other, out];
-    this.bgUser = gpu.bindGroup(`${label}.grad.user`, this.pGrad, g(this.pUser, userPtr, userCols, map, Xold, Yold, X));
-    this.bgItem = gpu.bindGroup(`${label}.grad.item`, this.pGrad, g(this.pItem, itemPtr, itemCols, map, Yold, Xold, Y));
+    const E = this.E;
+    this.bgResidual = bindGroupByName(gpu, `${label}.residual`, this.pResidual, gdWgsl, { P: this.pUser, rowOf, colIdx: userCols, vals, X: Xold, Y: Yold, E });
+    const g = (P: GPUBuffer, indptr: GPUBuffer, cols: GPUBuffer, posMap: GPUBuffer, Old: GPUBuffer, Other: GPUBuffer, New: GPUBuffer) => ({ P, E, indptr, cols, posMap, Old, Other, New });
+    this.bgUser = bindGroupByName(gpu, `${label}.grad.user`, this.pGrad, gdWgsl, g(this.pUser, userPtr, userCols, map, Xold, Yold, X));
+    this.bgItem = bindGroupByName(gpu, `${label}.grad.item`, this.pGrad, gdWgsl, g(this.pItem, itemPtr, itemCols, map, Yold, Xold, Y));
   }
 
   setStep(s: GdStepUniform): void {
     const none = 0xffffffff;
-    const make = (nRows: number, constCol: number, useMap: number) => {
-      const buf = new ArrayBuffer(32);
-      new Uint32Array(buf, 0, 4).set([this.n, nRows, constCol, useMap]);
-      new Float32Array(buf, 16, 4).set([s.mu, s.lr, s.lambda, s.lambdaBias]);
-      return new Uint8Array(buf);
-    };
-    this.gpu.write(this.pUser, make(this.v.nUsers, this.bias ? this.rank + 1 : none, 0));
-    this.gpu.write(this.pItem, make(this.v.nItems, this.bias ? this.rank : none, 1));
+    const make = (nRows: number, constCol: number, useMap: number) =>
+      packUniform(gdWgsl, 'P', { n: this.n, nRows, constCol, useMap, mu: s.mu, lr: s.lr, lambda: s.lambda, lambdaBias: s.lambdaBias });
+    this.gpu.write(this.pUser, make(this.v.nUsers, this.bias ? constantColumn(this.rank, 'user') : none, 0));
+    this.gpu.write(this.pItem, make(this.v.nItems, this.bias ? constantColumn(this.rank, 'item') : none, 1));
   }
 
   /** Residuals, then both sides' updates (simultaneous: both read only the old copies). */

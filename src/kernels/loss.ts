@@ -3,6 +3,7 @@
  * (or the observed part of the implicit loss), reduced on the device to two floats in `out`.
  */
 import { bufferId, type GpuContext } from '../gpu/context.ts';
+import { bindGroupByName, packUniform, uniformSize } from '../gpu/wgsl.ts';
 import { lossWgsl } from './shaders.ts';
 
 const WG = 256;
@@ -34,7 +35,7 @@ export class LossKernel {
     this.parts = Math.max(1, Math.ceil(this.n / (WG * PER)));
     this.part = gpu.storage(`${label}.partials`, this.parts * 8);
     this.out = gpu.storage(`${label}.out`, 8);
-    this.params = gpu.uniform(`${label}.params`, new Uint32Array(8));
+    this.params = gpu.uniform(`${label}.params`, new Uint8Array(uniformSize(lossWgsl, 'P')));
     this.pPartials = gpu.pipeline(`${label}.partials`, lossWgsl, { WG, PER }, 'partials');
     this.pTotal = gpu.pipeline(`${label}.total`, lossWgsl, { WG, PER }, 'total');
   }
@@ -43,19 +44,15 @@ export class LossKernel {
 
   /** Encodes the reduction for factors X (users) and Y (items) of the given stride. */
   encode(enc: GPUCommandEncoder, X: GPUBuffer, Y: GPUBuffer, stride: number, mu: number, implicitAlpha?: number): void {
-    const p = new ArrayBuffer(32);
-    new Uint32Array(p, 0, 2).set([this.n, stride]);
-    new Float32Array(p, 8, 1)[0] = mu;
-    new Uint32Array(p, 12, 1)[0] = this.parts;
-    new Float32Array(p, 16, 1)[0] = implicitAlpha ?? 0;
-    new Uint32Array(p, 20, 1)[0] = implicitAlpha === undefined ? 0 : 1;
-    this.gpu.write(this.params, new Uint8Array(p));
+    this.gpu.write(this.params, packUniform(lossWgsl, 'P', { n: this.n, stride, mu, parts: this.parts, alpha: implicitAlpha ?? 0, implicit: implicitAlpha !== undefined }));
     const key = `${bufferId(X)}#${bufferId(Y)}`;
     let g = this.groups.get(key);
     if (!g) {
-      const b = [this.params, this.users, this.items, this.values, X, Y, this.part, this.out];
-      const t = [this.params, null, null, null, null, null, this.part, this.out];
-      g = [this.gpu.bindGroup(`${this.label}.partials`, this.pPartials, b.slice(0, 7)), this.gpu.bindGroup(`${this.label}.total`, this.pTotal, t)];
+      const { params: P, users, items, values, part, out } = this;
+      g = [
+        bindGroupByName(this.gpu, `${this.label}.partials`, this.pPartials, lossWgsl, { P, users, items, values, X, Y, part }),
+        bindGroupByName(this.gpu, `${this.label}.total`, this.pTotal, lossWgsl, { P, part, out }),
+      ];
       this.groups.set(key, g);
     }
     const pass = enc.beginComputePass({ label: `${this.label}.pass` });

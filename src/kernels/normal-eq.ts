@@ -9,6 +9,7 @@ import { bufferId, type GpuContext } from '../gpu/context.ts';
 import { LimitError } from '../gpu/errors.ts';
 import { layoutOf, singularError, type SolveLayout, type SolveSpec } from '../core/layout.ts';
 import type { DeviceCsr } from './device-csr.ts';
+import { bindGroupByName, packUniform, uniformSize } from '../gpu/wgsl.ts';
 import { choleskyDirectWgsl, choleskyWgsl, normalEqDirectWgsl, normalEqFinishWgsl, normalEqWgsl } from './shaders.ts';
 
 export interface SolveParams {
@@ -20,15 +21,18 @@ export interface SolveParams {
 }
 
 /**
- * Writes the 64-byte `Params` uniform shared by normal_eq*.wgsl, cholesky*.wgsl and cg.wgsl
- * (little-endian, as WebGPU buffers are).
+ * Writes the `Params` uniform shared by normal_eq*.wgsl, cholesky*.wgsl and cg.wgsl, packed by
+ * field name from its WGSL declaration.
  */
 export function packSolveParams(dv: DataView, b: Batch, L: SolveLayout, implicit: boolean, p: SolveParams, useBase: boolean): void {
-  const u32 = [b.segBase, b.segCount, b.rowBase, b.rowCount, L.stride, L.xBias, L.yBias, implicit ? 1 : 0];
-  u32.forEach((v, i) => dv.setUint32(i * 4, v, true));
-  [p.mu, p.alpha, p.lambda, p.lambdaBias].forEach((v, i) => dv.setFloat32(32 + i * 4, v, true));
-  dv.setUint32(48, p.weighted ? 1 : 0, true);
-  dv.setUint32(52, useBase ? 1 : 0, true);
+  // shaders/solve_params.wgsl declares the struct; every solve kernel binds it as `P`
+  const bytes = packUniform(normalEqWgsl, 'P', {
+    segBase: b.segBase, segCount: b.segCount, rowBase: b.rowBase, rowCount: b.rowCount,
+    stride: L.stride, xBias: L.xBias, yBias: L.yBias, implicit,
+    mu: p.mu, alpha: p.alpha, lambda: p.lambda, lambdaBias: p.lambdaBias,
+    weighted: p.weighted, useBase,
+  });
+  new Uint8Array(dv.buffer, dv.byteOffset, bytes.byteLength).set(bytes);
 }
 
 export interface Batch {
@@ -65,6 +69,9 @@ export class NormalEqSolver {
   private readonly buildPipe: GPUComputePipeline;
   private readonly finishPipe: GPUComputePipeline;
   private readonly cholPipe: GPUComputePipeline;
+  /** The sources of the build and Cholesky pipelines (for binding by name). */
+  private readonly buildCode: string;
+  private readonly cholCode: string;
   private readonly groups = new Map<string, GPUBindGroup[][]>();
   private paramsSet = false;
   private useBase = false;
@@ -121,9 +128,13 @@ export class NormalEqSolver {
     // the direct build keeps 4 rows x K columns in a private array of 260 columns
     if (variant === 'direct' && K > 260) this.variant = variant = 'tiled';
     if (variant === 'direct') {
+      this.buildCode = normalEqDirectWgsl;
+      this.cholCode = choleskyDirectWgsl;
       this.buildPipe = gpu.pipeline(`${label}.buildDirect`, normalEqDirectWgsl, { WG: cholWG, K, RANK: spec.rank });
       this.cholPipe = gpu.pipeline(`${label}.choleskyDirect`, choleskyDirectWgsl, { WG: cholWG, K, RANK: spec.rank });
     } else {
+      this.buildCode = normalEqWgsl;
+      this.cholCode = choleskyWgsl;
       this.buildPipe = gpu.pipeline(`${label}.build`, normalEqWgsl, buildC, 'build');
       const sharedBudget = Math.floor((lim.maxComputeWorkgroupStorageSize - 16 * K - 16) / 4);
       const MS = K * K <= sharedBudget ? K * K : 1;
@@ -135,7 +146,7 @@ export class NormalEqSolver {
   /** Writes the per-batch parameters (cheap; call when lambda, mu or alpha change). */
   setParams(p: SolveParams, useBase = false): void {
     const buf = new ArrayBuffer(Math.max(1, this.batches.length) * PARAM_STRIDE);
-    this.batches.forEach((b, i) => packSolveParams(new DataView(buf, i * PARAM_STRIDE, 64), b, this.L, !!this.spec.implicit, p, useBase));
+    this.batches.forEach((b, i) => packSolveParams(new DataView(buf, i * PARAM_STRIDE, uniformSize(normalEqWgsl, 'P')), b, this.L, !!this.spec.implicit, p, useBase));
     this.gpu.write(this.params, new Uint8Array(buf));
     this.paramsSet = true;
     this.useBase = useBase;
@@ -147,11 +158,13 @@ export class NormalEqSolver {
     if (g) return g;
     const gpu = this.gpu;
     g = this.batches.map((_, i) => {
-      const p: GPUBufferBinding = { buffer: this.params, offset: i * PARAM_STRIDE, size: 64 };
+      const P: GPUBufferBinding = { buffer: this.params, offset: i * PARAM_STRIDE, size: uniformSize(normalEqWgsl, 'P') };
+      const { idx, val, segs, rowSeg, counts } = this.csr;
+      const { partial, A, B, status } = this;
       return [
-        gpu.bindGroup(`${this.label}.build[${i}]`, this.buildPipe, [p, this.csr.idx, this.csr.val, Y, this.csr.segs, this.partial]),
-        gpu.bindGroup(`${this.label}.finish[${i}]`, this.finishPipe, [p, this.partial, this.csr.rowSeg, this.csr.counts, base ?? this.dummyBase, this.A, this.B]),
-        gpu.bindGroup(`${this.label}.cholesky[${i}]`, this.cholPipe, [p, this.A, this.B, X, this.csr.counts, this.status]),
+        bindGroupByName(gpu, `${this.label}.build[${i}]`, this.buildPipe, this.buildCode, { P, idx, val, Y, segs, partial }),
+        bindGroupByName(gpu, `${this.label}.finish[${i}]`, this.finishPipe, normalEqFinishWgsl, { P, partial, rowSeg, counts, base: base ?? this.dummyBase, A, B }),
+        bindGroupByName(gpu, `${this.label}.cholesky[${i}]`, this.cholPipe, this.cholCode, { P, A, B, X, counts, status }),
       ];
     });
     this.groups.set(key, g);

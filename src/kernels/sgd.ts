@@ -3,6 +3,7 @@
  * stratified SGD). The factors stay on the device; each epoch is encoded into the caller's encoder.
  */
 import { adagradLead, strideOf } from '../core/layout.ts';
+import { bindGroupByName, packUniform, uniformSize } from '../gpu/wgsl.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import type { FeistelParams, StratifiedPlan } from '../sgd/plan.ts';
 import { sgdWgsl, shuffleWgsl } from './shaders.ts';
@@ -29,7 +30,7 @@ export class ShuffleKernel {
     src: GPUBuffer,
     dst: GPUBuffer,
   ) {
-    this.params = gpu.uniform(`${label}.params`, new Uint32Array(8));
+    this.params = gpu.uniform(`${label}.params`, new Uint8Array(uniformSize(sgdWgsl, 'P')));
     this.pGather = gpu.pipeline(`${label}.gather`, shuffleWgsl, { WG: SHUFFLE_WG }, 'gather');
     this.bg = gpu.bindGroup(`${label}.gather`, this.pGather, [this.params, src, dst]);
   }
@@ -133,7 +134,7 @@ export class SgdKernel {
       RANK: spec.rank, STRIDE: this.stride, LANES: this.lanes, BIAS: spec.bias ? 1 : 0, ADAGRAD: spec.adagrad ? 1 : 0,
       LEAD: spec.adagrad ? adagradLead(spec.rank) : spec.rank,
     };
-    this.params = gpu.uniform(`${label}.params`, new Uint32Array(8));
+    this.params = gpu.uniform(`${label}.params`, new Uint8Array(uniformSize(sgdWgsl, 'P')));
     // Two ADAGRAD accumulators per row (lead columns, the rest), starting at 1 (LIBMF); unused (tiny) buffers otherwise.
     this.GU = gpu.storage(`${label}.adagradUsers`, spec.adagrad ? new Float32Array(2 * spec.nUsers).fill(1) : new Float32Array(1));
     this.GI = gpu.storage(`${label}.adagradItems`, spec.adagrad ? new Float32Array(2 * spec.nItems).fill(1) : new Float32Array(1));
@@ -142,11 +143,11 @@ export class SgdKernel {
   }
 
   setStep(s: SgdStepUniform): void {
-    const buf = new ArrayBuffer(32);
     const run = Math.ceil(this.n / this.groups);
-    new Uint32Array(buf, 0, 4).set([this.n, run, this.groups, this.spec.adagrad && s.leadOnly ? 1 : 0]);
-    new Float32Array(buf, 16, 4).set([s.mu, s.lr, s.lambda, s.lambdaBias]);
-    this.gpu.write(this.params, new Uint8Array(buf));
+    this.gpu.write(
+      this.params,
+      packUniform(sgdWgsl, 'P', { n: this.n, run, groups: this.groups, leadOnly: this.spec.adagrad && !!s.leadOnly, mu: s.mu, lr: s.lr, lambda: s.lambda, lambdaBias: s.lambdaBias }),
+    );
   }
 
   /** One Hogwild epoch over `rt` (already shuffled). */
@@ -155,7 +156,7 @@ export class SgdKernel {
     this.pHog ??= this.gpu.pipeline(`${this.label}.hogwild`, sgdWgsl, { ...this.constants, WG: wg }, 'hogwild');
     let bg = this.hogGroups.get(rt);
     if (!bg) {
-      bg = this.gpu.bindGroup(`${this.label}.hogwild`, this.pHog, [this.params, rt, this.X, this.Y, this.GU, this.GI]);
+      bg = bindGroupByName(this.gpu, `${this.label}.hogwild`, this.pHog, sgdWgsl, { P: this.params, rt, X: this.X, Y: this.Y, GU: this.GU, GI: this.GI });
       this.hogGroups.set(rt, bg);
     }
     this.gpu.dispatch(pass, this.pHog, bg, Math.ceil(this.groups / (wg / this.lanes)));
@@ -172,16 +173,16 @@ export class SgdKernel {
     this.subGroups = [];
     for (let s = 0; s < b; s++) {
       this.subGroups.push(
-        this.gpu.bindGroup(`${this.label}.stratified.${s}`, this.pStrat, [
-          this.params,
+        bindGroupByName(this.gpu, `${this.label}.stratified.${s}`, this.pStrat, sgdWgsl, {
+          P: this.params,
           rt,
-          this.X,
-          this.Y,
-          this.GU,
-          this.GI,
-          this.bstart,
-          { buffer: this.subs, offset: s * 256, size: 16 },
-        ]),
+          X: this.X,
+          Y: this.Y,
+          GU: this.GU,
+          GI: this.GI,
+          bstart: this.bstart,
+          S: { buffer: this.subs, offset: s * 256, size: uniformSize(sgdWgsl, 'S') },
+        }),
       );
     }
   }
@@ -190,8 +191,8 @@ export class SgdKernel {
   encodeStratified(pass: GPUComputePassEncoder, shifts: Uint32Array): void {
     const b = this.stratB;
     if (!this.subs || !this.subGroups || !this.pStrat) throw new Error('SgdKernel.setPlan must be called before encodeStratified');
-    const data = new Uint32Array(b * 64);
-    for (let s = 0; s < b; s++) data.set([shifts[s], b, 0, 0], s * 64);
+    const data = new Uint8Array(b * 256);
+    for (let s = 0; s < b; s++) data.set(packUniform(sgdWgsl, 'S', { shift: shifts[s], b }), s * 256);
     this.gpu.write(this.subs, data);
     for (let s = 0; s < b; s++) this.gpu.dispatch(pass, this.pStrat, this.subGroups[s], b);
   }
