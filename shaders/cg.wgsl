@@ -36,10 +36,6 @@ var<workgroup> tw: array<f32, TILE>;
 var<workgroup> tt: array<f32, TILE>;
 var<workgroup> red: array<f32, WG>;
 
-fn col(t: u32) -> u32 {
-  return select(P.xBias, t, t < RANK);
-}
-
 // ap = A v  (v is x or p); with rhs, also bv = b.
 fn matvec(tid: u32, row: u32, useX: bool, rhs: bool) {
   let start = indptr[row];

@@ -45,10 +45,6 @@ fn sync() {
   storageBarrier();
   workgroupBarrier();
 }
-fn col(t: u32) -> u32 {
-  return select(P.xBias, t, t < RANK);
-}
-
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) tid: u32) {

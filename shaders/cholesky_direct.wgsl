@@ -21,10 +21,6 @@ const PIV_TOL: f32 = 1e-5;
 @group(0) @binding(4) var<storage, read> counts: array<u32>;
 @group(0) @binding(5) var<storage, read_write> status: array<atomic<u32>, 2>;
 
-fn col(t: u32) -> u32 {
-  return select(P.xBias, t, t < RANK);
-}
-
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {

@@ -17,6 +17,8 @@ const WG: u32 = 256u;
 @group(0) @binding(3) var<storage, read> pairCol: array<u32>;
 @group(0) @binding(4) var<storage, read_write> out: array<u32>;
 
+override MASKED: f32; // MASKED_BELOW in src/kernels/constants.ts
+
 var<workgroup> red: array<vec2<u32>, WG>;
 
 @compute @workgroup_size(WG)
@@ -30,7 +32,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var acc = vec2<u32>(0u);
   for (var c = tid; c < P.n; c += WG) {
     let s = S[base + c];
-    if (s > -1.0e38 && c != col) {
+    if (s > MASKED && c != col) {
       if (s > sp) { acc.x += 1u; } else if (s == sp) { acc.y += 1u; }
     }
   }
@@ -59,7 +61,7 @@ fn direct(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
   var e = 0u;
   for (var c = 0u; c < P.n; c++) {
     let s = S[base + c];
-    if (s > -1.0e38 && c != col) {
+    if (s > MASKED && c != col) {
       if (s > sp) { g += 1u; } else if (s == sp) { e += 1u; }
     }
   }

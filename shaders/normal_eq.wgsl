@@ -33,10 +33,6 @@ override NB: u32 = KP4 * KR4 - (KP4 * (KP4 - 1u)) / 2u;   // upper-triangle 4x4 
 
 @group(0) @binding(0) var<uniform> P: Params;
 
-fn col(t: u32) -> u32 {
-  return select(P.xBias, t, t < RANK);
-}
-
 // ---------------------------------------------------------------- build
 @group(0) @binding(1) var<storage, read> idx: array<u32>;
 @group(0) @binding(2) var<storage, read> val: array<f32>;

@@ -21,11 +21,8 @@ override PW: u32 = KP + 4u;
 @group(0) @binding(4) var<storage, read> segs: array<vec4<u32>>;
 @group(0) @binding(5) var<storage, read_write> partial: array<f32>;
 
-fn col(t: u32) -> u32 {
-  return select(P.xBias, t, t < RANK);
-}
-
-const MAXK: u32 = 260u;   // private accumulator columns (rank 256 + bias); larger K uses `build`
+// MAXK (private accumulator columns, rank 256 + bias; larger K uses `build`) is a const the host
+// prepends from src/kernels/constants.ts (a function-scope array length must be a const-expression).
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,

@@ -20,7 +20,7 @@ struct Params {
   mu: f32, useCand: u32, mode: u32, tilesC: u32,
 }
 
-const MASK: f32 = -3.0e38;
+override MASK: f32; // MASK_SCORE in src/kernels/constants.ts
 const TILE: u32 = 64u;
 const KT: u32 = 16u;
 

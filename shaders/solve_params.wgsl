@@ -1,5 +1,5 @@
 // The per-batch uniform shared by the ALS row-solve kernels (normal_eq*.wgsl, cholesky*.wgsl,
-// cg.wgsl), and the per-rating weights the build and CG kernels share. src/kernels/shaders.ts
+// cg.wgsl), the solve-column map col() and the per-rating weights the build and CG kernels share. src/kernels/shaders.ts
 // prepends this file to each of them (every one declares `P`); the host packs Params in one place
 // (packSolveParams in src/kernels/normal-eq.ts).
 struct Params {
@@ -7,6 +7,12 @@ struct Params {
   stride: u32, xBias: u32, yBias: u32, implicit: u32,
   mu: f32, alpha: f32, lambda: f32, lambdaBias: f32,
   weighted: u32, useBase: u32, _p0: u32, _p1: u32,
+}
+
+// Factor column of unknown t: the rank columns, then this side's bias column (every solve
+// kernel declares `override RANK`).
+fn col(t: u32) -> u32 {
+  return select(P.xBias, t, t < RANK);
 }
 
 // Gram weight w (x) and right-hand-side weight t (y) of one rating v; yb is the other side's bias

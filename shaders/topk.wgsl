@@ -13,9 +13,10 @@
 
 struct Params { rows: u32, n: u32, K: u32, chunks: u32, hasIdx: u32, csize: u32, pad1: u32, pad2: u32 }
 
-const CH: u32 = 1024u;
+// CH and PAD_S come from src/kernels/constants.ts (TOPK_CHUNK, PAD_SCORE).
+override CH: u32;
 const WG: u32 = 256u;
-const PAD_S: f32 = -3.4e38;
+override PAD_S: f32;
 const PAD_I: u32 = 0xffffffffu;
 
 @group(0) @binding(0) var<uniform> P: Params;

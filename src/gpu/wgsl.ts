@@ -25,7 +25,7 @@ const viewCache = new Map<string, StructuredView>();
  * The bytes of uniform `name` (its struct as the shader declares it) with `values` set by field
  * name. Every non-padding field must be given, and only declared fields may be.
  */
-export function packUniform(code: string, name: string, values: Record<string, number | boolean>): Uint8Array {
+export function packUniform(code: string, name: string, values: Record<string, number | boolean | ArrayLike<number>>): Uint8Array {
   const def = variable(code, name, 'uniforms');
   const key = `${name}\0${code}`;
   let view = viewCache.get(key);
@@ -34,7 +34,7 @@ export function packUniform(code: string, name: string, values: Record<string, n
   for (const k of Object.keys(values)) {
     if (!(k in fields)) throw new Error(`uniform ${name}: the shader declares no field '${k}' (fields: ${Object.keys(fields).join(', ')})`);
   }
-  const data: Record<string, number> = {};
+  const data: Record<string, number | ArrayLike<number>> = {};
   for (const f of Object.keys(fields)) {
     if (isPadding(f)) {
       data[f] = 0;

@@ -5,6 +5,7 @@
  */
 import { bufferId, type GpuContext } from '../gpu/context.ts';
 import { gramWgsl } from './shaders.ts';
+import { bindGroupByName, packUniform, uniformSize } from '../gpu/wgsl.ts';
 
 export interface GramOperand {
   x: GPUBuffer;
@@ -45,8 +46,8 @@ export class GramKernel {
   private params(n: number, parts: number, slot: number, outSlot: number): GPUBuffer {
     // one small uniform per encoded call in a submission (reused across iterations in order)
     const i = this.paramCursor++;
-    if (!this.paramBufs[i]) this.paramBufs[i] = this.gpu.buffer(`${this.label}.params[${i}]`, 32, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-    this.gpu.write(this.paramBufs[i], new Uint32Array([n, this.S, parts, slot, outSlot, 0, 0, 0]));
+    if (!this.paramBufs[i]) this.paramBufs[i] = this.gpu.buffer(`${this.label}.params[${i}]`, uniformSize(gramWgsl, 'P'), GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+    this.gpu.write(this.paramBufs[i], packUniform(gramWgsl, 'P', { n, stride: this.S, parts, slot, outSlot }));
     return this.paramBufs[i];
   }
 
@@ -55,10 +56,10 @@ export class GramKernel {
     this.paramCursor = 0;
   }
 
-  private group(key: string, pipe: GPUComputePipeline, buffers: (GPUBuffer | null)[]): GPUBindGroup {
-    const k = `${key}#${buffers.map(bufferId).join(',')}`;
+  private group(key: string, pipe: GPUComputePipeline, buffers: Record<string, GPUBuffer>): GPUBindGroup {
+    const k = `${key}#${Object.entries(buffers).map(([n, b]) => `${n}=${bufferId(b)}`).join(',')}`;
     let g = this.groupCache.get(k);
-    if (!g) this.groupCache.set(k, (g = this.gpu.bindGroup(`${this.label}.${key}`, pipe, buffers)));
+    if (!g) this.groupCache.set(k, (g = bindGroupByName(this.gpu, `${this.label}.${key}`, pipe, gramWgsl, buffers)));
     return g;
   }
 
@@ -69,9 +70,9 @@ export class GramKernel {
     const pPart = this.gpu.pipeline(`${this.label}.partials`, gramWgsl, c, 'partials');
     const pRed = this.gpu.pipeline(`${this.label}.reduce`, gramWgsl, { WG, S: this.S }, 'reduce');
     const prm = this.params(n, parts, slot, 0);
-    const g1 = this.group(`partials.${this.paramCursor}`, pPart, [prm, A.x, A.minus ?? this.dummy, B.x, B.minus ?? this.dummy, weights ?? this.dummy, this.part]);
+    const g1 = this.group(`partials.${this.paramCursor}`, pPart, { P: prm, a1: A.x, a2: A.minus ?? this.dummy, b1: B.x, b2: B.minus ?? this.dummy, w: weights ?? this.dummy, part: this.part });
     this.gpu.dispatch(pass, pPart, g1, parts);
-    const g2 = this.group(`reduce.${this.paramCursor}`, pRed, [prm, null, null, null, null, null, this.part, this.grams]);
+    const g2 = this.group(`reduce.${this.paramCursor}`, pRed, { P: prm, part: this.part, G: this.grams });
     this.gpu.dispatch(pass, pRed, g2, Math.ceil((this.S * this.S) / WG));
   }
 
@@ -79,7 +80,7 @@ export class GramKernel {
   encodeTraces(pass: GPUComputePassEncoder, out: GPUBuffer, outSlot: number, terms: 1 | 3): void {
     const pipe = this.gpu.pipeline(`${this.label}.traces`, gramWgsl, { WG, S: this.S, TERMS: terms }, 'traces');
     const prm = this.params(0, 0, 0, outSlot);
-    const g = this.group(`traces.${this.paramCursor}`, pipe, [prm, null, null, null, null, null, null, null, this.grams, out]);
+    const g = this.group(`traces.${this.paramCursor}`, pipe, { P: prm, grams: this.grams, out });
     this.gpu.dispatch(pass, pipe, g, 1);
   }
 
@@ -87,7 +88,7 @@ export class GramKernel {
   encodeDiag(pass: GPUComputePassEncoder, slot: number, out: GPUBuffer, outSlot: number): void {
     const pipe = this.gpu.pipeline(`${this.label}.diag`, gramWgsl, { WG, S: this.S }, 'diag');
     const prm = this.params(0, 0, slot, outSlot);
-    const g = this.group(`diag.${this.paramCursor}`, pipe, [prm, null, null, null, null, null, null, null, this.grams, out]);
+    const g = this.group(`diag.${this.paramCursor}`, pipe, { P: prm, grams: this.grams, out });
     this.gpu.dispatch(pass, pipe, g, 1);
   }
 

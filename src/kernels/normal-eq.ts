@@ -10,6 +10,7 @@ import { LimitError } from '../gpu/errors.ts';
 import { layoutOf, singularError, type SolveLayout, type SolveSpec } from '../core/layout.ts';
 import type { DeviceCsr } from './device-csr.ts';
 import { bindGroupByName, packUniform, uniformSize } from '../gpu/wgsl.ts';
+import { SHARED } from './constants.ts';
 import { choleskyDirectWgsl, choleskyWgsl, normalEqDirectWgsl, normalEqFinishWgsl, normalEqWgsl } from './shaders.ts';
 
 export interface SolveParams {
@@ -125,8 +126,8 @@ export class NormalEqSolver {
     const buildC = { WG, K, RANK: spec.rank, TILE, SH };
     this.finishPipe = gpu.pipeline(`${label}.finish`, normalEqFinishWgsl, { WG, K, RANK: spec.rank });
     const cholWG = Math.min(64, WG);
-    // the direct build keeps 4 rows x K columns in a private array of 260 columns
-    if (variant === 'direct' && K > 260) this.variant = variant = 'tiled';
+    // the direct build keeps 4 rows x K columns in a private array of DIRECT_MAXK columns
+    if (variant === 'direct' && K > SHARED.DIRECT_MAXK) this.variant = variant = 'tiled';
     if (variant === 'direct') {
       this.buildCode = normalEqDirectWgsl;
       this.cholCode = choleskyDirectWgsl;

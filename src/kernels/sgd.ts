@@ -30,9 +30,9 @@ export class ShuffleKernel {
     src: GPUBuffer,
     dst: GPUBuffer,
   ) {
-    this.params = gpu.uniform(`${label}.params`, new Uint8Array(uniformSize(sgdWgsl, 'P')));
+    this.params = gpu.uniform(`${label}.params`, new Uint8Array(uniformSize(shuffleWgsl, 'P')));
     this.pGather = gpu.pipeline(`${label}.gather`, shuffleWgsl, { WG: SHUFFLE_WG }, 'gather');
-    this.bg = gpu.bindGroup(`${label}.gather`, this.pGather, [this.params, src, dst]);
+    this.bg = bindGroupByName(gpu, `${label}.gather`, this.pGather, shuffleWgsl, { P: this.params, src, dst });
   }
 
   /**
@@ -49,11 +49,8 @@ export class ShuffleKernel {
   }
 }
 
-export function feistelUniform(f: FeistelParams): Uint32Array {
-  const u = new Uint32Array(8);
-  u.set([f.n, f.half, f.mask, 0]);
-  u.set(f.keys, 4);
-  return u;
+export function feistelUniform(f: FeistelParams): Uint8Array {
+  return packUniform(shuffleWgsl, 'P', { n: f.n, half: f.half, mask: f.mask, keys: f.keys });
 }
 
 /** Runs the `indices` entry: idx[p] = perm(p) on the GPU (for checking the permutation). */
@@ -62,7 +59,7 @@ export async function gpuPermutation(gpu: GpuContext, f: FeistelParams): Promise
   const idx = gpu.storage('sgd.perm.indices', f.n * 4);
   try {
     const p = gpu.pipeline('sgd.perm.indices', shuffleWgsl, { WG: SHUFFLE_WG }, 'indices');
-    const bg = gpu.bindGroup('sgd.perm.indices', p, [params, null, null, idx]);
+    const bg = bindGroupByName(gpu, 'sgd.perm.indices', p, shuffleWgsl, { P: params, idx });
     const enc = gpu.device.createCommandEncoder({ label: 'sgd.perm' });
     const pass = enc.beginComputePass({ label: 'sgd.perm.pass' });
     gpu.dispatch(pass, p, bg, Math.ceil(f.n / SHUFFLE_WG));

@@ -13,10 +13,11 @@ import normalEqDirect from '../../shaders/normal_eq_direct.wgsl?raw';
 import cholesky from '../../shaders/cholesky.wgsl?raw';
 import choleskyDirect from '../../shaders/cholesky_direct.wgsl?raw';
 import cg from '../../shaders/cg.wgsl?raw';
+import { directBuildPrelude } from './constants.ts';
 
 export const normalEqWgsl = solveParams + normalEq;
 export const normalEqFinishWgsl = solveParams + normalEqFinish;
-export const normalEqDirectWgsl = solveParams + normalEqDirect;
+export const normalEqDirectWgsl = solveParams + directBuildPrelude + normalEqDirect;
 export const choleskyWgsl = solveParams + cholesky;
 export const choleskyDirectWgsl = solveParams + choleskyDirect;
 export const cgWgsl = solveParams + cg;

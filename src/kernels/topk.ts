@@ -9,13 +9,15 @@
  */
 import type { GpuContext } from '../gpu/context.ts';
 import { InputError, LimitError } from '../gpu/errors.ts';
+import { bindGroupByName, packUniform } from '../gpu/wgsl.ts';
+import { rankConstants, scoreConstants, SHARED, topkConstants } from './constants.ts';
 import { metricsRankWgsl, scorePairsWgsl, scoreWgsl, similarNormsWgsl, topkWgsl } from './model-shaders.ts';
 
 /** Entries per top-k chunk (shaders/topk.wgsl CH). k must be at most CH / 2. */
-export const TOPK_CHUNK = 1024;
+export const TOPK_CHUNK = SHARED.TOPK_CHUNK;
 export const MAX_K = TOPK_CHUNK / 2;
 /** Scores at or below this are masked (seen / excluded) or padding. */
-export const MASKED = -1e38;
+export const MASKED = SHARED.MASKED_BELOW;
 const PAD_I = 0xffffffff;
 const TILE = 64;
 
@@ -81,11 +83,10 @@ export function encodeScores(gpu: GpuContext, enc: GPUCommandEncoder, s: Scratch
   if (rows === 0 || nCols === 0) throw new InputError('empty score batch');
   const tilesC = Math.ceil(nCols / TILE);
   const S = s.storage('scores', rows * nCols * 4);
-  const p = new ArrayBuffer(32);
-  new Uint32Array(p, 0, 4).set([rows, nCols, spec.stride, spec.cols]);
-  new Float32Array(p, 16, 1)[0] = spec.mu;
-  new Uint32Array(p, 20, 3).set([spec.cand ? 1 : 0, spec.mode === 'cosine' ? 1 : 0, tilesC]);
-  const params = s.uniform('score.params', new Uint8Array(p));
+  const params = s.uniform(
+    'score.params',
+    packUniform(scoreWgsl, 'P', { rows, nCols, stride: spec.stride, cols: spec.cols, mu: spec.mu, useCand: !!spec.cand, mode: spec.mode === 'cosine' ? 1 : 0, tilesC }),
+  );
   const rowIdx = s.storage('rowIdx', spec.rowIdx);
   const cand = spec.cand ? s.storage('cand', spec.cand) : s.storage('cand.none', 4);
   const dummy = spec.qn && spec.yn ? null : s.storage('norms.none', 4);
@@ -93,16 +94,16 @@ export function encodeScores(gpu: GpuContext, enc: GPUCommandEncoder, s: Scratch
   const yn = spec.yn ?? dummy!;
   // a batch of a few rows would leave a 64-row tile mostly empty: score it directly
   const direct = resolveVariant(gpu, spec.variant) === 'direct' || (spec.variant !== 'tiled' && rows <= 4);
-  const scorePipe = gpu.pipeline(direct ? 'model.score.direct' : 'model.score', scoreWgsl, {}, direct ? 'direct' : 'score');
-  const g = gpu.bindGroup('model.score', scorePipe, [params, spec.Q, spec.Y, rowIdx, cand, qn, yn, S]);
+  const scorePipe = gpu.pipeline(direct ? 'model.score.direct' : 'model.score', scoreWgsl, scoreConstants, direct ? 'direct' : 'score');
+  const g = bindGroupByName(gpu, 'model.score', scorePipe, scoreWgsl, { P: params, Q: spec.Q, Y: spec.Y, rowIdx, cand, qn, yn, S });
   const pass = enc.beginComputePass({ label: 'model.score.pass' });
   gpu.dispatch(pass, scorePipe, g, direct ? Math.ceil((rows * nCols) / 64) : Math.ceil(rows / TILE) * tilesC);
   if (spec.maskPtr && spec.maskIdx && spec.maskIdx.length > 0) {
     if (spec.maskPtr.length !== rows + 1) throw new InputError(`mask pointer length ${spec.maskPtr.length} != rows + 1 (${rows + 1})`);
-    const maskPipe = gpu.pipeline('model.mask', scoreWgsl, {}, 'mask');
+    const maskPipe = gpu.pipeline('model.mask', scoreWgsl, scoreConstants, 'mask');
     const mp = s.storage('maskPtr', spec.maskPtr);
     const mi = s.storage('maskIdx', spec.maskIdx);
-    const gm = gpu.bindGroup('model.mask', maskPipe, [params, null, null, null, cand, null, null, S, mp, mi]);
+    const gm = bindGroupByName(gpu, 'model.mask', maskPipe, scoreWgsl, { P: params, cand, S, maskPtr: mp, maskIdx: mi });
     gpu.dispatch(pass, maskPipe, gm, rows);
   }
   pass.end();
@@ -123,7 +124,7 @@ export function encodeTopK(gpu: GpuContext, enc: GPUCommandEncoder, s: Scratch, 
   const direct = resolveVariant(gpu, variant) === 'direct';
   // direct: one thread per chunk of `csize` entries; csize >= 4k keeps every pass shrinking the rows 4x
   const CH = direct ? Math.max(256, 4 * k) : TOPK_CHUNK;
-  const pipe = direct ? gpu.pipeline('model.topk.direct', topkWgsl, {}, 'direct') : gpu.pipeline('model.topk', topkWgsl, {}, 'main');
+  const pipe = direct ? gpu.pipeline('model.topk.direct', topkWgsl, topkConstants, 'direct') : gpu.pipeline('model.topk', topkWgsl, topkConstants, 'main');
   let inS = S;
   let inI: GPUBuffer | null = null;
   let len = n;
@@ -134,8 +135,8 @@ export function encodeTopK(gpu: GpuContext, enc: GPUCommandEncoder, s: Scratch, 
     const outLen = chunks * K;
     const outS = s.storage(`topk.s${passNo}`, rows * outLen * 4);
     const outI = s.storage(`topk.i${passNo}`, rows * outLen * 4);
-    const params = s.uniform(`topk.params${passNo}`, new Uint32Array([rows, len, K, chunks, inI ? 1 : 0, CH, 0, 0]));
-    const g = gpu.bindGroup('model.topk', pipe, [params, inS, inI ?? s.storage(`topk.none${passNo}`, 4), outS, outI]);
+    const params = s.uniform(`topk.params${passNo}`, packUniform(topkWgsl, 'P', { rows, n: len, K, chunks, hasIdx: !!inI, csize: CH }));
+    const g = bindGroupByName(gpu, 'model.topk', pipe, topkWgsl, { P: params, inS, inI: inI ?? s.storage(`topk.none${passNo}`, 4), outS, outI });
     const pass = enc.beginComputePass({ label: `model.topk.pass${passNo}` });
     gpu.dispatch(pass, pipe, g, direct ? Math.ceil((rows * chunks) / 64) : rows * chunks);
     pass.end();
@@ -173,9 +174,9 @@ export function encodeRanks(gpu: GpuContext, enc: GPUCommandEncoder, s: Scratch,
   const out = s.storage('rank.out', Math.max(1, np) * 12);
   if (np === 0) return out;
   const direct = resolveVariant(gpu, variant) === 'direct';
-  const pipe = gpu.pipeline(direct ? 'model.rank.direct' : 'model.rank', metricsRankWgsl, {}, direct ? 'direct' : 'main');
-  const params = s.uniform('rank.params', new Uint32Array([np, n, 0, 0]));
-  const g = gpu.bindGroup('model.rank', pipe, [params, S, s.storage('rank.rows', pairRow), s.storage('rank.cols', pairCol), out]);
+  const pipe = gpu.pipeline(direct ? 'model.rank.direct' : 'model.rank', metricsRankWgsl, rankConstants, direct ? 'direct' : 'main');
+  const params = s.uniform('rank.params', packUniform(metricsRankWgsl, 'P', { nPairs: np, n }));
+  const g = bindGroupByName(gpu, 'model.rank', pipe, metricsRankWgsl, { P: params, S, pairRow: s.storage('rank.rows', pairRow), pairCol: s.storage('rank.cols', pairCol), out });
   const pass = enc.beginComputePass({ label: 'model.rank.pass' });
   gpu.dispatch(pass, pipe, g, direct ? Math.ceil(np / 64) : np);
   pass.end();
@@ -193,12 +194,12 @@ export function batchRows(gpu: GpuContext, nCols: number, wanted: number, budget
 /** Row norms of the first `cols` columns of F (rows x stride), on the device. */
 export function computeNorms(gpu: GpuContext, F: GPUBuffer, rows: number, stride: number, cols: number, label: string): GPUBuffer {
   const norms = gpu.storage(label, Math.max(1, rows) * 4);
-  const params = gpu.uniform(`${label}.params`, new Uint32Array([rows, stride, cols, 0]));
+  const params = gpu.uniform(`${label}.params`, packUniform(similarNormsWgsl, 'P', { rows, stride, cols }));
   try {
     const pipe = gpu.pipeline('model.norms', similarNormsWgsl, {}, 'main');
     const enc = gpu.device.createCommandEncoder({ label: `${label}.encoder` });
     const pass = enc.beginComputePass({ label: `${label}.pass` });
-    gpu.dispatch(pass, pipe, gpu.bindGroup(label, pipe, [params, F, norms]), Math.ceil(rows / 64));
+    gpu.dispatch(pass, pipe, bindGroupByName(gpu, label, pipe, similarNormsWgsl, { P: params, F, norms }), Math.ceil(rows / 64));
     pass.end();
     gpu.submit(enc);
   } finally {
@@ -219,28 +220,26 @@ export async function predictPairs(
   clip?: [number, number],
 ): Promise<Float32Array> {
   const n = users.length;
-  const out = new Float32Array(n);
-  if (n === 0) return out;
+  const res = new Float32Array(n);
+  if (n === 0) return res;
   const pipe = gpu.pipeline('model.pairs', scorePairsWgsl, {}, 'main');
   const batch = Math.max(1, Math.floor(Math.min(gpu.limits.maxStorageBufferBindingSize, 32 * 1024 * 1024) / 4));
   for (let b0 = 0; b0 < n; b0 += batch) {
     const b1 = Math.min(n, b0 + batch);
     const s = new Scratch(gpu, 'model.pairs');
     try {
-      const p = new ArrayBuffer(32);
-      new Uint32Array(p, 0, 3).set([b1 - b0, stride, clip ? 1 : 0]);
-      new Float32Array(p, 16, 3).set([mu, clip ? clip[0] : 0, clip ? clip[1] : 0]);
-      const o = s.storage('out', (b1 - b0) * 4);
-      const g = gpu.bindGroup('model.pairs', pipe, [s.uniform('params', new Uint8Array(p)), X, Y, s.storage('users', users.subarray(b0, b1)), s.storage('items', items.subarray(b0, b1)), o]);
+      const P = s.uniform('params', packUniform(scorePairsWgsl, 'P', { n: b1 - b0, stride, clip: !!clip, mu, lo: clip ? clip[0] : 0, hi: clip ? clip[1] : 0 }));
+      const out = s.storage('out', (b1 - b0) * 4);
+      const g = bindGroupByName(gpu, 'model.pairs', pipe, scorePairsWgsl, { P, X, Y, users: s.storage('users', users.subarray(b0, b1)), items: s.storage('items', items.subarray(b0, b1)), out });
       const enc = gpu.device.createCommandEncoder({ label: 'model.pairs.encoder' });
       const pass = enc.beginComputePass({ label: 'model.pairs.pass' });
       gpu.dispatch(pass, pipe, g, Math.ceil((b1 - b0) / 64));
       pass.end();
       gpu.submit(enc);
-      out.set(await gpu.readF32(o, 0, b1 - b0), b0);
+      res.set(await gpu.readF32(out, 0, b1 - b0), b0);
     } finally {
       s.destroy();
     }
   }
-  return out;
+  return res;
 }

@@ -12,6 +12,7 @@ import { buildCsr, IdMap, type Csr, type ExternalId, type Ratings } from '../dat
 import { cholesky, choleskySolve, gramOfColumns, normalEquations } from '../cpu/reference.ts';
 import { layoutOf, singularError, strideOf, type SolveSpec } from '../core/layout.ts';
 import type { Algo, FactorModelData } from './types.ts';
+import { SHARED } from '../kernels/constants.ts';
 import { batchRows, computeNorms, encodeRanks, encodeScores, encodeTopK, MASKED, MAX_K, predictPairs, readTopK, Scratch, type KernelVariant } from '../kernels/topk.ts';
 
 export interface ModelOptions {
@@ -413,7 +414,7 @@ export class Model {
         for (let c = 0; c < nCols; c++) sc[c] = this.scoreIndex(u, o.cand ? o.cand[c] : c);
         for (const it of masks(u)) {
           const c = candPos(it);
-          if (c >= 0) sc[c] = -3e38;
+          if (c >= 0) sc[c] = SHARED.MASK_SCORE;
         }
         const t = selectTopK(sc, k);
         result.top.push({ index: Uint32Array.from(t.pos, (c) => (o.cand ? o.cand[c] : c)), score: Float32Array.from(t.score) });
@@ -538,7 +539,7 @@ export class Model {
         const den = nq * norm(r);
         sc[r] = den > 0 ? d / den : 0;
       }
-      if (!opts.includeSelf) sc[q] = -3e38;
+      if (!opts.includeSelf) sc[q] = SHARED.MASK_SCORE;
       const t = selectTopK(sc, kk);
       return { index: Uint32Array.from(t.pos), score: Float32Array.from(t.score) };
     }
