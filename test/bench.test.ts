@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GpuContext } from '../src/gpu/context.ts';
-import { calibCopyWgsl, calibFmaWgsl } from '../src/kernels/calib-shaders.ts';
+import { calibCopyWgsl, calibFmaWgsl } from '../bench/lib/calib-shaders.ts';
 import { stats, mapStats, timeGpu } from '../bench/lib/timing.ts';
 import { choleskyWork, gramBuildWork, iterationWork, logLogSlope, roofline, sgdWork, topkWork } from '../bench/lib/roofline.ts';
 import { escapeXml, linePlot, ticks } from '../bench/lib/svg.ts';

@@ -4,7 +4,7 @@
  * achieved rate can be put as a percentage of what this device can do.
  * Work is sized to the device: a small probe run, then a run scaled to take about `targetMs`.
  */
-import { calibCopyWgsl, calibFmaWgsl } from '../../src/kernels/calib-shaders.ts';
+import { calibCopyWgsl, calibFmaWgsl } from '../lib/calib-shaders.ts';
 import { mapStats, timeGpu } from '../lib/timing.ts';
 import type { BenchCtx, CalibrationResult } from '../lib/types.ts';
 

@@ -1,7 +1,7 @@
 /**
  * Kernels: the engine's own GPU kernels, one at a time, at ranks 16..256, as achieved GFLOP/s and
  * GB/s (analytic counts from bench/lib/roofline.ts) and as a percentage of the calibrated peaks.
- *  - Gram build: NormalEqSolver with solve: false (segment build + finish), rows of 100 ratings.
+ *  - Gram build: NormalEqSolver.encodeBuild (segment build + finish), rows of 100 ratings.
  *  - Gram build, Cholesky and top-k come in two variants (src/kernels/normal-eq.ts, topk.ts):
  *    'tiled' (workgroup-cooperative, for hardware GPUs) and 'direct' (barrier-free, what the engine
  *    picks on software adapters). --quick measures the engine's variant; the full run both.
@@ -84,7 +84,7 @@ function solverInstance(gpu: GpuContext, K: number, rows: number, len: number, s
   const X = gpu.storage('bench.X', rows * K * 4);
   return {
     solver,
-    encode: (enc) => solver.encode(enc, X, Y, { solve }),
+    encode: (enc) => (solve ? solver.encode(enc, X, Y) : solver.encodeBuild(enc, X, Y)),
     work: solve ? choleskyWork(rows, K) : gramBuildWork(rows * len, rows, K),
     size: `${rows} rows × ${len} ratings`,
     destroy: () => {
@@ -235,22 +235,6 @@ function row(def: string, K: number, size: string, w: Work, ms: Stats, source: G
   };
 }
 
-/** The solver's own Cholesky pipeline and bind groups (private members; a clear error if they change). */
-function choleskyHandles(solver: NormalEqSolver, X: GPUBuffer, Y: GPUBuffer): { pipe: GPUComputePipeline; group: GPUBindGroup; A: GPUBuffer; per: number } {
-  const s = solver as unknown as {
-    cholPipe?: GPUComputePipeline;
-    A?: GPUBuffer;
-    perInvocation?: number;
-    bindGroups?: (X: GPUBuffer, Y: GPUBuffer, base?: GPUBuffer) => GPUBindGroup[][];
-  };
-  if (!s.cholPipe || !s.A || typeof s.bindGroups !== 'function') {
-    throw new Error('NormalEqSolver no longer exposes cholPipe / A / bindGroups; update bench/suites/kernels.ts timeCholesky');
-  }
-  if (solver.batches.length !== 1) throw new Error(`Cholesky timing expects one batch, got ${solver.batches.length}`);
-  // systems per workgroup: 1 (tiled), the workgroup size (direct)
-  return { pipe: s.cholPipe, group: s.bindGroups.call(solver, X, Y, undefined)[0][2], A: s.A, per: s.perInvocation ?? 1 };
-}
-
 async function timeCholesky(ctx: BenchCtx, K: number, targetMs: number, runs: number, variant: KernelVariant, cal?: CalibrationResult): Promise<KernelRow> {
   const { gpu } = ctx;
   const len = 4;
@@ -264,17 +248,16 @@ async function timeCholesky(ctx: BenchCtx, K: number, targetMs: number, runs: nu
     const X = gpu.storage('bench.chol.X', rows * K * 4);
     const pristine = gpu.storage('bench.chol.A0', rows * K * K * 4);
     try {
-      const h = choleskyHandles(solver, X, Y);
+      if (solver.batches.length !== 1) throw new Error(`Cholesky timing expects one batch, got ${solver.batches.length}`);
+      const { A } = solver.systems;
       const enc = gpu.device.createCommandEncoder({ label: 'bench.chol.build' });
-      solver.encode(enc, X, Y, { solve: false });
-      enc.copyBufferToBuffer(h.A, 0, pristine, 0, rows * K * K * 4);
+      solver.encodeBuild(enc, X, Y);
+      enc.copyBufferToBuffer(A, 0, pristine, 0, rows * K * K * 4);
       gpu.submit(enc);
       const t = await gpu.scoped(() =>
         timeGpu(gpu, (e) => {
-          e.copyBufferToBuffer(pristine, 0, h.A, 0, rows * K * K * 4);
-          const pass = e.beginComputePass({ label: 'bench.chol.solve' });
-          gpu.dispatch(pass, h.pipe, h.group, Math.ceil(rows / h.per));
-          pass.end();
+          e.copyBufferToBuffer(pristine, 0, A, 0, rows * K * K * 4);
+          solver.encodeCholesky(e, X, Y);
         }, { warmup: 1, runs: n }),
       );
       await solver.checkStatus({ rank: K, bias: false, side: 'user', ...PARAMS });

@@ -8,7 +8,7 @@ import { adapterName, type GpuContext } from '../gpu/context.ts';
 import { layoutOf, singularError } from '../core/layout.ts';
 import type { Csr, Ratings } from '../data/ratings.ts';
 import { destroyCsr, uploadCsr, type DeviceCsr } from '../kernels/device-csr.ts';
-import { defaultVariant, NormalEqSolver } from '../kernels/normal-eq.ts';
+import { NormalEqSolver } from '../kernels/normal-eq.ts';
 import { CgSolver } from '../kernels/cg.ts';
 import { LossKernel } from '../kernels/loss.ts';
 import { GramKernel } from '../kernels/gram.ts';
@@ -77,7 +77,7 @@ export class GpuAls implements AlsBackend {
       this.items = uploadCsr(gpu, 'als.byItem', byItem);
       own({ destroy: () => destroyCsr(this.items) });
       const mk = (csr: DeviceCsr, spec: typeof p.userSpec, label: string) => {
-        const s = own(p.solver === 'cg' ? new CgSolver(gpu, csr, spec, p.cgSteps, label) : new NormalEqSolver(gpu, csr, spec, label, p.kernels === 'auto' ? defaultVariant(gpu) : p.kernels));
+        const s = own(p.solver === 'cg' ? new CgSolver(gpu, csr, spec, p.cgSteps, label) : new NormalEqSolver(gpu, csr, spec, label, p.kernels));
         s.setParams({ mu: spec.mu, lambda: spec.lambda, lambdaBias: spec.lambdaBias, weighted: spec.weighted, alpha: p.alpha }, p.implicit);
         return s;
       };

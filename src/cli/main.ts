@@ -229,7 +229,7 @@ async function train(argv: string[]): Promise<number> {
       if (o.save) out(`model saved to ${o.save}`);
       if (o['save-factors']) out(`factors saved to ${o['save-factors']}.{users,items,user-ids,item-ids}.txt`);
     }
-    model.dispose();
+    model.destroy();
     return 0;
   } finally {
     gpu?.destroy();
@@ -250,7 +250,7 @@ async function withModel<T>(o: Parsed, command: string, fn: (m: Model, gpu?: Gpu
     try {
       return await fn(m, gpu);
     } finally {
-      m.dispose();
+      m.destroy();
     }
   } finally {
     gpu?.destroy();

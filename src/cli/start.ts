@@ -67,7 +67,7 @@ async function main(): Promise<void> {
   const recs = await model.recommend(user, { k: 5 });
   say(`\ntop 5 for user ${user} (unseen items):`);
   for (const s of recs) say(`  ${s.score.toFixed(2)}  ${ds.items_meta?.titles[s.index] || `item ${s.id}`}`);
-  model.dispose();
+  model.destroy();
   gpu?.destroy();
   say(`\ndone in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }

@@ -118,7 +118,7 @@ function computeStats(ds: Dataset, train: Ratings, test: Ratings, detail: string
 
 async function load(spec: ToWorker & { type: 'load' }): Promise<void> {
   const t0 = performance.now();
-  model?.dispose();
+  model?.destroy();
   model = null;
   youIndex = -1;
   state = null;
@@ -213,7 +213,7 @@ async function train(m: ToWorker & { type: 'train' }): Promise<void> {
   }
   summary.seconds = (performance.now() - t0) / 1000;
   if (fit && m.keepModel) {
-    model?.dispose();
+    model?.destroy();
     const data = { ...fit.model, ratingScale: s.ds.scale, userIds: undefined, itemIds: undefined };
     model = new Model(data, { gpu: backend === 'gpu' ? gpu! : undefined, seen: s.byUser });
     youIndex = -1;

@@ -32,6 +32,10 @@ const WANTED_LIMITS = [
   'maxStorageBuffersPerShaderStage',
 ] as const;
 
+/** Staging buffers kept for reuse, and the largest size kept. */
+const STAGING_POOL = 4;
+const STAGING_MAX = 64 * 1024 * 1024;
+
 const pipelineCache = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
 
 const bufferIds = new WeakMap<GPUBuffer, number>();
@@ -69,6 +73,8 @@ export class GpuContext {
   private readonly owned: boolean;
   private lostError: DeviceLostError | null = null;
   private uncaptured: GpuError | null = null;
+  /** Idle MAP_READ staging buffers, reused by reads (power-of-two sizes, a few at most). */
+  private readonly stagingPool: GPUBuffer[] = [];
   /** Bytes written to and read from the device, for the benchmark's traffic figures. */
   readonly traffic = { uploaded: 0, downloaded: 0 };
 
@@ -230,11 +236,8 @@ export class GpuContext {
     const sizes = parts.map((p) => p.size ?? p.buffer.size - (p.offset ?? 0));
     const padded = sizes.map((n) => Math.ceil(n / 4) * 4);
     const total = Math.max(4, padded.reduce((a, b) => a + b, 0));
-    const staging = this.device.createBuffer({
-      label: `${parts[0].buffer.label}.readback`,
-      size: total,
-      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-    });
+    const staging = this.takeStaging(total);
+    let reuse = false;
     try {
       const enc = this.device.createCommandEncoder({ label: `${parts[0].buffer.label}.readback` });
       let at = 0;
@@ -252,6 +255,7 @@ export class GpuContext {
         return b;
       });
       staging.unmap();
+      reuse = true;
       this.traffic.downloaded += sizes.reduce((a, b) => a + b, 0);
       this.check();
       return out;
@@ -259,8 +263,27 @@ export class GpuContext {
       this.check();
       throw e;
     } finally {
-      staging.destroy();
+      if (reuse) this.giveStaging(staging);
+      else staging.destroy();
     }
+  }
+
+  /** A staging buffer of at least `size` bytes: an idle pooled one, or a new one. */
+  private takeStaging(size: number): GPUBuffer {
+    const want = Math.max(256, 2 ** Math.ceil(Math.log2(size)));
+    const i = this.stagingPool.findIndex((b) => b.size === want);
+    if (i >= 0) return this.stagingPool.splice(i, 1)[0];
+    return this.device.createBuffer({ label: 'webmf.readback', size: want, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  }
+
+  /** Returns a staging buffer to the pool (at most STAGING_POOL buffers, each at most STAGING_MAX bytes). */
+  private giveStaging(b: GPUBuffer): void {
+    if (b.size > STAGING_MAX || this.lostError) {
+      b.destroy();
+      return;
+    }
+    this.stagingPool.push(b);
+    while (this.stagingPool.length > STAGING_POOL) this.stagingPool.shift()!.destroy();
   }
 
   async readF32(src: GPUBuffer, offset = 0, count?: number): Promise<Float32Array> {
@@ -273,6 +296,7 @@ export class GpuContext {
   }
 
   destroy(): void {
+    for (const b of this.stagingPool.splice(0)) b.destroy();
     if (this.owned) this.device.destroy();
   }
 }

@@ -11,6 +11,7 @@ import { layoutOf, singularError, type SolveLayout, type SolveSpec } from '../co
 import type { DeviceCsr } from './device-csr.ts';
 import { bindGroupByName, packUniform, uniformSize } from '../gpu/wgsl.ts';
 import { SHARED } from './constants.ts';
+import { resolveVariant, type KernelVariant } from './variant.ts';
 import { choleskyDirectWgsl, choleskyWgsl, normalEqDirectWgsl, normalEqFinishWgsl, normalEqWgsl } from './shaders.ts';
 
 export interface SolveParams {
@@ -43,23 +44,15 @@ export interface Batch {
   segCount: number;
 }
 
-/**
- * 'tiled': workgroup-cooperative kernels (staged tiles, register blocks, shared-memory Cholesky),
- * written for hardware GPUs. 'direct': one invocation per segment / per system with no barriers,
- * for software adapters, where a barrier costs more than the arithmetic it guards.
- */
-export type KernelVariant = 'tiled' | 'direct';
-
-/** The variant that suits the adapter: direct on software rasterizers, tiled elsewhere. */
-export function defaultVariant(gpu: GpuContext): KernelVariant {
-  return gpu.adapter.software ? 'direct' : 'tiled';
-}
+export { defaultVariant, type KernelVariant } from './variant.ts';
 
 const PARAM_STRIDE = 256; // minUniformBufferOffsetAlignment upper bound
 const DEFAULT_BUDGET = 128 * 1024 * 1024;
 
 export class NormalEqSolver {
   readonly L: SolveLayout;
+  /** The kernels in use ('auto' resolved; 'direct' falls back to 'tiled' above DIRECT_MAXK unknowns). */
+  readonly variant: Exclude<KernelVariant, 'auto'>;
   readonly batches: Batch[] = [];
   private readonly A: GPUBuffer;
   private readonly B: GPUBuffer;
@@ -84,11 +77,12 @@ export class NormalEqSolver {
     readonly csr: DeviceCsr,
     readonly spec: Pick<SolveSpec, 'rank' | 'bias' | 'side' | 'implicit'>,
     readonly label: string,
-    public variant: KernelVariant = defaultVariant(gpu),
+    variant: KernelVariant = 'auto',
     budgetBytes = DEFAULT_BUDGET,
   ) {
     const L = (this.L = layoutOf(spec));
     const K = L.K;
+    this.variant = resolveVariant(gpu, variant);
     const lim = gpu.limits;
     const maxK = Math.floor(Math.sqrt(lim.maxStorageBufferBindingSize / 4));
     if (K > maxK) throw new LimitError(`rank ${spec.rank} too large for one ${K}x${K} system`, 'maxStorageBufferBindingSize', K * K * 4, lim.maxStorageBufferBindingSize);
@@ -127,8 +121,8 @@ export class NormalEqSolver {
     this.finishPipe = gpu.pipeline(`${label}.finish`, normalEqFinishWgsl, { WG, K, RANK: spec.rank });
     const cholWG = Math.min(64, WG);
     // the direct build keeps 4 rows x K columns in a private array of DIRECT_MAXK columns
-    if (variant === 'direct' && K > SHARED.DIRECT_MAXK) this.variant = variant = 'tiled';
-    if (variant === 'direct') {
+    if (this.variant === 'direct' && K > SHARED.DIRECT_MAXK) this.variant = 'tiled';
+    if (this.variant === 'direct') {
       this.buildCode = normalEqDirectWgsl;
       this.cholCode = choleskyDirectWgsl;
       this.buildPipe = gpu.pipeline(`${label}.buildDirect`, normalEqDirectWgsl, { WG: cholWG, K, RANK: spec.rank });
@@ -141,7 +135,7 @@ export class NormalEqSolver {
       const MS = K * K <= sharedBudget ? K * K : 1;
       this.cholPipe = gpu.pipeline(`${label}.cholesky`, choleskyWgsl, { WG: cholWG, K, RANK: spec.rank, MS });
     }
-    this.perInvocation = variant === 'direct' ? cholWG : 1;
+    this.perInvocation = this.variant === 'direct' ? cholWG : 1;
   }
 
   /** Writes the per-batch parameters (cheap; call when lambda, mu or alpha change). */
@@ -173,21 +167,42 @@ export class NormalEqSolver {
   }
 
   /**
-   * Encodes the solve of every row into X with Y fixed. `base` is the K x K Gram added to every
-   * row (implicit ALS). With `solve: false` only the systems are built (tests read them back).
+   * Encodes the solve of every row into X with Y fixed: the normal-equation build, then Cholesky.
+   * `base` is the K x K Gram added to every row (implicit ALS).
    */
-  encode(enc: GPUCommandEncoder, X: GPUBuffer, Y: GPUBuffer, opts: { base?: GPUBuffer; solve?: boolean } = {}): void {
+  encode(enc: GPUCommandEncoder, X: GPUBuffer, Y: GPUBuffer, opts: { base?: GPUBuffer } = {}): void {
+    this.encodeStages(enc, X, Y, opts.base, true, true);
+  }
+
+  /** Encodes only the build of the systems (A, b in `systems`), without solving them. */
+  encodeBuild(enc: GPUCommandEncoder, X: GPUBuffer, Y: GPUBuffer, opts: { base?: GPUBuffer } = {}): void {
+    this.encodeStages(enc, X, Y, opts.base, true, false);
+  }
+
+  /** Encodes only the Cholesky solve of systems already built (by `encodeBuild`) into X. One batch. */
+  encodeCholesky(enc: GPUCommandEncoder, X: GPUBuffer, Y: GPUBuffer, opts: { base?: GPUBuffer } = {}): void {
+    if (this.batches.length !== 1) throw new Error(`${this.label}: a Cholesky-only solve needs the rows in one batch (${this.batches.length})`);
+    this.encodeStages(enc, X, Y, opts.base, false, true);
+  }
+
+  /** The systems of the last batch: A (rows x K x K, upper triangle used) and b (rows x K). */
+  get systems(): { A: GPUBuffer; B: GPUBuffer } {
+    return { A: this.A, B: this.B };
+  }
+
+  private encodeStages(enc: GPUCommandEncoder, X: GPUBuffer, Y: GPUBuffer, base: GPUBuffer | undefined, build: boolean, solve: boolean): void {
     if (!this.paramsSet) throw new Error(`${this.label}: setParams() first`);
-    if (!!opts.base !== this.useBase) throw new Error(`${this.label}: base Gram given=${!!opts.base} but params say ${this.useBase}`);
-    const solve = opts.solve ?? true;
+    if (!!base !== this.useBase) throw new Error(`${this.label}: base Gram given=${!!base} but params say ${this.useBase}`);
     this.gpu.write(this.status, new Uint32Array([0, 0xffffffff]));
-    const groups = this.bindGroups(X, Y, opts.base);
+    const groups = this.bindGroups(X, Y, base);
     const pass = enc.beginComputePass({ label: `${this.label}.pass` });
     this.batches.forEach((b, i) => {
       const [gb, gf, gc] = groups[i];
       const per = this.perInvocation;
-      this.gpu.dispatch(pass, this.buildPipe, gb, Math.ceil(b.segCount / per));
-      this.gpu.dispatch(pass, this.finishPipe, gf, b.rowCount);
+      if (build) {
+        this.gpu.dispatch(pass, this.buildPipe, gb, Math.ceil(b.segCount / per));
+        this.gpu.dispatch(pass, this.finishPipe, gf, b.rowCount);
+      }
       if (solve) this.gpu.dispatch(pass, this.cholPipe, gc, Math.ceil(b.rowCount / per));
     });
     pass.end();
@@ -206,16 +221,6 @@ export class NormalEqSolver {
       const n = this.csr.host.indptr[row + 1] - this.csr.host.indptr[row];
       throw singularError(spec, row, n, s[0]);
     }
-  }
-
-  /** Reads back the systems of the last batch encoded without solving (for tests). */
-  async readSystems(): Promise<{ A: Float32Array; b: Float32Array }> {
-    const last = this.batches[this.batches.length - 1];
-    const K = this.L.K;
-    return {
-      A: await this.gpu.readF32(this.A, 0, last.rowCount * K * K),
-      b: await this.gpu.readF32(this.B, 0, last.rowCount * K),
-    };
   }
 
   destroy(): void {

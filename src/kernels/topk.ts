@@ -10,6 +10,7 @@
 import type { GpuContext } from '../gpu/context.ts';
 import { InputError, LimitError } from '../gpu/errors.ts';
 import { bindGroupByName, packUniform } from '../gpu/wgsl.ts';
+import { resolveVariant, type KernelVariant } from './variant.ts';
 import { rankConstants, scoreConstants, SHARED, topkConstants } from './constants.ts';
 import { metricsRankWgsl, scorePairsWgsl, scoreWgsl, similarNormsWgsl, topkWgsl } from './model-shaders.ts';
 
@@ -41,16 +42,7 @@ export class Scratch {
   }
 }
 
-/**
- * Kernel family: 'tiled' (workgroup-staged 64 x 64 score tiles, bitonic top-k in workgroup memory;
- * for hardware GPUs) or 'direct' (one thread per score / per top-k chunk, no barriers; for software
- * adapters such as SwiftShader, where barriers dominate). 'auto' picks by adapter.
- */
-export type KernelVariant = 'auto' | 'tiled' | 'direct';
-
-export function resolveVariant(gpu: GpuContext, v: KernelVariant = 'auto'): 'tiled' | 'direct' {
-  return v === 'auto' ? (gpu.adapter.software ? 'direct' : 'tiled') : v;
-}
+export type { KernelVariant } from './variant.ts';
 
 export interface ScoreSpec {
   /** Query matrix (rows of `stride` floats) and the rows of it in this batch. */

@@ -700,8 +700,13 @@ export class Model {
     return this.dX;
   }
 
-  /** Releases the device buffers (the model stays usable; they are re-made on demand). */
+  /** @deprecated The engine's one verb is `destroy`; this calls it. */
   dispose(): void {
+    this.destroy();
+  }
+
+  /** Releases the device buffers (the model stays usable; they are re-made on demand). */
+  destroy(): void {
     for (const b of [this.dX, this.dY, this.dXn, this.dYn]) b?.destroy();
     this.dX = this.dY = this.dXn = this.dYn = null;
     this.dXCap = this.dXRows = 0;

@@ -114,7 +114,7 @@ async function recommendCase(gpu: GpuContext, nUsers: number, nItems: number, ra
       expect(same >= nUsers - 2, `only ${same}/${nUsers} users got exactly the CPU list`);
     });
   } finally {
-    m.dispose();
+    m.destroy();
   }
 }
 
@@ -153,7 +153,7 @@ export const modelCases: GpuCase[] = [
           });
         }
       } finally {
-        m.dispose();
+        m.destroy();
       }
     },
   },
@@ -178,7 +178,7 @@ export const modelCases: GpuCase[] = [
           for (let u = 0; u < 2; u++) expect(got[u].index.join() === ref[u].index.join(), `user ${u}: GPU ${[...got[u].index]} vs CPU ${[...ref[u].index]}`);
         });
       } finally {
-        m.dispose();
+        m.destroy();
       }
     },
   },
@@ -213,7 +213,7 @@ export const modelCases: GpuCase[] = [
         const self = await m.similarIndices('item', 3, 1, { includeSelf: true }, 'gpu');
         expect(self.index[0] === 3, `includeSelf: the item itself comes first, got ${self.index[0]}`);
       } finally {
-        m.dispose();
+        m.destroy();
       }
     },
   },
@@ -232,7 +232,7 @@ export const modelCases: GpuCase[] = [
         expectClose('predictions', got, ref, { rtol: 2 * (m.stride + 2) * U32, scale });
         expect(got.some((v) => v === 5) && got.some((v) => v === 1), 'the data should exercise both clip bounds');
       } finally {
-        m.dispose();
+        m.destroy();
       }
     },
   },
@@ -260,7 +260,7 @@ export const modelCases: GpuCase[] = [
         const simRef = await m.similarIndices('user', added[3], 5, {}, 'cpu');
         expectClose('similar users of a fold-in user', sim.score, simRef.score, { rtol: 0, atol: 4 * (m.rank + 2) * U32 });
       } finally {
-        m.dispose();
+        m.destroy();
       }
     },
   },
@@ -304,7 +304,7 @@ export const modelCases: GpuCase[] = [
           }
         });
       } finally {
-        m.dispose();
+        m.destroy();
       }
     },
   },
@@ -328,10 +328,10 @@ export const modelCases: GpuCase[] = [
             expectClose(`${u} scores`, b.map((x) => x.score), a.map((x) => x.score), { rtol: 0, atol: 0 });
           }
         } finally {
-          back.dispose();
+          back.destroy();
         }
       } finally {
-        m.dispose();
+        m.destroy();
       }
     },
   },
@@ -358,7 +358,7 @@ export const modelCases: GpuCase[] = [
         ];
         for (const [label, x] of cases) await expectThrows(label, () => checkTopK(label, m, 1, x, cands, 8), { name: 'CheckError' });
       } finally {
-        m.dispose();
+        m.destroy();
       }
     },
   },
@@ -372,7 +372,7 @@ export const modelCases: GpuCase[] = [
         await expectThrows('k = 0', () => m.recommend(0, { k: 0 }), { name: 'InputError', message: /k must be/ });
         await expectThrows('exclude unknown', () => m.recommend(0, { exclude: [99] }), { name: 'InputError', message: /exclude/ });
       } finally {
-        m.dispose();
+        m.destroy();
       }
     },
   },
