@@ -4,10 +4,10 @@ export * from './gpu/errors.ts';
 export { IdMap, buildCsr, buildViews, validateRatings, ratingsFromTriples, globalMean, type Ratings, type Csr, type ExternalId } from './data/ratings.ts';
 export type { Dataset, ItemMeta } from './data/dataset.ts';
 export type { FactorModelData, FitResult, IterationReport, Algo } from './model/types.ts';
-export { fitAls, type AlsOptions } from './als/index.ts';
-export * as reference from './cpu/reference.ts';
+export { fitAls, type AlsOptions } from './train/als/index.ts';
+export * as reference from './reference/reference.ts';
 export { Rng } from './util/random.ts';
-export { fitSgd, SgdDivergenceError, type SgdOptions, type SgdFitResult, type SgdSchedule } from './sgd/index.ts';
+export { fitSgd, SgdDivergenceError, type SgdOptions, type SgdFitResult, type SgdSchedule } from './train/sgd/index.ts';
 // Data in: readers (streaming, any byte source, zip), splits, synthetic data, R lazy-load reader, worker reading.
 // Node-only (not exported here, they import node:fs): src/data/node.ts (readRatingsFile), src/data/movielens.ts (dataGet).
 export { readRatings, describeRead, chunksOf, type ByteSource, type ReadOptions, type ReadReport, type LoadedDataset } from './data/read.ts';

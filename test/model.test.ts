@@ -15,7 +15,7 @@ import { crc32 } from '../src/data/zipcheck.ts';
 import { fromLibmf, toLibmf } from '../src/model/libmf.ts';
 import { loadModelFile, saveModelFile } from '../src/model/node-io.ts';
 import { IdMap, buildCsr, type Ratings } from '../src/data/ratings.ts';
-import { solveSide, type SolveSpec } from '../src/cpu/reference.ts';
+import { solveSide, type SolveSpec } from '../src/reference/reference.ts';
 import type { FactorModelData } from '../src/model/types.ts';
 import { Rng } from '../src/util/random.ts';
 

@@ -1,6 +1,6 @@
 /** The f64 CPU reference on the source's worked numbers (the GPU versions run in the shared suite). */
 import { describe, expect, it } from 'vitest';
-import { cholesky, choleskySolve, normalEquations, sgdStep, solveSide, type SolveSpec } from '../src/cpu/reference.ts';
+import { cholesky, choleskySolve, normalEquations, sgdStep, solveSide, type SolveSpec } from '../src/reference/reference.ts';
 import { buildCsr } from '../src/data/ratings.ts';
 
 const plain: SolveSpec = { rank: 2, bias: false, side: 'user', mu: 0, lambda: 0, lambdaBias: 0, weighted: false };

@@ -4,11 +4,11 @@
  * the stratified plan's invariants, and bad options.
  */
 import { describe, expect, it } from 'vitest';
-import { fitSgd, SgdDivergenceError } from '../src/sgd/index.ts';
-import { adagradState, sgdUpdateF32, sgdUpdateF64, type SgdStepParams } from '../src/cpu/sgd-reference.ts';
+import { fitSgd, SgdDivergenceError } from '../src/train/sgd/index.ts';
+import { adagradState, sgdUpdateF32, sgdUpdateF64, type SgdStepParams } from '../src/reference/sgd-reference.ts';
 import { strideOf as strideFor } from '../src/core/layout.ts';
-import { sgdStep, residuals } from '../src/cpu/reference.ts';
-import { stratifiedPlan, strataShifts, feistelParams, feistelPermutation } from '../src/sgd/plan.ts';
+import { sgdStep, residuals } from '../src/reference/reference.ts';
+import { stratifiedPlan, strataShifts, feistelParams, feistelPermutation } from '../src/core/sgd-plan.ts';
 import { DivergenceError } from '../src/gpu/errors.ts';
 import { IdMap, type Ratings } from '../src/data/ratings.ts';
 import type { Dataset } from '../src/data/dataset.ts';

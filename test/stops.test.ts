@@ -3,8 +3,8 @@
  * carry `result`, the object the fit would return after its last finished iteration.
  */
 import { describe, expect, it } from 'vitest';
-import { fitAls } from '../src/als/index.ts';
-import { fitSgd } from '../src/sgd/index.ts';
+import { fitAls } from '../src/train/als/index.ts';
+import { fitSgd } from '../src/train/sgd/index.ts';
 import { AbortError, DeviceLostError, DivergenceError } from '../src/core/errors.ts';
 import { runLoop, type LoopAlgorithm } from '../src/train/loop.ts';
 import type { Factors, TrainBackend } from '../src/train/backend.ts';

@@ -6,7 +6,7 @@
  * long on a software adapter): `--suites als-ranks`.
  * Browser-safe.
  */
-import { fitAls } from '../../src/als/index.ts';
+import { fitAls } from '../../src/train/als/index.ts';
 import { iterationWork } from '../lib/roofline.ts';
 import { SHAPES, scaleShape, synthOf } from '../lib/synth.ts';
 import { stats } from '../lib/timing.ts';

@@ -4,8 +4,8 @@
  * RMSE, peak host memory and host↔device bytes per iteration (GpuContext.traffic).
  * Browser-safe; the libmf peer (Node only) lives in peer.ts and reuses `runFit`'s row shape.
  */
-import { fitAls } from '../../src/als/index.ts';
-import { fitSgd } from '../../src/sgd/index.ts';
+import { fitAls } from '../../src/train/als/index.ts';
+import { fitSgd } from '../../src/train/sgd/index.ts';
 import type { Ratings } from '../../src/data/ratings.ts';
 import type { IterationReport } from '../../src/model/types.ts';
 import { iterationWork, type Algorithm } from '../lib/roofline.ts';

@@ -20,7 +20,7 @@ import { NormalEqSolver, defaultVariant, type KernelVariant, type SolveParams } 
 import { CgSolver } from '../../src/kernels/cg.ts';
 import { SgdKernel } from '../../src/kernels/sgd.ts';
 import { Scratch, encodeScores, encodeTopK } from '../../src/kernels/topk.ts';
-import { packRatings } from '../../src/sgd/plan.ts';
+import { packRatings } from '../../src/core/sgd-plan.ts';
 import { Rng } from '../../src/util/random.ts';
 import { choleskyWork, cgWork, gramBuildWork, sgdWork, topkWork, type Work } from '../lib/roofline.ts';
 import { stats, timeGpu, type GpuTiming, type Stats } from '../lib/timing.ts';

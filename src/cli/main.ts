@@ -184,10 +184,10 @@ async function train(argv: string[]): Promise<number> {
     const t0 = performance.now();
     let fit: FitResult;
     if (algo === 'als' || algo === 'ials') {
-      const { fitAls } = await import('../als/index.ts');
+      const { fitAls } = await import('../train/als/index.ts');
       fit = await fitAls(trainSet, { ...common, iterations: iters, useBias: !!o.bias, weightedLambda: !!o['weighted-lambda'], implicit: algo === 'ials', alpha: o.alpha as number | undefined });
     } else {
-      const { fitSgd } = await import('../sgd/index.ts');
+      const { fitSgd } = await import('../train/sgd/index.ts');
       fit = await fitSgd(trainSet, { ...common, algo: algo as 'sgd' | 'gd', mode: o.mode as 'hogwild' | 'stratified' | undefined, epochs: iters, learningRate: o.lr as number | undefined, useBias: !!o.bias });
     }
     const seconds = (performance.now() - t0) / 1000;

@@ -12,7 +12,7 @@ import { readRatingsFile } from '../data/node.ts';
 import { generatePreset } from '../data/synthetic.ts';
 import { splitRandom } from '../data/split.ts';
 import type { Dataset } from '../data/dataset.ts';
-import { fitAls } from '../als/index.ts';
+import { fitAls } from '../train/als/index.ts';
 import { GpuContext, adapterName } from '../gpu/context.ts';
 import { Model } from '../model/model.ts';
 

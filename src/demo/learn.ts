@@ -5,7 +5,7 @@
  * films in turn, and the ? cells show w·h as it settles. Three people and five films: the f64 CPU
  * path answers in microseconds, so this runs on the page itself, paced so the eye can follow.
  */
-import { fitAls } from '../als/index.ts';
+import { fitAls } from '../train/als/index.ts';
 import { lineChart } from './charts.ts';
 import { $, h } from './dom.ts';
 import { TOY_H, TOY_MOVIES, TOY_PEOPLE, TOY_TABLE, toyDataset } from './sources.ts';

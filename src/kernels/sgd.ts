@@ -5,7 +5,7 @@
 import { adagradLead, strideOf } from '../core/layout.ts';
 import { bindGroupByName, packUniform, uniformSize } from '../gpu/wgsl.ts';
 import type { GpuContext } from '../gpu/context.ts';
-import type { FeistelParams, StratifiedPlan } from '../sgd/plan.ts';
+import type { FeistelParams, StratifiedPlan } from '../core/sgd-plan.ts';
 import { sgdWgsl, shuffleWgsl } from './shaders.ts';
 
 /** Lanes per rating: the smallest power of two >= rank, at most 32 (one warp / subgroup on most GPUs). */

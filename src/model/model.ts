@@ -9,7 +9,7 @@
 import type { GpuContext } from '../gpu/context.ts';
 import { InputError } from '../gpu/errors.ts';
 import { buildCsr, IdMap, type Csr, type ExternalId, type Ratings } from '../data/ratings.ts';
-import { cholesky, choleskySolve, gramOfColumns, normalEquations } from '../cpu/reference.ts';
+import { cholesky, choleskySolve, gramOfColumns, normalEquations } from '../reference/reference.ts';
 import { layoutOf, singularError, strideOf, type SolveSpec } from '../core/layout.ts';
 import type { Algo, FactorModelData } from './types.ts';
 import { SHARED } from '../kernels/constants.ts';

@@ -2,7 +2,7 @@
  * What every trainer (ALS, implicit ALS, SGD, GD; GPU or CPU) produces, and what every model
  * consumer (predict, recommend, metrics, save/load, CLI, demo) reads.
  *
- * Factor layout (see src/cpu/reference.ts): rows of `stride` floats. Without biases stride = rank;
+ * Factor layout (see src/reference/reference.ts): rows of `stride` floats. Without biases stride = rank;
  * with biases stride = rank + 2, user row = [w, b_u, 1], item row = [h, 1, b_i], so that
  * prediction = mu + dot(userRow, itemRow) over the full stride.
  */

@@ -1,7 +1,7 @@
 /** ALS on the GPU against the f64 CPU engine: whole fits, planted recovery, implicit, convergence, errors. */
 import type { GpuContext } from '../../src/gpu/context.ts';
-import { fitAls, type AlsOptions } from '../../src/als/index.ts';
-import { residuals } from '../../src/cpu/reference.ts';
+import { fitAls, type AlsOptions } from '../../src/train/als/index.ts';
+import { residuals } from '../../src/reference/reference.ts';
 import type { Ratings } from '../../src/data/ratings.ts';
 import type { FitResult } from '../../src/model/types.ts';
 import { expect, expectBelow, expectClose, expectThrows } from './check.ts';

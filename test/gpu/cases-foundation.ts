@@ -11,7 +11,7 @@ import {
   normalEquations,
   residuals,
   type SolveSpec,
-} from '../../src/cpu/reference.ts';
+} from '../../src/reference/reference.ts';
 import { uploadCsr, destroyCsr } from '../../src/kernels/device-csr.ts';
 import { NormalEqSolver, type KernelVariant } from '../../src/kernels/normal-eq.ts';
 import { LossKernel } from '../../src/kernels/loss.ts';

@@ -1,6 +1,6 @@
 /** Host-layer behaviour on a real device: 2-D dispatch folding, typed device-lost and validation errors, limits. */
 import { GpuContext } from '../../src/gpu/context.ts';
-import { fitAls } from '../../src/als/index.ts';
+import { fitAls } from '../../src/train/als/index.ts';
 import { expect, expectClose, expectThrows } from './check.ts';
 import { sparseRatings } from './fixtures.ts';
 import type { GpuCase } from './types.ts';

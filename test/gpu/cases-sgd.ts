@@ -5,12 +5,12 @@
  * input. Shared by the Node (Dawn) and the headless-Chrome runs: small data, no node: imports.
  */
 import type { GpuContext } from '../../src/gpu/context.ts';
-import { fitSgd, type SgdOptions } from '../../src/sgd/index.ts';
-import { feistelParams, feistelPermutation } from '../../src/sgd/plan.ts';
+import { fitSgd, type SgdOptions } from '../../src/train/sgd/index.ts';
+import { feistelParams, feistelPermutation } from '../../src/core/sgd-plan.ts';
 import { gpuPermutation } from '../../src/kernels/sgd.ts';
 import { GdKernel } from '../../src/kernels/gd.ts';
-import { gdStepF64, gdViews, type GdParams } from '../../src/cpu/sgd-reference.ts';
-import { residuals, sgdStep } from '../../src/cpu/reference.ts';
+import { gdStepF64, gdViews, type GdParams } from '../../src/reference/sgd-reference.ts';
+import { residuals, sgdStep } from '../../src/reference/reference.ts';
 import type { Ratings } from '../../src/data/ratings.ts';
 import { Rng } from '../../src/util/random.ts';
 import { expect, expectBelow, expectClose, expectThrows } from './check.ts';
@@ -70,7 +70,7 @@ const workedStep: GpuCase = {
   async run(gpu) {
     const w0 = [0.4, 0.2, 0.3];
     const h0 = [0.95, 0.1, 0.85];
-    // f64 reference of the same rule (src/cpu/reference.ts); its error must be 4.345.
+    // f64 reference of the same rule (src/reference/reference.ts); its error must be 4.345.
     const w = Float64Array.from(w0);
     const h = Float64Array.from(h0);
     const e = sgdStep(w, h, 5, 0.01);

@@ -4,8 +4,8 @@
  * backend 'auto', a lost device hands the fit to the CPU, which finishes it.
  */
 import { GpuContext } from '../../src/gpu/context.ts';
-import { fitAls, type AlsOptions } from '../../src/als/index.ts';
-import { fitSgd, type SgdOptions } from '../../src/sgd/index.ts';
+import { fitAls, type AlsOptions } from '../../src/train/als/index.ts';
+import { fitSgd, type SgdOptions } from '../../src/train/sgd/index.ts';
 import type { Ratings } from '../../src/data/ratings.ts';
 import type { FitResult, IterationReport } from '../../src/model/types.ts';
 import { expect, expectClose, expectThrows } from './check.ts';

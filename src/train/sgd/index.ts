@@ -11,17 +11,17 @@
  *
  * The training loop lives here, once; backends (gpu-backend.ts, cpu-backend.ts) run epochs.
  */
-import { IdMap, globalMean, validateRatings, type Ratings } from '../data/ratings.ts';
-import type { Dataset } from '../data/dataset.ts';
-import { DivergenceError, InputError } from '../core/errors.ts';
-import type { FactorModelData, FitResult, IterationReport } from '../model/types.ts';
-import { Rng } from '../util/random.ts';
-import { fillRandomFactors, packFactors, strideOf } from '../core/layout.ts';
-import { lanesFor } from '../kernels/sgd.ts';
-import { acquireGpu, checkBackend, type GpuChoice } from '../gpu/acquire.ts';
-import type { Factors } from '../train/backend.ts';
-import { runLoop, type LoopAlgorithm } from '../train/loop.ts';
-import { atLeast, check, checkEarlyStopping, checkValidation, DEFAULTS, oneOf } from '../train/options.ts';
+import { IdMap, globalMean, validateRatings, type Ratings } from '../../data/ratings.ts';
+import type { Dataset } from '../../data/dataset.ts';
+import { DivergenceError, InputError } from '../../core/errors.ts';
+import type { FactorModelData, FitResult, IterationReport } from '../../model/types.ts';
+import { Rng } from '../../util/random.ts';
+import { fillRandomFactors, packFactors, strideOf } from '../../core/layout.ts';
+import { lanesFor } from '../../kernels/sgd.ts';
+import { acquireGpu, checkBackend, type GpuChoice } from '../../gpu/acquire.ts';
+import type { Factors } from '../backend.ts';
+import { runLoop, type LoopAlgorithm } from '../loop.ts';
+import { atLeast, check, checkEarlyStopping, checkValidation, DEFAULTS, oneOf } from '../options.ts';
 import type { EngineSpec, SgdBackend, Sse } from './backend.ts';
 import { CpuSgdBackend } from './cpu-backend.ts';
 import { GpuSgdBackend } from './gpu-backend.ts';

@@ -2,8 +2,8 @@
  * The small interface ALS is written against (once); the GPU and CPU backends implement it.
  * A backend owns the factors for the whole fit: the GPU one keeps them on the device.
  */
-import type { SolveSpec } from '../core/layout.ts';
-import type { TrainBackend } from '../train/backend.ts';
+import type { SolveSpec } from '../../core/layout.ts';
+import type { TrainBackend } from '../backend.ts';
 
 export interface IterationStats {
   /** Explicit: sum of squared residuals on train. Implicit: observed part of the full-matrix loss. */

@@ -4,16 +4,16 @@
  * solves → [X^T X] → item solves → loss → regularization Grams → convergence Grams; the only
  * readback is one small scalars buffer (statuses, sums, two Gram diagonals).
  */
-import { adapterName, type GpuContext } from '../gpu/context.ts';
-import { layoutOf, singularError } from '../core/layout.ts';
-import type { Csr, Ratings } from '../data/ratings.ts';
-import { destroyCsr, uploadCsr, type DeviceCsr } from '../kernels/device-csr.ts';
-import { NormalEqSolver } from '../kernels/normal-eq.ts';
-import { CgSolver } from '../kernels/cg.ts';
-import { LossKernel } from '../kernels/loss.ts';
-import { GramKernel } from '../kernels/gram.ts';
+import { adapterName, type GpuContext } from '../../gpu/context.ts';
+import { layoutOf, singularError } from '../../core/layout.ts';
+import type { Csr, Ratings } from '../../data/ratings.ts';
+import { destroyCsr, uploadCsr, type DeviceCsr } from '../../kernels/device-csr.ts';
+import { NormalEqSolver } from '../../kernels/normal-eq.ts';
+import { CgSolver } from '../../kernels/cg.ts';
+import { LossKernel } from '../../kernels/loss.ts';
+import { GramKernel } from '../../kernels/gram.ts';
 import { penalty, type AlsBackend, type AlsProblem, type IterationStats } from './backend.ts';
-import type { Factors } from '../train/backend.ts';
+import type { Factors } from '../backend.ts';
 
 // scalars buffer layout (4-byte words)
 const S_STATUS_U = 0; // u32 count, u32 min row

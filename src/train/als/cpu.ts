@@ -10,10 +10,10 @@ import {
   solveSide,
   traceProduct,
   type SolveSpec,
-} from '../cpu/reference.ts';
-import { rowCounts, type Csr, type Ratings } from '../data/ratings.ts';
+} from '../../reference/reference.ts';
+import { rowCounts, type Csr, type Ratings } from '../../data/ratings.ts';
 import { penalty, type AlsBackend, type AlsProblem, type IterationStats } from './backend.ts';
-import type { Factors } from '../train/backend.ts';
+import type { Factors } from '../backend.ts';
 
 export class CpuAls implements AlsBackend {
   readonly kind = 'cpu' as const;

@@ -1,18 +1,18 @@
 /**
  * The CPU engine: the same epochs as the GPU backend, sequentially in JS, with the f32 update of
- * src/cpu/sgd-reference.ts. Hogwild visits the same seeded permutation (without races, so it is
+ * src/reference/sgd-reference.ts. Hogwild visits the same seeded permutation (without races, so it is
  * plain sequential SGD in that order); stratified and GD replay the GPU's arithmetic order, so their
  * results agree with the GPU's to a few ULP.
  */
-import { residuals } from '../cpu/reference.ts';
-import { adagradState, gdStepF32, sgdUpdateF32, type AdagradState, type SgdStepParams } from '../cpu/sgd-reference.ts';
-import { gdViews, type GdViews } from '../core/sparse.ts';
-import { strideOf } from '../core/layout.ts';
-import type { Ratings } from '../data/ratings.ts';
-import { AbortError } from '../core/errors.ts';
+import { residuals } from '../../reference/reference.ts';
+import { adagradState, gdStepF32, sgdUpdateF32, type AdagradState, type SgdStepParams } from '../../reference/sgd-reference.ts';
+import { gdViews, type GdViews } from '../../core/sparse.ts';
+import { strideOf } from '../../core/layout.ts';
+import type { Ratings } from '../../data/ratings.ts';
+import { AbortError } from '../../core/errors.ts';
 import type { EngineSpec, SgdBackend, Sse } from './backend.ts';
-import type { Factors } from '../train/backend.ts';
-import { feistelParams, feistelPermutation, stratifiedPlan, strataShifts, type StratifiedPlan } from './plan.ts';
+import type { Factors } from '../backend.ts';
+import { feistelParams, feistelPermutation, stratifiedPlan, strataShifts, type StratifiedPlan } from '../../core/sgd-plan.ts';
 
 const CHUNK = 1 << 14;
 

@@ -7,15 +7,15 @@
  *
  * One iteration solves every user with H fixed, then every item with W fixed (the source's order).
  */
-import { InputError } from '../core/errors.ts';
-import { buildViews, globalMean, validateRatings, type Ratings } from '../data/ratings.ts';
-import type { Dataset } from '../data/dataset.ts';
-import { fillRandomFactors, packFactors, strideOf, type SolveSpec } from '../core/layout.ts';
-import { Rng } from '../util/random.ts';
-import type { FactorModelData, FitResult, IterationReport } from '../model/types.ts';
-import { acquireGpu } from '../gpu/acquire.ts';
-import { runLoop, type LoopAlgorithm } from '../train/loop.ts';
-import { checkValidation } from '../train/options.ts';
+import { InputError } from '../../core/errors.ts';
+import { buildViews, globalMean, validateRatings, type Ratings } from '../../data/ratings.ts';
+import type { Dataset } from '../../data/dataset.ts';
+import { fillRandomFactors, packFactors, strideOf, type SolveSpec } from '../../core/layout.ts';
+import { Rng } from '../../util/random.ts';
+import type { FactorModelData, FitResult, IterationReport } from '../../model/types.ts';
+import { acquireGpu } from '../../gpu/acquire.ts';
+import { runLoop, type LoopAlgorithm } from '../loop.ts';
+import { checkValidation } from '../options.ts';
 import { resolveAls, type AlsOptions, type ResolvedAls } from './options.ts';
 import type { AlsBackend, AlsProblem, IterationStats } from './backend.ts';
 import { CpuAls } from './cpu.ts';
@@ -23,7 +23,7 @@ import { GpuAls } from './gpu.ts';
 
 export type { AlsOptions } from './options.ts';
 /** @deprecated import from src/gpu/acquire.ts */
-export { acquireGpu } from '../gpu/acquire.ts';
+export { acquireGpu } from '../../gpu/acquire.ts';
 
 /** Random initial factors in the stride layout (N(0, scale^2), biases 0, constant columns 1), or the caller's. */
 export function initialFactors(

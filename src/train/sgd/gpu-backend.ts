@@ -3,15 +3,15 @@
  * shuffle or block sweep or gradient step, loss reductions) followed by one readback of up to four
  * floats (train and validation sums of squared errors). Factors are read back once, at the end.
  */
-import { adapterName, type GpuContext } from '../gpu/context.ts';
-import { LossKernel } from '../kernels/loss.ts';
-import { SgdKernel, ShuffleKernel } from '../kernels/sgd.ts';
-import { GdKernel } from '../kernels/gd.ts';
-import { gdViews } from '../core/sparse.ts';
-import { strideOf } from '../core/layout.ts';
+import { adapterName, type GpuContext } from '../../gpu/context.ts';
+import { LossKernel } from '../../kernels/loss.ts';
+import { SgdKernel, ShuffleKernel } from '../../kernels/sgd.ts';
+import { GdKernel } from '../../kernels/gd.ts';
+import { gdViews } from '../../core/sparse.ts';
+import { strideOf } from '../../core/layout.ts';
 import type { EngineSpec, SgdBackend, Sse } from './backend.ts';
-import type { Factors } from '../train/backend.ts';
-import { feistelParams, packRatings, stratifiedPlan, strataShifts } from './plan.ts';
+import type { Factors } from '../backend.ts';
+import { feistelParams, packRatings, stratifiedPlan, strataShifts } from '../../core/sgd-plan.ts';
 
 export class GpuSgdBackend implements SgdBackend {
   readonly kind = 'gpu' as const;

@@ -1,9 +1,9 @@
 /** ALS options (Spark / implicit names where they exist), defaults and validation. */
-import { InputError } from '../core/errors.ts';
-import { checkBackend, type GpuChoice } from '../gpu/acquire.ts';
-import { atLeast, check, checkEarlyStopping, DEFAULTS, oneOf } from '../train/options.ts';
-import type { Ratings } from '../data/ratings.ts';
-import type { IterationReport } from '../model/types.ts';
+import { InputError } from '../../core/errors.ts';
+import { checkBackend, type GpuChoice } from '../../gpu/acquire.ts';
+import { atLeast, check, checkEarlyStopping, DEFAULTS, oneOf } from '../options.ts';
+import type { Ratings } from '../../data/ratings.ts';
+import type { IterationReport } from '../../model/types.ts';
 
 export interface AlsOptions extends GpuChoice {
   /** Factors per user/item. Default 10. */

@@ -2,7 +2,7 @@
  * CPU reference for SGD and full-batch GD, in two precisions:
  *  - f32 (`*F32`): replays the GPU kernels' arithmetic in the GPU's order, rounding to f32
  *    (Math.fround) after every operation, so a deterministic GPU run (stratified SGD, GD) can be
- *    compared within a few ULP. This is also the CPU engine's update (src/sgd/cpu-backend.ts).
+ *    compared within a few ULP. This is also the CPU engine's update (src/train/sgd/cpu-backend.ts).
  *  - f64 (`*F64`): the plain formulas, for checks against exact arithmetic.
  * Factor layout as in src/core/layout.ts: stride = rank, or rank + 2 with user [w, b_u, 1] and
  * item [h, 1, b_i].

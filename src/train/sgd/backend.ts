@@ -1,10 +1,10 @@
 /**
- * The small interface the SGD/GD training loop (src/sgd/index.ts) is written against. The GPU
+ * The small interface the SGD/GD training loop (src/train/sgd/index.ts) is written against. The GPU
  * backend (gpu-backend.ts) and the CPU engine (cpu-backend.ts) implement it with the same
- * algorithm, the same visiting orders (src/sgd/plan.ts) and the same update (src/cpu/sgd-reference.ts).
+ * algorithm, the same visiting orders (src/core/sgd-plan.ts) and the same update (src/reference/sgd-reference.ts).
  */
-import type { Ratings } from '../data/ratings.ts';
-import type { TrainBackend } from '../train/backend.ts';
+import type { Ratings } from '../../data/ratings.ts';
+import type { TrainBackend } from '../backend.ts';
 
 export interface EngineSpec {
   algo: 'sgd' | 'gd';
@@ -12,7 +12,7 @@ export interface EngineSpec {
   rank: number;
   bias: boolean;
   adagrad: boolean;
-  /** With adagrad: the first epoch updates only the lead columns (LIBMF's warm-up; src/cpu/sgd-reference.ts). */
+  /** With adagrad: the first epoch updates only the lead columns (LIBMF's warm-up; src/reference/sgd-reference.ts). */
   adagradWarmup: boolean;
   mu: number;
   lambda: number;
