@@ -25,4 +25,4 @@ export { Model, selectTopK, type ModelOptions, type RecommendOptions, type Score
 export { evaluate, parseMetrics, precisionAtK, recallAtK, ndcgAtK, apAtK, aucFromCounts, DEFAULT_METRICS, type EvaluateOptions, type EvaluateResult } from './model/metrics.ts';
 export { encodeModel, decodeModel, loadModel, saveModel, MAGIC as MODEL_MAGIC, FORMAT_VERSION as MODEL_FORMAT_VERSION, type DecodedModel } from './model/io.ts';
 export { toLibmf, fromLibmf } from './model/libmf.ts';
-export type { KernelVariant } from './kernels/topk.ts';
+export type { KernelVariant } from './kernels/variant.ts';

@@ -12,8 +12,15 @@ import { buildCsr, IdMap, type Csr, type ExternalId, type Ratings } from '../dat
 import { cholesky, choleskySolve, gramOfColumns, normalEquations } from '../reference/reference.ts';
 import { layoutOf, singularError, strideOf, type SolveSpec } from '../core/layout.ts';
 import type { Algo, FactorModelData } from './types.ts';
+import { DeviceFactors } from './device-cache.ts';
 import { SHARED } from '../kernels/constants.ts';
-import { batchRows, computeNorms, encodeRanks, encodeScores, encodeTopK, MASKED, MAX_K, predictPairs, readTopK, Scratch, type KernelVariant } from '../kernels/topk.ts';
+import { encodeTopK, MASKED, MAX_K, readTopK } from '../kernels/topk.ts';
+import { encodeScores } from '../kernels/score.ts';
+import { encodeRanks } from '../kernels/ranks.ts';
+import { computeNorms } from '../kernels/norms.ts';
+import { predictPairs } from '../kernels/pairs.ts';
+import { batchRows, Scratch } from '../kernels/scratch.ts';
+import type { KernelVariant } from '../kernels/variant.ts';
 
 export interface ModelOptions {
   /** Run recommend/similar/batched predict/ranking metrics on this device. */
@@ -132,13 +139,7 @@ export class Model {
   private implicitGram: Float64Array | null = null;
 
   // device state
-  private dY: GPUBuffer | null = null;
-  private dX: GPUBuffer | null = null;
-  private dXRows = 0;
-  private dXCap = 0;
-  private readonly dirtyUsers = new Set<number>();
-  private dYn: GPUBuffer | null = null;
-  private dXn: GPUBuffer | null = null;
+  private readonly device: DeviceFactors | null;
 
   constructor(data: FactorModelData, opts: ModelOptions = {}) {
     const { rank, stride, nUsers, nItems } = data;
@@ -173,6 +174,7 @@ export class Model {
     this.ratingScale = data.ratingScale;
     this.hyperparams = { ...data.hyperparams };
     this.gpu = opts.gpu;
+    this.device = opts.gpu ? new DeviceFactors(opts.gpu, stride) : null;
     this.backend = opts.gpu ? 'gpu' : 'cpu';
     this.seenCsr = null;
     if (opts.seen) this.setSeen(opts.seen);
@@ -545,7 +547,7 @@ export class Model {
     }
     const gpu = this.requireGpu();
     const D = side === 'item' ? this.deviceItems() : this.deviceUsers();
-    const norms = side === 'item' ? (this.dYn ??= computeNorms(gpu, D, n, stride, rank, 'model.itemNorms')) : (this.dXn ??= computeNorms(gpu, D, n, stride, rank, 'model.userNorms'));
+    const norms = this.requireDevice().norms(side, () => computeNorms(gpu, D, n, stride, rank, side === 'item' ? 'model.itemNorms' : 'model.userNorms'));
     const s = new Scratch(gpu, `model.similar.${side}`);
     try {
       return await gpu.scoped(async () => {
@@ -652,7 +654,7 @@ export class Model {
     }
     this.X.set(row, index * this.stride);
     this.seenExtra.set(index, Uint32Array.from(dup));
-    this.dirtyUsers.add(index);
+    this.device?.markDirty(index);
     return { id, index, factors: row };
   }
 
@@ -671,33 +673,19 @@ export class Model {
     return this.gpu;
   }
 
+  private requireDevice(): DeviceFactors {
+    this.requireGpu();
+    return this.device!;
+  }
+
   /** Item factors on the device (uploaded once). */
   deviceItems(): GPUBuffer {
-    if (!this.dY) this.dY = this.requireGpu().storage('model.itemFactors', this.itemFactors);
-    return this.dY;
+    return this.requireDevice().items(this.itemFactors);
   }
 
   /** User factors on the device; fold-in users are written in place (capacity doubles when full). */
   deviceUsers(): GPUBuffer {
-    const gpu = this.requireGpu();
-    const s = this.stride;
-    if (!this.dX || this._nUsers > this.dXCap) {
-      this.dX?.destroy();
-      this.dXCap = Math.max(this._nUsers, this.dX ? this.dXCap * 2 : this._nUsers, 1);
-      this.dX = gpu.storage('model.userFactors', this.dXCap * s * 4);
-      gpu.write(this.dX, this.X.subarray(0, this._nUsers * s));
-      this.dXRows = this._nUsers;
-      this.dirtyUsers.clear();
-      this.dXn?.destroy();
-      this.dXn = null;
-    } else if (this.dirtyUsers.size || this.dXRows !== this._nUsers) {
-      for (const u of this.dirtyUsers) gpu.write(this.dX, this.X.subarray(u * s, (u + 1) * s), u * s * 4);
-      this.dirtyUsers.clear();
-      this.dXRows = this._nUsers;
-      this.dXn?.destroy();
-      this.dXn = null;
-    }
-    return this.dX;
+    return this.requireDevice().users(this.X, this._nUsers);
   }
 
   /** @deprecated The engine's one verb is `destroy`; this calls it. */
@@ -707,8 +695,6 @@ export class Model {
 
   /** Releases the device buffers (the model stays usable; they are re-made on demand). */
   destroy(): void {
-    for (const b of [this.dX, this.dY, this.dXn, this.dYn]) b?.destroy();
-    this.dX = this.dY = this.dXn = this.dYn = null;
-    this.dXCap = this.dXRows = 0;
+    this.device?.destroy();
   }
 }
