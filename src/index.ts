@@ -21,8 +21,12 @@ export { readRatingsInWorker, type WorkerReadCall } from './data/worker-client.t
 export { verifyZip, crc32 } from './data/zipcheck.ts';
 // Model out: predict, recommend, similar, fold-in, metrics, model files, LIBMF text.
 // Node-only (not exported here, it imports node:fs): src/model/node-io.ts (loadModelFile, saveModelFile).
-export { Model, selectTopK, type ModelOptions, type RecommendOptions, type Scored, type SimilarOptions, type FoldInRatings, type FoldInOptions } from './model/model.ts';
+export { Model, selectTopK, type ModelOptions, type RecommendOptions, type Scored, type SimilarOptions, type FoldInRatings, type FoldInOptions, type RankBy } from './model/model.ts';
 export { evaluate, parseMetrics, precisionAtK, recallAtK, ndcgAtK, apAtK, aucFromCounts, DEFAULT_METRICS, type EvaluateOptions, type EvaluateResult } from './model/metrics.ts';
 export { encodeModel, decodeModel, loadModel, saveModel, MAGIC as MODEL_MAGIC, FORMAT_VERSION as MODEL_FORMAT_VERSION, type DecodedModel } from './model/io.ts';
 export { toLibmf, fromLibmf } from './model/libmf.ts';
+// Baselines and the ranking model recommend uses (implicit ALS on rated events, beside the explicit one).
+export { fitBaseline, fitPopularity, itemCounts, type BaselineOptions } from './model/baseline.ts';
+export { fitRecommender, fitRankingModel, withRanking, ratedEvents, RANKING_DEFAULTS, type RankingOptions, type RecommenderOptions } from './model/ranking.ts';
+export { compareWithBaselines } from './model/compare.ts';
 export type { KernelVariant } from './kernels/variant.ts';

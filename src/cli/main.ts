@@ -11,6 +11,8 @@ import type { Dataset } from '../data/dataset.ts';
 import type { FitResult, IterationReport } from '../model/types.ts';
 import { Model } from '../model/model.ts';
 import { evaluate, DEFAULT_METRICS } from '../model/metrics.ts';
+import { describeRanker } from '../model/ranking.ts';
+import type { RankBy } from '../model/model.ts';
 import { loadModelFile, saveModelFile } from '../model/node-io.ts';
 import { helpText, parseArgs, req, UsageError, type OptSpec, type Parsed } from './args.ts';
 import { cloneIds, readRatingsFile, restrictTo } from './load.ts';
@@ -25,7 +27,7 @@ const TRAIN: Record<string, OptSpec> = {
   format: { type: 'string', choices: FORMATS, help: 'file format (default auto: detected and reported)' },
   test: { type: 'string', help: 'held-out ratings file (IDs matched to the training file)' },
   split: { type: 'string', help: 'hold out part of --data instead: random:0.1 | leave:1 | time:0.1' },
-  algo: { type: 'string', choices: ['als', 'ials', 'sgd', 'gd'], help: 'algorithm (default als)' },
+  algo: { type: 'string', choices: ['als', 'ials', 'sgd', 'gd', 'baseline', 'popularity'], help: 'algorithm (default als; baseline = mu + b_u + b_i, popularity = most rated first)' },
   mode: { type: 'string', choices: ['hogwild', 'stratified'], help: 'SGD mode (default hogwild)' },
   rank: { type: 'int', help: 'latent factors (default 10)' },
   iters: { type: 'int', help: 'iterations (ALS) or epochs (SGD/GD)' },
@@ -36,6 +38,8 @@ const TRAIN: Record<string, OptSpec> = {
   lr: { type: 'number', help: 'learning rate (sgd, gd)' },
   bias: { type: 'flag', help: 'learn mu + b_u + b_i (als, sgd, gd)' },
   seed: { type: 'int', help: 'random seed (initial factors, shuffles, splits)' },
+  ranking: { type: 'string', choices: ['implicit', 'none'], help: 'ranking model recommend uses (als, sgd, gd; default implicit: implicit ALS on who rated what, saved in the same model)' },
+  baselines: { type: 'flag', help: 'also fit the baseline and popularity models and print their test metrics beside this one' },
   backend: { type: 'string', choices: ['gpu', 'cpu'], help: 'default: the GPU when one is found, else the CPU with a warning' },
   'init-users': { type: 'string', help: 'warm start: user factor file (the --save-factors layout)' },
   'init-items': { type: 'string', help: 'warm start: item factor file' },
@@ -54,6 +58,7 @@ const RECOMMEND: Record<string, OptSpec> = {
   all: { type: 'flag', help: 'keep items the user rated in training (default: filtered out)' },
   exclude: { type: 'string', help: 'comma-separated item IDs never to return' },
   include: { type: 'string', help: 'comma-separated item IDs to choose from' },
+  'rank-by': { type: 'string', choices: ['auto', 'ranking', 'explicit'], help: 'auto (default): the ranking model when the file has one; explicit: predicted ratings' },
   backend: { type: 'string', choices: ['gpu', 'cpu'], help: 'default: the GPU when one is found' },
   json: { type: 'flag', help: 'print one JSON object on stdout' },
   help: { type: 'flag', short: 'h', help: 'this help' },
@@ -76,6 +81,7 @@ const EVAL: Record<string, OptSpec> = {
   metrics: { type: 'string', help: `comma-separated (default ${DEFAULT_METRICS.join(',')})` },
   k: { type: 'int', short: 'k', help: 'k for ranking metrics named without @k (default 10)' },
   relevance: { type: 'number', help: 'test ratings at or above this are relevant for ranking metrics (default: all)' },
+  'rank-by': { type: 'string', choices: ['auto', 'ranking', 'explicit'], help: 'model the ranking metrics rank by (as recommend; default auto)' },
   backend: { type: 'string', choices: ['gpu', 'cpu'], help: 'default: the GPU when one is found' },
   json: { type: 'flag', help: 'print one JSON object on stdout' },
   help: { type: 'flag', short: 'h', help: 'this help' },
@@ -127,6 +133,7 @@ async function train(argv: string[]): Promise<number> {
   only('alpha', ['ials']);
   only('weighted-lambda', ['als', 'ials']);
   only('bias', ['als', 'sgd', 'gd']);
+  only('ranking', ['als', 'sgd', 'gd']);
   const quiet = !!o.quiet;
 
   // data
@@ -183,12 +190,23 @@ async function train(argv: string[]): Promise<number> {
     };
     const t0 = performance.now();
     let fit: FitResult;
-    if (algo === 'als' || algo === 'ials') {
+    if (algo === 'baseline' || algo === 'popularity') {
+      const { fitBaseline, fitPopularity } = await import('../model/baseline.ts');
+      fit = algo === 'baseline' ? fitBaseline(trainSet, { iterations: iters, validation: test, onIteration }) : fitPopularity(trainSet);
+    } else if (algo === 'als' || algo === 'ials') {
       const { fitAls } = await import('../train/als/index.ts');
       fit = await fitAls(trainSet, { ...common, iterations: iters, useBias: !!o.bias, weightedLambda: !!o['weighted-lambda'], implicit: algo === 'ials', alpha: o.alpha as number | undefined });
     } else {
       const { fitSgd } = await import('../train/sgd/index.ts');
       fit = await fitSgd(trainSet, { ...common, algo: algo as 'sgd' | 'gd', mode: o.mode as 'hogwild' | 'stratified' | undefined, epochs: iters, learningRate: o.lr as number | undefined, useBias: !!o.bias });
+    }
+    if (algo === 'als' || algo === 'sgd' || algo === 'gd') {
+      if ((o.ranking ?? 'implicit') === 'implicit') {
+        const { fitRankingModel, withRanking } = await import('../model/ranking.ts');
+        if (!quiet) warn('fitting the ranking model (implicit ALS on who rated what; --ranking none skips it)');
+        const rk = await fitRankingModel(trainSet, { seed: o.seed as number | undefined, backend: common.backend, gpu });
+        fit = { ...fit, model: withRanking(fit.model, rk.model) };
+      }
     }
     const seconds = (performance.now() - t0) / 1000;
     bar.done();
@@ -196,10 +214,16 @@ async function train(argv: string[]): Promise<number> {
     const model = new Model(fit.model, { gpu, seen: trainSet.ratings, itemTitles: titles && titles.length === nItems ? titles : undefined });
     let testRmse: number | null = null;
     let testMae: number | null = null;
-    if (test && test.values.length && algo !== 'ials') {
+    if (test && test.values.length && algo !== 'ials' && algo !== 'popularity') {
       const ev = await evaluate(model, test, { metrics: ['rmse', 'mae'] });
       testRmse = ev.metrics.rmse;
       testMae = ev.metrics.mae;
+    }
+    let baselines: Record<string, Record<string, number>> | null = null;
+    if (o.baselines) {
+      if (!test || !test.values.length) throw new UsageError('train: --baselines needs --test or --split');
+      const { compareWithBaselines } = await import('../model/compare.ts');
+      baselines = await compareWithBaselines(model, trainSet, test);
     }
     if (o.save) saveModelFile(model, o.save as string);
     if (o['save-libmf']) saveModelFile(model, o['save-libmf'] as string, 'libmf');
@@ -220,12 +244,20 @@ async function train(argv: string[]): Promise<number> {
       items: nItems,
       ratings: trainSet.ratings.values.length,
       perIteration: fit.history.map((h) => ({ iteration: h.iteration, seconds: h.seconds, trainRmse: h.trainRmse, testRmse: h.validationRmse ?? null })),
+      ranking: fit.model.ranking ? { algo: 'ials', rank: fit.model.ranking.rank, alpha: fit.model.ranking.hyperparams.alpha, lambda: fit.model.ranking.hyperparams.lambda } : null,
+      baselines,
     };
     if (o.json) out(JSON.stringify(summary));
     else {
       out(`${algo}${summary.mode ? ` (${summary.mode})` : ''} on ${summary.backend}${summary.adapter ? ` [${summary.adapter}]` : ''}: rank ${summary.rank}, ${summary.iterations} iterations in ${seconds.toFixed(2)} s (stopped: ${fit.stopped})`);
       out(`${nUsers} users, ${nItems} items, ${summary.ratings} training ratings`);
       out(`train RMSE ${fmtNum(summary.trainRmse)}${test ? `, test RMSE ${fmtNum(testRmse)}, test MAE ${fmtNum(testMae)} (${test.values.length} ratings)` : ''}`);
+      if (fit.model.ranking) out(`recommend ranks by the ${describeRanker(fit.model.ranking, true)} (saved with the model; --ranking none for none)`);
+      if (baselines) {
+        const cols = ['rmse', 'mae', 'precision@10', 'recall@10', 'ndcg@10'];
+        out(`${'model'.padEnd(26)} ${cols.map((c) => c.padStart(12)).join(' ')}`);
+        for (const [name, m] of Object.entries(baselines)) out(`${name.padEnd(26)} ${cols.map((c) => fmtNum(m[c]).padStart(12)).join(' ')}`);
+      }
       if (o.save) out(`model saved to ${o.save}`);
       if (o['save-factors']) out(`factors saved to ${o['save-factors']}.{users,items,user-ids,item-ids}.txt`);
     }
@@ -265,11 +297,14 @@ async function recommend(argv: string[]): Promise<number> {
   return withModel(o, 'recommend', async (m) => {
     const filterSeen = !o.all;
     if (filterSeen && !m.hasSeen) warn('the model file holds no training interactions; seen items cannot be filtered');
-    const recs = await m.recommend(user, { k, filterSeen, exclude: idList(o.exclude), include: idList(o.include) });
+    const rankBy = o['rank-by'] as RankBy | undefined;
+    const recs = await m.recommend(user, { k, filterSeen, exclude: idList(o.exclude), include: idList(o.include), rankBy });
     const title = (i: number) => m.itemTitles?.[i] || undefined;
-    if (o.json) out(JSON.stringify({ user, k, backend: m.backend, filterSeen, items: recs.map((r, i) => ({ rank: i + 1, item: r.id, score: r.score, title: title(r.index) })) }));
+    const ranker = m.rankerFor(rankBy);
+    const rankedBy = recs.some((r) => r.source === 'popularity') ? 'popularity (the user has no ratings)' : describeRanker(ranker, ranker !== m);
+    if (o.json) out(JSON.stringify({ user, k, backend: m.backend, filterSeen, rankedBy, items: recs.map((r, i) => ({ rank: i + 1, item: r.id, score: r.score, title: title(r.index) })) }));
     else {
-      out(`top ${k} for user ${user}${filterSeen ? ' (items rated in training left out)' : ''}:`);
+      out(`top ${k} for user ${user}${filterSeen ? ' (items rated in training left out)' : ''}, ranked by ${rankedBy}:`);
       recs.forEach((r, i) => out(`${String(i + 1).padStart(4)}  ${String(r.id).padEnd(10)} ${r.score.toFixed(4)}${title(r.index) ? `  ${title(r.index)}` : ''}`));
     }
     return 0;
@@ -304,12 +339,13 @@ async function evalCmd(argv: string[]): Promise<number> {
     const t = await readRatingsFile(testPath, { format: o.format as never, users: cloneIds(m.userIds), items: cloneIds(m.itemIds) });
     const t0 = performance.now();
     const metrics = idList(o.metrics) ?? DEFAULT_METRICS;
-    const r = await evaluate(m, t.dataset, { metrics, k: o.k as number | undefined, relevanceThreshold: o.relevance as number | undefined });
+    const r = await evaluate(m, t.dataset, { metrics, k: o.k as number | undefined, relevanceThreshold: o.relevance as number | undefined, rankBy: o['rank-by'] as RankBy | undefined });
     const seconds = (performance.now() - t0) / 1000;
     if (r.skippedRatings) warn(`${r.skippedRatings} test ratings have users or items the model does not know; skipped`);
-    if (o.json) out(JSON.stringify({ metrics: r.metrics, users: r.users, ratings: r.ratings, skippedRatings: r.skippedRatings, backend: m.backend, seconds }));
+    if (o.json) out(JSON.stringify({ metrics: r.metrics, users: r.users, ratings: r.ratings, skippedRatings: r.skippedRatings, backend: m.backend, rankedBy: r.rankedBy ?? null, seconds }));
     else {
       for (const [name, v] of Object.entries(r.metrics)) out(`${name.padEnd(14)} ${fmtNum(v)}`);
+      if (r.rankedBy) out(`ranking metrics ranked by the ${r.rankedBy}`);
       out(`(${r.ratings} test ratings, ${r.users} users ranked, ${seconds.toFixed(2)} s on ${m.backend})`);
     }
     return 0;

@@ -12,6 +12,10 @@
  *                 {name, type, offset, count, crc32} per data block
  *   then blocks, 8-byte aligned, little-endian: userFactors f32 (nUsers x stride), itemFactors f32
  *                 (nItems x stride) and optionally seenIndptr u32 (nUsers + 1), seenIndices u32.
+ *   optional `ranking` header entry {algo, rank, bias, implicit, stride, mu, hyperparams} with blocks
+ *                 rankingUserFactors, rankingItemFactors: the model recommend ranks by (ranking.ts).
+ *                 Readers that predate it ignore both, and files without it load as before, so the
+ *                 format version stays 1.
  *
  * Biases live in the factor rows (user row [w, b_u, 1], item row [h, 1, b_i]; see types.ts); the
  * header names their columns. Reading checks every size against the file length before allocating
@@ -31,7 +35,7 @@ const PREFIX = 24;
 /** Sanity bounds a header must respect (far above any real model, far below a crafted 1e12). */
 const MAX_ROWS = 0x7fffffff;
 const MAX_RANK = 65536;
-const ALGOS: Algo[] = ['als', 'ials', 'sgd', 'gd'];
+const ALGOS: Algo[] = ['als', 'ials', 'sgd', 'gd', 'baseline', 'popularity'];
 
 interface BlockInfo {
   name: string;
@@ -58,6 +62,7 @@ interface Header {
   itemIds?: ExternalId[];
   biasColumns?: { user: number; item: number; userConst: number; itemConst: number };
   itemTitles?: string[];
+  ranking?: { algo: Algo; rank: number; bias: boolean; implicit: boolean; stride: number; mu: number; hyperparams: Record<string, number | string | boolean> };
   blocks: BlockInfo[];
 }
 
@@ -78,6 +83,8 @@ export function encodeModel(model: Model | FactorModelData, seen?: Csr | null, i
     if (seenCsr.nRows !== data.nUsers) throw new InputError(`seen interactions have ${seenCsr.nRows} rows for ${data.nUsers} users`);
     arrays.push(['seenIndptr', 'u32', seenCsr.indptr], ['seenIndices', 'u32', seenCsr.indices]);
   }
+  const rk = data.ranking;
+  if (rk) arrays.push(['rankingUserFactors', 'f32', rk.userFactors], ['rankingItemFactors', 'f32', rk.itemFactors]);
   const blocks: BlockInfo[] = arrays.map(([name, type, a]) => ({ name, type, offset: 0, count: a.length, crc32: crc32(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)) }));
   const header: Header = {
     format: 'webmf-model',
@@ -96,6 +103,7 @@ export function encodeModel(model: Model | FactorModelData, seen?: Csr | null, i
     itemIds: data.itemIds?.ids,
     biasColumns: data.bias ? { user: data.rank, item: data.rank + 1, userConst: data.rank + 1, itemConst: data.rank } : undefined,
     itemTitles: itemTitles ?? (model instanceof Model ? model.itemTitles : undefined),
+    ranking: rk ? { algo: rk.algo, rank: rk.rank, bias: rk.bias, implicit: rk.implicit, stride: rk.stride, mu: rk.mu, hyperparams: rk.hyperparams } : undefined,
     blocks,
   };
   // Offsets depend on the header length, which depends on the offsets' digits: iterate to a fixed point.
@@ -224,6 +232,33 @@ export function decodeModel(input: ArrayBuffer | ArrayBufferView): DecodedModel 
     for (let p = 0; p < nnz; p++) if (indices[p] >= nItems) fail(`seen item index ${indices[p]} out of range [0, ${nItems})`);
     seen = { nRows: nUsers, nCols: nItems, indptr, indices, values: new Float32Array(nnz).fill(1) };
   }
+  let ranking: FactorModelData | undefined;
+  if (h.ranking !== undefined) {
+    const g = h.ranking;
+    if (!g || typeof g !== 'object') fail('ranking entry is not an object');
+    if (!ALGOS.includes(g.algo)) fail(`ranking model: unknown algorithm ${JSON.stringify(g.algo)}`);
+    const rr = int(g.rank, 'ranking.rank', MAX_RANK, 1);
+    const rs = int(g.stride, 'ranking.stride', MAX_RANK + 2, 1);
+    if (typeof g.bias !== 'boolean' || typeof g.implicit !== 'boolean') fail('ranking fields bias/implicit must be booleans');
+    if (rs !== (g.bias ? rr + 2 : rr)) fail(`ranking stride ${rs} does not match rank ${rr}${g.bias ? ' with biases' : ''}`);
+    if (typeof g.mu !== 'number' || !Number.isFinite(g.mu)) fail(`ranking global mean ${g.mu}`);
+    if (!g.hyperparams || typeof g.hyperparams !== 'object') fail('ranking hyperparams missing');
+    const ru = block('rankingUserFactors', 'f32', nUsers * rs, true)!;
+    const ri = block('rankingItemFactors', 'f32', nItems * rs, true)!;
+    ranking = {
+      algo: g.algo,
+      rank: rr,
+      bias: g.bias,
+      implicit: g.implicit,
+      stride: rs,
+      mu: g.mu,
+      nUsers,
+      nItems,
+      userFactors: new Float32Array(ru.slice().buffer),
+      itemFactors: new Float32Array(ri.slice().buffer),
+      hyperparams: g.hyperparams,
+    };
+  }
   const data: FactorModelData = {
     algo: h.algo,
     rank,
@@ -239,6 +274,7 @@ export function decodeModel(input: ArrayBuffer | ArrayBufferView): DecodedModel 
     itemIds,
     ratingScale: h.ratingScale,
     hyperparams: h.hyperparams,
+    ranking,
   };
   return { data, seen, itemTitles: h.itemTitles };
 }

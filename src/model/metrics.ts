@@ -22,7 +22,8 @@
 import { InputError } from '../gpu/errors.ts';
 import type { IdMap, Ratings } from '../data/ratings.ts';
 import type { Dataset } from '../data/dataset.ts';
-import type { Model } from './model.ts';
+import type { Model, RankBy } from './model.ts';
+import { describeRanker } from './ranking.ts';
 
 export type MetricName = string;
 
@@ -35,6 +36,8 @@ export interface EvaluateOptions {
   relevanceThreshold?: number;
   /** Force a backend (default: the model's). */
   backend?: 'gpu' | 'cpu';
+  /** Which factors the ranking metrics rank by (as recommend's rankBy; default 'auto'). */
+  rankBy?: RankBy;
 }
 
 export interface EvaluateResult {
@@ -46,6 +49,8 @@ export interface EvaluateResult {
   ratings: number;
   /** Test ratings skipped because the model does not know their user or item (cold start). */
   skippedRatings: number;
+  /** The model the ranking metrics ranked by (set when ranking metrics were asked for). */
+  rankedBy?: string;
 }
 
 export const DEFAULT_METRICS = ['rmse', 'mae', 'precision@10', 'recall@10', 'ndcg@10', 'map@10', 'auc', 'coverage@10'];
@@ -215,6 +220,8 @@ export async function evaluate(model: Model, test: TestInput, opts: EvaluateOpti
 
   const ranking = parsed.filter((p) => p.kind !== 'rmse' && p.kind !== 'mae');
   if (ranking.length === 0) return result;
+  const ranker = model.rankerFor(opts.rankBy);
+  result.rankedBy = describeRanker(ranker, ranker !== model);
 
   // relevant sets per user (training items removed)
   const rel = new Map<number, Set<number>>();
@@ -255,7 +262,7 @@ export async function evaluate(model: Model, test: TestInput, opts: EvaluateOpti
     pairs = { row, item };
   }
   // One pass per batch of users; k limited to the catalog.
-  const r = await model.rankUsers(users, { k: Math.min(kMax, model.nItems), filterSeen: true, pairs }, backend);
+  const r = await ranker.rankUsers(users, { k: Math.min(kMax, model.nItems), filterSeen: true, pairs }, backend);
 
   const sums = new Map<string, number>();
   let aucSum = 0;

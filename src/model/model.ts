@@ -40,7 +40,20 @@ export interface RecommendOptions {
   exclude?: Iterable<ExternalId>;
   /** Only consider these items. */
   include?: Iterable<ExternalId>;
+  /**
+   * Which factors rank: 'auto' (default) the model's ranking model when it carries one (see
+   * src/model/ranking.ts), else its own; 'ranking' the ranking model (an error without one);
+   * 'explicit' the model's own factors (the predicted-rating order).
+   */
+  rankBy?: RankBy;
+  /**
+   * A user without any training rating: 'popularity' (default) recommends the most-rated items,
+   * marked source 'popularity'; 'model' ranks by the user's factors all the same.
+   */
+  coldStart?: 'popularity' | 'model';
 }
+
+export type RankBy = 'auto' | 'ranking' | 'explicit';
 
 export interface Scored {
   /** External ID (the dense index when the model has no ID map). */
@@ -48,6 +61,8 @@ export interface Scored {
   /** Dense index. */
   index: number;
   score: number;
+  /** Set when the item was not ranked by the model: 'popularity' for a user without ratings. */
+  source?: 'popularity';
 }
 
 export interface SimilarOptions {
@@ -128,6 +143,11 @@ export class Model {
   readonly itemTitles?: string[];
   /** GPU kernel family for scoring and top-k ('auto': staged tiles on hardware, direct on software adapters). */
   kernels: KernelVariant = 'auto';
+  /** The model `recommend` ranks by when it is not this one (FactorModelData.ranking). */
+  readonly ranker?: Model;
+  /** Seen items come from this model (a ranker shares its owner's). */
+  private seenFrom?: Model;
+  private popular: Uint32Array | null = null;
 
   private _nUsers: number;
   /** User factors with spare capacity for fold-in users (rows [0, nUsers) are live). */
@@ -182,6 +202,52 @@ export class Model {
       if (opts.itemTitles.length !== nItems) throw new InputError(`${opts.itemTitles.length} item titles for ${nItems} items`);
       this.itemTitles = opts.itemTitles;
     }
+    if (data.ranking) {
+      const rk = data.ranking;
+      if (rk.nUsers !== nUsers || rk.nItems !== nItems) throw new InputError(`ranking model is ${rk.nUsers} x ${rk.nItems}; the model is ${nUsers} x ${nItems}`);
+      if (rk.ranking) throw new InputError('a ranking model cannot carry its own ranking model');
+      this.ranker = new Model({ ...rk, userIds: data.userIds, itemIds: data.itemIds }, { gpu: opts.gpu });
+      this.ranker.seenFrom = this;
+    }
+  }
+
+  /** The model that ranks for `rankBy` (this one or its ranking model). */
+  rankerFor(rankBy: RankBy = 'auto'): Model {
+    if (rankBy === 'explicit') return this;
+    if (rankBy === 'ranking' && !this.ranker) throw new InputError('this model carries no ranking model (train one with fitRecommender or webmf train)');
+    return this.ranker ?? this;
+  }
+
+  /** Items by training interaction count, most first (ties to the lower index). */
+  popularItems(): Uint32Array {
+    if (this.seenFrom) return this.seenFrom.popularItems();
+    if (!this.popular) {
+      const c = new Float64Array(this.nItems);
+      for (let u = 0; u < this._nUsers; u++) for (const i of this.seenOf(u)) c[i]++;
+      this.popular = Uint32Array.from({ length: this.nItems }, (_, i) => i).sort((a, b) => c[b] - c[a] || a - b);
+    }
+    return this.popular;
+  }
+
+  /**
+   * Recommendations for a user with no ratings: the most-rated items (every result has source
+   * 'popularity'; score = training rating count).
+   */
+  recommendPopular(opts: Pick<RecommendOptions, 'k' | 'exclude' | 'include'> = {}): Scored[] {
+    const k = opts.k ?? 10;
+    if (!(Number.isInteger(k) && k >= 1)) throw new InputError(`k must be a positive integer, got ${k}`);
+    if (!this.hasSeen) throw new InputError('popularity needs the training interactions, and this model holds none');
+    const ex = new Set(opts.exclude ? this.itemSet(opts.exclude, 'exclude') : []);
+    const inc = opts.include ? new Set(this.itemSet(opts.include, 'include')) : null;
+    const c = new Float64Array(this.nItems);
+    for (let u = 0; u < this._nUsers; u++) for (const i of this.seenOf(u)) c[i]++;
+    const out: Scored[] = [];
+    for (const i of this.popularItems()) {
+      if (out.length >= k) break;
+      if (ex.has(i) || (inc && !inc.has(i))) continue;
+      out.push({ id: this.itemId(i), index: i, score: c[i], source: 'popularity' });
+    }
+    return out;
   }
 
   get nUsers(): number {
@@ -210,6 +276,7 @@ export class Model {
       itemIds: this.itemIds,
       ratingScale: this.ratingScale,
       hyperparams: { ...this.hyperparams },
+      ranking: this.ranker ? { ...this.ranker.toData(), userIds: undefined, itemIds: undefined } : undefined,
     };
   }
 
@@ -224,14 +291,17 @@ export class Model {
     }
     this.seenCsr = csr;
     this.seenExtra.clear();
+    this.popular = null;
   }
 
   get hasSeen(): boolean {
+    if (this.seenFrom) return this.seenFrom.hasSeen;
     return this.seenCsr !== null || this.seenExtra.size > 0;
   }
 
   /** Items user `u` (dense) interacted with in training (or fold-in), ascending order not guaranteed. */
   seenOf(u: number): Uint32Array {
+    if (this.seenFrom) return this.seenFrom.seenOf(u);
     const extra = this.seenExtra.get(u);
     if (extra) return extra;
     const c = this.seenCsr;
@@ -326,8 +396,14 @@ export class Model {
 
   // ---------------------------------------------------------------- recommend
 
-  /** The top k items for a user, best first; ties go to the lower item index. */
+  /**
+   * The top k items for a user, best first; ties go to the lower item index. Ranked by the model's
+   * ranking model when it carries one (opts.rankBy). A user without any training rating gets the
+   * most-rated items instead, marked source 'popularity'.
+   */
   async recommend(user: ExternalId, opts: RecommendOptions = {}): Promise<Scored[]> {
+    const u = this.userIndex(user);
+    if ((opts.coldStart ?? 'popularity') === 'popularity' && this.hasSeen && this.seenOf(u).length === 0) return this.recommendPopular(opts);
     return (await this.recommendMany([user], opts))[0];
   }
 
@@ -347,7 +423,9 @@ export class Model {
     const cand = opts.include ? this.itemSet(opts.include, 'include') : undefined;
     const exclude = opts.exclude ? this.itemSet(opts.exclude, 'exclude') : new Uint32Array(0);
     const filterSeen = opts.filterSeen ?? true;
-    const r = await this.rankUsers(users, { k, filterSeen, exclude, cand }, backend);
+    const m = this.rankerFor(opts.rankBy);
+    if (m !== this) m.kernels = this.kernels;
+    const r = await m.rankUsers(users, { k, filterSeen, exclude, cand }, backend);
     return r.top;
   }
 
@@ -655,6 +733,9 @@ export class Model {
     this.X.set(row, index * this.stride);
     this.seenExtra.set(index, Uint32Array.from(dup));
     this.device?.markDirty(index);
+    this.popular = null;
+    // the ranking model learns the same user from the same events (rated = 1)
+    if (this.ranker) this.ranker.foldIn({ items: items.map((i) => this.itemId(i)), values: items.map(() => 1) }, { userId: this.userIds ? id : existing >= 0 ? index : undefined });
     return { id, index, factors: row };
   }
 
@@ -695,6 +776,7 @@ export class Model {
 
   /** Releases the device buffers (the model stays usable; they are re-made on demand). */
   destroy(): void {
+    this.ranker?.destroy();
     this.device?.destroy();
   }
 }

@@ -8,7 +8,8 @@
  */
 import type { IdMap } from '../data/ratings.ts';
 
-export type Algo = 'als' | 'ials' | 'sgd' | 'gd';
+/** Trainers, plus the two baselines (src/model/baseline.ts). */
+export type Algo = 'als' | 'ials' | 'sgd' | 'gd' | 'baseline' | 'popularity';
 
 export interface FactorModelData {
   algo: Algo;
@@ -30,6 +31,12 @@ export interface FactorModelData {
   ratingScale?: [number, number];
   /** Hyperparameters used for training (rank, lambda, alpha, ...), saved with the model. */
   hyperparams: Record<string, number | string | boolean>;
+  /**
+   * A second model over the same users and items that `recommend` ranks by (see
+   * src/model/ranking.ts): an implicit ALS model of who rated what. Rating prediction keeps using
+   * this model's own factors.
+   */
+  ranking?: FactorModelData;
 }
 
 /** One iteration (ALS) or epoch (SGD/GD), reported through onIteration and kept in the fit history. */

@@ -5,6 +5,7 @@ import { hostCases } from './cases-host.ts';
 import { sgdCases } from './cases-sgd.ts';
 import { modelCases } from './cases-model.ts';
 import { stopCases } from './cases-stops.ts';
+import { rankingCases } from './cases-ranking.ts';
 import type { GpuCase } from './types.ts';
 
-export const allCases: GpuCase[] = [...foundationCases, ...hostCases, ...alsCases, ...sgdCases, ...modelCases, ...stopCases];
+export const allCases: GpuCase[] = [...foundationCases, ...hostCases, ...alsCases, ...sgdCases, ...modelCases, ...stopCases, ...rankingCases];

@@ -1,0 +1,125 @@
+/**
+ * The ranking model and the baselines on the GPU, each against the f64 CPU path:
+ *  - a model carrying a ranking model recommends (and evaluate ranks) by it on the device;
+ *  - fitRecommender on the GPU gives the ranking quality the CPU fit gives;
+ *  - popularity and baseline models score on the device exactly / within f32 rounding.
+ * Browser-safe (shared by Node and headless Chrome).
+ *
+ * Tolerances. Scores: a GPU score is mu + Σ_{c<stride} x_c y_c summed in f32, within
+ * (stride + 1)·u·(|mu| + Σ|x_c y_c|) of the exact value (u = 2⁻²⁴); we allow twice that. Lists: the
+ * ranker's factors are Gaussian-like, so exact near-ties are rare and (nearly) every user's GPU list
+ * equals the CPU list; we allow two users in a hundred to differ by a swap inside the rounding band.
+ * Popularity scores are integer counts below 2²⁴: exact in f32, so the lists must be identical.
+ * Whole fits (f32 GPU vs f64 CPU ALS) drift in the factors by rounding amplified over iterations;
+ * the behaviour checked is the ranking quality: NDCG@10 within 0.02 (one swapped hit moves a mean
+ * over 60 users by at most 1/60 of a per-user value ≈ 0.017).
+ */
+import type { GpuContext } from '../../src/gpu/context.ts';
+import { Model } from '../../src/model/model.ts';
+import { evaluate } from '../../src/model/metrics.ts';
+import { fitBaseline, fitPopularity } from '../../src/model/baseline.ts';
+import { fitRankingModel, fitRecommender, withRanking } from '../../src/model/ranking.ts';
+import type { FactorModelData } from '../../src/model/types.ts';
+import { expect, expectClose } from './check.ts';
+import { plantedRatings, randomFactors, setConstColumn } from './fixtures.ts';
+import type { GpuCase } from './types.ts';
+
+const U32 = 2 ** -24;
+
+function explicitData(seed: number, nUsers: number, nItems: number, rank: number): FactorModelData {
+  const stride = rank + 2;
+  const X = setConstColumn(randomFactors(seed, nUsers, stride, 0.6), nUsers, rank, 'user');
+  const Y = setConstColumn(randomFactors(seed + 1, nItems, stride, 0.6), nItems, rank, 'item');
+  return { algo: 'als', rank, bias: true, implicit: false, stride, mu: 3.5, nUsers, nItems, userFactors: X, itemFactors: Y, hyperparams: { lambda: 0.1 }, ratingScale: [1, 5] };
+}
+
+function scoreScale(m: Model, u: number, i: number): number {
+  let s = Math.abs(m.mu);
+  for (let c = 0; c < m.stride; c++) s += Math.abs(m.userFactors[u * m.stride + c] * m.itemFactors[i * m.stride + c]);
+  return s;
+}
+
+export const rankingCases: GpuCase[] = [
+  {
+    name: 'recommend and evaluate rank by the attached ranking model on the GPU like the f64 CPU path; rankBy explicit uses the own factors',
+    run: async (gpu: GpuContext) => {
+      const nUsers = 100;
+      const nItems = 700;
+      const { train, test } = plantedRatings(31, nUsers, nItems, 4, 0.05, 0.3);
+      const rk = await fitRankingModel(train, { rank: 6, iterations: 3, backend: 'cpu' });
+      const data = withRanking(explicitData(30, nUsers, nItems, 5), rk.model);
+      const m = new Model(data, { gpu, seen: train });
+      try {
+        const users = Uint32Array.from({ length: nUsers }, (_, u) => u);
+        for (const rankBy of ['auto', 'explicit'] as const) {
+          const scorer = m.rankerFor(rankBy);
+          const ref = await m.recommendIndices(users, { k: 10, rankBy }, 'cpu');
+          const got = await m.recommendIndices(users, { k: 10, rankBy }, 'gpu');
+          let same = 0;
+          for (let u = 0; u < nUsers; u++) {
+            const exact = Array.from(got[u].index, (i) => scorer.scoreIndex(u, i));
+            const scale = Array.from(got[u].index, (i) => scoreScale(scorer, u, i));
+            expectClose(`${rankBy}: user ${u} scores`, got[u].score, exact, { rtol: 2 * (scorer.stride + 1) * U32, scale });
+            if (got[u].index.every((v, j) => v === ref[u].index[j])) same++;
+          }
+          expect(same >= nUsers - 2, `${rankBy}: only ${same}/${nUsers} users got exactly the CPU list`);
+        }
+        const metrics = ['precision@10', 'recall@10', 'ndcg@10'];
+        const c = await evaluate(m, test, { metrics, backend: 'cpu' });
+        const g = await evaluate(m, test, { metrics, backend: 'gpu' });
+        expect(g.rankedBy === c.rankedBy && /ranking model/.test(g.rankedBy ?? ''), `rankedBy: GPU ${g.rankedBy}, CPU ${c.rankedBy}`);
+        for (const name of metrics) expectClose(name, [g.metrics[name]], [c.metrics[name]], { rtol: 0, atol: 2e-2 });
+      } finally {
+        m.destroy();
+      }
+    },
+  },
+  {
+    name: 'fitRecommender on the GPU: the ranking model it attaches ranks as well as the CPU fit (NDCG@10 within 0.02) and beats popularity',
+    run: async (gpu: GpuContext) => {
+      const { train, test } = plantedRatings(41, 60, 300, 3, 0.15, 0.3);
+      const opts = { rank: 3, iterations: 3, useBias: true, weightedLambda: true, ranking: { rank: 4, iterations: 4 } };
+      const fg = await fitRecommender(train, { ...opts, backend: 'gpu', gpu });
+      const fc = await fitRecommender(train, { ...opts, backend: 'cpu' });
+      expect(fg.backend === 'gpu', `the GPU fit ran on ${fg.backend}`);
+      const mg = new Model(fg.model, { gpu, seen: train });
+      const mc = new Model(fc.model, { seen: train });
+      const pop = new Model(fitPopularity(train).model, { seen: train });
+      try {
+        const g = await evaluate(mg, test, { metrics: ['ndcg@10'], backend: 'gpu' });
+        const c = await evaluate(mc, test, { metrics: ['ndcg@10'], backend: 'cpu' });
+        const p = await evaluate(pop, test, { metrics: ['ndcg@10'], backend: 'cpu' });
+        expectClose('ndcg@10 GPU fit vs CPU fit', [g.metrics['ndcg@10']], [c.metrics['ndcg@10']], { rtol: 0, atol: 2e-2 });
+        expect(c.metrics['ndcg@10'] > p.metrics['ndcg@10'], `ranking model NDCG@10 ${c.metrics['ndcg@10']} does not beat popularity ${p.metrics['ndcg@10']}`);
+      } finally {
+        mg.destroy();
+      }
+    },
+  },
+  {
+    name: 'popularity ranks identically on the GPU (integer counts are exact in f32); baseline predictions match f64',
+    run: async (gpu: GpuContext) => {
+      const { train, test } = plantedRatings(51, 80, 500, 3, 0.08, 0.3);
+      const pop = new Model(fitPopularity(train).model, { gpu, seen: train });
+      const base = new Model(fitBaseline(train).model, { gpu, seen: train });
+      try {
+        const users = Uint32Array.from({ length: 80 }, (_, u) => u);
+        const c = await pop.recommendIndices(users, { k: 20 }, 'cpu');
+        const g = await pop.recommendIndices(users, { k: 20 }, 'gpu');
+        for (let u = 0; u < 80; u++) {
+          expect(g[u].index.every((v, j) => v === c[u].index[j]), `user ${u}: GPU popularity list ${g[u].index} vs CPU ${c[u].index}`);
+          expectClose(`user ${u} counts`, g[u].score, c[u].score, { rtol: 0, atol: 0 });
+        }
+        const tu = new Uint32Array(test.users.buffer, test.users.byteOffset, test.users.length);
+        const ti = new Uint32Array(test.items.buffer, test.items.byteOffset, test.items.length);
+        const pc = await base.predictIndices(tu, ti, 'cpu');
+        const pg = await base.predictIndices(tu, ti, 'gpu');
+        // mu + b_u + b_i: three f32 terms, each < 6 in magnitude
+        expectClose('baseline predictions', pg, pc, { rtol: 4 * 4 * U32, atol: 4 * 6 * U32 });
+      } finally {
+        pop.destroy();
+        base.destroy();
+      }
+    },
+  },
+];
