@@ -4,7 +4,8 @@
  *    r-cran-dslabs package); where neither can be had, a synthetic set of the same shape.
  * 2. A seeded 90/10 split, biased ALS on the GPU (the CPU reference path when there is no WebGPU
  *    adapter, and it says so), one line per iteration.
- * 3. Test RMSE/MAE and a user's top recommendations with titles.
+ * 3. Test RMSE/MAE and a user's top recommendations with titles, ranked by the ranking model fitted
+ *    beside the explicit one (implicit ALS on who rated what; see src/model/ranking.ts).
  * 4. On a terminal (unless --no-serve), the demo page served on 127.0.0.1.
  */
 import { dataGet } from '../data/movielens.ts';
@@ -12,7 +13,7 @@ import { readRatingsFile } from '../data/node.ts';
 import { generatePreset } from '../data/synthetic.ts';
 import { splitRandom } from '../data/split.ts';
 import type { Dataset } from '../data/dataset.ts';
-import { fitAls } from '../train/als/index.ts';
+import { fitRecommender } from '../model/ranking.ts';
 import { GpuContext, adapterName } from '../gpu/context.ts';
 import { Model } from '../model/model.ts';
 
@@ -48,13 +49,14 @@ async function main(): Promise<void> {
   const opts = { rank: 16, lambda: 0.1, lambdaBias: 0.1, weightedLambda: true, useBias: true, iterations: 8 };
   say(`ALS: rank ${opts.rank}, lambda ${opts.lambda} x ratings per row (ALS-WR), biases, ${opts.iterations} iterations`);
   say('  iter   seconds   train RMSE   test RMSE   ||WH - W\'H\'||_F');
-  const fit = await fitAls(
+  const fit = await fitRecommender(
     { ...ds, ratings: train },
     {
       ...opts,
       backend: gpu ? 'gpu' : 'cpu',
       gpu: gpu ?? undefined,
       validation: test,
+      ranking: { backend: gpu ? 'gpu' : 'cpu', gpu: gpu ?? undefined },
       onIteration: (h) =>
         say(`  ${String(h.iteration).padStart(4)}   ${h.seconds.toFixed(2).padStart(7)}   ${h.trainRmse.toFixed(4).padStart(10)}   ${h.validationRmse!.toFixed(4).padStart(9)}   ${h.delta!.toExponential(3).padStart(12)}`),
     },
@@ -65,8 +67,8 @@ async function main(): Promise<void> {
   const model = new Model({ ...fit.model, ratingScale: ds.scale ?? fit.model.ratingScale }, { gpu: gpu ?? undefined, seen: train, itemTitles: ds.items_meta?.titles });
   const user = model.userId(0);
   const recs = await model.recommend(user, { k: 5 });
-  say(`\ntop 5 for user ${user} (unseen items):`);
-  for (const s of recs) say(`  ${s.score.toFixed(2)}  ${ds.items_meta?.titles[s.index] || `item ${s.id}`}`);
+  say(`\ntop 5 for user ${user} (unseen items), ranked by the implicit ranking model (rank ${fit.model.ranking!.rank}; scores are preferences, not ratings):`);
+  for (const s of recs) say(`  ${s.score.toFixed(2)}  predicted rating ${model.predict(user, s.id).toFixed(2)}  ${ds.items_meta?.titles[s.index] || `item ${s.id}`}`);
   model.destroy();
   gpu?.destroy();
   say(`\ndone in ${((performance.now() - t0) / 1000).toFixed(1)} s`);

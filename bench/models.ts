@@ -1,0 +1,124 @@
+/**
+ * Model quality (not speed): the measurements behind the defaults and the ranking model.
+ *
+ *   node scripts/run.mjs bench/models.ts ranking [--data FILE]   baselines vs explicit vs ranking model,
+ *                                                                random 90/10 and leave-10-out splits
+ *   node scripts/run.mjs bench/models.ts defaults [--sets a,b]   explicit ALS-WR + biases over rank x lambda
+ *                                                                on several data sets (test RMSE per iteration)
+ *
+ * Data: MovieLens latest-small from `webmf data get movielens-small` (the offline 2016 snapshot
+ * where there is no network), and synthetic sets of the ml-100k, ml-1m (a quarter: 1,510 users) and
+ * ml-latest-small shapes. Every split and fit is seeded. Results go to bench/results/models/ as
+ * JSON lines and a Markdown table. Runs on the f64 CPU path unless --backend gpu.
+ */
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readRatingsFile } from '../src/data/node.ts';
+import { dataGet } from '../src/data/movielens.ts';
+import { generatePreset } from '../src/data/synthetic.ts';
+import { splitLeaveKOut, splitRandom } from '../src/data/split.ts';
+import type { Dataset } from '../src/data/dataset.ts';
+import type { Ratings } from '../src/data/ratings.ts';
+import { fitAls } from '../src/train/als/index.ts';
+import { fitBaseline, fitPopularity } from '../src/model/baseline.ts';
+import { fitRankingModel } from '../src/model/ranking.ts';
+import { Model } from '../src/model/model.ts';
+import { evaluate } from '../src/model/metrics.ts';
+import { GpuContext } from '../src/gpu/context.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const outDir = join(root, 'bench/results/models');
+const args = process.argv.slice(2);
+const arg = (name: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const backend = (arg('backend') ?? 'cpu') as 'cpu' | 'gpu';
+const gpu = backend === 'gpu' ? await GpuContext.create() : undefined;
+
+async function movielensSmall(): Promise<Dataset> {
+  const path = arg('data') ?? (await dataGet('movielens-small', { offline: true })).path;
+  return readRatingsFile(path);
+}
+
+function dataset(name: string): Promise<Dataset> | Dataset {
+  if (name === 'movielens-small') return movielensSmall();
+  if (name === 'ml-1m-quarter') return generatePreset('ml-1m', { seed: 1, nUsers: 1510, nRatings: 250052 });
+  return generatePreset(name, { seed: 1 });
+}
+
+function record(file: string, row: Record<string, unknown>): void {
+  mkdirSync(outDir, { recursive: true });
+  appendFileSync(join(outDir, file), `${JSON.stringify(row)}\n`);
+  console.log(JSON.stringify(row));
+}
+
+const RANKED = ['precision@10', 'recall@10', 'ndcg@10'];
+const round = (v: number) => (Number.isFinite(v) ? +v.toFixed(4) : null);
+
+async function scoreModel(m: Model, test: Ratings, rankBy: 'explicit' | 'ranking' | 'auto', rating: boolean) {
+  const r = await evaluate(m, test, { metrics: rating ? ['rmse', 'mae', ...RANKED] : RANKED, rankBy, backend });
+  return Object.fromEntries(Object.entries(r.metrics).map(([k, v]) => [k, round(v)]));
+}
+
+async function ranking(): Promise<void> {
+  const ds = await movielensSmall();
+  const file = 'ranking.jsonl';
+  const rows: string[] = [];
+  for (const [split, s] of [
+    ['random 90/10', splitRandom(ds.ratings, { testFraction: 0.1, seed: 1 })],
+    ['leave-10-out', splitLeaveKOut(ds.ratings, { k: 10, seed: 1 })],
+  ] as const) {
+    const { train, test } = s;
+    const tr = { ...ds, ratings: train };
+    const add = (name: string, metrics: Record<string, number | null>, seconds: number) => {
+      record(file, { data: ds.name, split, model: name, ...metrics, seconds: +seconds.toFixed(1) });
+      rows.push(`| ${split} | ${name} | ${['rmse', ...RANKED].map((k) => metrics[k] ?? '-').join(' | ')} |`);
+    };
+    let t0 = performance.now();
+    const pop = new Model(fitPopularity(tr).model, { seen: train, gpu });
+    add('popularity', await scoreModel(pop, test, 'explicit', false), (performance.now() - t0) / 1000);
+    t0 = performance.now();
+    const base = new Model(fitBaseline(tr).model, { seen: train, gpu });
+    add('baseline mu + b_u + b_i', await scoreModel(base, test, 'explicit', true), (performance.now() - t0) / 1000);
+    t0 = performance.now();
+    const ex = await fitAls(tr, { rank: 16, lambda: 0.1, useBias: true, weightedLambda: true, iterations: 10, backend, gpu, trackDelta: false });
+    const exm = new Model(ex.model, { seen: train, gpu });
+    add('explicit ALS-WR + biases, rank 16, lambda 0.1 (own ranking)', await scoreModel(exm, test, 'explicit', true), (performance.now() - t0) / 1000);
+    for (const [rank, alpha] of [[16, 5], [16, 1], [16, 20], [32, 5]] as const) {
+      t0 = performance.now();
+      const rk = await fitRankingModel(train, { rank, alpha, backend, gpu });
+      const m = new Model(rk.model, { seen: train, gpu });
+      add(`ranking model: implicit ALS on rated events, rank ${rank}, alpha ${alpha}, lambda 0.1`, await scoreModel(m, test, 'explicit', false), (performance.now() - t0) / 1000);
+    }
+  }
+  writeFileSync(join(outDir, 'ranking.md'), `# Ranking on ${ds.name} (${ds.ratings.values.length} ratings), ${backend}\n\nEvery test item relevant, training items left out, ranking over the whole catalogue.\n\n| split | model | test RMSE | precision@10 | recall@10 | NDCG@10 |\n|---|---|---|---|---|---|\n${rows.join('\n')}\n`);
+}
+
+async function defaults(): Promise<void> {
+  const sets = (arg('sets') ?? 'movielens-small,ml-100k,ml-1m-quarter').split(',');
+  const ranks = (arg('ranks') ?? '10,16,32').split(',').map(Number);
+  const lambdas = (arg('lambdas') ?? '0.1,0.15,0.2').split(',').map(Number);
+  for (const name of sets) {
+    const ds = await dataset(name);
+    const { train, test } = splitRandom(ds.ratings, { testFraction: 0.1, seed: 1 });
+    const base = fitBaseline({ ...ds, ratings: train }, { validation: test });
+    record('defaults.jsonl', { data: name, ratings: ds.ratings.values.length, model: 'baseline', testRmse: round(base.history.at(-1)!.validationRmse!) });
+    for (const rank of ranks) {
+      for (const lambda of lambdas) {
+        const t0 = performance.now();
+        const f = await fitAls({ ...ds, ratings: train }, { rank, lambda, useBias: true, weightedLambda: true, iterations: 10, backend, gpu, trackDelta: false, validation: test });
+        record('defaults.jsonl', { data: name, ratings: ds.ratings.values.length, model: 'als-wr+bias', rank, lambda, testRmsePerIteration: f.history.map((h) => round(h.validationRmse!)), seconds: +((performance.now() - t0) / 1000).toFixed(1) });
+      }
+    }
+  }
+}
+
+if (args[0] === 'ranking') await ranking();
+else if (args[0] === 'defaults') await defaults();
+else {
+  console.error('usage: node scripts/run.mjs bench/models.ts ranking|defaults [--backend cpu|gpu] [--data FILE] [--sets a,b] [--ranks 10,16] [--lambdas 0.1,0.2]');
+  process.exitCode = 2;
+}
+gpu?.destroy();
