@@ -29,4 +29,5 @@ export { toLibmf, fromLibmf } from './model/libmf.ts';
 export { fitBaseline, fitPopularity, itemCounts, type BaselineOptions } from './model/baseline.ts';
 export { fitRecommender, fitRankingModel, withRanking, ratedEvents, RANKING_DEFAULTS, type RankingOptions, type RecommenderOptions } from './model/ranking.ts';
 export { compareWithBaselines } from './model/compare.ts';
+export { foldInItems, type NewItem } from './model/coldstart.ts';
 export type { KernelVariant } from './kernels/variant.ts';

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { fitBaseline, fitPopularity } from '../src/model/baseline.ts';
 import { fitRankingModel, fitRecommender, ratedEvents, withRanking } from '../src/model/ranking.ts';
 import { compareWithBaselines } from '../src/model/compare.ts';
+import { foldInItems } from '../src/model/coldstart.ts';
 import { Model } from '../src/model/model.ts';
 import { evaluate } from '../src/model/metrics.ts';
 import { decodeModel, encodeModel, loadModel } from '../src/model/io.ts';
@@ -181,5 +182,46 @@ describe('the ranking model recommend uses', () => {
     for (const v of test.values) sse += (v - mu) ** 2;
     expect(rows.baseline.rmse).toBeLessThan(0.7 * Math.sqrt(sse / test.values.length));
     for (const row of Object.values(rows)) expect(row['ndcg@10']).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('item fold-in (the mirror of user fold-in)', () => {
+  it('folding in a training item\'s ratings reproduces its last ALS item solve, in the explicit and the ranking model', async () => {
+    const ds = generatePreset('ml-100k', { seed: 9, nUsers: 70, nItems: 60, nRatings: 1800 });
+    const r = ds.ratings;
+    const fit = await fitRecommender(r, { rank: 4, iterations: 3, backend: 'cpu', ranking: { rank: 3, iterations: 3 } });
+    const m = new Model(fit.model, { seen: r });
+    const j = 5;
+    const ratings: [number, number][] = [];
+    for (let k = 0; k < r.values.length; k++) if (r.items[k] === j) ratings.push([r.users[k], r.values[k]]);
+    expect(ratings.length).toBeGreaterThan(3);
+    const m2 = foldInItems(m, [{ ratings, title: 'new' }]);
+    expect(m2.nItems).toBe(61);
+    const S = m.stride;
+    const got = Array.from(m2.itemFactors.subarray(60 * S, 61 * S));
+    const want = Array.from(m.itemFactors.subarray(j * S, (j + 1) * S));
+    for (let c = 0; c < S; c++) expect(Math.abs(got[c] - want[c])).toBeLessThan(1e-4 * (1 + Math.abs(want[c])));
+    const RS = m.ranker!.stride;
+    const gr = Array.from(m2.ranker!.itemFactors.subarray(60 * RS, 61 * RS));
+    const wr = Array.from(m.ranker!.itemFactors.subarray(j * RS, (j + 1) * RS));
+    for (let c = 0; c < RS; c++) expect(Math.abs(gr[c] - wr[c])).toBeLessThan(1e-4 * (1 + Math.abs(wr[c])));
+    // the new item is recommendable to users who did not rate it, seen by those who did, and similar to its twin
+    const rater = ratings[0][0];
+    expect(m2.seenOf(rater)).toContain(60);
+    const sim = await m2.similarItems(60, 1);
+    expect(sim[0].index).toBe(j);
+    const all = await m2.recommend(rater, { k: 61, rankBy: 'explicit' });
+    expect(all.some((x) => x.index === 60)).toBe(false);
+    expect(m.nItems).toBe(60); // the original is untouched
+  });
+
+  it('bad input is a clear error', () => {
+    const r = tiny();
+    const m = new Model(fitBaseline(r).model, { seen: r });
+    expect(() => foldInItems(m, [])).toThrow(/at least one item/);
+    expect(() => foldInItems(m, [{ ratings: [] }])).toThrow(/no ratings/);
+    expect(() => foldInItems(m, [{ ratings: [[0, 1], [0, 2]] }])).toThrow(/twice/);
+    expect(() => foldInItems(m, [{ ratings: [[9, 1]] }])).toThrow(/unknown user/);
+    expect(() => foldInItems(m, [{ id: 'x', ratings: [[0, 1]] }])).toThrow(/no item ID map/);
   });
 });
