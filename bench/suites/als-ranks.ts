@@ -23,7 +23,7 @@ export async function runAlsRanks(ctx: BenchCtx, ranks = [16, 32, 64, 128]): Pro
   for (const rank of ranks) {
     for (const backend of ['gpu', 'cpu'] as const) {
       const gpu = backend === 'gpu' ? ctx.gpu : undefined;
-      const opts = { rank, lambda: LAMBDA, weightedLambda: true, trackDelta: false, backend, gpu, seed: 42 };
+      const opts = { rank, lambda: LAMBDA, weightedLambda: true, useBias: false, trackDelta: false, backend, gpu, seed: 42 };
       if (gpu) await fitAls(tiny, { ...opts, iterations: 1 });
       const secs: number[] = [];
       await fitAls(data, { ...opts, iterations, onIteration: (r) => secs.push(r.seconds) });

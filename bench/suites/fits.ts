@@ -70,6 +70,7 @@ export async function runFit(ctx: BenchCtx, ds: FitDataset, algo: FitAlgo, backe
         rank: ds.rank,
         lambda: LAMBDA,
         weightedLambda: true,
+        useBias: false,
         implicit: algo === 'ials',
         alpha: IALS_ALPHA,
         iterations: ds.iterations,

@@ -33,10 +33,11 @@ const TRAIN: Record<string, OptSpec> = {
   iters: { type: 'int', help: 'iterations (ALS) or epochs (SGD/GD)' },
   lambda: { type: 'number', help: 'L2 regularization of the factors' },
   'lambda-bias': { type: 'number', help: 'L2 regularization of the biases (default lambda)' },
-  'weighted-lambda': { type: 'flag', help: 'ALS-WR: scale lambda by each row\'s rating count (als)' },
+  'weighted-lambda': { type: 'flag', help: 'ALS-WR: scale lambda by each row\'s rating count (als: the default; ials: off by default)' },
+  plain: { type: 'flag', help: 'als: the plain model a = w.h with an unweighted lambda (no biases, no ALS-WR)' },
   alpha: { type: 'number', help: 'implicit confidence c = 1 + alpha f (ials; default 40)' },
   lr: { type: 'number', help: 'learning rate (sgd, gd)' },
-  bias: { type: 'flag', help: 'learn mu + b_u + b_i (als, sgd, gd)' },
+  bias: { type: 'flag', help: 'learn mu + b_u + b_i (sgd, gd; als has biases unless --plain)' },
   seed: { type: 'int', help: 'random seed (initial factors, shuffles, splits)' },
   ranking: { type: 'string', choices: ['implicit', 'none'], help: 'ranking model recommend uses (als, sgd, gd; default implicit: implicit ALS on who rated what, saved in the same model)' },
   baselines: { type: 'flag', help: 'also fit the baseline and popularity models and print their test metrics beside this one' },
@@ -133,6 +134,8 @@ async function train(argv: string[]): Promise<number> {
   only('alpha', ['ials']);
   only('weighted-lambda', ['als', 'ials']);
   only('bias', ['als', 'sgd', 'gd']);
+  only('plain', ['als']);
+  if (o.plain && (o.bias || o['weighted-lambda'])) throw new UsageError('train: --plain means no biases and no ALS-WR; drop --bias / --weighted-lambda');
   only('ranking', ['als', 'sgd', 'gd']);
   const quiet = !!o.quiet;
 
@@ -164,7 +167,7 @@ async function train(argv: string[]): Promise<number> {
   let init: { users: Float32Array; items: Float32Array } | undefined;
   if (o['init-users'] || o['init-items']) {
     if (!o['init-users'] || !o['init-items']) throw new UsageError('train: --init-users and --init-items go together');
-    const bias = !!o.bias;
+    const bias = algo === 'als' ? !o.plain : !!o.bias;
     init = {
       users: readFactorFile(o['init-users'] as string, 'user', nUsers, rank, bias),
       items: readFactorFile(o['init-items'] as string, 'item', nItems, rank, bias),
@@ -195,7 +198,10 @@ async function train(argv: string[]): Promise<number> {
       fit = algo === 'baseline' ? fitBaseline(trainSet, { iterations: iters, validation: test, onIteration }) : fitPopularity(trainSet);
     } else if (algo === 'als' || algo === 'ials') {
       const { fitAls } = await import('../train/als/index.ts');
-      fit = await fitAls(trainSet, { ...common, iterations: iters, useBias: !!o.bias, weightedLambda: !!o['weighted-lambda'], implicit: algo === 'ials', alpha: o.alpha as number | undefined });
+      // als: biases and ALS-WR unless --plain (the library defaults); ials: as asked
+      const useBias = algo === 'ials' ? false : !o.plain;
+      const weightedLambda = o['weighted-lambda'] ? true : algo === 'ials' || o.plain ? false : undefined;
+      fit = await fitAls(trainSet, { ...common, iterations: iters, useBias, weightedLambda, implicit: algo === 'ials', alpha: o.alpha as number | undefined });
     } else {
       const { fitSgd } = await import('../train/sgd/index.ts');
       fit = await fitSgd(trainSet, { ...common, algo: algo as 'sgd' | 'gd', mode: o.mode as 'hogwild' | 'stratified' | undefined, epochs: iters, learningRate: o.lr as number | undefined, useBias: !!o.bias });

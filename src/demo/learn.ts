@@ -132,7 +132,7 @@ export class LearnTab {
       const ds = toyDataset();
       for (let t = 1; t <= iters; t++) {
         await new Promise((r) => setTimeout(r, 320));
-        const fit = await fitAls(ds.ratings, { rank: R, lambda, iterations: 1, backend: 'cpu', init: { users: W, items: H }, trackDelta: false });
+        const fit = await fitAls(ds.ratings, { rank: R, lambda, iterations: 1, backend: 'cpu', init: { users: W, items: H }, trackDelta: false, useBias: false, weightedLambda: false });
         W = fit.model.userFactors;
         H = fit.model.itemFactors;
         pts.push({ x: t, y: this.render(W, H, `iteration ${t}`) });

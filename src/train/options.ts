@@ -10,7 +10,12 @@ import { validateRatings } from '../data/ratings.ts';
 export const DEFAULTS = {
   /** Shared by every algorithm. One seed default for ALS and SGD (SGD's was 1 before). */
   common: { rank: 10, seed: 42, initScale: 0.1, backend: 'auto' },
-  als: { lambda: 0.1, weightedLambda: false, useBias: false, implicit: false, alpha: 40, iterations: 10, tolerance: 0, trackDelta: true, solver: 'cholesky', kernels: 'auto', cgSteps: 3 },
+  /**
+   * Explicit ALS follows Spark: biases on, lambda scaled by each row's rating count (ALS-WR); rank
+   * 10, lambda 0.1 and 10 iterations chosen by test RMSE on four data sets (bench/models.ts
+   * defaults, bench/results/models). Implicit ALS has neither biases nor ALS-WR.
+   */
+  als: { lambda: 0.1, weightedLambda: true, useBias: true, implicit: false, alpha: 40, iterations: 10, tolerance: 0, trackDelta: true, solver: 'cholesky', kernels: 'auto', cgSteps: 3 },
   sgd: {
     algo: 'sgd',
     mode: 'hogwild',

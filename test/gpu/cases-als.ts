@@ -63,7 +63,7 @@ export const alsCases: GpuCase[] = [
       const noise = 0.1;
       const { train, test } = plantedRatings(21, 200, 150, 4, 0.8, noise);
       // biases absorb the planted offset (3) so rank 4 suffices
-      const f = await fitAls(train, { rank: 4, lambda: 0.05, lambdaBias: 0.05, useBias: true, iterations: 10, gpu, validation: test });
+      const f = await fitAls(train, { rank: 4, lambda: 0.05, lambdaBias: 0.05, useBias: true, weightedLambda: false, iterations: 10, gpu, validation: test });
       const rmse = f.history[f.history.length - 1].validationRmse!;
       expectBelow('held-out RMSE / noise', rmse / noise, 1.1);
       const ref = residuals(test.users, test.items, test.values, f.model.userFactors, f.model.itemFactors, f.model.stride, f.model.mu);
@@ -145,7 +145,7 @@ export const alsCases: GpuCase[] = [
     run: async (gpu) => {
       const data = sparseRatings(51, 12, 10, [0, 4, 7]);
       const r: Ratings = { ...data, nUsers: 14, nItems: 13 }; // extra users/items with no ratings
-      const f = await fitAls(r, { rank: 3, iterations: 2, gpu });
+      const f = await fitAls(r, { rank: 3, iterations: 2, gpu, useBias: false, weightedLambda: false });
       for (const [X, n, what] of [[f.model.userFactors, 14, 'user'], [f.model.itemFactors, 13, 'item']] as const) {
         for (const row of [n - 1, n - 2]) {
           expectClose(`${what} ${row} factors`, X.subarray(row * 3, row * 3 + 3), [0, 0, 0], { rtol: 0, atol: 0 });
@@ -159,7 +159,7 @@ export const alsCases: GpuCase[] = [
     run: async (gpu) => {
       const { train, test } = plantedRatings(71, 60, 50, 3, 0.5, 0.3);
       // lambda = 0.001 at rank 12 from a wide start overfits: validation RMSE turns up after iteration 3
-      const o: AlsOptions = { rank: 12, lambda: 0.001, iterations: 12, gpu, validation: test, useBias: true, lambdaBias: 0.001, initScale: 1 };
+      const o: AlsOptions = { rank: 12, lambda: 0.001, weightedLambda: false, iterations: 12, gpu, validation: test, useBias: true, lambdaBias: 0.001, initScale: 1 };
       const f = await fitAls(train, { ...o, earlyStopping: { patience: 2 } });
       expect(f.stopped === 'early-stopping', `stopped: ${f.stopped} after ${f.history.length}`);
       const best = Math.min(...f.history.map((h) => h.validationRmse!));

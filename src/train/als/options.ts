@@ -12,9 +12,13 @@ export interface AlsOptions extends GpuChoice {
   lambda?: number;
   /** L2 regularization of the biases (useBias). Default: lambda. */
   lambdaBias?: number;
-  /** ALS-WR: scale lambda by each row's number of ratings. Default false. */
+  /**
+   * ALS-WR: scale lambda by each row's number of ratings (Spark's regParam semantics). Default true
+   * for explicit ALS, false for implicit. `{ useBias: false, weightedLambda: false }` is the source's
+   * plain model a = w.h with an unweighted lambda.
+   */
   weightedLambda?: boolean;
-  /** Add mu + b_u + b_i (explicit only). Default false: the source's plain model a = w.h. */
+  /** Add mu + b_u + b_i (explicit only). Default true for explicit ALS (false for implicit). */
   useBias?: boolean;
   /** Implicit feedback (Hu, Koren & Volinsky): values are frequencies f, c = 1 + alpha f, p = [f > 0]. */
   implicit?: boolean;
@@ -60,8 +64,9 @@ export function resolveAls(o: AlsOptions): ResolvedAls {
     rank: o.rank ?? C.rank,
     lambda,
     lambdaBias: o.lambdaBias ?? lambda,
-    weightedLambda: o.weightedLambda ?? A.weightedLambda,
-    useBias: o.useBias ?? A.useBias,
+    // explicit ALS: biases and ALS-WR by default (the table); implicit ALS has neither
+    weightedLambda: o.weightedLambda ?? (o.implicit ? false : A.weightedLambda),
+    useBias: o.useBias ?? (o.implicit ? false : A.useBias),
     implicit: o.implicit ?? A.implicit,
     alpha: o.alpha ?? A.alpha,
     iterations: o.iterations ?? A.iterations,
