@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { fitBaseline, fitPopularity } from '../src/model/baseline.ts';
 import { fitRankingModel, fitRecommender, ratedEvents, withRanking } from '../src/model/ranking.ts';
 import { compareWithBaselines } from '../src/model/compare.ts';
-import { foldInItems } from '../src/model/coldstart.ts';
+import { addItemsFromContent, foldInItems } from '../src/model/coldstart.ts';
+import { fitContentMap, itemFeatures, rowsFromContent } from '../src/model/content.ts';
 import { Model } from '../src/model/model.ts';
 import { evaluate } from '../src/model/metrics.ts';
 import { decodeModel, encodeModel, loadModel } from '../src/model/io.ts';
@@ -223,5 +224,58 @@ describe('item fold-in (the mirror of user fold-in)', () => {
     expect(() => foldInItems(m, [{ ratings: [[0, 1], [0, 2]] }])).toThrow(/twice/);
     expect(() => foldInItems(m, [{ ratings: [[9, 1]] }])).toThrow(/unknown user/);
     expect(() => foldInItems(m, [{ id: 'x', ratings: [[0, 1]] }])).toThrow(/no item ID map/);
+  });
+});
+
+describe('content-based new items (ridge map from metadata to factor rows)', () => {
+  it('recovers a planted linear map from features to item rows, and new items get fᵀW with the constant column 1', () => {
+    const rng = new Rng(12);
+    const nItems = 40;
+    const rank = 3;
+    const S = rank + 2;
+    const meta = {
+      titles: Array.from({ length: nItems }, (_, i) => `m${i}`),
+      genres: Array.from({ length: nItems }, (_, i) => (['A', 'B', 'C'] as const).filter((_, g) => (i >> g) & 1 || rng.next() < 0.3)),
+      years: Float64Array.from({ length: nItems }, (_, i) => (i % 7 === 0 ? NaN : 1960 + i)),
+    };
+    const F = itemFeatures(meta);
+    expect(F.names).toEqual(['A', 'B', 'C', 'year', 'no year', 'intercept']);
+    const W0 = Float64Array.from({ length: F.d * S }, () => rng.normal());
+    const Y = new Float32Array(nItems * S);
+    for (let i = 0; i < nItems; i++) for (let c = 0; c < S; c++) for (let a = 0; a < F.d; a++) Y[i * S + c] += F.rows[i * F.d + a] * W0[a * S + c];
+    for (let i = 0; i < nItems; i++) Y[i * S + rank] = 1; // the item row's constant column
+    const users = new Float32Array(5 * S).map(() => rng.normal());
+    const m = new Model({ algo: 'als', rank, bias: true, implicit: false, stride: S, mu: 3, nUsers: 5, nItems, userFactors: users, itemFactors: Y, hyperparams: {} });
+    const map = fitContentMap(m, F, { lambda: 1e-9 });
+    for (let a = 0; a < F.d; a++) for (const c of [0, 1, 2, 4]) expect(Math.abs(map.W[a * S + c] - W0[a * S + c])).toBeLessThan(1e-4 * (1 + Math.abs(W0[a * S + c])));
+    const rows = rowsFromContent(map, m, F.rows.subarray(0, 2 * F.d), 2);
+    for (let c = 0; c < S; c++) expect(rows[c]).toBeCloseTo(Y[c], 3);
+    expect(rows[rank]).toBe(1);
+    expect(() => fitContentMap(m, { ...F, n: 3 })).toThrow(/feature rows/);
+    expect(() => fitContentMap(m, F, { lambda: 0 })).toThrow(/lambda/);
+  });
+
+  it('addItemsFromContent: unseen items join recommend and similarItems in both models; the ranking model needs its own map', async () => {
+    const ds = generatePreset('ml-100k', { seed: 13, nUsers: 40, nItems: 40, nRatings: 800 });
+    const r = ds.ratings;
+    const fit = await fitRecommender(r, { rank: 3, iterations: 2, backend: 'cpu', ranking: { rank: 3, iterations: 2 } });
+    const m = new Model(fit.model, { seen: r });
+    const meta = { titles: Array.from({ length: 40 }, (_, i) => `m${i}`), genres: Array.from({ length: 40 }, (_, i) => [i % 2 ? 'odd' : 'even']), years: new Float64Array(40).fill(2000) };
+    const F = itemFeatures(meta);
+    const map = fitContentMap(m, F);
+    const rmap = fitContentMap(m.ranker!, F);
+    expect(() => addItemsFromContent(m, [{ features: F.rows.subarray(0, F.d) }], map)).toThrow(/ranking model/);
+    const m2 = addItemsFromContent(m, [{ features: F.rows.subarray(0, F.d), title: 'new even' }], map, rmap);
+    expect(m2.nItems).toBe(41);
+    expect(m2.itemTitles).toBeUndefined();
+    const all = await m2.recommend(0, { k: 41 });
+    expect(all.some((x) => x.index === 40)).toBe(true);
+    const sim = await m2.similarItems(40, 40);
+    expect(sim.map((x) => x.index)).toContain(0);
+    const own = m2.scoreIndex(0, 40);
+    const want = rowsFromContent(map, m, F.rows.subarray(0, F.d), 1);
+    let v = m.mu;
+    for (let c = 0; c < m.stride; c++) v += m.userFactors[c] * want[c];
+    expect(own).toBeCloseTo(v, 5);
   });
 });

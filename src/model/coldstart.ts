@@ -13,6 +13,7 @@ import { buildCsr, IdMap, type Csr, type ExternalId } from '../data/ratings.ts';
 import { cholesky, choleskySolve, gramOfColumns, layoutOf, normalEquations, singularError, type SolveSpec } from '../reference/reference.ts';
 import type { FactorModelData } from './types.ts';
 import { Model } from './model.ts';
+import { rowsFromContent, type ContentMap } from './content.ts';
 
 export interface NewItem {
   /** External ID of the new item (required when the model has an item ID map). */
@@ -74,13 +75,22 @@ export function foldInItems(model: Model, items: NewItem[]): Model {
     parsed.forEach((p, n) => out.set(itemRows(m, spec, d.userFactors, p.users, implicitEvents ? p.values.map(() => 1) : p.values, base), (d.nItems + n) * d.stride));
     return out;
   };
-  const nItems = data.nItems + items.length;
-  const next: FactorModelData = { ...data, nItems, itemFactors: solveAll(model, data, false), itemIds };
-  if (model.ranker && data.ranking) next.ranking = { ...data.ranking, nItems, itemFactors: solveAll(model.ranker, data.ranking, true) };
+  const rankingFactors = model.ranker && data.ranking ? solveAll(model.ranker, data.ranking, true) : undefined;
+  return appendItems(model, data, solveAll(model, data, false), rankingFactors, itemIds, items.map((it) => it.title ?? ''), parsed.map((p) => p.users));
+}
+
+/** A new Model: `data` with item factors (and ranking item factors) grown to hold the new items. */
+export function appendItems(model: Model, data: FactorModelData, itemFactors: Float32Array, rankingFactors: Float32Array | undefined, itemIds: IdMap | undefined, titles: string[], raters: number[][]): Model {
+  const nItems = itemFactors.length / data.stride;
+  const next: FactorModelData = { ...data, nItems, itemFactors, itemIds };
+  if (data.ranking) {
+    if (!rankingFactors) throw new InputError('new items need ranking-model factors too (the model carries a ranking model)');
+    next.ranking = { ...data.ranking, nItems, itemFactors: rankingFactors };
+  }
   // seen: old interactions plus the new items' raters
   const old = model.seenAsCsr();
   const add = new Map<number, number[]>();
-  parsed.forEach((p, n) => p.users.forEach((u) => (add.get(u) ?? add.set(u, []).get(u)!).push(data.nItems + n)));
+  raters.forEach((us, n) => us.forEach((u) => (add.get(u) ?? add.set(u, []).get(u)!).push(data.nItems + n)));
   const indptr = new Uint32Array(data.nUsers + 1);
   const idx: number[] = [];
   for (let u = 0; u < data.nUsers; u++) {
@@ -89,8 +99,52 @@ export function foldInItems(model: Model, items: NewItem[]): Model {
     indptr[u + 1] = idx.length;
   }
   const seen: Csr = { nRows: data.nUsers, nCols: nItems, indptr, indices: Uint32Array.from(idx), values: new Float32Array(idx.length).fill(1) };
-  const titles = model.itemTitles ? [...model.itemTitles, ...items.map((it) => it.title ?? '')] : undefined;
-  const m = new Model(next, { gpu: model.gpu, seen, itemTitles: titles });
+  const allTitles = model.itemTitles ? [...model.itemTitles, ...titles] : undefined;
+  const m = new Model(next, { gpu: model.gpu, seen, itemTitles: allTitles });
   m.kernels = model.kernels;
   return m;
+}
+
+export interface ContentItem {
+  id?: ExternalId;
+  /** The item's feature row (the map's d values, e.g. a row of itemFeatures). */
+  features: ArrayLike<number>;
+  title?: string;
+}
+
+/**
+ * A new Model with `items` added from their features alone (no ratings): factor rows and biases
+ * from the content map of the explicit model and, when the model carries a ranking model, from
+ * `rankingMap` (fitted on the ranking model's item rows). They appear in recommend and similarItems.
+ */
+export function addItemsFromContent(model: Model, items: ContentItem[], map: ContentMap, rankingMap?: ContentMap): Model {
+  if (items.length === 0) throw new InputError('content items: none given');
+  const data = model.toData();
+  const F = new Float64Array(items.length * map.d);
+  items.forEach((it, n) => {
+    if (it.features.length !== map.d) throw new InputError(`content item ${n}: ${it.features.length} features, the map has ${map.d}`);
+    for (let a = 0; a < map.d; a++) F[n * map.d + a] = it.features[a];
+  });
+  let itemIds: IdMap | undefined;
+  if (model.itemIds) {
+    itemIds = IdMap.from(model.itemIds.ids);
+    for (const it of items) {
+      if (it.id === undefined) throw new InputError('content items: this model has an item ID map; give each new item an id');
+      if (itemIds.has(it.id)) throw new InputError(`content items: item ID ${JSON.stringify(it.id)} already exists`);
+      itemIds.add(it.id);
+    }
+  }
+  const grow = (old: Float32Array, rows: Float32Array) => {
+    const out = new Float32Array(old.length + rows.length);
+    out.set(old);
+    out.set(rows, old.length);
+    return out;
+  };
+  const Y = grow(data.itemFactors, rowsFromContent(map, model, F, items.length));
+  let R: Float32Array | undefined;
+  if (model.ranker && data.ranking) {
+    if (!rankingMap) throw new InputError('content items: the model carries a ranking model; give a content map fitted on it (fitContentMap(model.ranker, ...))');
+    R = grow(data.ranking.itemFactors, rowsFromContent(rankingMap, model.ranker, F, items.length));
+  }
+  return appendItems(model, data, Y, R, itemIds, items.map((it) => it.title ?? ''), items.map(() => []));
 }
