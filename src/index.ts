@@ -29,6 +29,8 @@ export { toLibmf, fromLibmf } from './model/libmf.ts';
 export { fitBaseline, fitPopularity, itemCounts, type BaselineOptions } from './model/baseline.ts';
 export { fitRecommender, fitRankingModel, withRanking, ratedEvents, RANKING_DEFAULTS, type RankingOptions, type RecommenderOptions } from './model/ranking.ts';
 export { compareWithBaselines } from './model/compare.ts';
+export { tune, parseValues, type TuneOptions, type TuneResult, type Trial } from './tune/tune.ts';
+export { tunePlotSvg } from './tune/plot.ts';
 export { foldInItems, addItemsFromContent, type NewItem, type ContentItem } from './model/coldstart.ts';
 export { itemFeatures, fitContentMap, rowsFromContent, type FeatureMatrix, type ContentMap } from './model/content.ts';
 export type { KernelVariant } from './kernels/variant.ts';

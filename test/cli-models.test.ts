@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,5 +70,17 @@ describe('webmf CLI: baselines and the ranking model', () => {
     const none = webmf('train', '--data', 'train.csv', '--rank', '2', '--iters', '2', '--backend', 'cpu', '--ranking', 'none', '--json', '--save', 'n.webmf', '--quiet');
     expect(none.ranking).toBeNull();
     expect(webmf('recommend', '--model', 'n.webmf', '--user', 'u0', '--backend', 'cpu', '--json').rankedBy).toMatch(/explicit als model itself/);
+  });
+
+  it('tune: grid with halving on a validation split of --data, table as JSON, the best refitted and saved, an SVG plot', () => {
+    const out = webmf('tune', '--data', 'train.csv', '--test', 'test.csv', '--rank', '2,4', '--lambda', '0.05..0.5', '--iters', '4', '--backend', 'cpu', '--json', '--quiet', '--save', 't.webmf', '--plot', 't.svg');
+    const trials = out.trials as { rank: number; lambda: number; iterations: number; validationRmse: number }[];
+    expect(trials.length).toBe(8);
+    const best = out.best as { rank: number; lambda: number; validationRmse: number };
+    expect(best.validationRmse).toBe(Math.min(...trials.filter((t) => t.iterations === 4).map((t) => t.validationRmse)));
+    expect(out.testRmse as number).toBeGreaterThan(0);
+    expect(readFileSync(join(dir, 't.svg'), 'utf8')).toMatch(/<svg[\s\S]*polyline/);
+    const rec = webmf('recommend', '--model', 't.webmf', '--user', 'u3', '--backend', 'cpu', '--json');
+    expect(rec.rankedBy).toMatch(/ranking model/);
   });
 });

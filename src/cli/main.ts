@@ -12,6 +12,8 @@ import type { FitResult, IterationReport } from '../model/types.ts';
 import { Model } from '../model/model.ts';
 import { evaluate, DEFAULT_METRICS } from '../model/metrics.ts';
 import { describeRanker } from '../model/ranking.ts';
+import { tunePlotSvg } from '../tune/plot.ts';
+import { writeFileSync } from 'node:fs';
 import type { RankBy } from '../model/model.ts';
 import { loadModelFile, saveModelFile } from '../model/node-io.ts';
 import { helpText, parseArgs, req, UsageError, type OptSpec, type Parsed } from './args.ts';
@@ -95,6 +97,7 @@ Commands:
   webmf recommend --model M --user U [-k 10] [--json]
   webmf similar --model M --item I [-k 10] [--json]
   webmf eval --model M --test FILE [--metrics rmse,mae,ndcg@10,...] [--json]
+  webmf tune --data FILE [--test FILE] --rank 8,16,32 --lambda 0.02..0.3 [--save M] [--plot F.svg] [--json]
   webmf data ...                      (data sets: see webmf data --help)
 
 webmf COMMAND --help shows a command's options.`;
@@ -337,6 +340,90 @@ async function similar(argv: string[]): Promise<number> {
   });
 }
 
+const TUNE: Record<string, OptSpec> = {
+  data: { type: 'string', help: 'training ratings file (required); the validation split is cut from it' },
+  test: { type: 'string', help: 'test ratings file: the best configuration, refitted on all of --data, is scored on it' },
+  format: { type: 'string', choices: FORMATS, help: 'file format (default auto)' },
+  rank: { type: 'string', help: 'ranks to try: 8,16,32 (default 8,16,32,64)' },
+  lambda: { type: 'string', help: 'lambdas: 0.05,0.1 or a range 0.02..0.3 (4 log-spaced values; default 0.02..0.3)' },
+  iters: { type: 'int', help: 'iterations of a trial that survives every halving (default 10)' },
+  search: { type: 'string', choices: ['grid', 'random'], help: 'grid (default) or seeded random search (log-uniform lambda)' },
+  trials: { type: 'int', help: 'random search: number of trials (default 8)' },
+  'no-halving': { type: 'flag', help: 'run every trial to the end (default: successive halving)' },
+  validation: { type: 'number', help: 'fraction of --data held out to choose on (default 0.1)' },
+  plain: { type: 'flag', help: 'tune the plain model (no biases, no ALS-WR)' },
+  seed: { type: 'int', help: 'seed of the validation split, the random search and the initial factors' },
+  backend: { type: 'string', choices: ['gpu', 'cpu'], help: 'default: the GPU when one is found' },
+  save: { type: 'string', help: 'save the best configuration, refitted on all of --data, with its ranking model' },
+  plot: { type: 'string', help: 'write an SVG of validation RMSE against lambda, one line per rank' },
+  json: { type: 'flag', help: 'print one JSON object on stdout' },
+  quiet: { type: 'flag', help: 'no progress on stderr' },
+  help: { type: 'flag', short: 'h', help: 'this help' },
+};
+
+async function tuneCmd(argv: string[]): Promise<number> {
+  const o = parseArgs('tune', argv, TUNE);
+  if (o.help) return out(helpText('webmf tune --data FILE [--test FILE] --rank 8,16,32 --lambda 0.02..0.3 [options]', TUNE)), 0;
+  const dataPath = req<string>(o, 'data', 'tune');
+  const { tune, parseValues } = await import('../tune/tune.ts');
+  const ranks = parseValues((o.rank as string | undefined) ?? '8,16,32,64');
+  const lambdas = parseValues((o.lambda as string | undefined) ?? '0.02..0.3');
+  const quiet = !!o.quiet;
+  const full = await readRatingsFile(dataPath, { format: o.format as never });
+  let test: Ratings | undefined;
+  if (o.test) {
+    const t = await readRatingsFile(o.test as string, { format: o.format as never, users: cloneIds(full.dataset.users), items: cloneIds(full.dataset.items) });
+    test = restrictTo(t.dataset.ratings, full.dataset.ratings.nUsers, full.dataset.ratings.nItems).ratings;
+  }
+  const gpu = await openGpu(o.backend as string | undefined, 'tune');
+  // Ctrl-C stops the search between iterations and keeps the best trial so far
+  const ac = new AbortController();
+  const onSigint = () => {
+    warn('interrupted: finishing with the best trial so far');
+    ac.abort();
+  };
+  process.once('SIGINT', onSigint);
+  try {
+    const als = { backend: gpu ? ('gpu' as const) : ('cpu' as const), gpu, useBias: !o.plain, weightedLambda: !o.plain };
+    const r = await tune(full.dataset, {
+      grid: { rank: ranks, lambda: lambdas },
+      search: o.search as 'grid' | 'random' | undefined,
+      trials: o.trials as number | undefined,
+      iterations: o.iters as number | undefined,
+      halving: !o['no-halving'],
+      validationFraction: o.validation as number | undefined,
+      seed: o.seed as number | undefined,
+      als,
+      signal: ac.signal,
+      onTrial: (t) => !quiet && warn(`rank ${t.rank} lambda ${t.lambda}: validation RMSE ${fmtNum(t.validationRmse)} after ${t.iterations} iterations (${t.seconds.toFixed(1)} s)`),
+    });
+    if (o.plot) writeFileSync(o.plot as string, tunePlotSvg(r.trials));
+    let testRmse: number | null = null;
+    if (test || o.save) {
+      // refit the best configuration on all of --data (same iteration count), with the ranking model
+      const { fitRecommender } = await import('../model/ranking.ts');
+      const fit = await fitRecommender(full.dataset, { ...als, rank: r.best.rank, lambda: r.best.lambda, iterations: r.best.iterations, seed: o.seed as number | undefined, ranking: { backend: als.backend, gpu } });
+      const model = new Model(fit.model, { gpu, seen: full.dataset.ratings });
+      if (test?.values.length) testRmse = (await evaluate(model, test, { metrics: ['rmse'] })).metrics.rmse;
+      if (o.save) saveModelFile(model, o.save as string);
+      model.destroy();
+    }
+    if (o.json) out(JSON.stringify({ best: r.best, testRmse, stopped: r.stopped, validationRatings: r.validationRatings, trials: r.trials }));
+    else {
+      out(`${'rank'.padStart(6)} ${'lambda'.padStart(8)} ${'iterations'.padStart(10)} ${'validation RMSE'.padStart(16)}`);
+      for (const t of [...r.trials].sort((a, b) => a.rank - b.rank || a.lambda - b.lambda)) out(`${String(t.rank).padStart(6)} ${String(t.lambda).padStart(8)} ${String(t.iterations).padStart(10)} ${fmtNum(t.validationRmse).padStart(16)}`);
+      out(`best: rank ${r.best.rank}, lambda ${r.best.lambda} (validation RMSE ${fmtNum(r.best.validationRmse)} on ${r.validationRatings} ratings cut from --data)${r.stopped === 'aborted' ? ' [interrupted]' : ''}`);
+      if (testRmse !== null) out(`refitted on all of --data: test RMSE ${fmtNum(testRmse)}`);
+      if (o.save) out(`model saved to ${o.save}`);
+      if (o.plot) out(`plot written to ${o.plot}`);
+    }
+    return 0;
+  } finally {
+    process.off('SIGINT', onSigint);
+    gpu?.destroy();
+  }
+}
+
 async function evalCmd(argv: string[]): Promise<number> {
   const o = parseArgs('eval', argv, EVAL);
   if (o.help) return out(helpText('webmf eval --model M --test FILE [--metrics ...] [--json]', EVAL)), 0;
@@ -381,6 +468,8 @@ export async function main(argv: string[]): Promise<number> {
       return similar(rest);
     case 'eval':
       return evalCmd(rest);
+    case 'tune':
+      return tuneCmd(rest);
     case 'data':
       return data(rest);
     case undefined:
@@ -390,7 +479,7 @@ export async function main(argv: string[]): Promise<number> {
       out(USAGE);
       return cmd === undefined ? 2 : 0;
     default:
-      throw new UsageError(`unknown command ${JSON.stringify(cmd)} (commands: train, recommend, similar, eval, data)`);
+      throw new UsageError(`unknown command ${JSON.stringify(cmd)} (commands: train, recommend, similar, eval, tune, data)`);
   }
 }
 
