@@ -77,6 +77,17 @@ describe('analytic work counts', () => {
     expect(s.nItems).toBe(Math.round(3706 * 0.1));
     const t = toyTable();
     expect([t.nUsers, t.nItems, t.values.length]).toEqual([3, 5, 11]);
+    // Cell by cell, the source's table (0 = "?", not rated).
+    const cells = Array.from({ length: 3 }, () => new Array<number>(5).fill(0));
+    for (let k = 0; k < t.values.length; k++) {
+      expect(cells[t.users[k]][t.items[k]], `(${t.users[k]}, ${t.items[k]}) appears once`).toBe(0);
+      cells[t.users[k]][t.items[k]] = t.values[k];
+    }
+    expect(cells).toEqual([
+      [5, 4, 2, 3, 2], // Alice
+      [0, 5, 1, 4, 0], // Bob: Sholay ?, Shawshank ?
+      [4, 0, 1, 5, 0], // Carol: Swades ?, Shawshank ?
+    ]);
   });
 });
 

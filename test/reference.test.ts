@@ -2,6 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { cholesky, choleskySolve, normalEquations, sgdStep, solveSide, type SolveSpec } from '../src/reference/reference.ts';
 import { buildCsr } from '../src/data/ratings.ts';
+import { sgdUpdateF64 } from '../src/reference/sgd-reference.ts';
+import { quiz3, workedSgdStep } from '../src/demo/lessons.ts';
 
 const plain: SolveSpec = { rank: 2, bias: false, side: 'user', mu: 0, lambda: 0, lambdaBias: 0, weighted: false };
 
@@ -20,16 +22,34 @@ describe('f64 CPU reference: the source worked examples', () => {
     // h uses the old w: with the new w, h3 would be 0.85 + 0.01 * 4.345 * 0.3369 = 0.86464
     expect(Math.abs(h[2] - 0.86464)).toBeGreaterThan(1e-3);
   });
-  it('pop quiz 3: rating 2, prediction 4.5, alpha 0.1 -> w = [0.65, 0.075], h = [0.4, 0.825]', () => {
+  it('pop quiz 3 through the library SGD update: rating 2, prediction 4.5, alpha 0.1 -> w = [0.65, 0.075], h = [0.4, 0.825]', () => {
+    // The quiz states the prediction 4.5 while w.h = 0.75: a global mean of 3.75 supplies the rest.
+    const X = Float64Array.from([0.8, 0.3]);
+    const Y = Float64Array.from([0.6, 0.9]);
+    const e = sgdUpdateF64(X, Y, 0, 0, 2, { rank: 2, bias: false, mu: 3.75, lr: 0.1, lambda: 0, lambdaBias: 0, lanes: 1 });
+    expect(e).toBeCloseTo(-2.5, 12);
+    // one f64 multiply-add from short decimals: within a few ulp of the exact quiz answer
+    [0.65, 0.075].forEach((v, k) => expect(Math.abs(X[k] - v)).toBeLessThan(1e-15));
+    [0.4, 0.825].forEach((v, k) => expect(Math.abs(Y[k] - v)).toBeLessThan(1e-15));
+    // the simpler reference step agrees (it has no mu: feed it the quiz's error through a = 2 - 3.75)
     const w = Float64Array.from([0.8, 0.3]);
     const h = Float64Array.from([0.6, 0.9]);
-    expect(w[0] * h[0] + w[1] * h[1]).toBeCloseTo(0.75, 12); // w.h for these vectors
-    // the quiz states the prediction 4.5: the update uses e = 2 - 4.5 = -2.5
-    const e = -2.5;
-    const w2 = [w[0] + 0.1 * e * h[0], w[1] + 0.1 * e * h[1]];
-    const h2 = [h[0] + 0.1 * e * w[0], h[1] + 0.1 * e * w[1]];
-    expect(w2.map((v) => +v.toFixed(4))).toEqual([0.65, 0.075]);
-    expect(h2.map((v) => +v.toFixed(4))).toEqual([0.4, 0.825]);
+    expect(sgdStep(w, h, 2 - 3.75, 0.1)).toBeCloseTo(-2.5, 12);
+    w.forEach((v, k) => expect(v).toBeCloseTo(X[k], 14));
+    h.forEach((v, k) => expect(v).toBeCloseTo(Y[k], 14));
+  });
+  it('pop quiz 3 and the worked step as the Learn tab computes them (the same library update)', () => {
+    const q = quiz3();
+    expect([q.prediction, q.e]).toEqual([4.5, -2.5]);
+    expect(q.w.map((v) => +v.toFixed(4))).toEqual([0.65, 0.075]);
+    expect(q.h.map((v) => +v.toFixed(4))).toEqual([0.4, 0.825]);
+    const s = workedSgdStep();
+    expect(s.prediction).toBeCloseTo(0.655, 12);
+    expect(s.e).toBeCloseTo(4.345, 12);
+    expect(s.w.map((v) => v.toFixed(4))).toEqual(['0.4413', '0.2043', '0.3369']);
+    // 0.85 + 0.01 * 4.345 * 0.3 = 0.863035: 0.8630 at 4 decimals (the source prints 0.8631)
+    expect(s.h.map((v) => v.toFixed(4))).toEqual(['0.9674', '0.1087', '0.8630']);
+    expect(s.h[2]).toBeCloseTo(0.863035, 12);
   });
   it('3x3 ALS example, first user: [1.0 0.3; 0.2 0.8] w = [5; 2] -> w = [3.4, 1.0] / 0.74', () => {
     const Y = Float64Array.from([1.0, 0.3, 0.5, 1.2, 0.2, 0.8]); // H0 columns as rows

@@ -6,6 +6,7 @@
 import type { Ratings } from '../../src/data/ratings.ts';
 import { generateSynthetic, presetOptions } from '../../src/data/synthetic.ts';
 import { splitRandom, type Split } from '../../src/data/split.ts';
+import { toyRatings } from '../../src/demo/toy.ts';
 
 export interface Shape {
   name: string;
@@ -42,24 +43,10 @@ export function fmtScale(s: number): string {
 /**
  * The source's toy table: Alice, Bob and Carol rating five movies (Sholay, Swades, Batman,
  * Interstellar, Shawshank); Alice rates all five, Bob and Carol three each (the ? cells are absent).
+ * The one copy of it lives in src/demo/toy.ts.
  */
 export function toyTable(): Ratings {
-  const rows: [number, number[], number[]][] = [
-    [0, [0, 1, 2, 3, 4], [5, 4, 2, 3, 2]],
-    [1, [0, 2, 3], [2, 5, 5]],
-    [2, [1, 3, 4], [4, 3, 5]],
-  ];
-  const u: number[] = [];
-  const it: number[] = [];
-  const v: number[] = [];
-  for (const [user, movies, ratings] of rows) {
-    movies.forEach((m, k) => {
-      u.push(user);
-      it.push(m);
-      v.push(ratings[k]);
-    });
-  }
-  return { users: Int32Array.from(u), items: Int32Array.from(it), values: Float32Array.from(v), nUsers: 3, nItems: 5 };
+  return toyRatings();
 }
 
 /** Seeded planted-model ratings of a (possibly scaled) preset shape. */

@@ -138,6 +138,7 @@ engine.on('loaded', (m) => {
   $('progress-phase').textContent = 'loaded';
   $('progress-text').textContent = `${fmtInt(m.stats.ratings)} ratings in ${fmtSeconds(m.stats.loadMs / 1000)}`;
   renderStats(m.stats);
+  learn.setData(m.stats);
   train.reset();
   train.setDataLoaded(true);
   hasModel = false;

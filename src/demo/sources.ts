@@ -6,6 +6,7 @@
  * as one object per rating.
  */
 import { IdMap } from '../data/ratings.ts';
+import { TOY_MOVIES, TOY_PEOPLE, toyRatings } from './toy.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { readRatings, type ByteSource } from '../data/read.ts';
 import { InputError } from '../gpu/errors.ts';
@@ -14,40 +15,12 @@ import type { SourceSpec } from './protocol.ts';
 
 export type Progress = (phase: string, fraction: number, text: string) => void;
 
-/** The source's movies, and its item factors H (rank 3, one column per movie). */
-export const TOY_MOVIES = ['Sholay', 'Swades', 'Batman', 'Interstellar', 'Shawshank'];
-export const TOY_H = [
-  [0.95, 1.0, 0.05, 0.05, 0.05],
-  [0.1, 0.2, 0.8, 0.95, 0.15],
-  [0.85, 0.9, 0.3, 0.7, 0.95],
-];
-/**
- * Alice's row is the source's. Bob's and Carol's partial rows are illustrative (chosen here, not
- * taken from the source): Bob likes the science-fiction pair, Carol the classics. null = "?".
- */
-export const TOY_PEOPLE = ['Alice', 'Bob', 'Carol'];
-export const TOY_TABLE: (number | null)[][] = [
-  [5, 4, 2, 3, 2],
-  [null, 1, 5, 5, null],
-  [4, null, 2, null, 5],
-];
+export { TOY_H, TOY_MOVIES, TOY_PEOPLE, TOY_TABLE } from './toy.ts';
 
 export function toyDataset(): Dataset {
-  const users: number[] = [];
-  const items: number[] = [];
-  const values: number[] = [];
-  TOY_TABLE.forEach((row, u) =>
-    row.forEach((v, i) => {
-      if (v !== null) {
-        users.push(u);
-        items.push(i);
-        values.push(v);
-      }
-    }),
-  );
   return {
     name: 'Toy table (Alice, Bob, Carol)',
-    ratings: { users: Int32Array.from(users), items: Int32Array.from(items), values: Float32Array.from(values), nUsers: 3, nItems: 5 },
+    ratings: toyRatings(),
     users: IdMap.from(TOY_PEOPLE),
     items: IdMap.from(TOY_MOVIES),
     scale: [1, 5],
@@ -88,7 +61,7 @@ async function readWithProgress(source: ByteSource, fileName: string, size: numb
 export async function loadSource(spec: SourceSpec, progress: Progress): Promise<Loaded> {
   switch (spec.kind) {
     case 'toy':
-      return { dataset: toyDataset(), detail: "the source's 3 x 5 table: Alice's row is the source's, Bob's and Carol's are illustrative" };
+      return { dataset: toyDataset(), detail: "the source's 3 x 5 table (Alice, Bob and Carol; 11 known cells)" };
     case 'synthetic': {
       const p = SYNTHETIC_PRESETS[spec.preset];
       if (!p) throw new InputError(`unknown synthetic preset '${spec.preset}'`);

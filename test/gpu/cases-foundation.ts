@@ -19,6 +19,8 @@ import { buildCsr, type Csr } from '../../src/data/ratings.ts';
 import { expect, expectBelow, expectClose, factorResidual, solveResidual } from './check.ts';
 import { csrOf, randomFactors, setConstColumn, sparseRatings } from './fixtures.ts';
 import type { GpuCase } from './types.ts';
+import { toyStep0 } from '../../src/demo/lessons.ts';
+import { TOY_H, TOY_TABLE } from '../../src/demo/toy.ts';
 
 /** Reads back the systems of the solver's last batch (A rows x K x K, b rows x K). */
 async function readSystems(gpu: GpuContext, solver: NormalEqSolver): Promise<{ A: Float32Array; b: Float32Array }> {
@@ -31,11 +33,7 @@ async function readSystems(gpu: GpuContext, solver: NormalEqSolver): Promise<{ A
 const U32 = 2 ** -24; // unit roundoff of f32
 
 /** The source's movie features H (features x movies): Sholay, Swades, Batman, Interstellar, Shawshank. */
-export const TABLE_H = [
-  [0.95, 1.0, 0.05, 0.05, 0.05],
-  [0.1, 0.2, 0.8, 0.95, 0.15],
-  [0.85, 0.9, 0.3, 0.7, 0.95],
-];
+export const TABLE_H = TOY_H;
 
 interface NeShape {
   rows: number;
@@ -236,6 +234,11 @@ export const foundationCases: GpuCase[] = [
       const ref = normalEquations(csr, 0, Y, spec);
       const wr = choleskySolve(cholesky(ref.A, 3)!, ref.b, 3);
       expectClose("Alice's w", w, wr, { rtol: 1e-4 });
+      // The source's numbers: w* = [2.7756, 1.6564, 1.7466] and a Sholay prediction of 4.287, not 5
+      // (the f64 solve rounded; the GPU within 1e-4 of it, so within one unit of the 4th decimal).
+      expectClose("Alice's w* (f64) to 4 decimals", Array.from(wr, (x) => Math.round(x * 1e4) / 1e4), [2.7756, 1.6564, 1.7466], { rtol: 0, atol: 1e-9 });
+      const sholay = H[0][0] * w[0] + H[1][0] * w[1] + H[2][0] * w[2];
+      expect(Math.abs(sholay - 4.287) < 1e-3, `Alice's Sholay prediction ${sholay} is 4.287 (not 5)`);
       // and it is the least-squares optimum: H (a - H^T w) = 0
       for (let f = 0; f < 3; f++) {
         let g = 0;
@@ -249,24 +252,42 @@ export const foundationCases: GpuCase[] = [
     run: (gpu) => checkSolve(gpu, { rows: 2, cols: 320, rank: 256, lengths: [320, 300], chunk: 160 }, 301, 'tiled'),
   },
   {
-    name: "the 3x5 table: Bob's and Carol's preferences use their observed entries only",
+    name: "the source's 3x5 table: Bob -> Sholay 4.86 / 4.53 and Carol -> Swades 4.03 / 4.30 (lambda 0 / 0.1, H fixed), GPU solve vs f64",
     run: async (gpu) => {
-      // Bob and Carol rate 3 of the 5 movies (illustrative values; the ? cells are not observed).
+      // The source's rows (src/demo/toy.ts): Bob rated Swades 5, Batman 1, Interstellar 4; Carol
+      // Sholay 4, Batman 1, Interstellar 5. Only their observed entries enter the solve.
       const Y = new Float32Array(15);
       for (let m = 0; m < 5; m++) for (let f = 0; f < 3; f++) Y[m * 3 + f] = TABLE_H[f][m];
-      const rows: [string, number[], number[]][] = [
-        ['Bob', [0, 2, 3], [2, 5, 5]],
-        ['Carol', [1, 3, 4], [4, 3, 5]],
+      const cases: [string, number, number, Record<string, string>][] = [
+        ['Bob', 1, 0, { '0': '4.86', '0.1': '4.53' }],
+        ['Carol', 2, 1, { '0': '4.03', '0.1': '4.30' }],
       ];
-      for (const [who, movies, ratings] of rows) {
-        const csr = buildCsr(new Int32Array(movies.length), Int32Array.from(movies), Float32Array.from(ratings), 1, 5);
-        const w = await gpuSolveOne(gpu, csr, Y, 3, 0);
-        // 3 observed ratings, 3 unknowns, lambda = 0: the fit reproduces them exactly
-        const pred = movies.map((m) => TABLE_H[0][m] * w[0] + TABLE_H[1][m] * w[1] + TABLE_H[2][m] * w[2]);
-        expectClose(`${who}: predictions on observed entries`, pred, ratings, { rtol: 1e-4 });
-        const spec: SolveSpec = { rank: 3, bias: false, side: 'user', mu: 0, lambda: 0, lambdaBias: 0, weighted: false };
-        const ref = normalEquations(csr, 0, Y, spec);
-        expectClose(`${who}: w vs f64`, w, choleskySolve(cholesky(ref.A, 3)!, ref.b, 3), { rtol: 1e-4 });
+      for (const lambda of [0, 0.1]) {
+        // The same answers as the Learn tab shows: the library's f64 solve on the f64 source H.
+        const step0 = toyStep0(lambda);
+        for (const [who, u, film, source] of cases) {
+          const row = TOY_TABLE[u];
+          const movies = row.flatMap((v, i) => (v === null ? [] : [i]));
+          const ratings = movies.map((i) => row[i] as number);
+          const csr = buildCsr(new Int32Array(movies.length), Int32Array.from(movies), Float32Array.from(ratings), 1, 5);
+          const w = await gpuSolveOne(gpu, csr, Y, 3, lambda);
+          const spec: SolveSpec = { rank: 3, bias: false, side: 'user', mu: 0, lambda, lambdaBias: 0, weighted: false };
+          const ref = normalEquations(csr, 0, Y, spec);
+          const wr = choleskySolve(cholesky(ref.A, 3)!, ref.b, 3);
+          // f32 build and solve of a 3x3 system: error ~ kappa(A) * (a few tens) * u relative to |w|.
+          // kappa(A) is at most 113 here (lambda = 0; 25 at lambda = 0.1), so 32 * 120 * u = 2.3e-4.
+          const rtol = 32 * 120 * U32;
+          expectClose(`${who} (lambda ${lambda}): w vs f64`, w, wr, { rtol, atol: rtol * Math.hypot(...wr) });
+          const pred = TABLE_H[0][film] * w[0] + TABLE_H[1][film] * w[1] + TABLE_H[2][film] * w[2];
+          const predRef = step0.P[u][film];
+          expectClose(`${who} (lambda ${lambda}): prediction vs f64`, [pred], [predRef], { rtol, atol: rtol * 10 * Math.hypot(...wr) });
+          expect(predRef.toFixed(2) === source[String(lambda)], `${who} (lambda ${lambda}): f64 answer ${predRef} is the source's ${source[String(lambda)]}`);
+          if (lambda === 0) {
+            // three ratings, three unknowns: the known cells are reproduced
+            const fit = movies.map((m) => TABLE_H[0][m] * w[0] + TABLE_H[1][m] * w[1] + TABLE_H[2][m] * w[2]);
+            expectClose(`${who}: observed entries reproduced`, fit, ratings, { rtol: 10 * rtol });
+          }
+        }
       }
     },
   },
