@@ -18,6 +18,9 @@ import { CHROME_ARGS, ensureChrome } from './browser/chrome.ts';
 import { findSets } from '../src/demo/serve.ts';
 import { Rng } from '../src/util/random.ts';
 import { zipSync } from 'fflate';
+import { TOY_TABLE } from '../src/demo/toy.ts';
+
+const TOY_TABLE_NULL = (u: number, i: number) => TOY_TABLE[u][i] === null;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const artifacts = join(root, 'test-artifacts');
@@ -28,7 +31,7 @@ interface DemoState {
   webgpu: boolean;
   adapter: string;
   loaded: { ratings: number; users: number; items: number; test: number } | null;
-  runs: { label: string; backend: string; error?: string; stopped: string; history: { trainRmse: number; validationRmse?: number }[] }[];
+  runs: { label: string; backend: string; error?: string; stopped: string; history: { iteration: number; trainRmse: number; validationRmse?: number; delta?: number }[] }[];
   errors: string[];
   learnTrace: number[][];
 }
@@ -227,6 +230,20 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
     expect(alsTest[4]).toBeLessThan(0.95);
     // 5 train + 5 test points on the chart (redraws are coalesced, so allow a moment).
     await waitFor(() => window.__demo.chartPoints() >= 10, 'ALS points on the chart', 5_000);
+    // Convergence: the iteration table shows the fit's ‖WᵗHᵗ − Wᵗ⁻¹Hᵗ⁻¹‖_F per iteration, and a
+    // user-set ε marks the first iteration below it (where a fit with that tolerance stops).
+    const deltas = als.history.map((r) => r.delta);
+    expect(deltas.every((d) => d !== undefined && Number.isFinite(d) && d > 0), JSON.stringify(deltas)).toBe(true);
+    expect(await page.$$eval('#iter-table tbody tr', (rows) => rows.map((r) => Number((r as HTMLElement).dataset.delta)).reverse())).toEqual(deltas);
+    const sorted = [...(deltas as number[])].sort((a, b) => a - b);
+    for (const eps of [sorted[0] / 2, (sorted[1] + sorted[2]) / 2, sorted[4] * 2]) {
+      await page.$eval('#train-eps', (e, v) => {
+        (e as HTMLInputElement).value = String(v);
+        e.dispatchEvent(new Event('input'));
+      }, eps);
+      const want = als.history.find((r) => r.delta! < eps)?.iteration;
+      expect(await page.$eval('#train-stop', (e) => (e as HTMLElement).dataset.stop), `eps ${eps}`).toBe(want === undefined ? '' : String(want));
+    }
 
     // SGD (Hogwild) on the GPU.
     await page.select('#algo', 'sgd-hogwild');
@@ -303,20 +320,136 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
     expect(similar).not.toContain(query);
     await shot('4-explore');
 
-    // Learn: the toy table's ? cells fill in as ALS iterates.
-    await page.click('[data-tab=learn]');
-    await page.$eval('#learn-iters', (e) => ((e as HTMLInputElement).value = '4'));
-    await page.click('#learn-run');
-    await waitFor(() => /done/.test(document.getElementById('learn-status')!.textContent ?? ''), 'the Learn table to finish', 15_000);
-    const trace = (await state()).learnTrace;
-    expect(trace).toHaveLength(5);
-    expect(trace.flat().every(Number.isFinite)).toBe(true);
-    expect(await page.$$eval('#learn-table td.guess', (els) => els.length)).toBe(4);
-    await shot('5-learn');
-
     expect((await state()).errors).toEqual([]);
     expect(consoleErrors).toEqual([]);
   }, 120_000);
+
+  it('Learn tab: every worked number in the page equals the library f64 computation (and the source where it prints one)', async () => {
+    consoleErrors.length = 0;
+    await page.goto(`${url}#learn`, { waitUntil: 'load' });
+    await page.click('[data-tab=learn]');
+    /** Every printed number: key -> [text, full value]. */
+    const read = () => page.$$eval('#tab-learn [data-k]', (els) => Object.fromEntries(els.map((e) => [(e as HTMLElement).dataset.k!, [e.textContent ?? '', Number((e as HTMLElement).dataset.v)]])) as Record<string, [string, number]>);
+    let nums = await read();
+    let checked = 0;
+    /** The page's value equals the library's (f64, same code, so to 1e-12 relative) and prints as `text` when given. */
+    const eq = (key: string, want: number, text?: string) => {
+      expect(nums[key], `#tab-learn shows ${key}`).toBeDefined();
+      const [shown, v] = nums[key];
+      expect(Math.abs(v - want), `${key}: page ${v}, library ${want}`).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(want)));
+      if (text !== undefined) expect(shown, key).toBe(text);
+      checked++;
+    };
+    const L = await import('../src/demo/lessons.ts');
+    // Panel 2: step 0, the closed form, and the source's answers.
+    for (const [lam, bob, carol] of [[0, '4.86', '4.03'], [0.1, '4.53', '4.30']] as const) {
+      const s = L.toyStep0(lam);
+      eq(`step0.${lam}.bob-sholay`, s.P[1][0], bob);
+      eq(`step0.${lam}.carol-swades`, s.P[2][1], carol);
+    }
+    const s01 = L.toyStep0(0.1);
+    s01.people[1].x.forEach((x, k) => eq(`step0.bob.w.${k}`, x));
+    s01.people[2].A.forEach((row, a) => row.forEach((x, b) => eq(`step0.carol.A.${a}.${b}`, x)));
+    eq('step0.bob-sholay', s01.P[1][0], '4.53');
+    // Panel 1 at step 0 (λ = 0.1): the ? cells.
+    eq('table.1.0', s01.P[1][0], '4.53');
+    eq('table.2.1', s01.P[2][1], '4.30');
+    // Panel 3: Alice.
+    const al = L.aliceLeastSquares();
+    ['2.7756', '1.6564', '1.7466'].forEach((t, k) => eq(`alice.w.${k}`, al.w[k], t));
+    eq('alice.sholay', al.fit[0], '4.287');
+    al.residual.forEach((r, i) => eq(`alice.fit.2.${i}`, r));
+    eq('alice.residual-norm', al.residualNorm);
+    // Panel 4: the 3x3 example at λ = 0, every solve.
+    const h0 = L.handsOnIteration(0);
+    h0.users.forEach((r, u) => r.x.forEach((x, k) => eq(`handson.user${u}.x.${k}`, x)));
+    h0.movies.forEach((r, m) => r.x.forEach((x, k) => eq(`handson.movie${m}.x.${k}`, x)));
+    h0.P1.forEach((row, r) => row.forEach((x, c) => eq(`handson.P1.${r}.${c}`, x)));
+    eq('handson.user3-movie1', h0.P1[2][0], '16.56');
+    ['4.5946', '1.3514'].forEach((t, k) => eq(`handson.user0.x.${k}`, 3.4 / 0.74 * [1, 1 / 3.4][k], t));
+    // Panel 5: the worked SGD step and quiz 3.
+    const w = L.workedSgdStep();
+    eq('sgd.worked.prediction', w.prediction, '0.655');
+    eq('sgd.worked.e', w.e, '4.345');
+    ['0.4413', '0.2043', '0.3369'].forEach((t, k) => eq(`sgd.worked.w.${k}`, w.w[k], t));
+    ['0.9674', '0.1087', '0.8630'].forEach((t, k) => eq(`sgd.worked.h.${k}`, w.h[k], t));
+    expect(await page.$eval('#learn-sgd-worked', (e) => e.textContent)).toMatch(/prints h₃ = 0\.8631: a rounding slip.*"we predict 3\.2"/s);
+    expect(await page.$eval('#learn-sgd-worked', (e) => e.textContent)).toMatch(/folds the factor −2 into the learning rate/);
+    const q3 = L.quiz3();
+    ['0.650', '0.075'].forEach((t, k) => eq(`quiz3.w.${k}`, q3.w[k], t));
+    ['0.400', '0.825'].forEach((t, k) => eq(`quiz3.h.${k}`, q3.h[k], t));
+    // Panel 6: quizzes (no set loaded on this page: the toy table's shape) and facts.
+    eq('quiz1.data.possible', 15);
+    eq('quiz1.data.fill', 11 / 15);
+    eq('quiz1.netflix.possible', 3e12);
+    expect(nums['quiz1.netflix.possible'][0]).toBe('3×10¹²');
+    eq('quiz1.netflix.fill', 20e9 / 3e12, '0.67%');
+    const q2 = L.quiz2(3, 5, 10);
+    eq('quiz2.parameters', q2.parameters, '80');
+    for (const r of L.localOptima([1, 2, 3, 4])) {
+      eq(`optima.${r.seed}.rmse`, r.rmse);
+      r.alice.forEach((x, k) => eq(`optima.${r.seed}.alice.${k}`, x));
+    }
+    const r1 = L.rankOne();
+    r1.P.forEach((row, r) => row.forEach((x, c) => eq(`rank1.P.${r}.${c}`, x)));
+    await shot('learn-full');
+    for (const id of ['table', 'step0', 'alice', 'handson', 'sgd', 'quiz']) await (await page.$(`#learn-panel-${id}`))!.screenshot({ path: join(artifacts, `learn-${id}.png`) });
+
+    // λ is live in the 3x3 example: at 0.1 the 16.56 cell comes back into the rating range.
+    await page.$eval('#handson-lambda', (e) => {
+      (e as HTMLInputElement).value = '0.1';
+      e.dispatchEvent(new Event('input'));
+    });
+    nums = await read();
+    const h1 = L.handsOnIteration(0.1);
+    h1.P1.forEach((row, r) => row.forEach((x, c) => eq(`handson.P1.${r}.${c}`, x)));
+    expect(h1.P1[2][0]).toBeLessThan(5);
+    await (await page.$('#learn-panel-handson'))!.screenshot({ path: join(artifacts, 'learn-handson-lambda0.1.png') });
+
+    // SGD one rating at a time: the first update is the worked step, then the table in order.
+    await page.click('#sgd-next');
+    nums = await read();
+    eq('sgd.last.e', w.e, '4.3450');
+    w.h.forEach((x, k) => eq(`sgd.last.h.${k}`, x));
+    await page.click('#sgd-epoch');
+    nums = await read();
+    const sgd = new L.ToySgd(0.01, 0);
+    for (let k = 0; k < 12; k++) sgd.step();
+    const last = sgd.log.at(-1)!;
+    eq('sgd.last.e', last.e);
+    last.w.forEach((x, k) => eq(`sgd.last.w.${k}`, x));
+    eq('sgd.rmse', sgd.rmse());
+    await (await page.$('#learn-panel-sgd'))!.screenshot({ path: join(artifacts, 'learn-sgd-stepped.png') });
+
+    // ALS as it iterates (λ = 0.1, 4 iterations), with ‖WᵗHᵗ − Wᵗ⁻¹Hᵗ⁻¹‖_F against ε = 0.1.
+    await page.$eval('#learn-iters', (e) => ((e as HTMLInputElement).value = '4'));
+    await page.click('#learn-run');
+    await waitFor(() => /done/.test(document.getElementById('learn-status')!.textContent ?? ''), 'the Learn table to finish', 15_000);
+    nums = await read();
+    const steps = L.toyAls(0.1, 4);
+    for (const st of steps) {
+      eq(`iter.${st.t}.rmse`, st.rmse);
+      eq(`iter.${st.t}.bob-sholay`, st.P[1][0]);
+      eq(`iter.${st.t}.carol-swades`, st.P[2][1]);
+      if (st.delta !== undefined) eq(`iter.${st.t}.delta`, st.delta);
+    }
+    steps[4].P.forEach((row, u) => row.forEach((x, i) => TOY_TABLE_NULL(u, i) && eq(`table.${u}.${i}`, x)));
+    const trace = (await state()).learnTrace;
+    expect(trace).toHaveLength(5);
+    expect(trace[4]).toEqual([steps[4].P[1][0], steps[4].P[1][4], steps[4].P[2][1], steps[4].P[2][4]]);
+    const stop = L.stopAt(steps.map((s) => s.delta), 0.1);
+    expect(await page.$eval('#learn-stop', (e) => (e as HTMLElement).dataset.stop)).toBe(stop === null ? '' : String(stop));
+    // a user-set ε moves the stop: the first iteration below it
+    const eps = (steps[2].delta! + steps[3].delta!) / 2;
+    await page.$eval('#learn-eps', (e, v) => {
+      (e as HTMLInputElement).value = String(v);
+      e.dispatchEvent(new Event('input'));
+    }, eps);
+    expect(await page.$eval('#learn-stop', (e) => (e as HTMLElement).dataset.stop)).toBe(String(L.stopAt(steps.map((s) => s.delta), eps)));
+    await (await page.$('#learn-panel-table'))!.screenshot({ path: join(artifacts, 'learn-table-iterated.png') });
+    expect(checked).toBeGreaterThan(100);
+    expect(consoleErrors).toEqual([]);
+  }, 60_000);
 
   it('without WebGPU (?cpu=1): a banner says so, the CPU path trains, and Stop ends a run early', async () => {
     consoleErrors.length = 0;

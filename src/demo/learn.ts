@@ -245,6 +245,7 @@ export class LearnTab {
       { label: '‖WᵗHᵗ − Wᵗ⁻¹Hᵗ⁻¹‖_F', data: shown.filter((s) => s.delta !== undefined).map((s) => ({ x: s.t, y: s.delta! })), borderColor: '#0891b2', backgroundColor: '#0891b2', pointRadius: 3, tension: 0.2 },
       { label: 'ε', data: shown.length > 1 ? [{ x: 1, y: eps }, { x: upto, y: eps }] : [], borderColor: '#e11d48', backgroundColor: '#e11d48', borderDash: [4, 4], pointRadius: 0 },
     ];
+    (this.chart.options.scales!.x as { ticks: { precision?: number } }).ticks = { precision: 0 };
     this.chart.update('none');
   }
 

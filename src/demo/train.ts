@@ -52,6 +52,7 @@ export class TrainTab {
     $('start').addEventListener('click', () => void this.start());
     $('stop').addEventListener('click', () => this.cancel());
     $('h2h-run').addEventListener('click', () => void this.headToHead());
+    $('train-eps').addEventListener('input', () => this.markStop());
     for (const b of $('xaxis').querySelectorAll('button')) {
       b.addEventListener('click', () => {
         this.x = (b as HTMLButtonElement).dataset.x as XAxis;
@@ -219,15 +220,45 @@ export class TrainTab {
       $('run-train').textContent = r.trainRmse.toFixed(4);
       $('run-test').textContent = r.validationRmse !== undefined ? r.validationRmse.toFixed(4) : 'n/a';
       const notes: string[] = [];
-      if (r.delta !== undefined) notes.push(`Δ ${r.delta.toExponential(2)}`);
       if (r.learningRate !== undefined) notes.push(`lr ${r.learningRate.toPrecision(3)}`);
       const tbody = $('iter-table').querySelector('tbody')!;
       if (tbody.childElementCount >= 300) tbody.lastElementChild!.remove();
       tbody.prepend(
-        h('tr', {}, h('td', {}, String(r.iteration)), h('td', {}, r.seconds.toFixed(3)), h('td', {}, r.trainRmse.toFixed(4)), h('td', {}, r.validationRmse?.toFixed(4) ?? '—'), h('td', {}, notes.join(' · '))),
+        h(
+          'tr',
+          { 'data-it': String(r.iteration), 'data-delta': r.delta === undefined ? '' : String(r.delta) },
+          h('td', {}, String(r.iteration)), h('td', {}, r.seconds.toFixed(3)), h('td', {}, r.trainRmse.toFixed(4)), h('td', {}, r.validationRmse?.toFixed(4) ?? '—'),
+          h('td', {}, r.delta === undefined ? '—' : r.delta.toExponential(3)), h('td', {}, notes.join(' · ')),
+        ),
       );
+      this.markStop();
     }
     this.scheduleDraw(run.h2h);
+  }
+
+  /**
+   * Marks the first iteration whose ‖WᵗHᵗ − Wᵗ⁻¹Hᵗ⁻¹‖_F is below the user's ε: where a fit with
+   * `tolerance: ε` would have stopped (the run itself goes on for the iterations asked).
+   */
+  private markStop(): void {
+    const eps = Number(($('train-eps') as HTMLInputElement).value);
+    const rows = [...$('iter-table').querySelectorAll<HTMLTableRowElement>('tbody tr')].reverse();
+    let stop: number | null = null;
+    let any = false;
+    for (const tr of rows) {
+      const d = tr.dataset.delta ? Number(tr.dataset.delta) : undefined;
+      any ||= d !== undefined;
+      const here = stop === null && d !== undefined && Number.isFinite(eps) && d < eps;
+      if (here) stop = Number(tr.dataset.it);
+      tr.classList.toggle('would-stop', here);
+    }
+    const el = $('train-stop');
+    el.dataset.stop = stop === null ? '' : String(stop);
+    el.textContent = !any
+      ? 'This algorithm does not report ‖WᵗHᵗ − Wᵗ⁻¹Hᵗ⁻¹‖_F (ALS and implicit ALS do).'
+      : stop === null
+        ? `No iteration so far is below ε = ${eps}: a fit with tolerance ε would keep going.`
+        : `A fit with tolerance ε = ${eps} would stop after iteration ${stop} (the first below ε).`;
   }
 
   /**
