@@ -35,7 +35,11 @@ export interface SgdOptions extends GpuChoice {
   mode?: 'hogwild' | 'stratified';
   /** Latent factors (default 10). */
   rank?: number;
-  /** Base learning rate (default: 0.01 sgd, 0.1 with 'adagrad', 0.001 gd). */
+  /**
+   * Base learning rate (default: 0.01 sgd, 0.1 with 'adagrad', 0.001 gd). The update is
+   * w += lr (e h - lambda w): the factor -2 of the gradient of (a - w.h)^2, which the source's GD
+   * writes out, is folded into lr (lr = 2 x the source's step size).
+   */
   learningRate?: number;
   /** L2 regularization of the factors (default 0.05; 0 gives the source's plain rule). */
   lambda?: number;
