@@ -263,6 +263,15 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
     await waitFor(() => document.querySelectorAll('#h2h-table tbody tr').length >= 8, 'the comparison table', 10_000);
     const h2hRows = await page.$$eval('#h2h-table tbody tr', (rows) => rows.map((r) => (r as HTMLElement).innerText));
     expect(h2hRows.join('\n')).toMatch(/Final test RMSE\s+\d\.\d{4}\s+\d\.\d{4}/);
+    // Memory, measured: device buffers the GPU runs held at their peak (ALS solves r x r systems per
+    // row on top of the data SGD also holds, so it needs more), printed as the summaries report them.
+    const [hA, hS] = (await state()).runs.slice(-2) as unknown as { deviceBytes?: number; shape?: { users: number; items: number; ratings: number } }[];
+    expect(hA.deviceBytes).toBeGreaterThan(0);
+    expect(hS.deviceBytes).toBeGreaterThan(0);
+    expect(hA.deviceBytes!).toBeGreaterThan(hS.deviceBytes!);
+    const { fmtBytes } = await import('../src/demo/dom.ts');
+    expect(h2hRows.find((r) => r.startsWith('Memory'))).toContain(`${fmtBytes(hA.deviceBytes!)}\t${fmtBytes(hS.deviceBytes!)}`);
+    expect(h2hRows.find((r) => r.startsWith('Parallelism'))).toContain(`${hA.shape!.users.toLocaleString('en-US')} user rows, then ${hA.shape!.items.toLocaleString('en-US')} item rows`);
     // Both curves on the comparison chart: 6 train + 6 test points each, beside the 34 above.
     expect(await page.evaluate(() => window.__demo.chartPoints())).toBe(34 + 24);
     await shot('2-train');
@@ -326,7 +335,8 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
 
   it('Learn tab: every worked number in the page equals the library f64 computation (and the source where it prints one)', async () => {
     consoleErrors.length = 0;
-    await page.goto(`${url}#learn`, { waitUntil: 'load' });
+    // a new query string: a real navigation (a hash change alone would keep the loaded set)
+    await page.goto(`${url}?learn#learn`, { waitUntil: 'load' });
     await page.click('[data-tab=learn]');
     /** Every printed number: key -> [text, full value]. */
     const read = () => page.$$eval('#tab-learn [data-k]', (els) => Object.fromEntries(els.map((e) => [(e as HTMLElement).dataset.k!, [e.textContent ?? '', Number((e as HTMLElement).dataset.v)]])) as Record<string, [string, number]>);

@@ -80,6 +80,10 @@ export interface RunSummary {
   error?: string;
   /** The run's factors became the page's model (a finished run, or a CPU run stopped early). */
   modelKept: boolean;
+  /** GPU runs: peak bytes of device buffers the run held at once (measured at createBuffer/destroy). */
+  deviceBytes?: number;
+  /** Shape of the training set, for the parallelism figures. */
+  shape?: { users: number; items: number; ratings: number };
 }
 
 export type ToWorker =

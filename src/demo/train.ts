@@ -2,7 +2,7 @@
 import type { IterationReport } from '../model/types.ts';
 import type { EngineClient } from './client.ts';
 import { lineChart, PALETTE, type Chart } from './charts.ts';
-import { $, fmtSeconds, h } from './dom.ts';
+import { $, fmtBytes, fmtInt, fmtSeconds, h } from './dom.ts';
 import type { AlgoChoice, RunSummary, TrainSettings } from './protocol.ts';
 
 interface RunView {
@@ -350,6 +350,8 @@ export class TrainTab {
       ['Total time', fmtSeconds(a.seconds), fmtSeconds(s.seconds), '', cmp(a.seconds, s.seconds)],
       ['Stability: iterations where test RMSE rose', String(A.rises), String(S.rises), 'ALS: no learning rate, steady; SGD: step size matters', cmp(A.rises, S.rises)],
       ['Stability: largest rise in test RMSE', fx(A.maxRise), fx(S.maxRise), '', cmp(A.maxRise, S.maxRise)],
+      ['Memory: device buffers held at the peak (measured)', a.deviceBytes !== undefined ? fmtBytes(a.deviceBytes) : '— (CPU)', s.deviceBytes !== undefined ? fmtBytes(s.deviceBytes) : '— (CPU)', 'ALS: + an r × r system per row being solved; SGD: ratings and factors only', cmp(a.deviceBytes ?? NaN, s.deviceBytes ?? NaN)],
+      ['Parallelism: independent pieces of work', a.shape ? `${fmtInt(a.shape.users)} user rows, then ${fmtInt(a.shape.items)} item rows` : '—', s.shape ? `${fmtInt(s.shape.ratings)} updates per epoch, each touching one user row and one item row` : '—', 'ALS: rows are independent solves; SGD: updates collide on shared rows (Hogwild lets them)', 0],
       ['Hyperparameters to tune', 'rank, λ', 'rank, λ, learning rate', 'SGD adds a learning rate (and schedule)', 0],
       ['Backend', `${a.backend.toUpperCase()}${a.adapter ? ` · ${a.adapter}` : ''}`, `${s.backend.toUpperCase()}${s.adapter ? ` · ${s.adapter}` : ''}`, '', 0],
     ];

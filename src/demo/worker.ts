@@ -60,6 +60,28 @@ function progress(phase: string, fraction: number, text: string): void {
   post({ type: 'progress', phase, fraction, text });
 }
 
+/**
+ * Device memory in use, measured: every buffer the engine creates on this worker's device adds its
+ * size, and its destroy() takes it off again. A run reports its peak above what was live before it.
+ */
+const meter = { live: 0, peak: 0 };
+function meterDevice(d: GPUDevice): void {
+  const create = d.createBuffer.bind(d);
+  d.createBuffer = (desc: GPUBufferDescriptor) => {
+    const b = create(desc);
+    meter.live += desc.size;
+    meter.peak = Math.max(meter.peak, meter.live);
+    const destroy = b.destroy.bind(b);
+    let gone = false;
+    b.destroy = () => {
+      if (!gone) meter.live -= desc.size;
+      gone = true;
+      destroy();
+    };
+    return b;
+  };
+}
+
 async function init(forceCpu: boolean): Promise<void> {
   if (forceCpu) {
     post({ type: 'ready', webgpu: false, adapter: '', reason: 'WebGPU turned off for this page (?cpu=1)' });
@@ -68,6 +90,7 @@ async function init(forceCpu: boolean): Promise<void> {
   try {
     gpu = await GpuContext.create({ powerPreference: 'high-performance' });
     adapter = adapterName(gpu.adapter) + (gpu.adapter.software ? ' (software)' : '');
+    meterDevice(gpu.device);
     void gpu.device.lost.then((info) => {
       // The worker never destroys its device: any loss is news the page must show.
       post({ type: 'error', context: 'gpu', message: `GPU device lost (${info.reason}): ${info.message}` });
@@ -185,6 +208,9 @@ async function train(m: ToWorker & { type: 'train' }): Promise<void> {
     return;
   }
   let fit: FitResult | null = null;
+  const base = meter.live;
+  meter.peak = meter.live;
+  summary.shape = { users: s.train.nUsers, items: s.train.nItems, ratings: s.train.values.length };
   const once = (iterations: number, extra: { init?: { users: Float32Array; items: Float32Array }; seed?: number; learningRate?: number; onIteration?: (r: IterationReport) => void }) =>
     st.algo === 'als' || st.algo === 'ials'
       ? fitAls(s.train, { ...common, ...extra, implicit: st.algo === 'ials', alpha: st.alpha, weightedLambda: st.weightedLambda, iterations, validation: st.algo === 'als' ? validation : undefined })
@@ -212,6 +238,7 @@ async function train(m: ToWorker & { type: 'train' }): Promise<void> {
     running = null;
   }
   summary.seconds = (performance.now() - t0) / 1000;
+  if (backend === 'gpu') summary.deviceBytes = meter.peak - base;
   if (fit && m.keepModel) {
     model?.destroy();
     const data = { ...fit.model, ratingScale: s.ds.scale, userIds: undefined, itemIds: undefined };
