@@ -211,6 +211,10 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
     expect(loaded.users).toBe(300);
     expect(loaded.test).toBeGreaterThan(500);
     expect(await page.$eval('#st-ratings', (e) => e.textContent)).toBe('12,000');
+    // Quiz 1 on the Learn tab follows the loaded set: N·M possible ratings and the known fraction.
+    const quiz = await page.$$eval('#learn-quiz1 [data-k]', (els) => Object.fromEntries(els.map((e) => [(e as HTMLElement).dataset.k!, Number((e as HTMLElement).dataset.v)])));
+    expect(quiz['quiz1.data.possible']).toBe(loaded.users * loaded.items);
+    expect(quiz['quiz1.data.fill']).toBe(loaded.ratings / (loaded.users * loaded.items));
     await shot('1-data');
 
     // Train: ALS on the GPU, 5 iterations.
