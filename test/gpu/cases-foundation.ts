@@ -19,8 +19,33 @@ import { buildCsr, type Csr } from '../../src/data/ratings.ts';
 import { expect, expectBelow, expectClose, factorResidual, solveResidual } from './check.ts';
 import { csrOf, randomFactors, setConstColumn, sparseRatings } from './fixtures.ts';
 import type { GpuCase } from './types.ts';
-import { toyStep0 } from '../../src/demo/lessons.ts';
-import { TOY_H, TOY_TABLE } from '../../src/demo/toy.ts';
+import { toyAls, toyStep0 } from '../../src/demo/lessons.ts';
+import { TOY_H, TOY_TABLE, toyRatings } from '../../src/demo/toy.ts';
+import { fitAls } from '../../src/train/als/index.ts';
+
+/** ‖A‖_F ‖A⁻¹‖_F for a 3 x 3 (or 2 x 2) matrix: an upper bound on its 2-norm condition number. */
+function condF(A: number[][]): number {
+  const n = A.length;
+  const M = A.map((r) => [...r]);
+  const I = A.map((_, i) => A.map((__, j) => (i === j ? 1 : 0)));
+  for (let c = 0; c < n; c++) {
+    let p = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(M[r][c]) > Math.abs(M[p][c])) p = r;
+    [M[c], M[p]] = [M[p], M[c]];
+    [I[c], I[p]] = [I[p], I[c]];
+    for (let r = 0; r < n; r++) {
+      if (r === c) continue;
+      const f = M[r][c] / M[c][c];
+      for (let k = 0; k < n; k++) {
+        M[r][k] -= f * M[c][k];
+        I[r][k] -= f * I[c][k];
+      }
+    }
+  }
+  const inv = I.map((row, r) => row.map((x) => x / M[r][r]));
+  const fro = (X: number[][]) => Math.hypot(...X.flat());
+  return fro(A) * fro(inv);
+}
 
 /** Reads back the systems of the solver's last batch (A rows x K x K, b rows x K). */
 async function readSystems(gpu: GpuContext, solver: NormalEqSolver): Promise<{ A: Float32Array; b: Float32Array }> {
@@ -288,6 +313,30 @@ export const foundationCases: GpuCase[] = [
             expectClose(`${who}: observed entries reproduced`, fit, ratings, { rtol: 10 * rtol });
           }
         }
+      }
+    },
+  },
+  {
+    name: "the source's 3x5 table as ALS iterates (lambda 0.1): the GPU fit, one iteration at a time, equals the Learn tab's f64 solves",
+    run: async (gpu) => {
+      const steps = toyAls(0.1, 3);
+      // The Learn tab's iteration t re-solves the films from W(t-1), then the people from H(t).
+      // fitAls solves users then items: started at (W(t-1), H(t)) one GPU iteration gives W(t) and
+      // then the films of iteration t + 1, H(t+1).
+      for (let t = 1; t < steps.length - 1; t++) {
+        const fit = await fitAls(toyRatings(), {
+          gpu, backend: 'gpu', rank: 3, lambda: 0.1, weightedLambda: false, useBias: false, iterations: 1, trackDelta: false,
+          init: { users: Float32Array.from(steps[t - 1].W), items: Float32Array.from(steps[t].H) },
+        });
+        expect(fit.backend === 'gpu', 'ran on the GPU');
+        // f32 inputs and 3x3 (and 3x3-from-3-rows) solves: the error is about kappa(A) * (a few tens)
+        // * u relative to the factors' size; kappa is bounded from each printed system (Frobenius
+        // norms of A and its inverse), at most a few hundred here.
+        const kappa = Math.max(...[...steps[t].people, ...steps[t + 1].films!].map((r) => condF(r.A)));
+        const tol = 64 * kappa * U32;
+        const scale = (F: Float64Array) => Math.max(...Array.from(F, Math.abs));
+        expectClose(`W(${t})`, fit.model.userFactors, steps[t].W, { rtol: tol, atol: tol * scale(steps[t].W) });
+        expectClose(`H(${t + 1})`, fit.model.itemFactors, steps[t + 1].H, { rtol: tol, atol: tol * scale(steps[t + 1].H) * 10 });
       }
     },
   },
