@@ -108,6 +108,7 @@ export class LearnTab {
     this.showSgdWorked();
     this.sgdReset();
     this.showQuizzes();
+    this.showFacts();
   }
 
   /** The Data tab loaded a set: quiz 1 and quiz 2 use its shape. */
@@ -385,6 +386,10 @@ export class LearnTab {
       h('h4', {}, `Quiz 2: the shapes at rank r = ${rank} (the Train tab's rank)`),
       p('W is N × r = ', big('quiz2.W.0', q2.W[0]), ' × ', big('quiz2.W.1', q2.W[1]), ', H is r × M = ', big('quiz2.H.0', q2.H[0]), ' × ', big('quiz2.H.1', q2.H[1]), '; r(N + M) = ', big('quiz2.parameters', q2.parameters), ' parameters stand in for N·M = ', big('quiz2.cells', q2.cells), ' cells.'),
     );
+  }
+
+  /** Local optima and the rank-1 case: the toy table's, computed once (they do not depend on the loaded set). */
+  private showFacts(): void {
     const seeds = localOptima([1, 2, 3, 4]);
     $('learn-optima').replaceChildren(
       h('h4', {}, 'Local optima: the toy table from four seeds (rank 2, λ = 0.1, 50 ALS iterations)'),
