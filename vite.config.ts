@@ -4,9 +4,12 @@ import { resolve } from 'node:path';
 // Two builds share this file:
 //  - the demo app (default): `vite build` -> dist/app
 //  - the library: `vite build --mode lib` -> dist/lib/webmf.js (WGSL inlined through `?raw`)
+// COOP + COEP: the demo is cross-origin isolated, so SharedArrayBuffer (the f32 CPU engine's worker threads) is available.
+const isolation = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+
 export default defineConfig(({ mode }) => ({
-  server: { host: '127.0.0.1' },
-  preview: { host: '127.0.0.1' },
+  server: { host: '127.0.0.1', headers: isolation },
+  preview: { host: '127.0.0.1', headers: isolation },
   worker: { format: 'es' },
   build:
     mode === 'lib'

@@ -72,8 +72,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('webmf CLI', () => {
   it('train --json prints the documented object; --save, --save-libmf and --save-factors write their files', () => {
     const out = json(webmf('train', '--data', 'train.csv', '--split', 'random:0.2', '--algo', 'als', '--rank', '4', '--iters', '4', '--lambda', '0.1', '--bias', '--seed', '3', '--backend', 'cpu', '--json', '--save', 'm.webmf', '--save-libmf', 'm.libmf', '--save-factors', 'f'));
-    expect(Object.keys(out).sort()).toEqual(['adapter', 'algo', 'backend', 'baselines', 'items', 'iterations', 'mode', 'perIteration', 'rank', 'ranking', 'ratings', 'seconds', 'testMae', 'testRmse', 'trainRmse', 'users'].sort());
+    expect(Object.keys(out).sort()).toEqual(['adapter', 'algo', 'backend', 'backendReason', 'baselines', 'items', 'iterations', 'mode', 'perIteration', 'rank', 'ranking', 'ratings', 'seconds', 'testMae', 'testRmse', 'trainRmse', 'users'].sort());
     expect(out).toMatchObject({ algo: 'als', backend: 'cpu', adapter: null, rank: 4, iterations: 4, users: 120, items: 80 });
+    expect(out.backendReason).toMatch(/^backend 'cpu': the f32 CPU engine \(\d+ worker threads|1 thread/);
     expect(out.ratings as number).toBeGreaterThan(1800);
     expect(out.ratings as number).toBeLessThan(2000);
     const per = out.perIteration as { iteration: number; seconds: number; trainRmse: number; testRmse: number }[];

@@ -43,7 +43,12 @@ const TRAIN: Record<string, OptSpec> = {
   seed: { type: 'int', help: 'random seed (initial factors, shuffles, splits)' },
   ranking: { type: 'string', choices: ['implicit', 'none'], help: 'ranking model recommend uses (als, sgd, gd; default implicit: implicit ALS on who rated what, saved in the same model)' },
   baselines: { type: 'flag', help: 'also fit the baseline and popularity models and print their test metrics beside this one' },
-  backend: { type: 'string', choices: ['gpu', 'cpu'], help: 'default: the GPU when one is found, else the CPU with a warning' },
+  backend: {
+    type: 'string',
+    choices: ['auto', 'gpu', 'cpu', 'reference'],
+    help: "default auto: a hardware GPU; on a software adapter the faster of it and the f32 CPU engine (measured once, cached); no GPU: the f32 CPU engine. 'reference': the f64 engine",
+  },
+  threads: { type: 'int', help: 'worker threads of the f32 CPU engine (default: the core count)' },
   'init-users': { type: 'string', help: 'warm start: user factor file (the --save-factors layout)' },
   'init-items': { type: 'string', help: 'warm start: item factor file' },
   save: { type: 'string', help: 'write the model (webmf binary format) to this file' },
@@ -177,7 +182,8 @@ async function train(argv: string[]): Promise<number> {
     };
   }
 
-  const gpu = await openGpu(o.backend as string | undefined, 'train');
+  const fitBackend = ((o.backend as string | undefined) ?? 'auto') as 'auto' | 'gpu' | 'cpu' | 'reference';
+  const gpu = fitBackend === 'reference' ? undefined : await openGpu(fitBackend === 'gpu' ? 'gpu' : fitBackend === 'cpu' ? 'cpu' : undefined, 'train');
   try {
     const iters = o.iters as number | undefined;
     const bar = new Progress(iters ?? (algo === 'sgd' || algo === 'gd' ? 20 : 10), algo, !quiet);
@@ -189,8 +195,10 @@ async function train(argv: string[]): Promise<number> {
       lambdaBias: o['lambda-bias'] as number | undefined,
       seed: o.seed as number | undefined,
       init,
-      backend: gpu ? ('gpu' as const) : ('cpu' as const),
-      gpu,
+      // 'auto' chooses its own engine (and GPU); the CLI's GPU serves the model's queries afterwards
+      backend: fitBackend,
+      gpu: fitBackend === 'gpu' ? gpu : undefined,
+      threads: o.threads as number | undefined,
       validation: algo === 'ials' ? undefined : test,
       onIteration,
     };
@@ -243,6 +251,7 @@ async function train(argv: string[]): Promise<number> {
       mode: algo === 'sgd' ? ((o.mode as string) ?? 'hogwild') : null,
       backend: fit.backend,
       adapter: fit.backend === 'gpu' ? (fit.adapter ?? (gpu ? adapterName(gpu.adapter) : null)) : null,
+      backendReason: fit.backendReason ?? null,
       rank: fit.model.rank,
       iterations: fit.history.length,
       seconds,
@@ -259,6 +268,7 @@ async function train(argv: string[]): Promise<number> {
     if (o.json) out(JSON.stringify(summary));
     else {
       out(`${algo}${summary.mode ? ` (${summary.mode})` : ''} on ${summary.backend}${summary.adapter ? ` [${summary.adapter}]` : ''}: rank ${summary.rank}, ${summary.iterations} iterations in ${seconds.toFixed(2)} s (stopped: ${fit.stopped})`);
+      if (fit.backendReason) out(`engine: ${fit.backendReason}`);
       out(`${nUsers} users, ${nItems} items, ${summary.ratings} training ratings`);
       out(`train RMSE ${fmtNum(summary.trainRmse)}${test ? `, test RMSE ${fmtNum(testRmse)}, test MAE ${fmtNum(testMae)} (${test.values.length} ratings)` : ''}`);
       if (fit.model.ranking) out(`recommend ranks by the ${describeRanker(fit.model.ranking, true)} (saved with the model; --ranking none for none)`);

@@ -44,7 +44,7 @@ async function main(): Promise<void> {
     gpu = await GpuContext.create();
     say(`GPU: ${adapterName(gpu.adapter)}${gpu.adapter.software ? ' (a software adapter: correct, but about as fast as one CPU core)' : ''}`);
   } catch (e) {
-    say(`GPU: none (${(e as Error).message}); running on the f64 CPU reference path`);
+    say(`GPU: none (${(e as Error).message}); the fit runs on the f32 CPU engine`);
   }
   const opts = { rank: 16, lambda: 0.1, lambdaBias: 0.1, weightedLambda: true, useBias: true, iterations: 8 };
   say(`ALS: rank ${opts.rank}, lambda ${opts.lambda} x ratings per row (ALS-WR), biases, ${opts.iterations} iterations`);
@@ -53,8 +53,7 @@ async function main(): Promise<void> {
     { ...ds, ratings: train },
     {
       ...opts,
-      backend: gpu ? 'gpu' : 'cpu',
-      gpu: gpu ?? undefined,
+      backend: 'auto',
       validation: test,
       ranking: { backend: gpu ? 'gpu' : 'cpu', gpu: gpu ?? undefined },
       onIteration: (h) =>
@@ -62,7 +61,8 @@ async function main(): Promise<void> {
     },
   );
   const last = fit.history[fit.history.length - 1];
-  say(`\nfinished on the ${fit.backend.toUpperCase()}${fit.adapter ? ` (${fit.adapter})` : ''}: test RMSE ${last.validationRmse!.toFixed(4)}, ${fit.history.reduce((s, h) => s + h.seconds, 0).toFixed(1)} s of training`);
+  say(`engine: ${fit.backend}${fit.backendReason ? ` (${fit.backendReason})` : ''}`);
+  say(`\nfinished on the ${fit.backend === 'cpu' ? 'f32 CPU engine' : fit.backend === 'reference' ? 'f64 CPU reference' : 'GPU'}${fit.adapter ? ` (${fit.adapter})` : ''}: test RMSE ${last.validationRmse!.toFixed(4)}, ${fit.history.reduce((s, h) => s + h.seconds, 0).toFixed(1)} s of training`);
 
   const model = new Model({ ...fit.model, ratingScale: ds.scale ?? fit.model.ratingScale }, { gpu: gpu ?? undefined, seen: train, itemTitles: ds.items_meta?.titles });
   const user = model.userId(0);

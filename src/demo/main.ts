@@ -70,8 +70,10 @@ engine.on('ready', (m) => {
   demo.webgpu = m.webgpu;
   demo.adapter = m.adapter;
   $('device-dot').className = `dot ${m.webgpu ? 'ok' : 'cpu'}`;
-  $('device-name').textContent = m.webgpu ? `WebGPU · ${m.adapter}` : 'CPU only';
-  train.setGpu(m.webgpu, m.adapter);
+  $('device-name').textContent = `${m.webgpu ? `WebGPU · ${m.adapter}` : 'CPU only'} · trains on ${m.engine === 'gpu' ? 'the GPU' : 'the f32 CPU engine'}`;
+  $('device-name').title = m.engineReason;
+  $('device-engine').textContent = m.engineReason;
+  train.setGpu(m.webgpu, m.adapter, m.engine);
   if (m.webgpu) {
     const canvas = map.useRemote((frame) => engine.send({ type: 'mapFrame', frame }));
     engine.send({ type: 'mapCanvas', canvas }, [canvas]);
@@ -80,7 +82,7 @@ engine.on('ready', (m) => {
   }
   if (!m.webgpu) {
     const b = $('gpu-banner');
-    b.textContent = `No WebGPU here (${m.reason ?? 'navigator.gpu is missing'}). Everything still works on the CPU path (the f64 reference engine), only slower — use a recent Chrome, Edge or Safari for the GPU.`;
+    b.textContent = `No WebGPU here (${m.reason ?? 'navigator.gpu is missing'}). Everything still works on the CPU path (the f32 CPU engine), only slower — use a recent Chrome, Edge or Safari for the GPU.`;
     b.hidden = false;
   }
 });

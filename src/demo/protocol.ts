@@ -104,7 +104,15 @@ export type ToWorker =
   | { type: 'mapFrame'; frame: MapFrame };
 
 export type FromWorker =
-  | { type: 'ready'; webgpu: boolean; adapter: string; reason?: string }
+  | {
+      type: 'ready';
+      webgpu: boolean;
+      adapter: string;
+      reason?: string;
+      /** The engine 'auto' picks here (a hardware GPU; on a software adapter the probe's winner; else the f32 CPU engine), and why. */
+      engine: 'gpu' | 'cpu';
+      engineReason: string;
+    }
   | { type: 'progress'; phase: string; fraction: number; text: string }
   | { type: 'loaded'; stats: DataStats; sampleUsers: UserInfo[]; popular: ItemInfo[] }
   | { type: 'iter'; runId: number; report: IterationReport; elapsed: number }

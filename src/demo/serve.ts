@@ -83,7 +83,9 @@ export async function startDemoServer(opts: { port?: number; data?: string; log?
   const data = opts.data ?? defaultCacheDir();
   const log = opts.log ?? ((s: string) => console.log(s));
   const root = fileURLToPath(new URL('../..', import.meta.url));
-  const server = await createServer({ root, plugins: [dataPlugin(data)], server: { host: '127.0.0.1', port, strictPort: false } });
+  // Cross-origin isolation (COOP + COEP) gives the page SharedArrayBuffer, so the f32 CPU engine runs on worker threads.
+  const headers = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+  const server = await createServer({ root, plugins: [dataPlugin(data)], server: { host: '127.0.0.1', port, strictPort: false, headers } });
   await server.listen();
   const addr = server.httpServer?.address();
   const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : port}/`;

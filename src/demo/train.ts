@@ -81,12 +81,13 @@ export class TrainTab {
     this.setBusy(false);
   }
 
-  setGpu(available: boolean, adapter: string): void {
+  setGpu(available: boolean, adapter: string, engine: 'gpu' | 'cpu' = available ? 'gpu' : 'cpu'): void {
     this.gpuAvailable = available;
     const gpuRadio = document.querySelector<HTMLInputElement>('input[name=backend][value=gpu]')!;
     const cpuRadio = document.querySelector<HTMLInputElement>('input[name=backend][value=cpu]')!;
     gpuRadio.disabled = !available;
-    if (!available) cpuRadio.checked = true;
+    // The default is the engine the page measured (or found) to be faster here.
+    if (!available || engine === 'cpu') cpuRadio.checked = true;
     $('run-adapter').textContent = available ? adapter : 'CPU (no WebGPU)';
     $('run-adapter').title = adapter;
   }

@@ -5,6 +5,8 @@
  * therefore never runs anything heavier than drawing.
  */
 /// <reference lib="webworker" />
+import { probeEngines } from '../cpu-engine/auto.ts';
+import { sharedMemoryUnavailable } from '../cpu-engine/pool.ts';
 import { GpuContext, adapterName } from '../gpu/context.ts';
 import { AbortError } from '../gpu/errors.ts';
 import { buildCsr, type Csr, type Ratings } from '../data/ratings.ts';
@@ -82,9 +84,15 @@ function meterDevice(d: GPUDevice): void {
   };
 }
 
+/** Where the f32 CPU engine runs in this page (workers need cross-origin isolation). */
+function cpuWhere(): string {
+  const why = sharedMemoryUnavailable();
+  return why ? `on one thread: ${why}` : `on ${navigator.hardwareConcurrency || 1} worker threads`;
+}
+
 async function init(forceCpu: boolean): Promise<void> {
   if (forceCpu) {
-    post({ type: 'ready', webgpu: false, adapter: '', reason: 'WebGPU turned off for this page (?cpu=1)' });
+    post({ type: 'ready', webgpu: false, adapter: '', reason: 'WebGPU turned off for this page (?cpu=1)', engine: 'cpu', engineReason: `no WebGPU: f32 CPU engine ${cpuWhere()}` });
     return;
   }
   try {
@@ -96,10 +104,22 @@ async function init(forceCpu: boolean): Promise<void> {
       post({ type: 'error', context: 'gpu', message: `GPU device lost (${info.reason}): ${info.message}` });
       gpu = null;
     });
-    post({ type: 'ready', webgpu: true, adapter });
+    let engine: 'gpu' | 'cpu' = 'gpu';
+    let engineReason = `hardware adapter ${adapter}`;
+    if (gpu.adapter.software) {
+      // A software adapter: time one small ALS iteration on each engine (rank 16) and default to the faster.
+      try {
+        const v = await probeEngines(gpu, 16);
+        engine = v.engine;
+        engineReason = `software adapter: probe at rank 16, GPU ${v.gpuMs.toFixed(0)} ms vs f32 CPU ${v.cpuMs.toFixed(0)} ms per iteration${engine === 'cpu' ? ` (f32 CPU engine ${cpuWhere()})` : ''}`;
+      } catch (e) {
+        engineReason = `software adapter (probe failed: ${(e as Error).message})`;
+      }
+    }
+    post({ type: 'ready', webgpu: true, adapter, engine, engineReason });
   } catch (e) {
     gpu = null;
-    post({ type: 'ready', webgpu: false, adapter: '', reason: (e as Error).message });
+    post({ type: 'ready', webgpu: false, adapter: '', reason: (e as Error).message, engine: 'cpu', engineReason: `no WebGPU: f32 CPU engine ${cpuWhere()}` });
   }
 }
 

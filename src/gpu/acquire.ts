@@ -5,15 +5,21 @@
 import { GpuContext } from './context.ts';
 import { InputError, NoWebGpuError } from '../core/errors.ts';
 
-export type BackendChoice = 'auto' | 'gpu' | 'cpu';
-export const BACKENDS: readonly BackendChoice[] = ['auto', 'gpu', 'cpu'];
+export type BackendChoice = 'auto' | 'gpu' | 'cpu' | 'reference';
+export const BACKENDS: readonly BackendChoice[] = ['auto', 'gpu', 'cpu', 'reference'];
 
 export interface GpuChoice {
   /**
-   * 'auto' (default): the GPU when a WebGPU adapter exists, else the CPU engine, with a warning
-   * saying so. 'gpu': the GPU or an error. 'cpu': the CPU engine.
+   * Fits (src/cpu-engine/auto.ts chooses): 'auto' (default): a caller's `gpu` as given; else a
+   * hardware adapter's GPU; on a software adapter (SwiftShader, WARP, llvmpipe) the faster of it
+   * and the f32 CPU engine by a short cached probe; without WebGPU the f32 CPU engine, with a
+   * warning. 'gpu': the GPU or an error. 'cpu': the f32 CPU engine (worker threads). 'reference':
+   * the f64 reference engine (slow, for checks). The fit result's `backend` and `backendReason`
+   * say which ran and why. Models: 'cpu' and 'reference' both answer on the CPU.
    */
   backend?: BackendChoice;
+  /** Worker threads of the f32 CPU engine (default: the core count; 1 = the calling thread). */
+  threads?: number;
   /** GPU to use; created (and destroyed by whoever asked) when omitted. */
   gpu?: GpuContext;
   /** The WebGPU entry object to request an adapter from (default: navigator.gpu, or Dawn in Node). */
@@ -23,7 +29,7 @@ export interface GpuChoice {
 }
 
 export function checkBackend(b: unknown): BackendChoice {
-  if (!(BACKENDS as readonly unknown[]).includes(b)) throw new InputError(`backend must be 'auto', 'gpu' or 'cpu', got ${String(b)}`);
+  if (!(BACKENDS as readonly unknown[]).includes(b)) throw new InputError(`backend must be 'auto', 'gpu', 'cpu' or 'reference', got ${String(b)}`);
   return b as BackendChoice;
 }
 
@@ -34,7 +40,7 @@ export function checkBackend(b: unknown): BackendChoice {
  */
 export async function acquireGpu(o: GpuChoice, cpuName = 'the CPU reference path'): Promise<{ gpu: GpuContext | null; own: GpuContext | null }> {
   const backend = checkBackend(o.backend ?? 'auto');
-  if (backend === 'cpu') return { gpu: null, own: null };
+  if (backend === 'cpu' || backend === 'reference') return { gpu: null, own: null };
   if (o.gpu) return { gpu: o.gpu, own: null };
   try {
     const gpu = await GpuContext.create({ gpu: o.gpuSource });

@@ -57,9 +57,14 @@ export interface IterationReport {
 export interface FitResult {
   model: FactorModelData;
   history: IterationReport[];
-  /** 'gpu' or 'cpu', and the adapter's name when on the GPU. */
-  backend: 'gpu' | 'cpu';
+  /**
+   * The engine that ran: 'gpu', 'cpu' (the f32 CPU engine) or 'reference' (the f64 one); the
+   * adapter's name when on the GPU.
+   */
+  backend: 'gpu' | 'cpu' | 'reference';
   adapter?: string;
+  /** Why this engine ran (the backend option, no WebGPU, a hardware adapter, or the software adapter's probe). */
+  backendReason?: string;
   /** Why the loop stopped. */
   stopped: 'iterations' | 'converged' | 'early-stopping';
 }

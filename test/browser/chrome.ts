@@ -88,7 +88,9 @@ export async function openServedBrowser(opts: {
   const executablePath = await ensureChrome();
   const { createServer } = await import('vite');
   const { default: puppeteer } = await import('puppeteer');
-  const server = await createServer({ root: opts.root, logLevel: 'error', plugins: opts.plugins, server: { host: '127.0.0.1', port: 0, strictPort: false } });
+  // Cross-origin isolated (COOP + COEP), so pages get SharedArrayBuffer and the f32 CPU engine runs in workers.
+  const headers = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+  const server = await createServer({ root: opts.root, logLevel: 'error', plugins: opts.plugins, server: { host: '127.0.0.1', port: 0, strictPort: false, headers } });
   await server.listen();
   const addr = server.httpServer?.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;

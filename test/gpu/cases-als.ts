@@ -28,8 +28,8 @@ function predictions(f: FitResult, r: Ratings): Float64Array {
 async function gpuVsCpu(gpu: GpuContext, data: Ratings, o: AlsOptions): Promise<void> {
   const base: AlsOptions = { iterations: 3, seed: 5, ...o };
   const g = await fitAls(data, { ...base, backend: 'gpu', gpu });
-  const c = await fitAls(data, { ...base, backend: 'cpu' });
-  expect(g.backend === 'gpu' && c.backend === 'cpu', 'backends as requested');
+  const c = await fitAls(data, { ...base, backend: 'reference' });
+  expect(g.backend === 'gpu' && c.backend === 'reference', 'backends as requested');
   const pg = predictions(g, data);
   const pc = predictions(c, data);
   const scale = new Float64Array(pc.length).fill(o.implicit ? 1 : 5);
@@ -132,7 +132,7 @@ export const alsCases: GpuCase[] = [
     name: 'lambda = 0 on an under-determined row is a clear SingularSystemError on GPU (both kernel variants) and CPU, never NaN',
     run: async (gpu) => {
       const data = sparseRatings(41, 10, 20, [1, 8]); // users with one rating, rank 4
-      for (const [backend, kernels] of [['gpu', 'tiled'], ['gpu', 'direct'], ['cpu', 'auto']] as const) {
+      for (const [backend, kernels] of [['gpu', 'tiled'], ['gpu', 'direct'], ['reference', 'auto'], ['cpu', 'auto']] as const) {
         await expectThrows(`${backend} ${kernels}`, () => fitAls(data, { rank: 4, lambda: 0, iterations: 1, gpu, backend, kernels }), {
           name: 'SingularSystemError',
           message: /user \d+: normal equations are singular/,

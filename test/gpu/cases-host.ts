@@ -74,14 +74,14 @@ export const hostCases: GpuCase[] = [
     },
   },
   {
-    name: "backend 'auto' without a WebGPU adapter says so and runs on the CPU reference path",
+    name: "backend 'auto' without a WebGPU adapter says so and runs on the f32 CPU engine",
     run: async () => {
       const noAdapter = { requestAdapter: async () => null } as unknown as GPU;
       const warnings: string[] = [];
       const data = sparseRatings(3, 8, 6, [3]);
       const f = await fitAls(data, { rank: 2, iterations: 1, gpuSource: noAdapter, onWarning: (m) => warnings.push(m) });
       expect(f.backend === 'cpu', `backend ${f.backend}`);
-      expect(warnings.length === 1 && /no WebGPU adapter.*CPU reference path/.test(warnings[0]), `warning: ${warnings[0]}`);
+      expect(warnings.length === 1 && /no WebGPU adapter.*f32 CPU engine/.test(warnings[0]) && /no WebGPU adapter/.test(f.backendReason ?? ''), `warning: ${warnings[0]}`);
       await expectThrows("backend 'gpu'", () => fitAls(data, { rank: 2, iterations: 1, gpuSource: noAdapter, backend: 'gpu' }), { name: 'NoWebGpuError' });
       expectClose('the CPU fit is finite', f.model.userFactors, f.model.userFactors, { rtol: 0 });
     },

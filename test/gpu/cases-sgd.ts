@@ -148,8 +148,8 @@ function stratifiedCase(adagrad: boolean, bias: boolean, lanes?: number): GpuCas
       };
       const g = await fitSgd(train, { ...opts, gpu, backend: 'gpu' });
       // The CPU replays the GPU's summation order for the lane count the GPU run used.
-      const c = await fitSgd(train, { ...opts, backend: 'cpu', lanes: g.model.hyperparams.lanes as number });
-      expect(g.backend === 'gpu' && c.backend === 'cpu', 'one fit on each backend');
+      const c = await fitSgd(train, { ...opts, backend: 'reference', lanes: g.model.hyperparams.lanes as number });
+      expect(g.backend === 'gpu' && c.backend === 'reference', 'one fit on each backend');
       expectClose('user factors', g.model.userFactors, c.model.userFactors, { rtol: 1e-5, atol: 2e-6 });
       expectClose('item factors', g.model.itemFactors, c.model.itemFactors, { rtol: 1e-5, atol: 2e-6 });
       expectClose('train RMSE per epoch', g.history.map((h) => h.trainRmse), c.history.map((h) => h.trainRmse), { rtol: 1e-5 });
@@ -166,7 +166,7 @@ const hogwildPlanted: GpuCase = {
   async run(gpu) {
     const { train, test } = plantedSplit(11, 150, 120, 4, 0.4, 0.1);
     const opts: SgdOptions = { rank: 8, epochs: 20, learningRate: 0.05, lambda: 0.02, useBias: true, seed: 5 };
-    const c = await fitSgd(train, { ...opts, backend: 'cpu', validation: test });
+    const c = await fitSgd(train, { ...opts, backend: 'reference', validation: test });
     const rm = (r: typeof c) => residuals(test.users, test.items, test.values, r.model.userFactors, r.model.itemFactors, r.model.stride, r.model.mu).rmse;
     const cr = rm(c);
     // 1 lane: the software-adapter default; 8 lanes: the hardware default at rank 8 (barrier path).
@@ -280,7 +280,7 @@ const gdSteps: GpuCase = {
     // The whole engine: GPU GD and the CPU engine (same f32 order) agree epoch by epoch.
     const opts: SgdOptions = { algo: 'gd', rank: 4, epochs: 6, learningRate: 0.005, schedule: 'constant', lambda: 0.1, useBias: true, seed: 2 };
     const g = await fitSgd(train, { ...opts, gpu, backend: 'gpu' });
-    const c = await fitSgd(train, { ...opts, backend: 'cpu' });
+    const c = await fitSgd(train, { ...opts, backend: 'reference' });
     expectClose('GD train RMSE per epoch, GPU vs CPU', g.history.map((h) => h.trainRmse), c.history.map((h) => h.trainRmse), { rtol: 1e-5 });
     expectClose('GD user factors, GPU vs CPU', g.model.userFactors, c.model.userFactors, { rtol: 1e-5, atol: 1e-5 });
     expect(g.history[5].trainRmse < g.history[0].trainRmse, 'GD lowers the training RMSE');

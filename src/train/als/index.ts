@@ -1,6 +1,6 @@
 /**
  * Alternating least squares, explicit (optionally biased, ALS-WR weighted lambda) and implicit
- * (Hu, Koren & Volinsky). Written once against AlsBackend; runs on the GPU or on the f64 CPU path.
+ * (Hu, Koren & Volinsky). Written once against AlsBackend; runs on the GPU, the f32 CPU engine or the f64 reference.
  *
  *   explicit: min sum_obs (a - mu - b_u - b_i - w_u.h_i)^2 + lambda (|W|^2 + |H|^2) + lambdaBias (|b_u|^2 + |b_i|^2)
  *   implicit: min sum_all c (p - w_u.h_i)^2 + lambda (|W|^2 + |H|^2),  c = 1 + alpha f, p = [f > 0]
@@ -13,7 +13,9 @@ import type { Dataset } from '../../data/dataset.ts';
 import { fillRandomFactors, packFactors, strideOf, type SolveSpec } from '../../core/layout.ts';
 import { Rng } from '../../util/random.ts';
 import type { FactorModelData, FitResult, IterationReport } from '../../model/types.ts';
-import { acquireGpu } from '../../gpu/acquire.ts';
+import { chooseEngine, engineOf } from '../../cpu-engine/auto.ts';
+import { FastCpuAls } from '../../cpu-engine/als.ts';
+import { lazyExec } from '../../cpu-engine/pool.ts';
 import { runLoop, type LoopAlgorithm } from '../loop.ts';
 import { checkValidation } from '../options.ts';
 import { resolveAls, type AlsOptions, type ResolvedAls } from './options.ts';
@@ -89,13 +91,18 @@ export async function fitAls(data: Ratings | Dataset, options: AlsOptions = {}):
   const H0 = initialFactors(ratings.nItems, o.rank, o.useBias, 'item', rng, o.initScale, o.init?.items);
   const { byUser, byItem } = buildViews(ratings);
 
-  const { gpu, own: ownGpu } = await acquireGpu(o);
+  const choice = await chooseEngine(o, 'als', o.rank);
+  const { gpu, own: ownGpu } = choice;
   const loop = {
     backend: undefined as AlsBackend | undefined,
   };
   try {
-    const cpuFrom = (W: Float32Array, H: Float32Array) => new CpuAls(problem, byUser, byItem, ratings, o.validation, W, H);
-    loop.backend = gpu ? new GpuAls(gpu, problem, byUser, byItem, ratings, o.validation, W0, H0) : cpuFrom(W0, H0);
+    const fastFrom = (W: Float32Array, H: Float32Array) => new FastCpuAls(problem, byUser, byItem, ratings, o.validation, W, H, lazyExec({ threads: o.threads }));
+    loop.backend = gpu
+      ? new GpuAls(gpu, problem, byUser, byItem, ratings, o.validation, W0, H0)
+      : choice.engine === 'reference'
+        ? new CpuAls(problem, byUser, byItem, ratings, o.validation, W0, H0)
+        : fastFrom(W0, H0);
     const nObs = ratings.values.length;
     const nVal = o.validation?.values.length ?? 0;
     const algorithm: LoopAlgorithm<IterationStats> = {
@@ -138,7 +145,8 @@ export async function fitAls(data: Ratings | Dataset, options: AlsOptions = {}):
           seed: o.seed,
         },
       };
-      return { model, history, backend: b.kind, adapter: b.adapter, stopped };
+      const e = engineOf(b, choice);
+      return { model, history, backend: e.engine, adapter: b.adapter, backendReason: e.reason, stopped };
     };
     const run = {
       backend: loop.backend,
@@ -149,7 +157,8 @@ export async function fitAls(data: Ratings | Dataset, options: AlsOptions = {}):
       tolerance: o.tolerance,
       onIteration: o.onIteration,
       finish,
-      fallback: o.backend === 'auto' ? (f: { W: Float32Array; H: Float32Array }) => cpuFrom(f.W, f.H) : undefined,
+      // a lost device under 'auto' hands the fit to the f32 CPU engine, from the last finished iteration
+      fallback: o.backend === 'auto' ? (f: { W: Float32Array; H: Float32Array }) => fastFrom(f.W, f.H) : undefined,
       onWarning: o.onWarning,
     };
     try {

@@ -53,7 +53,7 @@ export interface AlsOptions extends GpuChoice {
   signal?: AbortSignal;
 }
 
-type Passthrough = 'init' | 'gpu' | 'gpuSource' | 'onWarning' | 'validation' | 'earlyStopping' | 'onIteration' | 'signal';
+type Passthrough = 'threads' | 'init' | 'gpu' | 'gpuSource' | 'onWarning' | 'validation' | 'earlyStopping' | 'onIteration' | 'signal';
 export type ResolvedAls = Required<Omit<AlsOptions, Passthrough>> & Pick<AlsOptions, Passthrough>;
 
 export function resolveAls(o: AlsOptions): ResolvedAls {
@@ -78,6 +78,7 @@ export function resolveAls(o: AlsOptions): ResolvedAls {
     kernels: o.kernels ?? A.kernels,
     cgSteps: o.cgSteps ?? A.cgSteps,
     backend: o.backend ?? C.backend,
+    threads: o.threads,
     init: o.init,
     gpu: o.gpu,
     gpuSource: o.gpuSource,
@@ -99,6 +100,7 @@ export function resolveAls(o: AlsOptions): ResolvedAls {
   oneOf('kernels', r.kernels, ['auto', 'tiled', 'direct'] as const);
   oneOf('solver', r.solver, ['cholesky', 'cg'] as const);
   checkBackend(r.backend);
+  if (r.threads !== undefined) atLeast('threads', r.threads, 1, true);
   if (r.implicit && r.useBias) throw new InputError('useBias is for explicit ratings; implicit ALS has no biases');
   checkEarlyStopping(r.earlyStopping, r.validation);
   return r;

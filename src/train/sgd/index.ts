@@ -18,7 +18,10 @@ import type { FactorModelData, FitResult, IterationReport } from '../../model/ty
 import { Rng } from '../../util/random.ts';
 import { fillRandomFactors, packFactors, strideOf } from '../../core/layout.ts';
 import { lanesFor } from '../../kernels/sgd.ts';
-import { acquireGpu, checkBackend, type GpuChoice } from '../../gpu/acquire.ts';
+import { checkBackend, type GpuChoice } from '../../gpu/acquire.ts';
+import { chooseEngine, engineOf } from '../../cpu-engine/auto.ts';
+import { FastCpuSgd } from '../../cpu-engine/sgd.ts';
+import { lazyExec } from '../../cpu-engine/pool.ts';
 import type { Factors } from '../backend.ts';
 import { runLoop, type LoopAlgorithm } from '../loop.ts';
 import { atLeast, check, checkEarlyStopping, checkValidation, DEFAULTS, oneOf } from '../options.ts';
@@ -129,6 +132,7 @@ export async function fitSgd(data: Ratings | Dataset, opts: SgdOptions = {}): Pr
   const divTol = check('divergenceTolerance', opts.divergenceTolerance ?? D.divergenceTolerance, (v) => v >= 0, 'a number >= 0');
   const seed = check('seed', opts.seed ?? DEFAULTS.common.seed, Number.isInteger, 'an integer');
   const backendChoice = checkBackend(opts.backend ?? DEFAULTS.common.backend);
+  if (opts.threads !== undefined) check('threads', opts.threads, (v) => Number.isInteger(v) && v >= 1 && v <= 256, 'an integer in [1, 256]');
   const bias = !!opts.useBias;
   validateRatings(train);
   const n = train.values.length;
@@ -154,7 +158,8 @@ export async function fitSgd(data: Ratings | Dataset, opts: SgdOptions = {}): Pr
     initFactors(W0, H0, rank, bias, 0, 0, seed, scale);
   }
 
-  const { gpu, own: ownGpu } = await acquireGpu({ ...opts, backend: backendChoice }, 'the CPU engine');
+  const choice = await chooseEngine({ ...opts, backend: backendChoice }, 'sgd', rank);
+  const { gpu, own: ownGpu } = choice;
   const lanes = opts.lanes ?? (gpu && gpu.adapter.software ? 1 : lanesFor(rank));
   const spec: EngineSpec = {
     algo, mode, rank, bias, adagrad: schedule === 'adagrad', adagradWarmup: schedule === 'adagrad' && !opts.init, mu, lambda, lambdaBias, seed, blocks,
@@ -172,7 +177,8 @@ export async function fitSgd(data: Ratings | Dataset, opts: SgdOptions = {}): Pr
     if (ds?.users) model.userIds = ds.users;
     if (ds?.items) model.itemIds = ds.items;
     if (ds?.scale) model.ratingScale = ds.scale;
-    return withPartialFit({ model, history, backend: b.kind, ...(b.adapter ? { adapter: b.adapter } : {}), stopped }, opts);
+    const e = engineOf(b as SgdBackend & { reason?: string }, choice);
+    return withPartialFit({ model, history, backend: e.engine, ...(b.adapter ? { adapter: b.adapter } : {}), backendReason: e.reason, stopped }, opts);
   };
 
   const run = {
@@ -183,11 +189,12 @@ export async function fitSgd(data: Ratings | Dataset, opts: SgdOptions = {}): Pr
     earlyStopping: opts.earlyStopping,
     onIteration: opts.onIteration,
     finish,
-    fallback: backendChoice === 'auto' ? (f: Factors) => new CpuSgdBackend({ ...spec, W0: f.W, H0: f.H }) : undefined,
+    // a lost device under 'auto' hands the fit to the f32 CPU engine, from the last finished epoch
+    fallback: backendChoice === 'auto' ? (f: Factors) => new FastCpuSgd({ ...spec, W0: f.W, H0: f.H }, lazyExec({ threads: opts.threads })) : undefined,
     onWarning: opts.onWarning,
   };
   try {
-    run.backend = gpu ? new GpuSgdBackend(gpu, spec) : new CpuSgdBackend(spec);
+    run.backend = gpu ? new GpuSgdBackend(gpu, spec) : choice.engine === 'reference' ? new CpuSgdBackend(spec) : new FastCpuSgd(spec, lazyExec({ threads: opts.threads }));
     return (await runLoop(run)) as SgdFitResult;
   } finally {
     run.backend?.destroy();

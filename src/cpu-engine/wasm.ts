@@ -1,0 +1,34 @@
+/**
+ * Which Gram kernel the f32 CPU engine uses. bench/cpu-engine.ts measures both on this machine's
+ * two cores: the WebAssembly SIMD kernel (gram.wat, f64x2) runs the ALS Gram build ~4x faster
+ * than the blocked JS one and gives the same bits, so it is the default wherever WebAssembly SIMD
+ * validates; the JS kernel is the fallback (and can be forced for comparison).
+ */
+import { GRAM_WASM_BASE64 } from './gram-wasm.ts';
+
+let bytes: Uint8Array | null | undefined;
+
+/** The SIMD module's bytes when this runtime can run them, else null. */
+export function gramWasmBytes(): Uint8Array | null {
+  if (bytes === undefined) {
+    try {
+      const b = Uint8Array.from(atob(GRAM_WASM_BASE64), (c) => c.charCodeAt(0));
+      bytes = typeof WebAssembly === 'object' && WebAssembly.validate(b) ? b : null;
+    } catch {
+      bytes = null;
+    }
+  }
+  return bytes;
+}
+
+export interface GramKernel {
+  name: 'wasm-simd' | 'js';
+  wasm: Uint8Array | null;
+}
+
+/** The kernel to use: 'auto' (default) = WebAssembly SIMD where it validates, else JS. */
+export function gramKernel(choice: 'auto' | 'wasm-simd' | 'js' = 'auto'): GramKernel {
+  const b = choice === 'js' ? null : gramWasmBytes();
+  if (choice === 'wasm-simd' && !b) throw new Error('WebAssembly SIMD is not available in this runtime');
+  return b ? { name: 'wasm-simd', wasm: b } : { name: 'js', wasm: null };
+}
