@@ -1,15 +1,16 @@
-/** WebGPU in Node through the `webgpu` package (Dawn). Only imported where there is no navigator.gpu. */
+/**
+ * WebGPU in Node through the `webgpu` package (Dawn). Only imported where there is no navigator.gpu.
+ * Finds the adapter as src/gpu/discover.ts describes (hardware Vulkan, else SwiftShader from an
+ * installed Chrome/Chromium, else a clear error) without leaving any change in process.env.
+ */
 import { NoWebGpuError } from './errors.ts';
+import { planNodeGpu, withSoftwareGpu, type GpuPlan } from './discover.ts';
 
-let cached: GPU | null = null;
+let cached: { gpu: GPU; plan: GpuPlan } | null = null;
 
-export async function nodeGpu(): Promise<GPU> {
+/** The `GPU` object for Node, and how its adapter was found (`plan.note` is one line for the user). */
+export async function nodeGpuWithPlan(): Promise<{ gpu: GPU; plan: GpuPlan }> {
   if (cached) return cached;
-  // No hardware Vulkan driver: point Dawn at SwiftShader if Debian's chromium ships it.
-  // Never done where a real driver exists (see scripts/gpu-env.mjs).
-  const { softwareGpuEnv } = await import('../../scripts/gpu-env.mjs');
-  const add = softwareGpuEnv() as Record<string, string>;
-  if (add.VK_ICD_FILENAMES) process.env.VK_ICD_FILENAMES = add.VK_ICD_FILENAMES;
   let mod: { create(opts: string[]): GPU; globals: object };
   try {
     mod = (await import('webgpu')) as unknown as typeof mod;
@@ -20,6 +21,17 @@ export async function nodeGpu(): Promise<GPU> {
   for (const [k, v] of Object.entries(mod.globals)) {
     if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
   }
-  cached = mod.create([]);
+  // With plan 'none' Dawn is still asked: a driver this module does not know may be there.
+  const plan = planNodeGpu();
+  const gpu = mod.create([]);
+  // Dawn enumerates its Vulkan drivers inside the first requestAdapter() call, synchronously, and
+  // keeps what it found for later calls: this is the one moment the driver choice is made.
+  const first = withSoftwareGpu(plan, () => gpu.requestAdapter());
+  await first;
+  cached = { gpu, plan };
   return cached;
+}
+
+export async function nodeGpu(): Promise<GPU> {
+  return (await nodeGpuWithPlan()).gpu;
 }
