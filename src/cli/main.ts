@@ -491,8 +491,9 @@ const isMain = (() => {
   }
 })();
 
-if (isMain) {
-  main(process.argv.slice(2)).then(
+/** Runs the command line and sets the exit status (the installed package's bin/webmf.js calls this). */
+export function runCli(argv: string[]): Promise<void> {
+  return main(argv).then(
     (code) => {
       process.exitCode = code;
     },
@@ -505,3 +506,5 @@ if (isMain) {
     },
   );
 }
+
+if (isMain) void runCli(process.argv.slice(2));

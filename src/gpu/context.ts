@@ -17,7 +17,7 @@ export interface AdapterDescription {
   /** True when the adapter is a software rasterizer (SwiftShader, WARP, llvmpipe). */
   software: boolean;
   /** How it was found, in words: 'navigator.gpu', 'the caller's GPUDevice', or in Node e.g. 'SwiftShader (software Vulkan) from /usr/lib/chromium'. */
-  source: string;
+  source?: string;
 }
 
 export interface GpuContextOptions {

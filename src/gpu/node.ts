@@ -13,7 +13,9 @@ export async function nodeGpuWithPlan(): Promise<{ gpu: GPU; plan: GpuPlan }> {
   if (cached) return cached;
   let mod: { create(opts: string[]): GPU; globals: object };
   try {
-    mod = (await import('webgpu')) as unknown as typeof mod;
+    // A variable specifier: bundlers building for the browser leave Dawn (a native addon) alone.
+    const dawn = 'webgpu';
+    mod = (await import(/* @vite-ignore */ dawn)) as unknown as typeof mod;
   } catch (e) {
     throw new NoWebGpuError(`The 'webgpu' package (Dawn for Node) could not be loaded: ${(e as Error).message}`, { cause: e });
   }
