@@ -111,3 +111,16 @@ describe("a caller's own GPUDevice", () => {
     }
   });
 });
+
+describe('npm start without a GPU', () => {
+  it('installs chromium only when nothing is found, on Linux, with apt-get allowed; otherwise advises or proceeds', async () => {
+    const { softwareGpuAction, isDebianLike } = await import('../src/cli/chromium.ts');
+    expect(softwareGpuAction('none', 'linux', true)).toBe('install');
+    expect(softwareGpuAction('none', 'linux', false)).toBe('advise');
+    for (const kind of ['system', 'swiftshader', 'not-linux']) expect(softwareGpuAction(kind, 'linux', true)).toBe('ready');
+    expect(softwareGpuAction('none', 'darwin', true)).toBe('ready');
+    expect(isDebianLike('ID=ubuntu\nID_LIKE=debian\n')).toBe(true);
+    expect(isDebianLike('ID=debian\n')).toBe(true);
+    expect(isDebianLike('ID=fedora\nID_LIKE="rhel centos"\n')).toBe(false);
+  });
+});

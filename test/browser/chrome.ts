@@ -1,11 +1,9 @@
 /**
- * Finds a Chrome or Chromium for the browser tests, in this order: PUPPETEER_EXECUTABLE_PATH,
- * puppeteer's own download, /usr/bin/chromium, google-chrome. Where there is none and we run as
- * root on Debian or Ubuntu, installs Debian's `chromium` with apt-get (and says so). Elsewhere it
- * fails with a message naming what to install.
+ * Chrome for the browser tests: finding it (and installing Debian's chromium as root) lives in
+ * src/cli/chromium.ts, shared with `npm start`; this file adds the served-page launcher.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { ensureChrome as ensure } from '../../src/cli/chromium.ts';
+export { locateChrome } from '../../src/cli/chromium.ts';
 
 export const CHROME_ARGS = [
   '--enable-unsafe-webgpu',
@@ -17,61 +15,9 @@ export const CHROME_ARGS = [
   '--disable-dev-shm-usage',
 ];
 
-function which(cmd: string): string | null {
-  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
-  const p = r.stdout.trim();
-  return r.status === 0 && p ? p : null;
-}
-
-async function puppeteerOwn(): Promise<string | null> {
-  try {
-    const { default: puppeteer } = await import('puppeteer');
-    const p = puppeteer.executablePath();
-    return p && existsSync(p) ? p : null;
-  } catch {
-    return null;
-  }
-}
-
-export async function locateChrome(): Promise<string | null> {
-  const env = process.env.PUPPETEER_EXECUTABLE_PATH;
-  if (env) {
-    if (!existsSync(env)) throw new Error(`PUPPETEER_EXECUTABLE_PATH=${env} does not exist`);
-    return env;
-  }
-  return (await puppeteerOwn()) ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : null) ?? which('google-chrome') ?? which('google-chrome-stable');
-}
-
-function isDebianLike(): boolean {
-  try {
-    const os = readFileSync('/etc/os-release', 'utf8');
-    return /^(ID|ID_LIKE)=.*\b(debian|ubuntu)\b/m.test(os);
-  } catch {
-    return false;
-  }
-}
-
-/** Returns a Chrome path, installing Debian's chromium when allowed. */
-export async function ensureChrome(log: (s: string) => void = console.log): Promise<string> {
-  const found = await locateChrome();
-  if (found) return found;
-  const root = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (root && isDebianLike() && which('apt-get')) {
-    log('webmf tests: no Chrome/Chromium found; installing Debian\'s `chromium` package with apt-get (it also provides the SwiftShader software GPU)...');
-    execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
-    execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'chromium'], {
-      stdio: 'inherit',
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-    if (existsSync('/usr/bin/chromium')) {
-      log('webmf tests: installed /usr/bin/chromium');
-      return '/usr/bin/chromium';
-    }
-  }
-  throw new Error(
-    'No Chrome or Chromium found for the browser tests. Install one (Debian/Ubuntu: `sudo apt-get install chromium`; ' +
-      'elsewhere Google Chrome), or set PUPPETEER_EXECUTABLE_PATH to its executable.',
-  );
+/** Returns a Chrome path, installing Debian's chromium when allowed (see src/cli/chromium.ts). */
+export function ensureChrome(log: (s: string) => void = console.log): Promise<string> {
+  return ensure(log, 'webmf tests');
 }
 
 /**
