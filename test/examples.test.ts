@@ -13,7 +13,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -114,6 +114,16 @@ describe('examples, from the packed tarball', () => {
     expect(r.top.every((id: string) => id.startsWith('a'))).toBe(true);
     expect(r.topLoaded).toEqual(r.top);
     expect(out).toMatch(/adapter: .+ \(.+\)/);
+  });
+
+  it('node: the installed package\'s `webmf` command (the built CLI) runs: --version, train with --columns', async () => {
+    const dir = join(work, 'node');
+    const bin = join(dir, 'node_modules/webmf/bin/webmf.js');
+    const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
+    expect((await run(process.execPath, [bin, '--version'], { cwd: dir })).trim()).toBe(`webmf ${version}`);
+    writeFileSync(join(dir, 'r.csv'), 's,d,y\n' + Array.from({ length: 40 }, (_, k) => `${k % 8},${k % 5},${1 + (k % 5)}`).join('\n') + '\n');
+    const r = JSON.parse(await run(process.execPath, [bin, 'train', '--data', 'r.csv', '--columns', 's,d,y', '--rank', '2', '--iters', '2', '--backend', 'cpu', '--json', '--quiet'], { cwd: dir }));
+    expect([r.users, r.items, r.ratings]).toEqual([8, 5, 40]);
   });
 
   it('node: a strict consumer (strict, skipLibCheck false) type-checks clean against the declarations', async () => {

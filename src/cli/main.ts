@@ -114,7 +114,8 @@ Exit status: 0 success; 1 an error in the data, a model file, the GPU or the net
 /** The package's version, from the package.json two folders up (src/cli/ in a checkout, dist/lib/ installed). */
 function version(): string {
   try {
-    return JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version ?? 'unknown';
+    const rel = '../../package.json'; // a variable: bundlers must not inline the file as an asset
+    return JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')).version ?? 'unknown';
   } catch {
     return 'unknown';
   }
