@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { GpuContext, adapterName } from '../src/gpu/context.ts';
-import { nodeGpuWithPlan } from '../src/gpu/node.ts';
-import { planNodeGpu, softwareGpuEnv } from '../src/gpu/discover.ts';
+import { firstAdapter, nodeGpuWithPlan } from '../src/gpu/node.ts';
+import { planNodeGpu, softwareGpuEnv, softwarePlan } from '../src/gpu/discover.ts';
 import { fitAls } from '../src/als/index.ts';
 import { generateSynthetic } from '../src/data/synthetic.ts';
 
@@ -34,6 +34,19 @@ describe('Node GPU discovery (src/gpu/discover.ts)', () => {
     } finally {
       gpu.destroy();
     }
+  });
+});
+
+describe('Node GPU fallback', () => {
+  it('a Dawn instance whose drivers gave no adapter does not stop a fresh instance from finding SwiftShader', async (ctx) => {
+    const soft = softwarePlan();
+    if (planNodeGpu().kind !== 'swiftshader' || !soft) return ctx.skip(); // needs a machine whose only driver is SwiftShader
+    const mod = (await import('webgpu')) as unknown as Parameters<typeof firstAdapter>[0];
+    // No variables set: the loader sees no registered driver here, as behind a broken hardware install.
+    const none = await firstAdapter(mod, { kind: 'none', note: 'test' });
+    expect(none.adapter).toBeNull();
+    const again = await firstAdapter(mod, soft);
+    expect(again.adapter?.info.description ?? again.adapter?.info.vendor).toMatch(/swiftshader|google/i);
   });
 });
 

@@ -85,17 +85,22 @@ export function findSwiftShader(env: NodeJS.ProcessEnv = process.env): { dir: st
 /** Decides where Dawn finds its adapter. Reads the file system and `env`; changes nothing. */
 export function planNodeGpu(env: NodeJS.ProcessEnv = process.env, platform: string = process.platform): GpuPlan {
   if (platform !== 'linux') return { kind: 'not-linux', note: `the platform's own WebGPU backend (${platform})` };
-  const sys = hasSystemVulkanLoader();
   if (env.VK_ICD_FILENAMES || env.VK_DRIVER_FILES) {
     return { kind: 'system', note: `the Vulkan driver named by ${env.VK_ICD_FILENAMES ? 'VK_ICD_FILENAMES' : 'VK_DRIVER_FILES'}` };
   }
-  if (sys && hasHardwareVulkan() && !env.WEBMF_FORCE_SWIFTSHADER) return { kind: 'system', note: 'a hardware Vulkan driver' };
-  const ss = env.WEBMF_NO_SWIFTSHADER ? null : findSwiftShader(env);
-  if (ss) {
-    const loader = sys ? undefined : existsSync(join(ss.dir, 'libvulkan.so.1')) ? join(ss.dir, 'libvulkan.so.1') : undefined;
-    if (sys || loader) return { kind: 'swiftshader', icd: ss.icd, loader, note: `SwiftShader (software Vulkan) from ${ss.dir}` };
-  }
-  return { kind: 'none', note: sys ? 'no Vulkan driver and no SwiftShader found' : 'no Vulkan loader (libvulkan.so.1) and no SwiftShader found' };
+  if (hasSystemVulkanLoader() && hasHardwareVulkan()) return { kind: 'system', note: 'a hardware Vulkan driver' };
+  return softwarePlan(env) ?? { kind: 'none', note: hasSystemVulkanLoader() ? 'no Vulkan driver and no SwiftShader found' : 'no Vulkan loader (libvulkan.so.1) and no SwiftShader found' };
+}
+
+/** The SwiftShader plan when an installed Chrome/Chromium provides it (and a loader exists for it), else null. */
+export function softwarePlan(env: NodeJS.ProcessEnv = process.env): GpuPlan | null {
+  if (env.WEBMF_NO_SWIFTSHADER) return null;
+  const ss = findSwiftShader(env);
+  if (!ss) return null;
+  const sys = hasSystemVulkanLoader();
+  const loader = sys ? undefined : existsSync(join(ss.dir, 'libvulkan.so.1')) ? join(ss.dir, 'libvulkan.so.1') : undefined;
+  if (!sys && !loader) return null;
+  return { kind: 'swiftshader', icd: ss.icd, loader, note: `SwiftShader (software Vulkan) from ${ss.dir}` };
 }
 
 /** What to install where no adapter was found (Linux without GPU driver and without Chrome). */

@@ -4,18 +4,27 @@
  * installed Chrome/Chromium, else a clear error) without leaving any change in process.env.
  */
 import { NoWebGpuError } from './errors.ts';
-import { planNodeGpu, withSoftwareGpu, type GpuPlan } from './discover.ts';
+import { planNodeGpu, softwarePlan, withSoftwareGpu, type GpuPlan } from './discover.ts';
 
-let cached: { gpu: GPU; plan: GpuPlan } | null = null;
+let pending: Promise<{ gpu: GPU; plan: GpuPlan }> | null = null;
 
 /** The `GPU` object for Node, and how its adapter was found (`plan.note` is one line for the user). */
-export async function nodeGpuWithPlan(): Promise<{ gpu: GPU; plan: GpuPlan }> {
-  if (cached) return cached;
-  let mod: { create(opts: string[]): GPU; globals: object };
+export function nodeGpuWithPlan(): Promise<{ gpu: GPU; plan: GpuPlan }> {
+  pending ??= load().catch((e) => {
+    pending = null;
+    throw e;
+  });
+  return pending;
+}
+
+type Dawn = { create(opts: string[]): GPU; globals: object };
+
+async function load(): Promise<{ gpu: GPU; plan: GpuPlan }> {
+  let mod: Dawn;
   try {
     // A variable specifier: bundlers building for the browser leave Dawn (a native addon) alone.
     const dawn = 'webgpu';
-    mod = (await import(/* @vite-ignore */ dawn)) as unknown as typeof mod;
+    mod = (await import(/* @vite-ignore */ dawn)) as unknown as Dawn;
   } catch (e) {
     throw new NoWebGpuError(`The 'webgpu' package (Dawn for Node) could not be loaded: ${(e as Error).message}`, { cause: e });
   }
@@ -25,13 +34,28 @@ export async function nodeGpuWithPlan(): Promise<{ gpu: GPU; plan: GpuPlan }> {
   }
   // With plan 'none' Dawn is still asked: a driver this module does not know may be there.
   const plan = planNodeGpu();
+  const first = await firstAdapter(mod, plan);
+  // A registered hardware driver that yields no adapter (a container without the device, a broken
+  // install): fall back to SwiftShader in a fresh Dawn instance. An explicit VK_ICD_FILENAMES is kept.
+  if (!first.adapter && plan.note === 'a hardware Vulkan driver') {
+    const soft = softwarePlan();
+    if (soft) {
+      const second = await firstAdapter(mod, soft);
+      if (second.adapter) return { gpu: second.gpu, plan: { ...soft, note: `${soft.note} (the hardware Vulkan driver gave no adapter)` } };
+    }
+  }
+  return { gpu: first.gpu, plan };
+}
+
+/**
+ * A new Dawn instance and its first adapter request, with the plan's driver. Dawn enumerates its
+ * Vulkan drivers inside the first requestAdapter() call, synchronously, and keeps what it found for
+ * later calls on that instance: this is the one moment the driver choice is made.
+ */
+export async function firstAdapter(mod: Dawn, plan: GpuPlan): Promise<{ gpu: GPU; adapter: GPUAdapter | null }> {
   const gpu = mod.create([]);
-  // Dawn enumerates its Vulkan drivers inside the first requestAdapter() call, synchronously, and
-  // keeps what it found for later calls: this is the one moment the driver choice is made.
-  const first = withSoftwareGpu(plan, () => gpu.requestAdapter());
-  await first;
-  cached = { gpu, plan };
-  return cached;
+  const adapter = await withSoftwareGpu(plan, () => gpu.requestAdapter());
+  return { gpu, adapter };
 }
 
 export async function nodeGpu(): Promise<GPU> {
