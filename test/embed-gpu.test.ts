@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { GpuContext, adapterName } from '../src/gpu/context.ts';
 import { firstAdapter, nodeGpuWithPlan } from '../src/gpu/node.ts';
 import { planNodeGpu, softwareGpuEnv, softwarePlan } from '../src/gpu/discover.ts';
-import { fitAls } from '../src/als/index.ts';
+import { fitAls } from '../src/train/als/index.ts';
 import { generateSynthetic } from '../src/data/synthetic.ts';
 
 describe('Node GPU discovery (src/gpu/discover.ts)', () => {
