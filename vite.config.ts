@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 
 // Two builds share this file:
 //  - the demo app (default): `vite build` -> dist/app
-//  - the library: `vite build --mode lib` -> dist/lib/webmf.js (WGSL inlined through `?raw`)
+//  - the library: `vite build --mode lib` -> dist/lib/webmf.js, node.js, cli.js (WGSL inlined through `?raw`);
+//    `npm run build:lib` (and `npm pack`) runs it and adds the declarations (scripts/build-lib.mjs)
 // COOP + COEP: the demo is cross-origin isolated, so SharedArrayBuffer (the f32 CPU engine's worker threads) is available.
 const isolation = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 
@@ -15,8 +16,16 @@ export default defineConfig(({ mode }) => ({
     mode === 'lib'
       ? {
           outDir: 'dist/lib',
-          lib: { entry: { webmf: resolve(import.meta.dirname, 'src/index.ts'), node: resolve(import.meta.dirname, 'src/node.ts') }, formats: ['es'] },
-          rollupOptions: { external: ['webgpu', 'fflate', /^node:/] },
+          lib: {
+            entry: {
+              webmf: resolve(import.meta.dirname, 'src/index.ts'),
+              node: resolve(import.meta.dirname, 'src/node.ts'),
+              cli: resolve(import.meta.dirname, 'src/cli/main.ts'),
+            },
+            formats: ['es'],
+          },
+          target: 'es2022',
+          rollupOptions: { external: ['webgpu', 'fflate', 'webgpu-utils', /^node:/] },
         }
       : { outDir: 'dist/app', target: 'es2022' },
   test: {

@@ -1,11 +1,10 @@
 #!/usr/bin/env node
-// Runs a TypeScript entry point (through tsx and the `?raw` hook) in a child Node process whose
-// environment lets Dawn find a software Vulkan adapter when the machine has no GPU.
+// Runs a TypeScript entry point (through tsx and the `?raw` hook) in a child Node process.
+// The library finds its GPU itself (src/gpu/discover.ts), so the environment passes through unchanged.
 // Usage: node scripts/run.mjs [--plain] FILE [ARGS...]   (--plain: a JS file, no TS hooks)
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
-import { softwareGpuEnv } from './gpu-env.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 let args = process.argv.slice(2);
@@ -18,9 +17,6 @@ if (!file) {
 }
 const target = file.startsWith('/') ? file : resolve(root, file);
 const hooks = plain ? [] : ['--import', `${root}scripts/register.mjs`];
-const r = spawnSync(process.execPath, [...hooks, target, ...rest], {
-  stdio: 'inherit',
-  env: { ...process.env, ...softwareGpuEnv() },
-});
+const r = spawnSync(process.execPath, [...hooks, target, ...rest], { stdio: 'inherit' });
 if (r.error) console.error(r.error.message);
 process.exit(r.status ?? 1);

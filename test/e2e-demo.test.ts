@@ -489,6 +489,20 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
     expect(run.backend).toBe('cpu');
     expect(run.history).toHaveLength(3);
 
+    // The Train tab's tolerance reaches the fit: any delta is below 1e9, so the run stops at the
+    // first iteration that measures one, long before the 50 asked for.
+    await page.$eval('#iters', (e) => ((e as HTMLInputElement).value = '50'));
+    await page.$eval('#tolerance', (e) => ((e as HTMLInputElement).value = '1e9'));
+    await page.click('#start');
+    await waitFor(() => window.__demo.runs.length >= 2, 'the CPU run with a tolerance', 20_000);
+    const conv = (await state()).runs[1];
+    expect(conv.error, conv.error).toBeUndefined();
+    expect(conv.stopped).toBe('converged');
+    expect(conv.history.length).toBeGreaterThan(0);
+    expect(conv.history.length).toBeLessThanOrEqual(2);
+    expect(await page.$eval('#train-note', (e) => e.textContent)).toMatch(/converged/);
+    await page.$eval('#tolerance', (e) => ((e as HTMLInputElement).value = '0'));
+
     // Stop: a long ALS run on the CPU ends early, says so, and keeps the factors it has.
     await page.click('[data-tab=data]');
     await page.select('#synth-preset', 'ml-100k');

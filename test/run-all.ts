@@ -6,7 +6,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { softwareGpuEnv } from '../scripts/gpu-env.mjs';
 import { ensureChrome } from './browser/chrome.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -15,7 +14,8 @@ const t0 = Date.now();
 async function main(): Promise<number> {
   const chrome = await ensureChrome();
   console.log(`webmf tests: browser ${chrome}`);
-  const env = { ...process.env, ...softwareGpuEnv(), PUPPETEER_EXECUTABLE_PATH: chrome };
+  // No GPU variables are set here: the library finds its adapter itself (src/gpu/discover.ts).
+  const env = { ...process.env, PUPPETEER_EXECUTABLE_PATH: chrome };
   mkdirSync(`${root}/test-artifacts`, { recursive: true });
 
   const vitestJson = `${root}/test-artifacts/vitest.json`;

@@ -10,8 +10,9 @@
 import { WebmfError } from '../gpu/errors.ts';
 import { DATA_NAMES, MOVIELENS, OFFLINE_NAME, dataGet, defaultCacheDir } from '../data/movielens.ts';
 import { readRatingsFile } from '../data/node.ts';
+import { layoutOptions, withCliAdvice } from './columns.ts';
 
-const USAGE = `usage: webmf data get <name> [--offline] [--cache DIR] [--force] [--no-read]
+const USAGE = `usage: webmf data get <name> [--offline] [--cache DIR] [--force] [--no-read] [--columns U,I,R[,T]] [--delimiter D] [--no-header]
        webmf data list
 names: ${DATA_NAMES.join(', ')}`;
 
@@ -36,9 +37,19 @@ export async function runDataCommand(argv: string[], out: (s: string) => void = 
   let force = false;
   let read = true;
   let cacheDir: string | undefined;
+  const layoutArgs: Record<string, string | boolean> = {}; // how the read-back parses the file (src/cli/columns.ts)
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i];
-    if (a === '--offline') offline = true;
+    const lk = /^--(columns|delimiter)(=.*)?$/.exec(a);
+    if (lk) {
+      const v = lk[2] !== undefined ? lk[2].slice(1) : rest[++i];
+      if (v === undefined) {
+        err(`webmf data get: --${lk[1]} needs a value`);
+        return 2;
+      }
+      layoutArgs[lk[1]] = v;
+    } else if (a === '--no-header') layoutArgs['no-header'] = true;
+    else if (a === '--offline') offline = true;
     else if (a === '--force') force = true;
     else if (a === '--no-read') read = false;
     else if (a === '--cache' || a.startsWith('--cache=')) {
@@ -60,6 +71,13 @@ export async function runDataCommand(argv: string[], out: (s: string) => void = 
     err(`webmf data get: which data set?\n${USAGE}`);
     return 2;
   }
+  let layout;
+  try {
+    layout = layoutOptions(layoutArgs, 'data get');
+  } catch (e) {
+    err(`webmf ${(e as Error).message}`);
+    return 2;
+  }
   try {
     let lastPct = -1;
     const res = await dataGet(name, {
@@ -78,7 +96,7 @@ export async function runDataCommand(argv: string[], out: (s: string) => void = 
     });
     out(`${res.name}: ${res.path} (${res.source})`);
     if (read) {
-      const ds = await readRatingsFile(res.path);
+      const ds = await readRatingsFile(res.path, layout.format ? { ...layout, format: layout.format } : {});
       const r = ds.report;
       const titled = ds.items_meta ? ds.items_meta.titles.filter((t) => t !== '').length : 0;
       out(
@@ -90,6 +108,7 @@ export async function runDataCommand(argv: string[], out: (s: string) => void = 
     }
     return 0;
   } catch (e) {
+    withCliAdvice(e);
     const msg = e instanceof Error ? e.message : String(e);
     err(`webmf data get ${name}: ${e instanceof WebmfError ? '' : 'error: '}${msg.replace(/\s*\n\s*/g, ' ')}`);
     return 1;

@@ -7,7 +7,7 @@ import { IdMap, type Ratings } from '../data/ratings.ts';
 import type { Dataset } from '../data/dataset.ts';
 import type { ParseOptions, ParseReport } from '../data/parse.ts';
 import { readRatingsFile as readDataFile } from '../data/node.ts';
-import type { RatingFormat } from '../data/formats.ts';
+import { withCliAdvice, type LayoutOptions } from './columns.ts';
 
 export interface LoadedFile {
   dataset: Dataset;
@@ -15,9 +15,24 @@ export interface LoadedFile {
 }
 
 /** Reads a ratings file, zip archive or MovieLens/Netflix folder (src/data/node.ts), with its ID maps extended from `users`/`items` copies. */
-export async function readRatingsFile(path: string, opts: { format?: RatingFormat | 'auto'; users?: IdMap; items?: IdMap; onProgress?: ParseOptions['onProgress'] } = {}): Promise<LoadedFile> {
-  const ds = await readDataFile(path, { format: opts.format ?? 'auto', users: opts.users, items: opts.items, onProgress: opts.onProgress });
-  return { dataset: ds, report: ds.report };
+export async function readRatingsFile(
+  path: string,
+  opts: LayoutOptions & { users?: IdMap; items?: IdMap; onProgress?: ParseOptions['onProgress'] } = {},
+): Promise<LoadedFile> {
+  try {
+    const ds = await readDataFile(path, {
+      format: opts.format ?? 'auto',
+      columns: opts.columns,
+      delimiter: opts.delimiter,
+      header: opts.header,
+      users: opts.users,
+      items: opts.items,
+      onProgress: opts.onProgress,
+    });
+    return { dataset: ds, report: ds.report };
+  } catch (e) {
+    throw withCliAdvice(e);
+  }
 }
 
 /**

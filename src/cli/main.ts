@@ -20,6 +20,8 @@ import { helpText, parseArgs, req, UsageError, type OptSpec, type Parsed } from 
 import { cloneIds, readRatingsFile, restrictTo } from './load.ts';
 import { readFactorFile, writeFactorFiles } from './factors.ts';
 import { Progress } from './progress.ts';
+import { LAYOUT_OPTS, layoutOptions } from './columns.ts';
+import { readFileSync } from 'node:fs';
 import { splitDataset } from './split.ts';
 
 const FORMATS = ['auto', 'udata', 'dat', 'csv', 'netflix', 'delimited', 'implicit'];
@@ -27,12 +29,15 @@ const FORMATS = ['auto', 'udata', 'dat', 'csv', 'netflix', 'delimited', 'implici
 const TRAIN: Record<string, OptSpec> = {
   data: { type: 'string', help: 'training ratings file (required)' },
   format: { type: 'string', choices: FORMATS, help: 'file format (default auto: detected and reported)' },
+  ...LAYOUT_OPTS,
   test: { type: 'string', help: 'held-out ratings file (IDs matched to the training file)' },
   split: { type: 'string', help: 'hold out part of --data instead: random:0.1 | leave:1 | time:0.1' },
   algo: { type: 'string', choices: ['als', 'ials', 'sgd', 'gd', 'baseline', 'popularity'], help: 'algorithm (default als; baseline = mu + b_u + b_i, popularity = most rated first)' },
   mode: { type: 'string', choices: ['hogwild', 'stratified'], help: 'SGD mode (default hogwild)' },
   rank: { type: 'int', help: 'latent factors (default 10)' },
   iters: { type: 'int', help: 'iterations (ALS) or epochs (SGD/GD)' },
+  tolerance: { type: 'number', help: "stop when ||WH - W'H'||_F between iterations falls below this (als, ials; default 0: run all)" },
+  'early-stopping': { type: 'int', help: 'stop when test RMSE has not improved for N iterations, keep the best (needs --test or --split)' },
   lambda: { type: 'number', help: 'L2 regularization of the factors' },
   'lambda-bias': { type: 'number', help: 'L2 regularization of the biases (default lambda)' },
   'weighted-lambda': { type: 'flag', help: 'ALS-WR: scale lambda by each row\'s rating count (als: the default; ials: off by default)' },
@@ -86,6 +91,7 @@ const EVAL: Record<string, OptSpec> = {
   model: { type: 'string', help: 'model file (required)' },
   test: { type: 'string', help: 'test ratings file (required); users/items the model lacks are skipped and counted' },
   format: { type: 'string', choices: FORMATS, help: 'test file format (default auto)' },
+  ...LAYOUT_OPTS,
   metrics: { type: 'string', help: `comma-separated (default ${DEFAULT_METRICS.join(',')})` },
   k: { type: 'int', short: 'k', help: 'k for ranking metrics named without @k (default 10)' },
   relevance: { type: 'number', help: 'test ratings at or above this are relevant for ranking metrics (default: all)' },
@@ -105,7 +111,20 @@ Commands:
   webmf tune --data FILE [--test FILE] --rank 8,16,32 --lambda 0.02..0.3 [--save M] [--plot F.svg] [--json]
   webmf data ...                      (data sets: see webmf data --help)
 
-webmf COMMAND --help shows a command's options.`;
+webmf help COMMAND (or webmf COMMAND --help) shows a command's options; webmf --version prints the version.
+
+Exit status: 0 success; 1 an error in the data, a model file, the GPU or the network (one line on stderr);
+2 a command-line mistake (unknown option, missing or bad value).`;
+
+/** The package's version, from the package.json two folders up (src/cli/ in a checkout, dist/lib/ installed). */
+function version(): string {
+  try {
+    const rel = '../../package.json'; // a variable: bundlers must not inline the file as an asset
+    return JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
 const warn = (s: string) => process.stderr.write(`webmf: ${s}\n`);
@@ -145,12 +164,20 @@ async function train(argv: string[]): Promise<number> {
   only('plain', ['als']);
   if (o.plain && (o.bias || o['weighted-lambda'])) throw new UsageError('train: --plain means no biases and no ALS-WR; drop --bias / --weighted-lambda');
   only('ranking', ['als', 'sgd', 'gd']);
+  only('tolerance', ['als', 'ials']);
+  if (o['early-stopping'] !== undefined) {
+    if (algo === 'ials') throw new UsageError('train: --early-stopping watches test RMSE, which --algo ials does not have');
+    if (!o.test && !o.split) throw new UsageError('train: --early-stopping needs held-out ratings: give --test FILE or --split');
+    if ((o['early-stopping'] as number) < 1) throw new UsageError('train: --early-stopping must be an integer >= 1');
+  }
+  if (o.tolerance !== undefined && !((o.tolerance as number) >= 0)) throw new UsageError('train: --tolerance must be a number >= 0');
+  const layout = layoutOptions(o, 'train');
   const quiet = !!o.quiet;
 
   // data
   const readBar = new Progress(100, 'reading', !quiet && !!process.stderr.isTTY);
   const full = await readRatingsFile(dataPath, {
-    format: o.format as never,
+    ...layout,
     onProgress: (p) => p.totalBytes && readBar.update(Math.round((100 * p.bytes) / p.totalBytes), `${p.ratings} ratings`),
   });
   readBar.done();
@@ -158,7 +185,7 @@ async function train(argv: string[]): Promise<number> {
   let trainSet: Dataset = full.dataset;
   let test: Ratings | undefined;
   if (o.test) {
-    const t = await readRatingsFile(o.test as string, { format: o.format as never, users: cloneIds(trainSet.users), items: cloneIds(trainSet.items) });
+    const t = await readRatingsFile(o.test as string, { ...layout, users: cloneIds(trainSet.users), items: cloneIds(trainSet.items) });
     const r = restrictTo(t.dataset.ratings, trainSet.ratings.nUsers, trainSet.ratings.nItems);
     if (r.dropped && !quiet) warn(`${r.dropped} test ratings have users or items absent from the training data; skipped`);
     test = r.ratings;
@@ -200,6 +227,7 @@ async function train(argv: string[]): Promise<number> {
       gpu: fitBackend === 'gpu' ? gpu : undefined,
       threads: o.threads as number | undefined,
       validation: algo === 'ials' ? undefined : test,
+      earlyStopping: o['early-stopping'] !== undefined ? { patience: o['early-stopping'] as number } : undefined,
       onIteration,
     };
     const t0 = performance.now();
@@ -212,7 +240,7 @@ async function train(argv: string[]): Promise<number> {
       // als: biases and ALS-WR unless --plain (the library defaults); ials: as asked
       const useBias = algo === 'ials' ? false : !o.plain;
       const weightedLambda = o['weighted-lambda'] ? true : algo === 'ials' || o.plain ? false : undefined;
-      fit = await fitAls(trainSet, { ...common, iterations: iters, useBias, weightedLambda, implicit: algo === 'ials', alpha: o.alpha as number | undefined });
+      fit = await fitAls(trainSet, { ...common, iterations: iters, useBias, weightedLambda, implicit: algo === 'ials', alpha: o.alpha as number | undefined, tolerance: o.tolerance as number | undefined });
     } else {
       const { fitSgd } = await import('../train/sgd/index.ts');
       fit = await fitSgd(trainSet, { ...common, algo: algo as 'sgd' | 'gd', mode: o.mode as 'hogwild' | 'stratified' | undefined, epochs: iters, learningRate: o.lr as number | undefined, useBias: !!o.bias });
@@ -438,8 +466,9 @@ async function evalCmd(argv: string[]): Promise<number> {
   const o = parseArgs('eval', argv, EVAL);
   if (o.help) return out(helpText('webmf eval --model M --test FILE [--metrics ...] [--json]', EVAL)), 0;
   const testPath = req<string>(o, 'test', 'eval');
+  const layout = layoutOptions(o, 'eval');
   return withModel(o, 'eval', async (m) => {
-    const t = await readRatingsFile(testPath, { format: o.format as never, users: cloneIds(m.userIds), items: cloneIds(m.itemIds) });
+    const t = await readRatingsFile(testPath, { ...layout, users: cloneIds(m.userIds), items: cloneIds(m.itemIds) });
     const t0 = performance.now();
     const metrics = idList(o.metrics) ?? DEFAULT_METRICS;
     const r = await evaluate(m, t.dataset, { metrics, k: o.k as number | undefined, relevanceThreshold: o.relevance as number | undefined, rankBy: o['rank-by'] as RankBy | undefined });
@@ -482,8 +511,17 @@ export async function main(argv: string[]): Promise<number> {
       return tuneCmd(rest);
     case 'data':
       return data(rest);
-    case undefined:
+    case '--version':
+    case '-V':
+    case 'version':
+      out(`webmf ${version()}`);
+      return 0;
     case 'help':
+      if (rest[0] && ['train', 'recommend', 'similar', 'eval', 'tune', 'data'].includes(rest[0])) return main([rest[0], '--help']);
+      if (rest[0]) throw new UsageError(`help: unknown command ${JSON.stringify(rest[0])} (commands: train, recommend, similar, eval, tune, data)`);
+      out(USAGE);
+      return 0;
+    case undefined:
     case '--help':
     case '-h':
       out(USAGE);
@@ -501,8 +539,9 @@ const isMain = (() => {
   }
 })();
 
-if (isMain) {
-  main(process.argv.slice(2)).then(
+/** Runs the command line and sets the exit status (the installed package's bin/webmf.js calls this). */
+export function runCli(argv: string[]): Promise<void> {
+  return main(argv).then(
     (code) => {
       process.exitCode = code;
     },
@@ -515,3 +554,5 @@ if (isMain) {
     },
   );
 }
+
+if (isMain) void runCli(process.argv.slice(2));

@@ -3,7 +3,9 @@
  * 1. Data: MovieLens latest-small (downloaded, or the offline 2016 snapshot from Debian's
  *    r-cran-dslabs package); where neither can be had, a synthetic set of the same shape.
  * 2. A seeded 90/10 split, biased ALS on the GPU (the CPU reference path when there is no WebGPU
- *    adapter, and it says so), one line per iteration.
+ *    adapter, and it says so), one line per iteration. On Linux without a GPU driver and without
+ *    SwiftShader, as root on Debian/Ubuntu it first installs Debian's chromium (as `npm test` does),
+ *    which brings SwiftShader; otherwise it says what to install.
  * 3. Test RMSE/MAE and a user's top recommendations with titles, ranked by the ranking model fitted
  *    beside the explicit one (implicit ALS on who rated what; see src/model/ranking.ts).
  * 4. On a terminal (unless --no-serve), the demo page served on 127.0.0.1.
@@ -16,6 +18,8 @@ import type { Dataset } from '../data/dataset.ts';
 import { fitRecommender } from '../model/ranking.ts';
 import { GpuContext, adapterName } from '../gpu/context.ts';
 import { Model } from '../model/model.ts';
+import { planNodeGpu } from '../gpu/discover.ts';
+import { INSTALL_ADVICE, aptInstallChromium, canAptInstall, softwareGpuAction } from './chromium.ts';
 
 const say = (s: string) => console.log(s);
 
@@ -39,10 +43,21 @@ async function main(): Promise<void> {
   const { train, test } = splitRandom(r, { testFraction: 0.1, seed: 1 });
   say(`split: ${train.values.length} train / ${test.values.length} test ratings (random, seed 1)\n`);
 
+  const action = softwareGpuAction(planNodeGpu().kind, process.platform, canAptInstall());
+  if (action === 'install') {
+    say('GPU: no GPU driver and no SwiftShader (software GPU) on this machine; the GPU engine needs one of them.');
+    try {
+      aptInstallChromium(say, 'GPU');
+    } catch (e) {
+      say(`GPU: installing chromium failed (${(e as Error).message.split('\n')[0]})`);
+    }
+  } else if (action === 'advise') {
+    say(`GPU: no GPU driver and no SwiftShader (software GPU) here. To run the GPU engine, install Chromium or Chrome (${INSTALL_ADVICE}), which ship SwiftShader, or your GPU's Vulkan driver with libvulkan1. Running on the CPU now.`);
+  }
   let gpu: GpuContext | null = null;
   try {
     gpu = await GpuContext.create();
-    say(`GPU: ${adapterName(gpu.adapter)}${gpu.adapter.software ? ' (a software adapter: correct, but about as fast as one CPU core)' : ''}`);
+    say(`GPU: ${adapterName(gpu.adapter)}${gpu.adapter.source ? ` via ${gpu.adapter.source}` : ''}${gpu.adapter.software ? ' (a software adapter: correct, but about as fast as one CPU core)' : ''}`);
   } catch (e) {
     say(`GPU: none (${(e as Error).message}); the fit runs on the f32 CPU engine`);
   }

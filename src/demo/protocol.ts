@@ -20,6 +20,10 @@ export interface TrainSettings {
   /** ALS-WR: lambda scaled by each row's rating count (ALS only). */
   weightedLambda: boolean;
   seed: number;
+  /** Stop when ||W_t H_t - W_{t-1} H_{t-1}||_F falls below this (ALS, iALS); 0: off. */
+  tolerance?: number;
+  /** Stop when test RMSE has not improved for this many iterations, keeping the best (explicit); 0: off. */
+  earlyStopping?: number;
 }
 
 export type SourceSpec =

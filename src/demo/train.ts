@@ -97,7 +97,7 @@ export class TrainTab {
     const isSgd = algo.startsWith('sgd') || algo === 'gd';
     for (const el of document.querySelectorAll<HTMLElement>('#train-form [data-for]')) {
       const f = el.dataset.for;
-      const show = f === 'ials' ? algo === 'ials' : f === 'sgd' ? isSgd : f === 'als' ? algo === 'als' : f === 'bias' ? algo !== 'ials' : true;
+      const show = f === 'ials' ? algo === 'ials' : f === 'sgd' ? isSgd : f === 'als' ? algo === 'als' : f === 'alsfamily' ? !isSgd : f === 'bias' ? algo !== 'ials' : true;
       el.hidden = !show;
     }
     if (applyDefaults) {
@@ -123,6 +123,8 @@ export class TrainTab {
       learningRate: num('lr', 1e-6, 10),
       useBias: ($('bias') as HTMLInputElement).checked,
       weightedLambda: ($('weighted') as HTMLInputElement).checked,
+      tolerance: num('tolerance', 0, 1e9),
+      earlyStopping: Math.round(num('early-stopping', 0, 500)),
       backend: (document.querySelector<HTMLInputElement>('input[name=backend]:checked')?.value as 'gpu' | 'cpu') ?? 'cpu',
       seed: 42,
     };
@@ -170,7 +172,7 @@ export class TrainTab {
     this.summaries.push(summary);
     const last = summary.history[summary.history.length - 1];
     const kept = summary.modelKept ? ' (its factors so far are the model now)' : keepModel ? ' (the previous model is kept)' : '';
-    const note = summary.error ? `failed: ${summary.error}` : summary.stopped === 'stopped' ? `stopped after ${summary.history.length} iterations${kept}` : `done in ${fmtSeconds(summary.seconds)}`;
+    const note = summary.error ? `failed: ${summary.error}` : summary.stopped === 'stopped' ? `stopped after ${summary.history.length} iterations${kept}` : `done in ${fmtSeconds(summary.seconds)}${summary.stopped === 'converged' ? ' (converged: below the tolerance)' : summary.stopped === 'early-stopping' ? ' (early stopping: the best iteration kept)' : ''}`;
     $('train-note').textContent = `${label}: ${note}${last ? `; final train RMSE ${last.trainRmse.toFixed(4)}${last.validationRmse !== undefined ? `, test ${last.validationRmse.toFixed(4)}` : ''}` : ''}.`;
     $('train-note').classList.toggle('error', !!summary.error);
     if (summary.modelKept) this.onModel(summary);

@@ -231,9 +231,22 @@ async function train(m: ToWorker & { type: 'train' }): Promise<void> {
   const base = meter.live;
   meter.peak = meter.live;
   summary.shape = { users: s.train.nUsers, items: s.train.nItems, ratings: s.train.values.length };
+  // The stop rules (the CLI's --tolerance / --early-stopping), applied by the library's loop on either backend.
+  const tolerance = st.algo === 'als' || st.algo === 'ials' ? (st.tolerance ?? 0) : 0;
+  const patience = st.algo !== 'ials' && validation ? (st.earlyStopping ?? 0) : 0;
   const once = (iterations: number, extra: { init?: { users: Float32Array; items: Float32Array }; seed?: number; learningRate?: number; onIteration?: (r: IterationReport) => void }) =>
     st.algo === 'als' || st.algo === 'ials'
-      ? fitAls(s.train, { ...common, ...extra, implicit: st.algo === 'ials', alpha: st.alpha, weightedLambda: st.weightedLambda, iterations, validation: st.algo === 'als' ? validation : undefined })
+      ? fitAls(s.train, {
+          ...common,
+          ...extra,
+          implicit: st.algo === 'ials',
+          alpha: st.alpha,
+          weightedLambda: st.weightedLambda,
+          iterations,
+          validation: st.algo === 'als' ? validation : undefined,
+          tolerance,
+          earlyStopping: patience ? { patience } : undefined,
+        })
       : fitSgd(s.train, {
           ...common,
           ...extra,
@@ -242,6 +255,7 @@ async function train(m: ToWorker & { type: 'train' }): Promise<void> {
           learningRate: extra.learningRate ?? st.learningRate,
           epochs: iterations,
           validation,
+          earlyStopping: patience ? { patience } : undefined,
         });
   try {
     // One fit, on either backend: the training loop yields between iterations (and the CPU SGD

@@ -4,6 +4,11 @@
  */
 import { DeviceLostError, GpuError, LimitError, NoWebGpuError } from '../core/errors.ts';
 
+/** What to install where no adapter is found (repeated from discover.ts, which imports node:fs and stays out of browser bundles). */
+const NO_GPU_ADVICE =
+  'On Linux without a GPU driver, install Chromium or Chrome, which ship the SwiftShader software GPU (Debian/Ubuntu: `sudo apt-get install chromium`), ' +
+  'or a Vulkan driver for your GPU (with libvulkan1); or use the CPU backend.';
+
 export interface AdapterDescription {
   vendor: string;
   architecture: string;
@@ -11,6 +16,8 @@ export interface AdapterDescription {
   description: string;
   /** True when the adapter is a software rasterizer (SwiftShader, WARP, llvmpipe). */
   software: boolean;
+  /** How it was found, in words: 'navigator.gpu', 'the caller's GPUDevice', or in Node e.g. 'SwiftShader (software Vulkan) from /usr/lib/chromium'. */
+  source?: string;
 }
 
 export interface GpuContextOptions {
@@ -56,13 +63,14 @@ function shaderKey(code: string): number {
   return id;
 }
 
-async function findGpu(): Promise<GPU> {
+async function findGpu(): Promise<{ gpu: GPU; source: string }> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
-  if (nav?.gpu) return nav.gpu;
+  if (nav?.gpu) return { gpu: nav.gpu, source: 'navigator.gpu' };
   const isNode = typeof process !== 'undefined' && !!process.versions?.node;
   if (!isNode) throw new NoWebGpuError('This browser has no WebGPU (navigator.gpu is missing). Use a recent Chrome, Edge or Safari, or the CPU backend.');
-  const { nodeGpu } = await import('./node.ts');
-  return nodeGpu();
+  const { nodeGpuWithPlan } = await import('./node.ts');
+  const { gpu, plan } = await nodeGpuWithPlan();
+  return { gpu, source: plan.kind === 'none' ? 'Dawn (no known Vulkan driver)' : plan.note };
 }
 
 export class GpuContext {
@@ -87,31 +95,30 @@ export class GpuContext {
     device.lost.then((info) => {
       this.lostError = new DeviceLostError(info.reason ?? 'unknown', info.message || 'no message');
     });
-    device.addEventListener('uncapturederror', (ev) => {
-      const e = (ev as GPUUncapturedErrorEvent).error;
-      if (!this.uncaptured) this.uncaptured = toGpuError(e);
-    });
+    device.addEventListener('uncapturederror', this.onUncaptured);
   }
+
+  private readonly onUncaptured = (ev: Event): void => {
+    const e = (ev as GPUUncapturedErrorEvent).error;
+    if (!this.uncaptured) this.uncaptured = toGpuError(e);
+  };
 
   static async create(opts: GpuContextOptions = {}): Promise<GpuContext> {
     if (opts.device) {
       const info = (opts.device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
-      return new GpuContext(opts.device, describe(info), false);
+      return new GpuContext(opts.device, describe(info, "the caller's GPUDevice"), false);
     }
-    const gpu = opts.gpu ?? (await findGpu());
+    const { gpu, source } = opts.gpu ? { gpu: opts.gpu, source: "the caller's GPU object" } : await findGpu();
     const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
     if (!adapter) {
-      throw new NoWebGpuError(
-        'No WebGPU adapter found. On Linux without a GPU, install Debian/Ubuntu\'s `chromium` package (it ships the SwiftShader ' +
-          'software Vulkan driver) and libvulkan1, or use the CPU backend.',
-      );
+      throw new NoWebGpuError(`No WebGPU adapter found (looked for: ${source}). ${NO_GPU_ADVICE}`);
     }
     const requiredLimits: Record<string, number> = {};
     for (const k of WANTED_LIMITS) requiredLimits[k] = adapter.limits[k] as number;
     const requiredFeatures: GPUFeatureName[] = [];
     if (adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
     const device = await adapter.requestDevice({ label: 'webmf.device', requiredLimits, requiredFeatures });
-    return new GpuContext(device, describe(adapter.info), true);
+    return new GpuContext(device, describe(adapter.info, source), true);
   }
 
   /** Throws the first device-lost or uncaptured error seen so far. */
@@ -295,8 +302,10 @@ export class GpuContext {
     this.device.queue.submit([enc.finish()]);
   }
 
+  /** Releases the device when this context made it; a caller's device is left alive, without webmf's listener. */
   destroy(): void {
     for (const b of this.stagingPool.splice(0)) b.destroy();
+    this.device.removeEventListener('uncapturederror', this.onUncaptured);
     if (this.owned) this.device.destroy();
   }
 }
@@ -313,13 +322,13 @@ function toGpuError(e: GPUError): GpuError {
   return new GpuError(kind, e.message);
 }
 
-function describe(info?: GPUAdapterInfo): AdapterDescription {
+function describe(info: GPUAdapterInfo | undefined, source: string): AdapterDescription {
   const vendor = info?.vendor ?? '';
   const architecture = info?.architecture ?? '';
   const device = info?.device ?? '';
   const description = info?.description ?? '';
   const all = `${vendor} ${architecture} ${device} ${description}`.toLowerCase();
-  return { vendor, architecture, device, description, software: /swiftshader|llvmpipe|warp|lavapipe|software/.test(all) };
+  return { vendor, architecture, device, description, software: /swiftshader|llvmpipe|warp|lavapipe|software/.test(all), source };
 }
 
 export function adapterName(a: AdapterDescription): string {

@@ -1,18 +1,30 @@
-/** WebGPU in Node through the `webgpu` package (Dawn). Only imported where there is no navigator.gpu. */
+/**
+ * WebGPU in Node through the `webgpu` package (Dawn). Only imported where there is no navigator.gpu.
+ * Finds the adapter as src/gpu/discover.ts describes (hardware Vulkan, else SwiftShader from an
+ * installed Chrome/Chromium, else a clear error) without leaving any change in process.env.
+ */
 import { NoWebGpuError } from './errors.ts';
+import { planNodeGpu, softwarePlan, withSoftwareGpu, type GpuPlan } from './discover.ts';
 
-let cached: GPU | null = null;
+let pending: Promise<{ gpu: GPU; plan: GpuPlan }> | null = null;
 
-export async function nodeGpu(): Promise<GPU> {
-  if (cached) return cached;
-  // No hardware Vulkan driver: point Dawn at SwiftShader if Debian's chromium ships it.
-  // Never done where a real driver exists (see scripts/gpu-env.mjs).
-  const { softwareGpuEnv } = await import('../../scripts/gpu-env.mjs');
-  const add = softwareGpuEnv() as Record<string, string>;
-  if (add.VK_ICD_FILENAMES) process.env.VK_ICD_FILENAMES = add.VK_ICD_FILENAMES;
-  let mod: { create(opts: string[]): GPU; globals: object };
+/** The `GPU` object for Node, and how its adapter was found (`plan.note` is one line for the user). */
+export function nodeGpuWithPlan(): Promise<{ gpu: GPU; plan: GpuPlan }> {
+  pending ??= load().catch((e) => {
+    pending = null;
+    throw e;
+  });
+  return pending;
+}
+
+type Dawn = { create(opts: string[]): GPU; globals: object };
+
+async function load(): Promise<{ gpu: GPU; plan: GpuPlan }> {
+  let mod: Dawn;
   try {
-    mod = (await import('webgpu')) as unknown as typeof mod;
+    // A variable specifier: bundlers building for the browser leave Dawn (a native addon) alone.
+    const dawn = 'webgpu';
+    mod = (await import(/* @vite-ignore */ dawn)) as unknown as Dawn;
   } catch (e) {
     throw new NoWebGpuError(`The 'webgpu' package (Dawn for Node) could not be loaded: ${(e as Error).message}`, { cause: e });
   }
@@ -20,6 +32,32 @@ export async function nodeGpu(): Promise<GPU> {
   for (const [k, v] of Object.entries(mod.globals)) {
     if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
   }
-  cached = mod.create([]);
-  return cached;
+  // With plan 'none' Dawn is still asked: a driver this module does not know may be there.
+  const plan = planNodeGpu();
+  const first = await firstAdapter(mod, plan);
+  // A registered hardware driver that yields no adapter (a container without the device, a broken
+  // install): fall back to SwiftShader in a fresh Dawn instance. An explicit VK_ICD_FILENAMES is kept.
+  if (!first.adapter && plan.note === 'a hardware Vulkan driver') {
+    const soft = softwarePlan();
+    if (soft) {
+      const second = await firstAdapter(mod, soft);
+      if (second.adapter) return { gpu: second.gpu, plan: { ...soft, note: `${soft.note} (the hardware Vulkan driver gave no adapter)` } };
+    }
+  }
+  return { gpu: first.gpu, plan };
+}
+
+/**
+ * A new Dawn instance and its first adapter request, with the plan's driver. Dawn enumerates its
+ * Vulkan drivers inside the first requestAdapter() call, synchronously, and keeps what it found for
+ * later calls on that instance: this is the one moment the driver choice is made.
+ */
+export async function firstAdapter(mod: Dawn, plan: GpuPlan): Promise<{ gpu: GPU; adapter: GPUAdapter | null }> {
+  const gpu = mod.create([]);
+  const adapter = await withSoftwareGpu(plan, () => gpu.requestAdapter());
+  return { gpu, adapter };
+}
+
+export async function nodeGpu(): Promise<GPU> {
+  return (await nodeGpuWithPlan()).gpu;
 }
