@@ -5,9 +5,9 @@
  */
 import { IdMap, type Ratings } from '../data/ratings.ts';
 import type { Dataset } from '../data/dataset.ts';
-import type { ParseOptions, ParseReport } from '../data/parse.ts';
+import type { DuplicatePolicy, ParseOptions, ParseReport } from '../data/parse.ts';
 import { readRatingsFile as readDataFile } from '../data/node.ts';
-import type { RatingFormat } from '../data/formats.ts';
+import type { ColumnSpec, RatingFormat } from '../data/formats.ts';
 
 export interface LoadedFile {
   dataset: Dataset;
@@ -15,8 +15,19 @@ export interface LoadedFile {
 }
 
 /** Reads a ratings file, zip archive or MovieLens/Netflix folder (src/data/node.ts), with its ID maps extended from `users`/`items` copies. */
-export async function readRatingsFile(path: string, opts: { format?: RatingFormat | 'auto'; users?: IdMap; items?: IdMap; onProgress?: ParseOptions['onProgress'] } = {}): Promise<LoadedFile> {
-  const ds = await readDataFile(path, { format: opts.format ?? 'auto', users: opts.users, items: opts.items, onProgress: opts.onProgress });
+/** The reading options the command line can set (--columns, --implicit, --duplicates, --entry). */
+export interface ReadFlags {
+  columns?: ColumnSpec;
+  implicit?: boolean;
+  duplicates?: DuplicatePolicy;
+  entry?: string;
+}
+
+export async function readRatingsFile(path: string, opts: ReadFlags & { format?: RatingFormat | 'auto'; users?: IdMap; items?: IdMap; onProgress?: ParseOptions['onProgress'] } = {}): Promise<LoadedFile> {
+  const ds = await readDataFile(path, {
+    format: opts.format ?? 'auto', users: opts.users, items: opts.items, onProgress: opts.onProgress,
+    columns: opts.columns, implicit: opts.implicit, duplicates: opts.duplicates, entry: opts.entry,
+  });
   return { dataset: ds, report: ds.report };
 }
 
