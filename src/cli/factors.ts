@@ -5,7 +5,8 @@
  * writes PREFIX.users.txt, PREFIX.items.txt and the ID order beside them (PREFIX.user-ids.txt,
  * PREFIX.item-ids.txt, one ID per line); `--init-users/--init-items` read the same layout.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../model/node-io.ts';
 import { InputError } from '../gpu/errors.ts';
 import type { ExternalId } from '../data/ratings.ts';
 import type { FactorModelData } from '../model/types.ts';
@@ -34,10 +35,10 @@ export function writeFactorFiles(d: FactorModelData, prefix: string): string[] {
   const files = [`${prefix}.users.txt`, `${prefix}.items.txt`, `${prefix}.user-ids.txt`, `${prefix}.item-ids.txt`];
   const ids = (m: { ids: ExternalId[] } | undefined, n: number) => (m ? m.ids.map(String) : Array.from({ length: n }, (_, i) => String(i))).join('\n') + '\n';
   try {
-    writeFileSync(files[0], factorText(d, 'user'));
-    writeFileSync(files[1], factorText(d, 'item'));
-    writeFileSync(files[2], ids(d.userIds, d.nUsers));
-    writeFileSync(files[3], ids(d.itemIds, d.nItems));
+    writeFileAtomic(files[0], factorText(d, 'user'));
+    writeFileAtomic(files[1], factorText(d, 'item'));
+    writeFileAtomic(files[2], ids(d.userIds, d.nUsers));
+    writeFileAtomic(files[3], ids(d.itemIds, d.nItems));
   } catch (e) {
     throw new InputError(`cannot write factor files ${prefix}.*: ${(e as Error).message}`);
   }

@@ -5,7 +5,7 @@
  */
 import { IdMap, type Ratings } from '../data/ratings.ts';
 import type { Dataset } from '../data/dataset.ts';
-import type { ParseOptions, ParseReport } from '../data/parse.ts';
+import type { DuplicatePolicy, ParseOptions, ParseReport } from '../data/parse.ts';
 import { readRatingsFile as readDataFile } from '../data/node.ts';
 import { withCliAdvice, type LayoutOptions } from './columns.ts';
 
@@ -15,9 +15,16 @@ export interface LoadedFile {
 }
 
 /** Reads a ratings file, zip archive or MovieLens/Netflix folder (src/data/node.ts), with its ID maps extended from `users`/`items` copies. */
+/** The reading options only the command line's --implicit, --duplicates and --entry set (the layout flags are in columns.ts). */
+export interface ReadFlags {
+  implicit?: boolean;
+  duplicates?: DuplicatePolicy;
+  entry?: string;
+}
+
 export async function readRatingsFile(
   path: string,
-  opts: LayoutOptions & { users?: IdMap; items?: IdMap; onProgress?: ParseOptions['onProgress'] } = {},
+  opts: LayoutOptions & ReadFlags & { users?: IdMap; items?: IdMap; onProgress?: ParseOptions['onProgress'] } = {},
 ): Promise<LoadedFile> {
   try {
     const ds = await readDataFile(path, {
@@ -25,6 +32,9 @@ export async function readRatingsFile(
       columns: opts.columns,
       delimiter: opts.delimiter,
       header: opts.header,
+      implicit: opts.implicit,
+      duplicates: opts.duplicates,
+      entry: opts.entry,
       users: opts.users,
       items: opts.items,
       onProgress: opts.onProgress,

@@ -5,7 +5,7 @@
  */
 import { adapterName, type GpuContext } from '../gpu/context.ts';
 import { acquireGpu } from '../gpu/acquire.ts';
-import { InputError, WebmfError } from '../gpu/errors.ts';
+import { AbortError, DeviceLostError, DivergenceError, InputError, WebmfError } from '../gpu/errors.ts';
 import type { Ratings } from '../data/ratings.ts';
 import type { Dataset } from '../data/dataset.ts';
 import type { FitResult, IterationReport } from '../model/types.ts';
@@ -17,7 +17,7 @@ import { writeFileSync } from 'node:fs';
 import type { RankBy } from '../model/model.ts';
 import { loadModelFile, saveModelFile } from '../model/node-io.ts';
 import { helpText, parseArgs, req, UsageError, type OptSpec, type Parsed } from './args.ts';
-import { cloneIds, readRatingsFile, restrictTo } from './load.ts';
+import { cloneIds, readRatingsFile, restrictTo, type ReadFlags } from './load.ts';
 import { readFactorFile, writeFactorFiles } from './factors.ts';
 import { Progress } from './progress.ts';
 import { LAYOUT_OPTS, layoutOptions } from './columns.ts';
@@ -26,10 +26,18 @@ import { splitDataset } from './split.ts';
 
 const FORMATS = ['auto', 'udata', 'dat', 'csv', 'netflix', 'delimited', 'implicit'];
 
+/** How the rating files are read, beside the layout flags (columns.ts): shared by train and eval. */
+const READ: Record<string, OptSpec> = {
+  implicit: { type: 'flag', help: 'the values are counts/presence (implicit feedback), not ratings' },
+  duplicates: { type: 'string', choices: ['error', 'last', 'mean', 'sum'], help: 'a repeated (user, item) pair: error (default for ratings), last, mean, sum (default for implicit)' },
+  entry: { type: 'string', help: 'zip archives: the entry holding the ratings (default ratings.csv/ratings.dat/u.data/combined_data_N.txt)' },
+};
+
 const TRAIN: Record<string, OptSpec> = {
-  data: { type: 'string', help: 'training ratings file (required)' },
+  data: { type: 'string', help: 'training ratings: a file, a zip archive, a folder (searched one level down), or - for stdin (required)' },
   format: { type: 'string', choices: FORMATS, help: 'file format (default auto: detected and reported)' },
   ...LAYOUT_OPTS,
+  ...READ,
   test: { type: 'string', help: 'held-out ratings file (IDs matched to the training file)' },
   split: { type: 'string', help: 'hold out part of --data instead: random:0.1 | leave:1 | time:0.1' },
   algo: { type: 'string', choices: ['als', 'ials', 'sgd', 'gd', 'baseline', 'popularity'], help: 'algorithm (default als; baseline = mu + b_u + b_i, popularity = most rated first)' },
@@ -92,6 +100,7 @@ const EVAL: Record<string, OptSpec> = {
   test: { type: 'string', help: 'test ratings file (required); users/items the model lacks are skipped and counted' },
   format: { type: 'string', choices: FORMATS, help: 'test file format (default auto)' },
   ...LAYOUT_OPTS,
+  ...READ,
   metrics: { type: 'string', help: `comma-separated (default ${DEFAULT_METRICS.join(',')})` },
   k: { type: 'int', short: 'k', help: 'k for ranking metrics named without @k (default 10)' },
   relevance: { type: 'number', help: 'test ratings at or above this are relevant for ranking metrics (default: all)' },
@@ -141,6 +150,15 @@ async function openGpu(backend: string | undefined, command: string): Promise<Gp
   }
 }
 
+/** The reading options given on the command line (--columns, --implicit, --duplicates, --entry). */
+function readOptions(o: Parsed): ReadFlags {
+  const r: ReadFlags = {};
+  if (o.implicit) r.implicit = true;
+  if (o.duplicates !== undefined) r.duplicates = o.duplicates as ReadFlags['duplicates'];
+  if (o.entry !== undefined) r.entry = o.entry as string;
+  return r;
+}
+
 function fmtNum(v: number | null | undefined, d = 4): string {
   return v === null || v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(d);
 }
@@ -176,16 +194,18 @@ async function train(argv: string[]): Promise<number> {
 
   // data
   const readBar = new Progress(100, 'reading', !quiet && !!process.stderr.isTTY);
+  const readFlags = readOptions(o);
   const full = await readRatingsFile(dataPath, {
     ...layout,
+    ...readFlags,
     onProgress: (p) => p.totalBytes && readBar.update(Math.round((100 * p.bytes) / p.totalBytes), `${p.ratings} ratings`),
   });
   readBar.done();
-  if (!quiet) warn(`read ${full.report.ratings} ratings, ${full.dataset.users.size} users, ${full.dataset.items.size} items from ${dataPath} (${full.report.detected})`);
+  if (!quiet) warn(`read ${full.report.ratings} ratings, ${full.dataset.users.size} users, ${full.dataset.items.size} items from ${full.report.files.join(', ') || dataPath} (${full.report.detected})`);
   let trainSet: Dataset = full.dataset;
   let test: Ratings | undefined;
   if (o.test) {
-    const t = await readRatingsFile(o.test as string, { ...layout, users: cloneIds(trainSet.users), items: cloneIds(trainSet.items) });
+    const t = await readRatingsFile(o.test as string, { ...layout, ...readFlags, users: cloneIds(trainSet.users), items: cloneIds(trainSet.items) });
     const r = restrictTo(t.dataset.ratings, trainSet.ratings.nUsers, trainSet.ratings.nItems);
     if (r.dropped && !quiet) warn(`${r.dropped} test ratings have users or items absent from the training data; skipped`);
     test = r.ratings;
@@ -231,19 +251,38 @@ async function train(argv: string[]): Promise<number> {
       onIteration,
     };
     const t0 = performance.now();
+    const titles = trainSet.items_meta?.titles;
+    // Ctrl-C: the first stops the fit after the iteration in progress and keeps the finished ones (saved with --save);
+    // a second one quits at once.
+    const stop = new AbortController();
+    const onSigint = () => {
+      // With no listener left, the next SIGINT has its default action: the process ends at once (status 130), even in
+      // the middle of a long synchronous CPU iteration, where a JS handler could not run. A save in progress is atomic.
+      process.off('SIGINT', onSigint);
+      process.stderr.write('\nwebmf: interrupt: stopping after the current iteration (Ctrl-C again to quit at once, without saving)\n');
+      stop.abort(new Error('interrupted (SIGINT)'));
+    };
+    process.on('SIGINT', onSigint);
     let fit: FitResult;
-    if (algo === 'baseline' || algo === 'popularity') {
-      const { fitBaseline, fitPopularity } = await import('../model/baseline.ts');
-      fit = algo === 'baseline' ? fitBaseline(trainSet, { iterations: iters, validation: test, onIteration }) : fitPopularity(trainSet);
-    } else if (algo === 'als' || algo === 'ials') {
-      const { fitAls } = await import('../train/als/index.ts');
-      // als: biases and ALS-WR unless --plain (the library defaults); ials: as asked
-      const useBias = algo === 'ials' ? false : !o.plain;
-      const weightedLambda = o['weighted-lambda'] ? true : algo === 'ials' || o.plain ? false : undefined;
-      fit = await fitAls(trainSet, { ...common, iterations: iters, useBias, weightedLambda, implicit: algo === 'ials', alpha: o.alpha as number | undefined, tolerance: o.tolerance as number | undefined });
-    } else {
-      const { fitSgd } = await import('../train/sgd/index.ts');
-      fit = await fitSgd(trainSet, { ...common, algo: algo as 'sgd' | 'gd', mode: o.mode as 'hogwild' | 'stratified' | undefined, epochs: iters, learningRate: o.lr as number | undefined, useBias: !!o.bias });
+    try {
+      if (algo === 'baseline' || algo === 'popularity') {
+        const { fitBaseline, fitPopularity } = await import('../model/baseline.ts');
+        fit = algo === 'baseline' ? fitBaseline(trainSet, { iterations: iters, validation: test, onIteration }) : fitPopularity(trainSet);
+      } else if (algo === 'als' || algo === 'ials') {
+        const { fitAls } = await import('../train/als/index.ts');
+        // als: biases and ALS-WR unless --plain (the library defaults); ials: as asked
+        const useBias = algo === 'ials' ? false : !o.plain;
+        const weightedLambda = o['weighted-lambda'] ? true : algo === 'ials' || o.plain ? false : undefined;
+        fit = await fitAls(trainSet, { ...common, signal: stop.signal, iterations: iters, useBias, weightedLambda, implicit: algo === 'ials', alpha: o.alpha as number | undefined, tolerance: o.tolerance as number | undefined });
+      } else {
+        const { fitSgd } = await import('../train/sgd/index.ts');
+        fit = await fitSgd(trainSet, { ...common, signal: stop.signal, algo: algo as 'sgd' | 'gd', mode: o.mode as 'hogwild' | 'stratified' | undefined, epochs: iters, learningRate: o.lr as number | undefined, useBias: !!o.bias });
+      }
+    } catch (e) {
+      bar.done();
+      return stoppedFit(e, o, { gpu, seen: trainSet.ratings, titles: titles && titles.length === nItems ? titles : undefined, interrupted: stop.signal.aborted });
+    } finally {
+      process.off('SIGINT', onSigint);
     }
     if (algo === 'als' || algo === 'sgd' || algo === 'gd') {
       if ((o.ranking ?? 'implicit') === 'implicit') {
@@ -255,7 +294,6 @@ async function train(argv: string[]): Promise<number> {
     }
     const seconds = (performance.now() - t0) / 1000;
     bar.done();
-    const titles = trainSet.items_meta?.titles;
     const model = new Model(fit.model, { gpu, seen: trainSet.ratings, itemTitles: titles && titles.length === nItems ? titles : undefined });
     let testRmse: number | null = null;
     let testMae: number | null = null;
@@ -313,6 +351,37 @@ async function train(argv: string[]): Promise<number> {
   } finally {
     gpu?.destroy();
   }
+}
+
+/**
+ * A fit that stopped before its end (Ctrl-C, device loss, divergence): the error carries the result of the last
+ * finished iteration, which is written to --save / --save-libmf / --save-factors as a normal run would, saying so.
+ * Exit status 130 for an interrupt (the shell's convention for SIGINT), else the error goes on (exit 1).
+ */
+function stoppedFit(e: unknown, o: Parsed, m: { gpu?: GpuContext; seen: Ratings; titles?: string[]; interrupted: boolean }): number {
+  const kept = e instanceof AbortError || e instanceof DeviceLostError || e instanceof DivergenceError ? (e as { result?: FitResult }).result : undefined;
+  // The error itself is printed by the entry point; this line says what was kept.
+  const what = m.interrupted && e instanceof AbortError ? 'interrupted' : `training stopped (${(e as Error).name})`;
+  if (!(e instanceof AbortError && m.interrupted) && !kept) throw e;
+  const n = kept?.history.length ?? 0;
+  const targets = [o.save && `${o.save}`, o['save-libmf'] && `${o['save-libmf']} (LIBMF)`, o['save-factors'] && `${o['save-factors']}.*.txt`].filter(Boolean);
+  if (kept && n > 0 && targets.length) {
+    const model = new Model(kept.model, { seen: m.seen, itemTitles: m.titles });
+    try {
+      if (o.save) saveModelFile(model, o.save as string);
+      if (o['save-libmf']) saveModelFile(model, o['save-libmf'] as string, 'libmf');
+      if (o['save-factors']) writeFactorFiles(model.toData(), o['save-factors'] as string);
+    } finally {
+      model.dispose();
+    }
+    warn(`${what}; the model of iteration ${n} (the last finished one) was saved to ${targets.join(', ')}`);
+  } else if (targets.length) {
+    warn(`${what}; ${n === 0 ? 'no iteration had finished' : 'no result was kept'}, so nothing was saved (${targets.join(', ')} left as they were)`);
+  } else {
+    warn(`${what}${n ? ` after ${n} finished iterations (give --save to keep them)` : ''}`);
+  }
+  if (e instanceof AbortError && m.interrupted) return 130;
+  throw e;
 }
 
 // ------------------------------------------------------------------ recommend / similar / eval
@@ -468,7 +537,7 @@ async function evalCmd(argv: string[]): Promise<number> {
   const testPath = req<string>(o, 'test', 'eval');
   const layout = layoutOptions(o, 'eval');
   return withModel(o, 'eval', async (m) => {
-    const t = await readRatingsFile(testPath, { ...layout, users: cloneIds(m.userIds), items: cloneIds(m.itemIds) });
+    const t = await readRatingsFile(testPath, { ...layout, ...readOptions(o), users: cloneIds(m.userIds), items: cloneIds(m.itemIds) });
     const t0 = performance.now();
     const metrics = idList(o.metrics) ?? DEFAULT_METRICS;
     const r = await evaluate(m, t.dataset, { metrics, k: o.k as number | undefined, relevanceThreshold: o.relevance as number | undefined, rankBy: o['rank-by'] as RankBy | undefined });

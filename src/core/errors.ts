@@ -18,8 +18,10 @@ export class LimitError extends WebmfError {
     readonly limit: string,
     readonly required: number,
     readonly available: number,
+    /** Whose limit it is, for the message (default 'device'). */
+    by = 'device',
   ) {
-    super(`${message} (needs ${limit} = ${required}, device allows ${available})`);
+    super(`${message} (needs ${limit} = ${required}, ${by} allows ${available})`);
   }
 }
 

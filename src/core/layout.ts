@@ -100,7 +100,37 @@ export function colOf(t: number, rank: number, L: SolveLayout): number {
   return t < rank ? t : L.xBias;
 }
 
-export function singularError(spec: SolveSpec, row: number, n: number, count = 1): SingularSystemError {
+/** Largest |v| (NaN when any entry is NaN). */
+export function maxAbs(a: ArrayLike<number>): number {
+  let m = 0;
+  for (let k = 0; k < a.length; k++) {
+    const v = Math.abs(a[k]);
+    if (!(v <= m)) m = v;
+    if (Number.isNaN(v)) return NaN;
+  }
+  return m;
+}
+
+/** Above this, a normal-equation entry is past what f32 holds with room (its square root squared overflows f32 sums). */
+const OVERFLOW_SCALE = 1e30;
+
+/**
+ * The error for a system Cholesky could not factor. `evidence` (the largest |entry| of the system or of the factor
+ * Grams, and of the row's ratings) tells float overflow — outliers like 1e20 make entries of 1e40, past f32, where
+ * lambda is lost in rounding — apart from too few ratings, so the message names the real cause.
+ */
+export function singularError(spec: SolveSpec, row: number, n: number, count = 1, evidence?: { maxAbs: number; maxRating?: number }): SingularSystemError {
+  if (evidence && !(evidence.maxAbs <= OVERFLOW_SCALE)) {
+    const rating = evidence.maxRating !== undefined && Number.isFinite(evidence.maxRating) ? `; its largest |rating| is ${evidence.maxRating.toPrecision(3)}` : '';
+    return new SingularSystemError(
+      spec.side,
+      row,
+      count,
+      `${spec.side} ${row}: normal equations ${Number.isFinite(evidence.maxAbs) ? `have entries up to ${evidence.maxAbs.toExponential(1)}` : 'are not finite (Infinity/NaN)'}` +
+        `${count > 1 ? ` (${count} such ${spec.side}s)` : ''}: float overflow, not too few ratings — ratings or factors too large for 32-bit floats (3.4e38 at most, and their squares are summed)${rating}. ` +
+        `Rescale the ratings or remove outliers; lambda = ${spec.lambda} cannot help at this scale.`,
+    );
+  }
   return new SingularSystemError(
     spec.side,
     row,

@@ -3,6 +3,7 @@
  * field (user, item, value, time, ignored), or the Netflix layout (`movieId:` lines followed by `user,rating,date`).
  */
 import { InputError } from '../gpu/errors.ts';
+import { quoteText } from './intern.ts';
 
 export type RatingFormat = 'udata' | 'dat' | 'csv' | 'netflix' | 'delimited' | 'implicit';
 
@@ -57,8 +58,42 @@ const RATING_NAMES = ['rating', 'ratings', 'score', 'stars', 'value', 'rate', 'r
 const COUNT_NAMES = ['count', 'counts', 'plays', 'playcount', 'play_count', 'clicks', 'weight', 'freq', 'frequency', 'n', 'times', 'interactions', 'value'];
 const TIME_NAMES = ['timestamp', 'time', 'ts', 'date', 'datetime', 'unixtime', 'unix_time'];
 
+/** Splits a line into fields: a delimiter inside double quotes is text ("" is a quote), as in RFC 4180. */
 export function splitHeader(line: string, delimiter: string): string[] {
-  return line.split(delimiter).map((s) => s.trim().replace(/^"(.*)"$/, '$1'));
+  const out: string[] = [];
+  let field = '';
+  let quoted = false;
+  let wasQuoted = false;
+  for (let i = 0; i < line.length; ) {
+    const c = line[i];
+    if (quoted) {
+      if (c === '"') {
+        if (line[i + 1] === '"') {
+          field += '"';
+          i += 2;
+          continue;
+        }
+        quoted = false;
+      } else field += c;
+      i++;
+    } else if (c === '"' && field.trim() === '' && !wasQuoted) {
+      quoted = true;
+      wasQuoted = true;
+      field = '';
+      i++;
+    } else if (line.startsWith(delimiter, i)) {
+      out.push(wasQuoted ? field : field.trim());
+      field = '';
+      wasQuoted = false;
+      i += delimiter.length;
+      if (delimiter === ' ') while (line[i] === ' ') i++;
+    } else {
+      if (!wasQuoted) field += c;
+      i++;
+    }
+  }
+  out.push(wasQuoted ? field : field.trim());
+  return out;
 }
 
 function findName(names: string[], wanted: string[]): number {
@@ -131,7 +166,7 @@ export function detectLayout(sampleLines: string[], fileName: string | undefined
   const lines = sampleLines.filter((l) => l.trim() !== '');
   if (!lines.length) throw new InputError(`${where}: empty input (no lines to read)`);
   const first = lines[0];
-  const snippet = JSON.stringify(first.length > 80 ? first.slice(0, 80) + '…' : first);
+  const snippet = quoteText(first.length > 80 ? first.slice(0, 80) + '…' : first);
   const base = baseName(fileName);
   let fmt = opts.format ?? 'auto';
   const implicitOpt = opts.implicit ?? fmt === 'implicit';
@@ -152,7 +187,7 @@ export function detectLayout(sampleLines: string[], fileName: string | undefined
       why.push('"::"-separated fields');
     } else {
       const d = guessDelimiter(first);
-      if (!d) throw new InputError(`${where}: unknown format: cannot find a field separator in the first line ${snippet}; pass format and columns`);
+      if (!d) throw new InputError(`${where}: unknown format: cannot find a field separator in the first line ${snippet}; pass format and columns (--format, --columns on the command line)`);
       const fields = splitHeader(first, d);
       const hasHeader = looksLikeHeader(lines, d);
       if (hasHeader) {
@@ -189,17 +224,19 @@ export function detectLayout(sampleLines: string[], fileName: string | undefined
         description: `${fmt === 'udata' ? 'MovieLens u.data (tab-separated user item rating timestamp)' : 'MovieLens ratings.dat (user::item::rating::timestamp)'}${why.length ? ` — ${why.join('; ')}` : ''}`,
       };
     }
-    case 'csv':
+    case 'csv': {
+      const hasTime = splitHeader(first, ',').some((f) => f.toLowerCase() === 'timestamp');
       return {
         format: 'csv', netflix: false, delimiter: ',', header: true,
-        pending: { user: 'userId', item: 'movieId', value: 'rating', timestamp: 'timestamp' },
-        roles: [], hasValue: true, hasTime: splitHeader(first, ',').some((f) => f.toLowerCase() === 'timestamp'), implicit,
+        pending: { user: 'userId', item: 'movieId', value: 'rating', timestamp: hasTime ? 'timestamp' : undefined },
+        roles: [], hasValue: true, hasTime, implicit,
         description: `MovieLens ratings.csv (header userId,movieId,rating,timestamp)${why.length ? ` — ${why.join('; ')}` : ''}`,
       };
+    }
     case 'delimited':
     case 'implicit': {
       const delimiter = opts.delimiter ?? guessDelimiter(first);
-      if (!delimiter) throw new InputError(`${where}: cannot find a field separator in the first line ${snippet}; pass delimiter`);
+      if (!delimiter) throw new InputError(`${where}: cannot find a field separator in the first line ${snippet}; pass delimiter (--delimiter on the command line)`);
       const fields = splitHeader(first, delimiter);
       const header = opts.header ?? looksLikeHeader(lines, delimiter);
       let columns = opts.columns;
@@ -211,20 +248,20 @@ export function detectLayout(sampleLines: string[], fileName: string | undefined
           const t = findName(fields, TIME_NAMES);
           if (u < 0 || i < 0) {
             throw new InputError(
-              `${where}: unknown format: header ${snippet} has no recognisable user and item columns; pass columns: { user, item, value }`,
+              `${where}: unknown format: header ${snippet} has no recognisable user and item columns; pass columns: { user, item, value } (--columns USER,ITEM,RATING on the command line)`,
             );
           }
           if (v < 0 && !implicit) {
-            throw new InputError(`${where}: header ${snippet} has no rating column; pass columns.value, or implicit: true for presence data`);
+            throw new InputError(`${where}: header ${snippet} has no rating column; pass columns.value, or implicit: true for presence data (--columns USER,ITEM,RATING or --implicit on the command line)`);
           }
           columns = { user: u, item: i, value: v >= 0 ? v : undefined, timestamp: t >= 0 ? t : undefined };
         } else if (fields.length >= 2) {
           if (fields.length === 2 && !implicit) {
-            throw new InputError(`${where}: two fields per line ${snippet} but no rating: pass implicit: true for presence data, or columns`);
+            throw new InputError(`${where}: two fields per line ${snippet} but no rating: pass implicit: true for presence data, or columns (--implicit or --columns on the command line)`);
           }
           columns = { user: 0, item: 1, value: fields.length >= 3 ? 2 : undefined, timestamp: fields.length >= 4 && !implicit ? 3 : undefined };
         } else {
-          throw new InputError(`${where}: unknown format: first line ${snippet} has a single field; pass format/columns`);
+          throw new InputError(`${where}: unknown format: first line ${snippet} has a single field; pass format/columns (--format, --columns on the command line)`);
         }
       }
       const names = header ? fields : null;

@@ -140,3 +140,16 @@ export function decodeFileText(bytes: Uint8Array): { text: string; encoding: 'ut
 }
 
 export { utf8 as utf8Decoder };
+
+/** Characters a terminal may act on: C0/C1 controls, DEL, and the bidirectional overrides that reorder what is shown. */
+const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/** Text from a file or an archive, safe to print: control characters become \uXXXX escapes. */
+export function escapeText(s: string): string {
+  return s.replace(UNSAFE_TEXT, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** A quoted snippet for an error message: JSON-quoted, with the controls JSON leaves raw (DEL, C1, bidi) escaped too. */
+export function quoteText(s: string): string {
+  return JSON.stringify(s).replace(UNSAFE_TEXT, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

@@ -6,7 +6,7 @@
 import { InputError } from '../gpu/errors.ts';
 import type { ItemMeta } from './dataset.ts';
 import type { IdMap } from './ratings.ts';
-import { decodeFileText } from './intern.ts';
+import { decodeFileText, quoteText } from './intern.ts';
 
 export interface ItemRecord {
   title: string;
@@ -66,7 +66,7 @@ export function detectMetaFormat(fileName: string, firstLine: string): MetaForma
   if (base === 'movie_titles.csv' || base === 'movie_titles.txt' || /^\d+,(\d{4}|NULL),/.test(firstLine)) return 'movie_titles.csv';
   if (base === 'movies.dat' || firstLine.includes('::')) return 'movies.dat';
   if (base === 'movies.csv' || /^movieid,title/i.test(firstLine)) return 'movies.csv';
-  throw new InputError(`${fileName}: unknown item metadata format (first line ${JSON.stringify(firstLine.slice(0, 80))}); expected movies.csv, movies.dat, u.item or movie_titles.csv`);
+  throw new InputError(`${fileName}: unknown item metadata format (first line ${quoteText(firstLine.slice(0, 80))}); expected movies.csv, movies.dat, u.item or movie_titles.csv`);
 }
 
 /** Parses item metadata into external item ID -> record. Bad lines throw with file and line. */
@@ -79,7 +79,7 @@ export function parseItemMeta(bytes: Uint8Array, fileName: string, format?: Meta
     if (!line.trim()) return;
     if (fmt === 'movies.csv' && k === 0 && /^movieid/i.test(line)) return;
     const fail = (why: string): never => {
-      throw new InputError(`${fileName}:${k + 1}: ${why}: ${JSON.stringify(line.slice(0, 120))}`);
+      throw new InputError(`${fileName}:${k + 1}: ${why}: ${quoteText(line.slice(0, 120))}`);
     };
     let id: string;
     let title: string;

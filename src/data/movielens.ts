@@ -119,6 +119,7 @@ export async function dataGet(name: string, options: DataGetOptions = {}): Promi
   const zipPath = join(dir, `${entry.name}.zip`);
   if (existsSync(zipPath) && !options.force) {
     say(`using cached ${zipPath} (${(statSync(zipPath).size / 1e6).toFixed(1)} MB)`);
+    verifyCached(zipPath, options.md5 ?? entry.md5, name, say);
     return { name, path: zipPath, source: 'cache', log };
   }
   if (options.offline) {
@@ -161,8 +162,40 @@ export async function dataGet(name: string, options: DataGetOptions = {}): Promi
     throw e;
   }
   renameSync(part, zipPath);
+  // The checksum every later use of the cached archive is verified against.
+  writeFileSync(`${zipPath}.md5`, `${md5 ?? createHash('md5').update(bytes).digest('hex')}\n`);
   say(`saved ${zipPath}`);
   return { name, path: zipPath, source: 'download', log };
+}
+
+/**
+ * Verifies a cached archive on every use: against its MD5 (pinned, or recorded beside it when it was downloaded), or,
+ * for a cache filled by hand, by inflating every entry and checking its CRC-32 (then recording the MD5 for next time).
+ * A mismatch is an InputError telling how to fetch it again: a disk error or a partial copy never trains silently.
+ */
+function verifyCached(zipPath: string, pinned: string | undefined, name: string, say: (s: string) => void): void {
+  const bytes = readFileSync(zipPath);
+  const got = createHash('md5').update(bytes).digest('hex');
+  const sidecar = `${zipPath}.md5`;
+  const recorded = existsSync(sidecar) ? /\b([0-9a-f]{32})\b/i.exec(readFileSync(sidecar, 'utf8'))?.[1].toLowerCase() : undefined;
+  const want = pinned?.toLowerCase() ?? recorded;
+  const again = `; fetch it again with \`webmf data get ${name} --force\``;
+  if (want) {
+    if (got !== want) throw new InputError(`cached ${zipPath} is corrupt: MD5 ${got}, expected ${want}${again}`);
+    say(`MD5 ${got} verified`);
+    return;
+  }
+  try {
+    const entries = verifyZip(bytes, zipPath);
+    say(`zip integrity verified (${entries.length} entries, CRC-32 checked)`);
+  } catch (e) {
+    throw new InputError(`cached ${(e as Error).message}${again}`);
+  }
+  try {
+    writeFileSync(sidecar, `${got}\n`);
+  } catch {
+    // A read-only cache is verified by CRC each time instead.
+  }
 }
 
 async function withConnectTimeout<T>(options: DataGetOptions, run: (signal: AbortSignal) => Promise<T>): Promise<T> {

@@ -2,9 +2,9 @@
  * Node entry points for reading rating files from disk: a plain file, a zip archive, or an extracted MovieLens/Netflix
  * folder. Streams the file in chunks (never reads it whole) and picks up item metadata lying beside the ratings.
  */
-import { closeSync, createReadStream, existsSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, lstatSync, openSync, readFileSync, readSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, relative, isAbsolute } from 'node:path';
 import { InputError } from '../gpu/errors.ts';
 import { readRatings, sampleBytesPerLine, type LoadedDataset, type ReadOptions } from './read.ts';
 
@@ -18,15 +18,74 @@ export interface FileReadOptions extends Omit<ReadOptions, 'itemMeta'> {
 const RATING_FILES = ['ratings.csv', 'ratings.dat', 'u.data'];
 const META_FILES = ['movies.csv', 'movies.dat', 'u.item', 'movie_titles.csv', 'movie_titles.txt'];
 
-/** Finds the ratings file(s) in a folder (MovieLens layouts, Netflix training folder). */
+/** Whether `path` (after resolving symlinks) lies inside the folder whose real path is `root`. */
+function inside(root: string, path: string): boolean {
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch {
+    return false;
+  }
+  const rel = relative(root, real);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+/** Regular files directly in `dir` (symlinks only when they resolve inside `root`), by name; unreadable entries skipped. */
+function filesIn(dir: string, root: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names.filter((f) => {
+    const p = join(dir, f);
+    try {
+      const l = lstatSync(p);
+      if (l.isSymbolicLink()) return inside(root, p) && statSync(p).isFile();
+      return l.isFile();
+    } catch {
+      return false;
+    }
+  });
+}
+
+function ratingFilesIn(dir: string, root: string): string[] {
+  const files = filesIn(dir, root);
+  for (const f of RATING_FILES) if (files.includes(f)) return [join(dir, f)];
+  const netflix = files.filter((f) => /^combined_data_\d+\.txt$/.test(f)).sort();
+  return netflix.map((f) => join(dir, f));
+}
+
+/**
+ * Finds the ratings file(s) in a folder (MovieLens layouts, Netflix training folder): in the folder itself, else in
+ * its subfolders one level down (an archive extracted into a folder named after it), in name order. Never deeper, and
+ * never through a symlink that leads out of the folder.
+ */
 export function findRatingFiles(dir: string): string[] {
-  for (const f of RATING_FILES) if (existsSync(join(dir, f))) return [join(dir, f)];
-  const netflix = readdirSync(dir).filter((f) => /^combined_data_\d+\.txt$/.test(f)).sort();
-  if (netflix.length) return netflix.map((f) => join(dir, f));
-  // One level down (an archive extracted into a folder named after it).
-  const subs = readdirSync(dir).filter((f) => statSync(join(dir, f)).isDirectory());
+  let root: string;
+  try {
+    root = realpathSync(dir);
+  } catch (e) {
+    throw new InputError(`${dir}: cannot read the folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const here = ratingFilesIn(dir, root);
+  if (here.length) return here;
+  let subs: string[];
+  try {
+    subs = readdirSync(dir).sort();
+  } catch {
+    return [];
+  }
   for (const s of subs) {
-    const found = findRatingFiles(join(dir, s));
+    const p = join(dir, s);
+    try {
+      const l = lstatSync(p);
+      if (!(l.isDirectory() || (l.isSymbolicLink() && inside(root, p) && statSync(p).isDirectory()))) continue;
+    } catch {
+      continue;
+    }
+    const found = ratingFilesIn(p, root);
     if (found.length) return found;
   }
   return [];
@@ -39,11 +98,23 @@ function findMeta(dir: string): string | undefined {
 
 /** Reads a ratings file, a zip archive or a folder from disk into a Dataset. */
 export async function readRatingsFile(path: string, options: FileReadOptions = {}): Promise<LoadedDataset> {
-  if (!existsSync(path)) throw new InputError(`${path}: no such file or folder`);
+  if (path === '-') return readRatingsStream(process.stdin, '-', options);
+  // Standard input by name: read from the process's stream (opening the path fails when it is a socket, as a parent
+  // process's pipe can be).
+  if (path === '/dev/stdin' || path === '/dev/fd/0' || path === '/proc/self/fd/0') return readRatingsStream(process.stdin, path, options);
+  let st;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(`${path}: ${code === 'ENOENT' ? 'no such file or folder' : `cannot read (${code ?? (e as Error).message})`}`);
+  }
+  // FIFOs, process substitution (/dev/fd/N), /dev/stdin and other devices: no size, no seeking; streamed as they come.
+  if (!st.isFile() && !st.isDirectory()) return readRatingsStream(createReadStream(path, { highWaterMark: options.chunkSize ?? 4 << 20 }), path, options);
   let files = [path];
-  if (statSync(path).isDirectory()) {
+  if (st.isDirectory()) {
     files = findRatingFiles(path);
-    if (!files.length) throw new InputError(`${path}: no ratings file found (looked for ${RATING_FILES.join(', ')}, combined_data_N.txt)`);
+    if (!files.length) throw new InputError(`${path}: no ratings file found (looked for ${RATING_FILES.join(', ')}, combined_data_N.txt, in the folder and one level down)`);
   }
   const total = files.reduce((s, f) => s + statSync(f).size, 0);
   if (total === 0) throw new InputError(`${files.join(', ')}: empty input (0 bytes)`);
@@ -83,6 +154,18 @@ export async function readRatingsFile(path: string, options: FileReadOptions = {
   opts.parts = files.slice(1).map((f) => ({ name: f, source: stream(f) }));
   if (files.length > 1) opts.fileName = files[0];
   return readRatings(stream(files[0]), opts);
+}
+
+/** Reads a stream of unknown length (stdin, a FIFO): format and zip detected from the first bytes. */
+async function readRatingsStream(stream: AsyncIterable<Uint8Array> & { destroy?: () => void }, name: string, options: FileReadOptions): Promise<LoadedDataset> {
+  const { itemMeta, ...rest } = options;
+  const opts: ReadOptions = { ...rest, fileName: name === '-' ? 'stdin' : name, name: options.name ?? (name === '-' ? 'stdin' : basename(name)) };
+  if (itemMeta && itemMeta !== 'auto') opts.itemMeta = { source: readFileSync(itemMeta), fileName: itemMeta };
+  try {
+    return await readRatings(stream, opts);
+  } finally {
+    if (stream !== (process.stdin as unknown)) stream.destroy?.();
+  }
 }
 
 function isZip(path: string): boolean {

@@ -5,7 +5,7 @@
  */
 import { AbortError, InputError } from '../gpu/errors.ts';
 import type { IdMap, Ratings } from './ratings.ts';
-import { IdInterner, decodeText } from './intern.ts';
+import { IdInterner, decodeText, quoteText } from './intern.ts';
 import {
   ROLE_ITEM, ROLE_TIME, ROLE_USER, ROLE_VALUE, detectLayout, resolveColumns, splitHeader,
   type FormatOptions, type LineLayout, type RatingFormat,
@@ -55,7 +55,7 @@ export class ParseError extends InputError {
     readonly snippet: string,
     readonly reason: string,
   ) {
-    super(`${file}:${line}: ${reason}: ${JSON.stringify(snippet)}`);
+    super(`${file}:${line}: ${reason}: ${quoteText(snippet)}`);
   }
 }
 
@@ -197,9 +197,47 @@ interface FileMark {
   name: string;
   /** Index of the first rating read from this file. */
   firstRating: number;
-  /** Line numbers (1-based) in this file that produced no rating (header, blank, movieId:, skipped). */
-  gaps: number[];
+  /**
+   * Lines (1-based) in this file that produced no rating (header, blank, movieId:, skipped), as run lengths: run j
+   * covers lines gapStart[j] .. gapStart[j] + gapLen[j] - 1, and gapBefore[j] lines of earlier runs precede it. One run
+   * per stretch of such lines, so a file of a billion blank lines costs three numbers, not a billion.
+   */
+  gapStart: number[];
+  gapLen: number[];
+  gapBefore: number[];
 }
+
+function newMark(name: string, firstRating: number): FileMark {
+  return { name, firstRating, gapStart: [], gapLen: [], gapBefore: [] };
+}
+
+/** Records `count` gap lines starting at `line`, extending the last run when they continue it. */
+function addGap(m: FileMark, line: number, count = 1): void {
+  const j = m.gapStart.length - 1;
+  if (j >= 0 && m.gapStart[j] + m.gapLen[j] === line) {
+    m.gapLen[j] += count;
+    return;
+  }
+  m.gapBefore.push(j >= 0 ? m.gapBefore[j] + m.gapLen[j] : 0);
+  m.gapStart.push(line);
+  m.gapLen.push(count);
+}
+
+/** Largest finite f32 (values above it round to Infinity when stored). */
+const F32_MAX = 3.4028234663852886e38;
+
+/** Why a finite value cannot be stored as f32 without becoming ±Infinity or 0; null when it can. */
+export function f32Problem(v: number): string | null {
+  const a = Math.abs(v);
+  if (a > F32_MAX) return `is too large for 32-bit floats (largest ${F32_MAX.toPrecision(8)}); it would become Infinity`;
+  if (a !== 0 && Math.fround(a) === 0) return 'is too small for 32-bit floats (smallest 1.4e-45); it would become 0';
+  return null;
+}
+
+/** The shortest line that holds a rating ("1,2" and a newline): no file of N bytes has more than N / 4 ratings. */
+const MIN_LINE_BYTES = 4;
+/** Most ratings reserved before any is seen (2^27: 1.6 GB of arrays without timestamps); more grows on demand. */
+const MAX_PREALLOC = 1 << 27;
 
 /** Bytes that need decoding before the layout is known. */
 const DETECT_BYTES = 64 * 1024;
@@ -270,11 +308,11 @@ export class RatingsParser {
     this.line = 0;
     this.netflixItem = -1;
     this.headerPending = this.layout ? this.layout.header : false;
-    this.marks.push({ name, firstRating: this.n, gaps: [] });
+    this.marks.push(newMark(name, this.n));
   }
 
   private mark(): FileMark {
-    if (!this.marks.length) this.marks.push({ name: this.file, firstRating: this.n, gaps: [] });
+    if (!this.marks.length) this.marks.push(newMark(this.file, this.n));
     return this.marks[this.marks.length - 1];
   }
 
@@ -290,6 +328,7 @@ export class RatingsParser {
       this.detectLen += chunk.length;
       if (this.detectLen < DETECT_BYTES) return;
       this.detect(false);
+      this.progress(false);
       return;
     }
     this.consume(chunk);
@@ -306,7 +345,7 @@ export class RatingsParser {
       end = lastNl >= 0 ? lastNl : all.length;
     }
     const text = decodeText(all, 0, Math.min(end, DETECT_BYTES)).replace(/^\uFEFF/, '');
-    const sample = text.split(/\r?\n/).slice(0, 50);
+    const sample = text.split(/\r?\n/).filter((l) => l.trim() !== '').slice(0, 50);
     const layout = detectLayout(sample, this.file, this.opts);
     this.layout = layout;
     this.headerPending = layout.header;
@@ -321,14 +360,28 @@ export class RatingsParser {
   }
 
   private estimateCapacity(sample: Uint8Array, end: number): number {
+    // Bytes per rating line from the non-blank lines of the sample: blank lines carry no rating, so counting them
+    // would size the arrays for a billion ratings from a file of a billion newlines.
     let nl = 0;
-    for (let i = 0; i < end; i++) if (sample[i] === NL) nl++;
+    let lineBytes = 0;
+    let lineStart = 0;
+    for (let i = 0; i < end; i++) {
+      if (sample[i] !== NL) continue;
+      const len = i - lineStart - (i > lineStart && sample[i - 1] === CR ? 1 : 0);
+      if (len > 0) {
+        nl++;
+        lineBytes += i + 1 - lineStart;
+      }
+      lineStart = i + 1;
+    }
     const total = this.totalBytes;
     const hint = this.opts.bytesPerLine;
-    if (total && hint && hint > 0) return Math.ceil((total / hint) * 1.03) + 1024;
-    if (!total || nl < 16) return 1 << 16;
-    const perLine = end / nl;
-    return Math.ceil((total / perLine) * 1.02) + 1024;
+    let est: number;
+    if (total && hint && hint > 0) est = Math.ceil((total / Math.max(hint, MIN_LINE_BYTES)) * 1.03) + 1024;
+    else if (!total || nl < 16) est = 1 << 16;
+    else est = Math.ceil((total / Math.max(lineBytes / nl, MIN_LINE_BYTES)) * 1.02) + 1024;
+    // Never reserve more up front than MAX_PREALLOC ratings: the arrays grow as data arrives.
+    return Math.min(est, MAX_PREALLOC);
   }
 
   private ensure(cap: number): void {
@@ -338,10 +391,19 @@ export class RatingsParser {
       b.set(a.subarray(0, this.n) as never);
       return b;
     };
-    this.users = grow(this.users, (k) => new Int32Array(k));
-    this.items = grow(this.items, (k) => new Int32Array(k));
-    this.values = grow(this.values, (k) => new Float32Array(k));
-    if (this.layout?.hasTime) this.times = grow(this.times ?? new Float64Array(0), (k) => new Float64Array(k));
+    try {
+      this.users = grow(this.users, (k) => new Int32Array(k));
+      this.items = grow(this.items, (k) => new Int32Array(k));
+      this.values = grow(this.values, (k) => new Float32Array(k));
+      if (this.layout?.hasTime) this.times = grow(this.times ?? new Float64Array(0), (k) => new Float64Array(k));
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+      const per = this.layout?.hasTime ? 20 : 12;
+      throw new InputError(
+        `${this.file}: out of memory making room for ${cap.toLocaleString('en-US')} ratings (${((cap * per) / 2 ** 30).toFixed(1)} GiB; ${this.n.toLocaleString('en-US')} read so far)`,
+        { cause: e },
+      );
+    }
     this.cap = cap;
   }
 
@@ -372,6 +434,18 @@ export class RatingsParser {
     }
     const end = chunk.length;
     for (;;) {
+      if (chunk[start] === NL) {
+        // A run of empty lines: one gap run, no call per line.
+        let q = start + 1;
+        while (q < end && chunk[q] === NL) q++;
+        const count = q - start;
+        addGap(this.mark(), this.line + 1, count);
+        this.line += count;
+        this.lines += count;
+        start = q;
+        if (start >= end) break;
+        continue;
+      }
       start = this.fastRun(chunk, start, end);
       const nl = chunk.indexOf(NL, start);
       if (nl < 0) break;
@@ -562,7 +636,7 @@ export class RatingsParser {
         p++;
         item = this.itemIds.int(v);
         lines++;
-        this.mark().gaps.push(this.line + lines);
+        addGap(this.mark(), this.line + lines);
         if (p >= end) break;
         continue;
       }
@@ -654,7 +728,7 @@ export class RatingsParser {
     const snippet = decodeText(buf, s, Math.min(e, s + MAX_SNIPPET)) + (e - s > MAX_SNIPPET ? '…' : '');
     if (!this.opts.skipBadLines) throw new ParseError(this.file, this.line, snippet, reason);
     this.skipped++;
-    this.mark().gaps.push(this.line);
+    addGap(this.mark(), this.line);
     if (this.skippedSamples.length < 20) this.skippedSamples.push({ file: this.file, line: this.line, reason, snippet });
   }
 
@@ -674,12 +748,12 @@ export class RatingsParser {
       }
     }
     if (allBlank) {
-      this.mark().gaps.push(this.line);
+      addGap(this.mark(), this.line);
       return;
     }
     if (this.headerPending) {
       this.headerPending = false;
-      this.mark().gaps.push(this.line);
+      addGap(this.mark(), this.line);
       if (L.pending) {
         const names = splitHeader(decodeText(buf, s, e), L.delimiter);
         L.roles = resolveColumns(L.pending, names, this.file);
@@ -696,7 +770,7 @@ export class RatingsParser {
         while (j < k && (buf[j] === SP || buf[j] === TAB)) j++;
         if (k === j) return this.bad(buf, s, e, 'empty movie ID');
         this.netflixItem = this.itemIds.intern(buf, j, k);
-        this.mark().gaps.push(this.line);
+        addGap(this.mark(), this.line);
         return;
       }
       if (this.netflixItem < 0) return this.bad(buf, s, e, 'rating line before the first "movieId:" line');
@@ -771,6 +845,8 @@ export class RatingsParser {
           if (!Number.isFinite(value)) {
             return this.bad(buf, s, e, Number.isNaN(value) && !/^[-+]?nan$/i.test(decodeText(buf, fs, fe)) ? `field ${field + 1} is not a number` : `${L.implicit ? 'count' : 'rating'} ${decodeText(buf, fs, fe)} is not finite`);
           }
+          const f32 = f32Problem(value);
+          if (f32) return this.bad(buf, s, e, `${L.implicit ? 'count' : 'rating'} ${decodeText(buf, fs, fe)} ${f32}`);
         } else if (role === ROLE_TIME) {
           time = parseTime(buf, fs, fe);
           gotTime = true;
@@ -881,16 +957,17 @@ export class RatingsParser {
     for (const x of this.marks) if (x.firstRating <= k) m = x;
     if (!m) return `rating ${k}`;
     const r = k - m.firstRating + 1; // 1-based rating number within the file
-    // Line = r + (number of gap lines before it): the count j of gaps with gaps[j] - j <= r.
-    const g = m.gaps;
+    // Line = r + (gap lines before it). Run j lies before rating r when fewer than r rating lines precede the run.
+    const { gapStart, gapLen, gapBefore } = m;
     let lo = 0;
-    let hi = g.length;
+    let hi = gapStart.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (g[mid] - mid <= r) lo = mid + 1;
+      if (gapStart[mid] - 1 - gapBefore[mid] < r) lo = mid + 1;
       else hi = mid;
     }
-    return `${m.name}:${r + lo}`;
+    const before = lo > 0 ? gapBefore[lo - 1] + gapLen[lo - 1] : 0;
+    return `${m.name}:${r + before}`;
   }
 }
 
@@ -970,7 +1047,7 @@ export function resolveDuplicates(r: Ratings, policy: DuplicatePolicy, where: (k
     const b = Math.max(f, k);
     if (policy === 'error') {
       throw new InputError(
-        `duplicate rating for the same (user, item) pair at ${where(a)} and ${where(b)}; pass duplicates: 'last', 'mean' or 'sum' to merge`,
+        `duplicate rating for the same (user, item) pair at ${where(a)} and ${where(b)}; pass duplicates: 'last', 'mean' or 'sum' to merge (--duplicates last|mean|sum on the command line)`,
       );
     }
     if (!keep) keep = new Uint8Array(n).fill(1);

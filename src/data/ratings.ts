@@ -78,6 +78,49 @@ export interface Csr {
 }
 
 /** Checks lengths, index ranges and values; throws InputError naming the first offending rating. */
+/**
+ * Ratings as the engine needs them: Int32Array indices and Float32Array values. Plain arrays (or other typed arrays)
+ * are checked and converted here, at the API boundary, so the GPU path never meets a JS array in createBuffer; a
+ * value that would not survive the f32 conversion (1e39 becomes Infinity, 1e-50 becomes 0) is an error naming it.
+ * Already-typed input is returned as is.
+ */
+export function asRatings(r: Ratings, what = 'ratings'): Ratings {
+  if (r === null || typeof r !== 'object') throw new InputError(`${what} must be an object { users, items, values, nUsers, nItems }, got ${r === null ? 'null' : typeof r}`);
+  const arrayLike = (a: unknown) => a instanceof Object && typeof (a as ArrayLike<number>).length === 'number';
+  for (const f of ['users', 'items', 'values'] as const) {
+    if (!arrayLike(r[f])) throw new InputError(`${what}.${f} must be an array or typed array, got ${r[f] === null ? 'null' : typeof r[f]}`);
+  }
+  if (r.timestamps !== undefined && !arrayLike(r.timestamps)) throw new InputError(`${what}.timestamps must be an array or typed array`);
+  const ok = r.users instanceof Int32Array && r.items instanceof Int32Array && r.values instanceof Float32Array && (r.timestamps === undefined || r.timestamps instanceof Float64Array);
+  if (ok) return r;
+  const ints = (a: ArrayLike<number>, name: string): Int32Array => {
+    if (a instanceof Int32Array) return a;
+    const out = new Int32Array(a.length);
+    for (let k = 0; k < a.length; k++) {
+      const v = a[k];
+      if (!(typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0x7fffffff)) throw new InputError(`${what}.${name}[${k}] = ${String(v)} is not an index (an integer >= 0)`);
+      out[k] = v;
+    }
+    return out;
+  };
+  let values: Float32Array;
+  if (r.values instanceof Float32Array) values = r.values;
+  else {
+    const a = r.values as ArrayLike<number>;
+    values = new Float32Array(a.length);
+    for (let k = 0; k < a.length; k++) {
+      const v = a[k];
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new InputError(`${what}.values[${k}] = ${String(v)} is not a finite number`);
+      const a32 = Math.abs(v);
+      if (a32 > 3.4028234663852886e38 || (a32 !== 0 && Math.fround(a32) === 0)) throw new InputError(`${what}.values[${k}] = ${v} is outside the 32-bit float range`);
+      values[k] = v;
+    }
+  }
+  const out: Ratings = { users: ints(r.users, 'users'), items: ints(r.items, 'items'), values, nUsers: r.nUsers, nItems: r.nItems };
+  if (r.timestamps !== undefined) out.timestamps = r.timestamps instanceof Float64Array ? r.timestamps : Float64Array.from(r.timestamps as ArrayLike<number>);
+  return out;
+}
+
 export function validateRatings(r: Ratings, opts: { allowEmpty?: boolean } = {}): void {
   const n = r.users.length;
   if (r.items.length !== n || r.values.length !== n || (r.timestamps && r.timestamps.length !== n)) {

@@ -8,6 +8,8 @@ import { AbortError, InputError } from '../gpu/errors.ts';
 import type { Dataset } from './dataset.ts';
 import { alignItemMeta, parseItemMeta, type ItemRecord } from './meta.ts';
 import { RatingsParser, type ParseOptions, type ParseReport } from './parse.ts';
+import { crc32, readCentralDirectory } from './zipcheck.ts';
+import { escapeText } from './intern.ts';
 
 export type ByteSource =
   | Uint8Array
@@ -45,6 +47,16 @@ export interface ReadReport extends ParseReport {
 export interface LoadedDataset extends Dataset {
   report: ReadReport;
 }
+
+/**
+ * Deflate's largest possible ratio is 1032:1 (a 258-byte match in 2 bits), so an entry cannot inflate to more than
+ * this many times its compressed size. A zip claiming more is lying; the claim only sizes arrays, never trusted past it.
+ */
+const MAX_DEFLATE_RATIO = 1032;
+/** Raw zip bytes handed to the inflater at a time: bounds one inflated chunk to 64 KiB x 1032 = 66 MiB. */
+const ZIP_FEED = 64 << 10;
+/** Bytes kept from the end of a zip stream to read its central directory (CRC-32 of each entry read). */
+const ZIP_TAIL = 8 << 20;
 
 const RATING_ENTRY = /(^|\/)(ratings\.csv|ratings\.dat|u\.data|combined_data_\d+\.txt)$/i;
 const META_ENTRY = /(^|\/)(movies\.csv|movies\.dat|u\.item|movie_titles\.(csv|txt))$/i;
@@ -131,113 +143,167 @@ export async function readRatings(source: ByteSource, options: ReadOptions = {})
     bytesPerLine = await blobBytesPerLine(source);
   }
   const it = chunksOf(source, options.chunkSize)[Symbol.asyncIterator]();
-  const first = await it.next();
-  const firstChunk = first.done ? new Uint8Array(0) : first.value;
-  const isZip = firstChunk.length >= 4 && firstChunk[0] === 0x50 && firstChunk[1] === 0x4b && firstChunk[2] === 3 && firstChunk[3] === 4;
-  let meta: { records: Map<string, ItemRecord>; file: string } | null = null;
-  let parser: RatingsParser;
+  // Closed on every exit path: a parse error mid-file must not leave a file handle for the garbage collector.
+  try {
+    const first = await it.next();
+    const firstChunk = first.done ? new Uint8Array(0) : first.value;
+    const isZip = firstChunk.length >= 4 && firstChunk[0] === 0x50 && firstChunk[1] === 0x4b && firstChunk[2] === 3 && firstChunk[3] === 4;
+    let meta: { records: Map<string, ItemRecord>; file: string } | null = null;
+    let parser: RatingsParser;
 
-  if (!isZip) {
-    parser = new RatingsParser({ ...options, totalBytes: total, bytesPerLine });
-    parser.beginFile(fileName);
-    if (!first.done) parser.push(firstChunk);
-    for (;;) {
-      const r = await it.next();
-      if (r.done) break;
-      parser.push(r.value);
-    }
-    if (options.parts) {
-      for (const part of options.parts) {
-        parser.beginFile(part.name);
-        for await (const c of chunksOf(part.source, options.chunkSize)) parser.push(c);
+    if (!isZip) {
+      parser = new RatingsParser({ ...options, totalBytes: total, bytesPerLine });
+      parser.beginFile(fileName);
+      if (!first.done) parser.push(firstChunk);
+      for (;;) {
+        const r = await it.next();
+        if (r.done) break;
+        parser.push(r.value);
       }
-    }
-  } else {
-    parser = new RatingsParser({ ...options, totalBytes: undefined });
-    const wanted = options.entry === undefined ? null : Array.isArray(options.entry) ? options.entry : [options.entry];
-    let kind = '';
-    const metaParts: { name: string; parts: Uint8Array[] } = { name: '', parts: [] };
-    let failure: unknown = null;
-    const seen: string[] = [];
-    const unzip = new Unzip((file: UnzipFile) => {
-      seen.push(file.name);
-      if (failure) return;
-      const isWanted = wanted ? wanted.some((w) => file.name === w || file.name.endsWith('/' + w)) : RATING_ENTRY.test(file.name) && !file.name.startsWith('__MACOSX/');
-      if (isWanted && (wanted || !kind || entryKind(file.name) === kind)) {
-        kind ||= entryKind(file.name);
-        parser.beginFile(`${fileName}:${file.name}`);
-        if (file.originalSize) parser.expectBytes(file.originalSize);
-        file.ondata = (err, data) => {
-          if (failure) return;
-          if (err) {
-            failure = new InputError(`${fileName}: corrupt zip entry ${file.name}: ${err.message}`);
-            return;
+      if (options.parts) {
+        for (const part of options.parts) {
+          parser.beginFile(part.name);
+          for await (const c of chunksOf(part.source, options.chunkSize)) parser.push(c);
+        }
+      }
+    } else {
+      parser = new RatingsParser({ ...options, totalBytes: undefined });
+      const wanted = options.entry === undefined ? null : Array.isArray(options.entry) ? options.entry : [options.entry];
+      let kind = '';
+      const metaParts: { name: string; parts: Uint8Array[] } = { name: '', parts: [] };
+      let failure: unknown = null;
+      const seen: string[] = [];
+      // CRC-32 and size of every entry whose bytes are used, checked against the central directory at the end.
+      const sums = new Map<string, { crc: number; size: number; done: boolean }>();
+      const track = (name: string) => {
+        const t = { crc: 0, size: 0, done: false };
+        sums.set(name, t);
+        return t;
+      };
+      const unzip = new Unzip((file: UnzipFile) => {
+        seen.push(file.name);
+        if (failure) return;
+        const shown = escapeText(file.name);
+        const isWanted = wanted ? wanted.some((w) => file.name === w || file.name.endsWith('/' + w)) : RATING_ENTRY.test(file.name) && !file.name.startsWith('__MACOSX/');
+        if (isWanted && (wanted || !kind || entryKind(file.name) === kind)) {
+          kind ||= entryKind(file.name);
+          parser.beginFile(`${fileName}:${shown}`);
+          if (file.originalSize) {
+            const bound = file.compression === 0 ? (file.size ?? 0) : (file.size ?? 0) * MAX_DEFLATE_RATIO;
+            parser.expectBytes(Math.min(file.originalSize, bound));
           }
-          try {
-            parser.push(data);
-          } catch (e) {
-            failure = e;
+          const sum = track(file.name);
+          file.ondata = (err, data, final) => {
+            if (failure) return;
+            if (err) {
+              failure = new InputError(`${fileName}: corrupt zip entry ${shown}: ${err.message}`);
+              return;
+            }
+            sum.crc = crc32(data, sum.crc);
+            sum.size += data.length;
+            if (final) sum.done = true;
+            try {
+              parser.push(data);
+            } catch (e) {
+              failure = e;
+            }
+          };
+          file.start();
+        } else if (options.zipMeta !== false && !options.itemMeta && !metaParts.name && META_ENTRY.test(file.name) && !file.name.startsWith('__MACOSX/')) {
+          metaParts.name = file.name;
+          const sum = track(file.name);
+          file.ondata = (err, data, final) => {
+            if (err) failure = new InputError(`${fileName}: corrupt zip entry ${shown}: ${err.message}`);
+            else {
+              sum.crc = crc32(data, sum.crc);
+              sum.size += data.length;
+              if (final) sum.done = true;
+              metaParts.parts.push(data);
+            }
+          };
+          file.start();
+        }
+      });
+      unzip.register(UnzipInflate);
+      let tail: Uint8Array[] = [];
+      let tailLen = 0;
+      let rawBytes = 0;
+      const keepTail = (c: Uint8Array) => {
+        tail.push(c.slice());
+        tailLen += c.length;
+        rawBytes += c.length;
+        while (tail.length > 1 && tailLen - tail[0].length >= ZIP_TAIL) tailLen -= tail.shift()!.length;
+      };
+      const feed = (c: Uint8Array, final: boolean) => {
+        keepTail(c);
+        try {
+          for (let o = 0; o < c.length || (o === 0 && final); o += ZIP_FEED) {
+            const end = Math.min(c.length, o + ZIP_FEED);
+            unzip.push(c.subarray(o, end), final && end >= c.length);
+            if (failure) break;
+            if (signal?.aborted) throw new AbortError('reading aborted', { cause: signal.reason });
           }
-        };
-        file.start();
-      } else if (options.zipMeta !== false && !options.itemMeta && !metaParts.name && META_ENTRY.test(file.name) && !file.name.startsWith('__MACOSX/')) {
-        metaParts.name = file.name;
-        file.ondata = (err, data) => {
-          if (err) failure = new InputError(`${fileName}: corrupt zip entry ${file.name}: ${err.message}`);
-          else metaParts.parts.push(data);
-        };
-        file.start();
+        } catch (e) {
+          failure ??= e instanceof InputError || e instanceof AbortError ? e : new InputError(`${fileName}: bad zip archive: ${(e as Error).message}`);
+        }
+        if (failure) throw failure;
+      };
+      let cur = firstChunk;
+      for (;;) {
+        const r = await it.next();
+        feed(cur, !!r.done);
+        if (r.done) break;
+        cur = r.value;
       }
-    });
-    unzip.register(UnzipInflate);
-    const feed = (c: Uint8Array, final: boolean) => {
-      try {
-        unzip.push(c, final);
-      } catch (e) {
-        failure ??= e instanceof InputError || e instanceof AbortError ? e : new InputError(`${fileName}: bad zip archive: ${(e as Error).message}`);
+      // Every entry used must match the CRC-32 and size of the central directory: a flipped bit in the deflate data can
+      // inflate without error to different digits.
+      const tailBytes = concatAll(tail);
+      tail = [];
+      const dir = new Map(readCentralDirectory(tailBytes, rawBytes - tailBytes.length, fileName).map((e) => [e.name, e]));
+      for (const [name, got] of sums) {
+        const want = dir.get(name);
+        const shown = escapeText(name);
+        if (!want) throw new InputError(`${fileName}: zip entry ${shown} is missing from the central directory`);
+        if (!got.done) throw new InputError(`${fileName}: zip entry ${shown} is truncated`);
+        if (got.size !== want.size) throw new InputError(`${fileName}: zip entry ${shown} inflated to ${got.size} bytes, the directory says ${want.size}; the archive is corrupt`);
+        if (got.crc !== want.crc) throw new InputError(`${fileName}: zip entry ${shown}: CRC-32 ${hex(got.crc)} does not match the directory's ${hex(want.crc)}; the archive is corrupt`);
       }
-      if (failure) throw failure;
+      if (!kind && !wanted) {
+        throw new InputError(
+          `${fileName}: no ratings file in the zip archive (looked for ratings.csv, ratings.dat, u.data, combined_data_N.txt; found ${seen.slice(0, 12).map(escapeText).join(', ') || 'no entries'}); pass entry (--entry NAME on the command line)`,
+        );
+      }
+      if (metaParts.name) {
+        const bytes = concatAll(metaParts.parts);
+        meta = { records: parseItemMeta(bytes, `${fileName}:${metaParts.name}`), file: `${fileName}:${metaParts.name}` };
+      }
+    }
+    if (signal?.aborted) throw new AbortError('reading aborted', { cause: signal.reason });
+    const res = parser.finish();
+    if (options.itemMeta) {
+      const bytes = await readAll(options.itemMeta.source);
+      meta = { records: parseItemMeta(bytes, options.itemMeta.fileName), file: options.itemMeta.fileName };
+    }
+    const report: ReadReport = { ...res.report, container: isZip ? 'zip' : 'plain' };
+    const ds: LoadedDataset = {
+      name: options.name ?? baseName(fileName),
+      ratings: res.ratings,
+      users: res.users,
+      items: res.items,
+      implicit: res.report.implicit,
+      report,
     };
-    let cur = firstChunk;
-    for (;;) {
-      const r = await it.next();
-      feed(cur, !!r.done);
-      if (r.done) break;
-      cur = r.value;
+    if (res.report.scale) ds.scale = res.report.scale;
+    if (meta) {
+      const { meta: m, matched } = alignItemMeta(res.items, meta.records);
+      ds.items_meta = m;
+      report.metaFile = meta.file;
+      report.metaMatched = matched;
     }
-    if (!kind && !wanted) {
-      throw new InputError(
-        `${fileName}: no ratings file in the zip archive (looked for ratings.csv, ratings.dat, u.data, combined_data_N.txt; found ${seen.slice(0, 12).join(', ') || 'no entries'}); pass entry`,
-      );
-    }
-    if (metaParts.name) {
-      const bytes = concatAll(metaParts.parts);
-      meta = { records: parseItemMeta(bytes, `${fileName}:${metaParts.name}`), file: `${fileName}:${metaParts.name}` };
-    }
+    return ds;
+  } finally {
+    await it.return?.(undefined);
   }
-  if (signal?.aborted) throw new AbortError('reading aborted', { cause: signal.reason });
-  const res = parser.finish();
-  if (options.itemMeta) {
-    const bytes = await readAll(options.itemMeta.source);
-    meta = { records: parseItemMeta(bytes, options.itemMeta.fileName), file: options.itemMeta.fileName };
-  }
-  const report: ReadReport = { ...res.report, container: isZip ? 'zip' : 'plain' };
-  const ds: LoadedDataset = {
-    name: options.name ?? baseName(fileName),
-    ratings: res.ratings,
-    users: res.users,
-    items: res.items,
-    implicit: res.report.implicit,
-    report,
-  };
-  if (res.report.scale) ds.scale = res.report.scale;
-  if (meta) {
-    const { meta: m, matched } = alignItemMeta(res.items, meta.records);
-    ds.items_meta = m;
-    report.metaFile = meta.file;
-    report.metaMatched = matched;
-  }
-  return ds;
 }
 
 /**
@@ -267,6 +333,10 @@ async function blobBytesPerLine(blob: Blob): Promise<number | undefined> {
   const head = new Uint8Array(await blob.slice(0, 4).arrayBuffer());
   if (head[0] === 0x50 && head[1] === 0x4b) return undefined;
   return sampleBytesPerLine(blob.size, async (o, n) => new Uint8Array(await blob.slice(o, o + n).arrayBuffer()));
+}
+
+function hex(x: number): string {
+  return x.toString(16).padStart(8, '0');
 }
 
 function concatAll(parts: Uint8Array[]): Uint8Array {

@@ -12,6 +12,7 @@
  * indices (LIBMF keeps no external IDs).
  */
 import { InputError } from '../gpu/errors.ts';
+import { f32Problem } from '../data/parse.ts';
 import type { FactorModelData } from './types.ts';
 import { Model } from './model.ts';
 
@@ -68,6 +69,8 @@ export function fromLibmf(text: string): FactorModelData & { libmf: { loss: numb
     if (!m || m[1] !== key) err(`expected "${key} <value>", got ${JSON.stringify(line!.slice(0, 60))}`);
     const v = Number(m![2]);
     if (!Number.isFinite(v)) err(`${key} is not a number: ${JSON.stringify(m![2])}`);
+    const f32 = f32Problem(v);
+    if (f32 && key === 'b') err(`b = ${m![2]} ${f32}`);
     return v;
   };
   const f = head('f');
@@ -100,6 +103,8 @@ export function fromLibmf(text: string): FactorModelData & { libmf: { loss: numb
       for (let c = 0; c < k; c++) {
         const v = Number(parts[c + 2]);
         if (!Number.isFinite(v)) err(`row ${prefix}${r} value ${c + 1} is ${JSON.stringify(parts[c + 2])}`);
+        const f32 = f32Problem(v);
+        if (f32) err(`row ${prefix}${r} value ${c + 1} = ${parts[c + 2]} ${f32}`);
         F[r * k + c] = v;
       }
     }

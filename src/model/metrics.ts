@@ -199,6 +199,14 @@ export async function evaluate(model: Model, test: TestInput, opts: EvaluateOpti
   const parsed = parseMetrics(opts.metrics ?? DEFAULT_METRICS, opts.k ?? 10);
   const backend = opts.backend ?? model.backend;
   const t = mapTest(model, test);
+  if (t.values.length === 0) {
+    throw new InputError(
+      `evaluate: no test ratings to score${t.skipped ? ` (all ${t.skipped} have users or items the model does not know)` : ' (the test set is empty)'}`,
+    );
+  }
+  for (let k = 0; k < t.values.length; k++) {
+    if (!Number.isFinite(t.values[k])) throw new InputError(`evaluate: test rating ${k} is ${t.values[k]}, not a finite number`);
+  }
   const out: Record<string, number> = {};
   const result: EvaluateResult = { metrics: out, users: 0, ratings: t.values.length, skippedRatings: t.skipped };
 
@@ -212,6 +220,15 @@ export async function evaluate(model: Model, test: TestInput, opts: EvaluateOpti
       sae += Math.abs(e);
     }
     const n = pred.length;
+    if (!Number.isFinite(sse)) {
+      let k = 0;
+      while (k < n && Number.isFinite(pred[k])) k++;
+      throw new InputError(
+        k < n
+          ? `evaluate: the model predicts ${pred[k]} for test rating ${k}: its factors overflow 32-bit floats (a degenerate model; retrain with a larger lambda)`
+          : 'evaluate: squared errors overflow (test ratings and predictions differ by more than 1e154)',
+      );
+    }
     for (const p of parsed) {
       if (p.kind === 'rmse') out.rmse = n ? Math.sqrt(sse / n) : NaN;
       if (p.kind === 'mae') out.mae = n ? sae / n : NaN;
@@ -240,8 +257,9 @@ export async function evaluate(model: Model, test: TestInput, opts: EvaluateOpti
   userList.sort((a, b) => a - b);
   result.users = userList.length;
   if (userList.length === 0) {
-    for (const p of ranking) out[p.name] = NaN;
-    return result;
+    throw new InputError(
+      `evaluate: ranking metrics (${ranking.map((p) => p.name).join(', ')}) need a test user with a relevant item not seen in training; there is none${opts.relevanceThreshold !== undefined ? ` at relevance >= ${opts.relevanceThreshold}` : ''}`,
+    );
   }
   const kMax = Math.max(...ranking.filter((p) => p.kind !== 'auc').map((p) => p.k), 1);
   const wantAuc = ranking.some((p) => p.kind === 'auc');

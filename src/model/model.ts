@@ -7,7 +7,7 @@
  * GPU path is checked against.
  */
 import type { GpuContext } from '../gpu/context.ts';
-import { InputError } from '../gpu/errors.ts';
+import { GpuError, InputError } from '../gpu/errors.ts';
 import { buildCsr, IdMap, type Csr, type ExternalId, type Ratings } from '../data/ratings.ts';
 import { cholesky, choleskySolve, gramOfColumns, normalEquations } from '../reference/reference.ts';
 import { layoutOf, singularError, strideOf, type SolveSpec } from '../core/layout.ts';
@@ -425,7 +425,24 @@ export class Model {
     const filterSeen = opts.filterSeen ?? true;
     const m = this.rankerFor(opts.rankBy);
     if (m !== this) m.kernels = this.kernels;
+    // |mu + x.y| <= |mu| + |x| |y| (Cauchy-Schwarz, every partial sum included): when that bound is finite in f32,
+    // no score can overflow on either backend; when it is not, both refuse rather than print Infinity (or, on the
+    // GPU, drop NaN scores and return fewer items).
+    const maxItem = maxRowNorm(m.itemFactors, m.nItems, m.stride);
+    for (const u of users) {
+      const bound = Math.abs(m.mu) + rowNorm(m.X, u, m.stride) * maxItem;
+      if (!(bound < F32_SAFE)) {
+        throw new InputError(
+          `recommend: scores for user ${String(this.userId(u))} can reach ${bound.toExponential(2)}, past the 32-bit float range (user factor norm ${rowNorm(m.X, u, m.stride).toExponential(2)}, largest item factor norm ${maxItem.toExponential(2)}): the model is degenerate; retrain with a larger lambda`,
+        );
+      }
+    }
     const r = await m.rankUsers(users, { k, filterSeen, exclude, cand }, backend);
+    for (let b = 0; b < r.top.length; b++) {
+      for (const v of r.top[b].score) {
+        if (!Number.isFinite(v)) throw new InputError(`recommend: user ${String(this.userId(users[b]))} got a non-finite score ${v}`);
+      }
+    }
     return r.top;
   }
 
@@ -605,7 +622,9 @@ export class Model {
     const kk = Math.min(k, opts.includeSelf ? n : n - 1);
     if (kk <= 0) return { index: new Uint32Array(0), score: new Float32Array(0) };
     const { stride, rank } = this;
-    if (backend === 'cpu') {
+    // The GPU computes norms and dots in f32: with a row norm past sqrt(f32 max) they overflow to NaN, which top-k
+    // drops. Such a model gets the CPU's f64 cosines (in [-1, 1]) on either backend, so the two never disagree.
+    if (backend === 'cpu' || !(maxRowNorm(F, n, stride, rank) ** 2 < F32_SAFE)) {
       const norm = (r: number) => {
         let s = 0;
         for (let c = 0; c < rank; c++) s += F[r * stride + c] ** 2;
@@ -640,7 +659,9 @@ export class Model {
         }
         const t = encodeTopK(gpu, enc, s, S, 1, n, kk, this.kernels);
         gpu.submit(enc);
-        return (await readTopK(gpu, t, 1, kk))[0];
+        const res = (await readTopK(gpu, t, 1, kk))[0];
+        if (res.index.length !== kk) throw new GpuError('internal', `similar ${side}s: the GPU returned ${res.index.length} of ${kk} scores (non-finite cosines)`);
+        return res;
       });
     } finally {
       s.destroy();
@@ -779,4 +800,23 @@ export class Model {
     this.ranker?.destroy();
     this.device?.destroy();
   }
+}
+
+/** Scores below this are safe in f32 with room for rounding (f32 max is 3.4e38). */
+const F32_SAFE = 1e38;
+
+/** Euclidean norm of row r over its first `cols` columns (default: the whole stride, biases included), in f64. */
+function rowNorm(F: Float32Array, r: number, stride: number, cols = stride): number {
+  let s = 0;
+  for (let c = 0; c < cols; c++) s += F[r * stride + c] ** 2;
+  return Math.sqrt(s);
+}
+
+function maxRowNorm(F: Float32Array, n: number, stride: number, cols = stride): number {
+  let m = 0;
+  for (let r = 0; r < n; r++) {
+    const v = rowNorm(F, r, stride, cols);
+    if (v > m) m = v;
+  }
+  return m;
 }

@@ -1,5 +1,6 @@
 /** Model files in Node: the webmf binary format (io.ts) and LIBMF text (libmf.ts), by path. */
-import { readFileSync, writeFileSync, statSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { InputError } from '../gpu/errors.ts';
 import { decodeModel, encodeModel } from './io.ts';
 import { fromLibmf, toLibmf } from './libmf.ts';
@@ -39,11 +40,26 @@ export function loadModelFile(path: string, opts: Omit<ModelOptions, 'seen'> & {
   }
 }
 
-/** Writes a model file. */
+/**
+ * Writes `data` to `path` atomically: into a temporary file beside it, then renamed over it, so a crash or a kill
+ * mid-write leaves the old file (or none), never half a file. The temporary file is removed when the write fails.
+ */
+export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** Writes a model file (atomically: see writeFileAtomic). */
 export function saveModelFile(model: Model, path: string, format: ModelFormat = 'webmf'): void {
   const out = format === 'libmf' ? toLibmf(model) : encodeModel(model);
   try {
-    writeFileSync(path, out);
+    writeFileAtomic(path, out);
   } catch (e) {
     throw new InputError(`${path}: cannot write model (${(e as Error).message})`);
   }

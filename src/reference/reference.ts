@@ -5,10 +5,10 @@
  * Factor layout: src/core/layout.ts.
  */
 import type { Csr } from '../data/ratings.ts';
-import { colOf, layoutOf, singularError, type SolveSpec } from '../core/layout.ts';
+import { colOf, layoutOf, maxAbs, singularError, type SolveSpec } from '../core/layout.ts';
 
 // The layout lives in core/layout.ts; re-exported for the callers that read the reference as a whole.
-export { colOf, layoutOf, singularError, strideOf, type SolveLayout, type SolveSpec } from '../core/layout.ts';
+export { colOf, layoutOf, maxAbs, singularError, strideOf, type SolveLayout, type SolveSpec } from '../core/layout.ts';
 
 export type Vec = Float64Array | Float32Array;
 
@@ -119,7 +119,7 @@ export function solveSide(csr: Csr, X: Vec, Y: Vec, spec: SolveSpec, base?: Floa
     } else {
       const { A, b } = normalEquations(csr, row, Y, spec, base);
       const Lm = cholesky(A, L.K);
-      if (!Lm) throw singularError(spec, row, n);
+      if (!Lm) throw singularError(spec, row, n, 1, { maxAbs: Math.max(maxAbs(A), maxAbs(b)), maxRating: maxAbs(csr.values.subarray(csr.indptr[row], csr.indptr[row + 1])) });
       x = choleskySolve(Lm, b, L.K);
     }
     for (let t = 0; t < L.K; t++) X[row * L.stride + colOf(t, spec.rank, L)] = x[t];

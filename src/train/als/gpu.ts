@@ -5,7 +5,7 @@
  * readback is one small scalars buffer (statuses, sums, two Gram diagonals).
  */
 import { adapterName, type GpuContext } from '../../gpu/context.ts';
-import { layoutOf, singularError } from '../../core/layout.ts';
+import { layoutOf, maxAbs, singularError } from '../../core/layout.ts';
 import type { Csr, Ratings } from '../../data/ratings.ts';
 import { destroyCsr, uploadCsr, type DeviceCsr } from '../../kernels/device-csr.ts';
 import { NormalEqSolver } from '../../kernels/normal-eq.ts';
@@ -154,7 +154,13 @@ export class GpuAls implements AlsBackend {
       if (solver && u[at] > 0) {
         const row = u[at + 1];
         const csr = solver.csr.host;
-        throw singularError(spec, row, csr.indptr[row + 1] - csr.indptr[row], u[at]);
+        // Overflow or too few ratings? The row's ratings (squared, as they enter b and the next side's Gram) and the
+        // factor Grams' diagonals read back in the same buffer (when finite: a failed solve may have left NaN) tell.
+        const S = this.p.stride;
+        const diag = maxAbs(f.subarray(S_DIAG, S_DIAG + 2 * S));
+        const maxRating = maxAbs(csr.values.subarray(csr.indptr[row], csr.indptr[row + 1]));
+        const evidence = { maxAbs: Math.max(Number.isFinite(diag) ? diag : 0, maxRating * maxRating), maxRating };
+        throw singularError(spec, row, csr.indptr[row + 1] - csr.indptr[row], u[at], evidence);
       }
     }
     const S = this.p.stride;

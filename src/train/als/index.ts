@@ -8,10 +8,11 @@
  * One iteration solves every user with H fixed, then every item with W fixed (the source's order).
  */
 import { InputError } from '../../core/errors.ts';
-import { buildViews, globalMean, validateRatings, type Ratings } from '../../data/ratings.ts';
+import { asRatings, buildViews, globalMean, validateRatings, type Ratings } from '../../data/ratings.ts';
 import type { Dataset } from '../../data/dataset.ts';
 import { fillRandomFactors, packFactors, strideOf, type SolveSpec } from '../../core/layout.ts';
 import { Rng } from '../../util/random.ts';
+import { checkCpuBudget } from '../../util/budget.ts';
 import type { FactorModelData, FitResult, IterationReport } from '../../model/types.ts';
 import { chooseEngine, engineOf } from '../../cpu-engine/auto.ts';
 import { FastCpuAls } from '../../cpu-engine/als.ts';
@@ -62,14 +63,17 @@ function specs(o: ResolvedAls, mu: number): [SolveSpec, SolveSpec] {
 export async function fitAls(data: Ratings | Dataset, options: AlsOptions = {}): Promise<FitResult> {
   const o = resolveAls(options);
   const ds = 'ratings' in data ? data : undefined;
-  const ratings = ds ? ds.ratings : (data as Ratings);
+  const ratings = asRatings(ds ? ds.ratings : (data as Ratings));
   validateRatings(ratings);
+  if (o.validation) o.validation = asRatings(o.validation, 'validation');
   checkValidation(o.validation, ratings);
   if (o.implicit) {
     for (let k = 0; k < ratings.values.length; k++) {
       if (ratings.values[k] < 0) throw new InputError(`implicit feedback: rating ${k} has negative frequency ${ratings.values[k]}`);
     }
   }
+  const budget = { algo: 'als' as const, rank: o.rank, nUsers: ratings.nUsers, nItems: ratings.nItems, nRatings: ratings.values.length };
+  checkCpuBudget({ ...budget, cpu: o.backend === 'cpu' || o.backend === 'reference' }, o.cpuBudget);
   const mu = o.useBias ? globalMean(ratings.values) : 0;
   const [userSpec, itemSpec] = specs(o, mu);
   const problem: AlsProblem = {
@@ -93,6 +97,14 @@ export async function fitAls(data: Ratings | Dataset, options: AlsOptions = {}):
 
   const choice = await chooseEngine(o, 'als', o.rank);
   const { gpu, own: ownGpu } = choice;
+  if (!gpu && o.backend !== 'cpu' && o.backend !== 'reference') {
+    try {
+      checkCpuBudget({ ...budget, cpu: true }, o.cpuBudget);
+    } catch (e) {
+      ownGpu?.destroy();
+      throw e;
+    }
+  }
   const loop = {
     backend: undefined as AlsBackend | undefined,
   };

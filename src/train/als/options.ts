@@ -4,6 +4,7 @@ import { checkBackend, type GpuChoice } from '../../gpu/acquire.ts';
 import { atLeast, check, checkEarlyStopping, DEFAULTS, oneOf } from '../options.ts';
 import type { Ratings } from '../../data/ratings.ts';
 import type { IterationReport } from '../../model/types.ts';
+import type { CpuBudget } from '../../util/budget.ts';
 
 export interface AlsOptions extends GpuChoice {
   /** Factors per user/item. Default 10. */
@@ -51,9 +52,11 @@ export interface AlsOptions extends GpuChoice {
   earlyStopping?: { patience: number; minDelta?: number };
   onIteration?: (r: IterationReport) => void;
   signal?: AbortSignal;
+  /** Host memory and CPU work allowed before a fit starts (see util/budget.ts); a rank past it is a LimitError. */
+  cpuBudget?: CpuBudget;
 }
 
-type Passthrough = 'threads' | 'init' | 'gpu' | 'gpuSource' | 'onWarning' | 'validation' | 'earlyStopping' | 'onIteration' | 'signal';
+type Passthrough = 'threads' | 'cpuBudget' | 'init' | 'gpu' | 'gpuSource' | 'onWarning' | 'validation' | 'earlyStopping' | 'onIteration' | 'signal';
 export type ResolvedAls = Required<Omit<AlsOptions, Passthrough>> & Pick<AlsOptions, Passthrough>;
 
 export function resolveAls(o: AlsOptions): ResolvedAls {

@@ -11,11 +11,12 @@
  *
  * The training loop lives here, once; backends (gpu-backend.ts, cpu-backend.ts) run epochs.
  */
-import { IdMap, globalMean, validateRatings, type Ratings } from '../../data/ratings.ts';
+import { IdMap, asRatings, globalMean, validateRatings, type Ratings } from '../../data/ratings.ts';
 import type { Dataset } from '../../data/dataset.ts';
 import { DivergenceError, InputError } from '../../core/errors.ts';
 import type { FactorModelData, FitResult, IterationReport } from '../../model/types.ts';
 import { Rng } from '../../util/random.ts';
+import { checkCpuBudget, type CpuBudget } from '../../util/budget.ts';
 import { fillRandomFactors, packFactors, strideOf } from '../../core/layout.ts';
 import { lanesFor } from '../../kernels/sgd.ts';
 import { checkBackend, type GpuChoice } from '../../gpu/acquire.ts';
@@ -87,6 +88,8 @@ export interface SgdOptions extends GpuChoice {
   blocks?: number;
   onIteration?: (r: SgdIterationReport) => void;
   signal?: AbortSignal;
+  /** Host memory and CPU work allowed before a fit starts (see util/budget.ts); a rank past it is a LimitError. */
+  cpuBudget?: CpuBudget;
 }
 
 /** An epoch's report; `gpuSeconds` is the device time of the training pass (timestamp queries) when available. */
@@ -115,7 +118,8 @@ function isDataset(d: Ratings | Dataset): d is Dataset {
 export async function fitSgd(data: Ratings | Dataset, opts: SgdOptions = {}): Promise<SgdFitResult> {
   const D = DEFAULTS.sgd;
   const ds = isDataset(data) ? data : undefined;
-  const train = ds ? ds.ratings : (data as Ratings);
+  const train = asRatings(ds ? ds.ratings : (data as Ratings));
+  if (opts.validation) opts = { ...opts, validation: asRatings(opts.validation, 'validation') };
   if (ds?.implicit) throw new InputError(`data set '${ds.name}' is implicit feedback; SGD/GD here fit explicit ratings (use fitAls with implicit: true)`);
   const algo = oneOf('algo', opts.algo ?? D.algo, ['sgd', 'gd'] as const);
   const mode = oneOf('mode', opts.mode ?? D.mode, ['hogwild', 'stratified'] as const);
@@ -144,6 +148,8 @@ export async function fitSgd(data: Ratings | Dataset, opts: SgdOptions = {}): Pr
   if (opts.lanes !== undefined) check('lanes', opts.lanes, (v) => [1, 2, 4, 8, 16, 32, 64].includes(v), 'a power of two in [1, 64]');
   const mu = opts.globalMean ?? (bias ? globalMean(train.values) : 0);
   check('globalMean', mu, Number.isFinite, 'finite');
+  const budget = { algo: 'sgd' as const, rank, nUsers: train.nUsers, nItems: train.nItems, nRatings: n };
+  checkCpuBudget({ ...budget, cpu: backendChoice === 'cpu' || backendChoice === 'reference' }, opts.cpuBudget);
 
   let W0: Float32Array;
   let H0: Float32Array;
@@ -160,6 +166,14 @@ export async function fitSgd(data: Ratings | Dataset, opts: SgdOptions = {}): Pr
 
   const choice = await chooseEngine({ ...opts, backend: backendChoice }, 'sgd', rank);
   const { gpu, own: ownGpu } = choice;
+  if (!gpu && backendChoice !== 'cpu' && backendChoice !== 'reference') {
+    try {
+      checkCpuBudget({ ...budget, cpu: true }, opts.cpuBudget);
+    } catch (e) {
+      ownGpu?.destroy();
+      throw e;
+    }
+  }
   const lanes = opts.lanes ?? (gpu && gpu.adapter.software ? 1 : lanesFor(rank));
   const spec: EngineSpec = {
     algo, mode, rank, bias, adagrad: schedule === 'adagrad', adagradWarmup: schedule === 'adagrad' && !opts.init, mu, lambda, lambdaBias, seed, blocks,
@@ -195,7 +209,19 @@ export async function fitSgd(data: Ratings | Dataset, opts: SgdOptions = {}): Pr
   };
   try {
     run.backend = gpu ? new GpuSgdBackend(gpu, spec) : choice.engine === 'reference' ? new CpuSgdBackend(spec) : new FastCpuSgd(spec, lazyExec({ threads: opts.threads }));
-    return (await runLoop(run)) as SgdFitResult;
+    const result = (await runLoop(run)) as SgdFitResult;
+    const { accepted, startRmse, lr } = run.algorithm.tally();
+    if (schedule === 'bold-driver' && epochs > 0 && accepted === 0 && result.stopped === 'iterations') {
+      // Nothing was learned: the factors are the starting ones. Saying "done" would hide that.
+      const e = new DivergenceError(
+        epochs,
+        `${algo.toUpperCase()} rejected all ${epochs} steps: each raised the training RMSE above its starting ${startRmse.toPrecision(6)}, even after halving the learning rate ${epochs} times (${lr0} -> ${lr.toPrecision(3)}); lower learningRate. error.result holds the starting factors`,
+      );
+      // No step was kept, so no iteration counts as finished.
+      e.result = { ...result, history: [] };
+      throw e;
+    }
+    return result;
   } finally {
     run.backend?.destroy();
     ownGpu?.destroy();
@@ -210,8 +236,10 @@ export async function fitSgd(data: Ratings | Dataset, opts: SgdOptions = {}): Pr
  */
 function sgdAlgorithm(
   a: { lr0: number; schedule: SgdSchedule; decay: number; divTol: number; n: number; nVal: number },
-): LoopAlgorithm<Sse> {
+): LoopAlgorithm<Sse> & { tally(): { accepted: number; startRmse: number; lr: number } } {
   let best = Infinity;
+  let startRmse = NaN;
+  let accepted = 0;
   let prev = Infinity;
   let startVal: number | undefined;
   let prevVal: number | undefined;
@@ -222,9 +250,11 @@ function sgdAlgorithm(
     message: `SGD diverged at epoch ${t}: ${why}. The factors of epoch ${t - 1} are kept (error.result); lower learningRate.`,
   });
   return {
+    tally: () => ({ accepted, startRmse, lr }),
     unit: 'epoch',
     start(s) {
       best = Math.sqrt(s.train / a.n);
+      startRmse = best;
       if (!Number.isFinite(best)) throw new InputError(`the starting factors give a non-finite training RMSE (${best})`);
       prev = best;
       startVal = s.validation !== undefined ? Math.sqrt(s.validation / a.nVal) : undefined;
@@ -251,6 +281,7 @@ function sgdAlgorithm(
       } else if (rmse > best * (1 + a.divTol)) {
         return diverged(t, `training RMSE grew to ${rmse.toPrecision(6)} (best so far ${best.toPrecision(6)})`);
       }
+      if (kind === 'accept') accepted++;
       prev = rmse;
       prevVal = valRmse;
       best = Math.min(best, rmse);
