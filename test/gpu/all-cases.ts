@@ -6,6 +6,7 @@ import { sgdCases } from './cases-sgd.ts';
 import { modelCases } from './cases-model.ts';
 import { stopCases } from './cases-stops.ts';
 import { rankingCases } from './cases-ranking.ts';
+import { calibCases } from './cases-calib.ts';
 import type { GpuCase } from './types.ts';
 
-export const allCases: GpuCase[] = [...foundationCases, ...hostCases, ...alsCases, ...sgdCases, ...modelCases, ...stopCases, ...rankingCases];
+export const allCases: GpuCase[] = [...foundationCases, ...hostCases, ...alsCases, ...sgdCases, ...modelCases, ...stopCases, ...rankingCases, ...calibCases];

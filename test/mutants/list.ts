@@ -65,6 +65,7 @@ export const mutants: Mutant[] = [
     id: 'sgd.hogwild-drop-every-20th', file: 'shaders/sgd.wgsl', kind: 'skipped', sample: true,
     find: 'let live = g < P.groups && p < P.n;',
     replace: 'let live = g < P.groups && p < P.n && p % 20u != 19u;',
+    cases: ['sgd: Hogwild on ratings sharing no row'],
     why: 'Hogwild silently skips 5% of the ratings every epoch (the audit mutant)',
   },
   {
@@ -173,7 +174,7 @@ export const mutants: Mutant[] = [
     why: 'MAE sums signed errors',
   },
   {
-    id: 'loss.last-rating', file: 'shaders/loss.wgsl', kind: 'off-by-one',
+    id: 'loss.last-rating', file: 'shaders/loss.wgsl', kind: 'off-by-one', sample: true, cases: ['loss reduction'],
     find: 'if (k < P.n) {', replace: 'if (k + 1u < P.n) {',
     why: 'the last rating is left out of RMSE and loss',
   },
@@ -253,7 +254,7 @@ export const mutants: Mutant[] = [
   },
   {
     id: 'neq-finish.drop-base', file: 'shaders/normal_eq_finish.wgsl', kind: 'dropped',
-    find: 'if (P.useBase != 0u) { sum += base[i * K + j]; }', replace: '',
+    find: 'if (P.useBase != 0u) { sum += base[i * K + j]; }', replace: 'if (P.useBase == 7u) { sum += base[i * K + j]; }',
     why: 'implicit ALS leaves out Y^T Y (the unobserved entries)',
   },
   {
@@ -380,6 +381,7 @@ export const mutants: Mutant[] = [
     id: 'rank.self-tie-direct', file: 'shaders/metrics_rank.wgsl', kind: 'sentinel', sample: true,
     find: '    if (s > -1.0e38 && c != col) {\n      if (s > sp) { g += 1u; }', replace: '    if (s > -1.0e38) {\n      if (s > sp) { g += 1u; }',
     why: 'every item counts as tied with itself: AUC is biased (the audit mutant, barrier-free entry)',
+    cases: ['evaluate on the GPU'],
   },
   {
     id: 'rank.self-tie-tiled', file: 'shaders/metrics_rank.wgsl', kind: 'sentinel',
@@ -398,13 +400,24 @@ export const mutants: Mutant[] = [
   },
   {
     id: 'pairs.item-index', file: 'shaders/score_pairs.wgsl', kind: 'index',
-    find: 'let i = items[k] * P.stride;', replace: 'let i = users[k] * P.stride;',
+    find: 'let i = items[k] * P.stride;', replace: 'let i = (users[k] + 0u * items[k]) * P.stride;',
     why: 'predict reads the user index for the item row',
   },
   {
     id: 'norms.bias-included', file: 'shaders/similar_norms.wgsl', kind: 'off-by-one',
     find: 'for (var c = 0u; c < P.cols; c++) {', replace: 'for (var c = 0u; c <= P.cols; c++) {',
     why: 'cosine norms include a bias column',
+  },
+  // ---------------------------------------------------------------- calibration microkernels
+  {
+    id: 'calib-fma.dropped-chain', file: 'shaders/calib_fma.wgsl', kind: 'dropped',
+    find: '(c4 + c5) + (c6 + c7)', replace: '(c4 + c5) + (c6 + c6)',
+    why: 'one FMA chain is left out of the folded result (the compiler may then drop its work)',
+  },
+  {
+    id: 'calib-copy.stride', file: 'shaders/calib_copy.wgsl', kind: 'index',
+    find: 'i += threads;', replace: 'i += WG;',
+    why: 'the grid stride is one workgroup: elements are copied twice and the tail never',
   },
   // ---------------------------------------------------------------- host: uniform packing and dispatch
   {
@@ -428,7 +441,8 @@ export const mutants: Mutant[] = [
     why: 'the global mean is written over the stride field of the loss uniform',
   },
   {
-    id: 'host.sgd-params-order', file: 'src/kernels/sgd.ts', kind: 'index',
+    id: 'host.sgd-params-order', file: 'src/kernels/sgd.ts', kind: 'index', sample: true,
+    cases: ['sgd: stratified GPU equals the f32 CPU replay for 5 epochs (biased, constant, default'],
     find: '[s.mu, s.lr, s.lambda, s.lambdaBias]', replace: '[s.mu, s.lr, s.lambdaBias, s.lambda]',
     why: 'lambda and lambdaBias are swapped in the SGD uniform',
   },

@@ -82,12 +82,14 @@ function scratchCopy(): string {
 
 let child: ChildProcess | null = null;
 let restore: (() => void) | null = null;
+let scratch: string | null = null;
 
 function onSignal(sig: NodeJS.Signals): void {
   try {
     restore?.();
   } finally {
     child?.kill('SIGKILL');
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
     console.error(`\nmutants: ${sig}: restored the mutated file, stopping`);
     process.exit(130);
   }
@@ -145,7 +147,7 @@ async function main(): Promise<number> {
   }
 
   const inPlace = flag('--in-place');
-  const root = inPlace ? repo : scratchCopy();
+  const root = inPlace ? repo : (scratch = scratchCopy());
   const t0 = Date.now();
   const outcomes: Outcome[] = [];
   try {
@@ -184,6 +186,7 @@ async function main(): Promise<number> {
     }
   } finally {
     if (!inPlace) rmSync(root, { recursive: true, force: true });
+    scratch = null;
   }
 
   const killed = outcomes.filter((o) => o.status !== 'survived');
