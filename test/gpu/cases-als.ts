@@ -37,7 +37,11 @@ async function gpuVsCpu(gpu: GpuContext, data: Ratings, o: AlsOptions): Promise<
   expectClose('predictions after 3 iterations', pg, pc, { rtol: 2e-3, scale });
   expectClose('train RMSE per iteration', g.history.map((h) => h.trainRmse), c.history.map((h) => h.trainRmse), { rtol: 1e-3 });
   expectClose('train loss per iteration', g.history.map((h) => h.trainLoss!), c.history.map((h) => h.trainLoss!), { rtol: 1e-3 });
-  expectClose('convergence quantity per iteration', g.history.map((h) => h.delta!), c.history.map((h) => h.delta!), { rtol: 5e-3, atol: 1e-3 });
+  // delta is a difference of nearly equal products, so its f32 error scales with ||W_t H_t||_F,
+  // not with delta itself: the first delta (from a start of scale 0.1) is ~||W_1 H_1||_F, so the
+  // floor is 1e-3 of that, plus 5e-3 of delta for the factors' own 2e-3 agreement.
+  const d0 = c.history[0].delta!;
+  expectClose('convergence quantity per iteration', g.history.map((h) => h.delta!), c.history.map((h) => h.delta!), { rtol: 5e-3, atol: 1e-3 * d0 });
 }
 
 const small = () => sparseRatings(11, 60, 45, [0, 1, 3, 9, 20, 45]);
@@ -215,7 +219,8 @@ export const alsCases: GpuCase[] = [
       const rmse = f.history[f.history.length - 1].validationRmse!;
       expectBelow('held-out RMSE / noise', rmse / noise, 1.1);
       const ref = residuals(test.users, test.items, test.values, f.model.userFactors, f.model.itemFactors, f.model.stride, f.model.mu);
-      expectClose('reported validation RMSE equals recomputed', [rmse], [ref.rmse], { rtol: 1e-4 });
+      // f32 reduction (~1,900 ratings, n u ~ 1e-4 worst case) vs f64 residuals of the same factors
+      expectClose('reported validation RMSE equals recomputed', [rmse], [ref.rmse], { rtol: 2e-4 });
     },
   },
   {
@@ -312,6 +317,7 @@ export const alsCases: GpuCase[] = [
       expect(f.stopped === 'early-stopping', `stopped: ${f.stopped} after ${f.history.length}`);
       const best = Math.min(...f.history.map((h) => h.validationRmse!));
       const ref = residuals(test.users, test.items, test.values, f.model.userFactors, f.model.itemFactors, f.model.stride, f.model.mu);
+      // f32 reduction vs f64 residuals of the returned factors (~250 ratings): 1e-4 relative
       expectClose('returned model is the best iteration', [ref.rmse], [best], { rtol: 1e-4 });
       const ac = new AbortController();
       ac.abort();
