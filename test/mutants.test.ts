@@ -5,10 +5,10 @@
  * The harness mutates a scratch copy, so the other test files running meanwhile see clean sources.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { mutants } from './mutants/list.ts';
+import { casesFor, mutants } from './mutants/list.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -19,6 +19,14 @@ describe('mutation testing (fixed sample)', () => {
     expect(sample).toContain('sgd.hogwild-drop-every-20th');
     expect(sample).toContain('rank.self-tie-direct');
     for (const m of mutants) expect(m.why.length, m.id).toBeGreaterThan(10);
+  });
+
+  it('every kernel in shaders/ has mutants in the list and cases to run against them', () => {
+    for (const f of readdirSync(`${root}shaders`).filter((n) => n.endsWith('.wgsl'))) {
+      const file = `shaders/${f}`;
+      expect(mutants.filter((m) => m.file === file).length, `${file}: add its mutants to test/mutants/list.ts`).toBeGreaterThan(0);
+      expect(casesFor[file]?.length, `${file}: name the GPU cases that run it in casesFor`).toBeGreaterThan(0);
+    }
   });
 
   it('every sampled mutant is killed by the GPU suite, and no entry of the list is stale', () => {
