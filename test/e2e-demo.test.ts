@@ -234,7 +234,8 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
     // seed), the same split (worker: 10% test, seed 7) and the same settings (read from the page)
     // fitted by the f64 CPU engine in Node. GPU and f64 ALS agree to 2e-3 of the rating scale per
     // prediction after a few iterations (test/gpu/cases-als.ts), so the test RMSE curves agree to
-    // 2e-3 x 5 = 1e-2 absolute; and the fit must beat predicting the training mean by a margin.
+    // 2e-3 x 5 = 1e-2 absolute (measured: equal to 4 decimals); and the fit must beat predicting the
+    // training mean by a wide margin.
     {
       const { demoSynthetic } = await import('../src/demo/synth.ts');
       const { splitRandom } = await import('../src/data/split.ts');
@@ -256,7 +257,9 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
       for (const v of split.test.values) sq += (v - mean) ** 2;
       const meanRmse = Math.sqrt(sq / split.test.values.length);
       console.log(`e2e: ALS test RMSE per iteration ${alsTest.map((x) => x.toFixed(4)).join(' ')}; f64 CPU ${refTest.map((x) => x.toFixed(4)).join(' ')}; training mean ${meanRmse.toFixed(4)}`);
-      expect(alsTest[4], `ALS test RMSE ${alsTest[4]} vs the training mean's ${meanRmse}`).toBeLessThan(0.95 * meanRmse);
+      // the planted noise (sd 0.5, plus rounding to half stars) puts the floor near 0.55, the mean
+      // predictor is ~1.1: learning the planted structure means landing well below 3/4 of the latter
+      expect(alsTest[4], `ALS test RMSE ${alsTest[4]} vs the training mean's ${meanRmse}`).toBeLessThan(0.75 * meanRmse);
     }
     // 5 train + 5 test points on the chart (redraws are coalesced, so allow a moment).
     await waitFor(() => window.__demo.chartPoints() >= 10, 'ALS points on the chart', 5_000);
