@@ -261,6 +261,7 @@ export const mutants: Mutant[] = [
     id: 'solve-params.implicit-preference', file: 'shaders/solve_params.wgsl', kind: 'sentinel',
     find: 'select(0.0, 1.0 + P.alpha * v, v > 0.0)', replace: '1.0 + P.alpha * v',
     why: 'stored zeros count as positive preferences (p = 1) in the implicit solve',
+    cases: ['implicit ALS: stored zeros'],
   },
   {
     id: 'solve-params.drop-bias', file: 'shaders/solve_params.wgsl', kind: 'dropped',
