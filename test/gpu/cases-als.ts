@@ -284,11 +284,25 @@ export const alsCases: GpuCase[] = [
   {
     name: 'lambda = 0 on an under-determined row is a clear SingularSystemError on GPU (both kernel variants) and CPU, never NaN',
     run: async (gpu) => {
-      const data = sparseRatings(41, 10, 20, [1, 8]); // users with one rating, rank 4
+      // users 1, 3, 5, ... have one rating at rank 4; user 0 has eight: the error must name user 1,
+      // the first singular row (the GPU keeps the smallest such row with atomicMin from a sentinel)
+      const data = sparseRatings(41, 10, 20, [8, 1]);
       for (const [backend, kernels] of [['gpu', 'tiled'], ['gpu', 'direct'], ['cpu', 'auto']] as const) {
         await expectThrows(`${backend} ${kernels}`, () => fitAls(data, { rank: 4, lambda: 0, iterations: 1, gpu, backend, kernels }), {
           name: 'SingularSystemError',
-          message: /user \d+: normal equations are singular/,
+          message: /user 1: normal equations are singular/,
+        });
+      }
+      // Nearly singular in f32: two ratings on items h_a = [1, 1], h_b = [1, 1.004] at rank 2 give a
+      // second pivot of 8e-6 against a diagonal of 2 (ratio 4e-6, under the kernels' 1e-5 pivot
+      // rule; f32 rounding of the elimination is ~5e-7, so the pivot is reliably positive). Solved
+      // anyway, the f32 answer would be noise; the GPU must say singular instead.
+      const two: Ratings = { users: Int32Array.of(0, 0), items: Int32Array.of(0, 1), values: Float32Array.of(3, 4), nUsers: 1, nItems: 2 };
+      const init = { users: Float32Array.of(0.1, 0.1), items: Float32Array.of(1, 1, 1, 1.004) };
+      for (const kernels of ['tiled', 'direct'] as const) {
+        await expectThrows(`ill-conditioned, ${kernels}`, () => fitAls(two, { rank: 2, lambda: 0, iterations: 1, gpu, backend: 'gpu', kernels, init }), {
+          name: 'SingularSystemError',
+          message: /user 0: normal equations are singular/,
         });
       }
     },

@@ -271,13 +271,13 @@ export const mutants: Mutant[] = [
   // ---------------------------------------------------------------- Cholesky, tiled
   {
     id: 'chol-tiled.sync-barrier', file: 'shaders/cholesky.wgsl', kind: 'barrier',
-    find: 'fn sync() {\n  storageBarrier();\n  workgroupBarrier();\n}', replace: 'fn sync() {\n  storageBarrier();\n}',
-    why: 'the factorization steps read workgroup memory without a workgroup barrier',
+    find: 'fn sync() {\n  storageBarrier();\n  workgroupBarrier();\n}', replace: 'fn sync() {\n}',
+    why: 'the factorization steps read each other\'s results without any barrier',
   },
   {
-    id: 'chol-tiled.pivot-or', file: 'shaders/cholesky.wgsl', kind: 'sentinel',
-    find: 'let bad = !(d > PIV_TOL * d0[k]) || !(d <= 3.0e38);', replace: 'let bad = !(d > PIV_TOL * d0[k]) && !(d <= 3.0e38);',
-    why: 'a singular system is no longer flagged: garbage factors instead of SingularSystemError',
+    id: 'chol-tiled.pivot-rule', file: 'shaders/cholesky.wgsl', kind: 'sentinel',
+    find: 'let bad = !(d > PIV_TOL * d0[k]) || !(d <= 3.0e38);', replace: 'let bad = !(d > 0.0) || !(d <= 3.0e38);',
+    why: 'the relative pivot rule is dropped: a nearly singular system is solved to f32 noise instead of SingularSystemError',
   },
   {
     id: 'chol-tiled.back-index', file: 'shaders/cholesky.wgsl', kind: 'index',
@@ -291,9 +291,9 @@ export const mutants: Mutant[] = [
   },
   // ---------------------------------------------------------------- Cholesky, direct
   {
-    id: 'chol-direct.pivot-or', file: 'shaders/cholesky_direct.wgsl', kind: 'sentinel',
-    find: 'let bad = !(d > PIV_TOL * X[xo + col(k)]) || !(d <= 3.0e38);', replace: 'let bad = !(d > PIV_TOL * X[xo + col(k)]) && !(d <= 3.0e38);',
-    why: 'a singular system is no longer flagged',
+    id: 'chol-direct.pivot-rule', file: 'shaders/cholesky_direct.wgsl', kind: 'sentinel',
+    find: 'let bad = !(d > PIV_TOL * X[xo + col(k)]) || !(d <= 3.0e38);', replace: 'let bad = !(d > 0.0) || !(d <= 3.0e38);',
+    why: 'the relative pivot rule is dropped: a nearly singular system is solved to f32 noise',
   },
   {
     id: 'chol-direct.forward-bound', file: 'shaders/cholesky_direct.wgsl', kind: 'off-by-one',
@@ -432,6 +432,11 @@ export const mutants: Mutant[] = [
     why: 'the weighted-lambda flag never reaches the shader',
   },
   {
+    id: 'host.singular-row-sentinel', file: 'src/kernels/normal-eq.ts', kind: 'sentinel',
+    find: 'this.gpu.write(this.status, new Uint32Array([0, 0xffffffff]));', replace: 'this.gpu.write(this.status, new Uint32Array([0, 0]));',
+    why: 'the smallest-singular-row slot starts at 0, so the error always names row 0', cases: ['lambda = 0'],
+  },
+  {
     id: 'host.finish-dispatch', file: 'src/kernels/normal-eq.ts', kind: 'off-by-one',
     find: 'this.gpu.dispatch(pass, this.finishPipe, gf, b.rowCount);', replace: 'this.gpu.dispatch(pass, this.finishPipe, gf, b.rowCount - 1);',
     why: 'the last row of each batch gets no normal equations',
@@ -483,4 +488,10 @@ export const mutants: Mutant[] = [
  *   still visited once per epoch, only in another race-dependent order; Hogwild's result is defined
  *   only up to that order.
  * - gd.wgsl: writing Old[at] instead of 1.0 in the constant column: Old is 1 there already.
+ * - cholesky.wgsl: dropping only workgroupBarrier() from sync() (keeping storageBarrier()): every
+ *   WGSL barrier is a workgroup control barrier, and the adapters we run on make workgroup memory
+ *   visible at any of them, so no result changed. Dropping both barriers is listed instead.
+ * - cholesky*.wgsl: `&&` for `||` in the pivot test: a zero or negative pivot turns into NaN one
+ *   step later, which the same test flags, so every singular case was still caught. The mutant
+ *   that drops the relative pivot rule (a tiny positive pivot) is listed instead.
  */
