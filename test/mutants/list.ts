@@ -443,8 +443,8 @@ export const mutants: Mutant[] = [
   },
   {
     id: 'host.loss-mu-offset', file: 'src/kernels/loss.ts', kind: 'index',
-    find: 'new Float32Array(p, 8, 1)[0] = mu;', replace: 'new Float32Array(p, 4, 1)[0] = mu;',
-    why: 'the global mean is written over the stride field of the loss uniform',
+    find: 'new Float32Array(p, 8, 1)[0] = mu;', replace: 'new Float32Array(p, 16, 1)[0] = mu;',
+    why: 'the global mean is written at the alpha field\'s offset (then overwritten): losses use mu = 0',
   },
   {
     id: 'host.sgd-params-order', file: 'src/kernels/sgd.ts', kind: 'index', sample: true,

@@ -27,7 +27,7 @@ const opt = (name: string) => {
   const i = argv.indexOf(name);
   return i >= 0 ? argv[i + 1] : undefined;
 };
-const timeoutS = Number(opt('--timeout') ?? 240);
+const timeoutS = Number(opt('--timeout') ?? 150);
 
 interface Outcome {
   id: string;
