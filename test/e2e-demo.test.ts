@@ -239,7 +239,7 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
     {
       const { demoSynthetic } = await import('../src/demo/synth.ts');
       const { splitRandom } = await import('../src/data/split.ts');
-      const { fitAls } = await import('../src/als/index.ts');
+      const { fitAls } = await import('../src/train/als/index.ts');
       const synthSeed = Number(await page.$eval('#synth-seed', (e) => (e as HTMLInputElement).value)) || 0;
       const rank = Number(await page.$eval('#rank', (e) => (e as HTMLInputElement).value));
       const lambda = Number(await page.$eval('#lambda', (e) => (e as HTMLInputElement).value));

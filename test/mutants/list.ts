@@ -56,6 +56,10 @@ export const casesFor: Record<string, string[]> = {
   'src/kernels/sgd.ts': ['sgd: the GPU shuffle', ...SGD],
   'src/kernels/gd.ts': ['gd: full-batch'],
   'src/kernels/topk.ts': MODEL,
+  'src/kernels/score.ts': MODEL,
+  'src/kernels/ranks.ts': ['evaluate on the GPU'],
+  'src/kernels/pairs.ts': ['batched predict', 'evaluate on the GPU'],
+  'src/gpu/wgsl.ts': ['loss reduction', 'sgd: the source', 'normal equations'],
   'src/kernels/gram.ts': ['convergence quantity', 'implicit ALS'],
 };
 
@@ -380,13 +384,13 @@ export const mutants: Mutant[] = [
   },
   {
     id: 'rank.self-tie-direct', file: 'shaders/metrics_rank.wgsl', kind: 'sentinel', sample: true,
-    find: '    if (s > -1.0e38 && c != col) {\n      if (s > sp) { g += 1u; }', replace: '    if (s > -1.0e38) {\n      if (s > sp) { g += 1u; }',
+    find: '    if (s > MASKED && c != col) {\n      if (s > sp) { g += 1u; }', replace: '    if (s > MASKED) {\n      if (s > sp) { g += 1u; }',
     why: 'every item counts as tied with itself: AUC is biased (the audit mutant, barrier-free entry)',
     cases: ['evaluate on the GPU'],
   },
   {
     id: 'rank.self-tie-tiled', file: 'shaders/metrics_rank.wgsl', kind: 'sentinel',
-    find: '    if (s > -1.0e38 && c != col) {\n      if (s > sp) { acc.x += 1u; }', replace: '    if (s > -1.0e38) {\n      if (s > sp) { acc.x += 1u; }',
+    find: '    if (s > MASKED && c != col) {\n      if (s > sp) { acc.x += 1u; }', replace: '    if (s > MASKED) {\n      if (s > sp) { acc.x += 1u; }',
     why: 'every item counts as tied with itself (the audit mutant, tiled entry)',
   },
   {
@@ -423,12 +427,12 @@ export const mutants: Mutant[] = [
   // ---------------------------------------------------------------- host: uniform packing and dispatch
   {
     id: 'host.solve-params-lambda-bias', file: 'src/kernels/normal-eq.ts', kind: 'index',
-    find: '[p.mu, p.alpha, p.lambda, p.lambdaBias]', replace: '[p.mu, p.alpha, p.lambda, p.lambda]',
+    find: 'lambda: p.lambda, lambdaBias: p.lambdaBias,', replace: 'lambda: p.lambda, lambdaBias: p.lambda,',
     why: 'the host packs lambda where the shader reads lambdaBias',
   },
   {
     id: 'host.solve-params-weighted', file: 'src/kernels/normal-eq.ts', kind: 'dropped',
-    find: 'dv.setUint32(48, p.weighted ? 1 : 0, true);', replace: 'dv.setUint32(48, 0, true);',
+    find: 'weighted: p.weighted, useBase,', replace: 'weighted: false, useBase,',
     why: 'the weighted-lambda flag never reaches the shader',
   },
   {
@@ -437,19 +441,29 @@ export const mutants: Mutant[] = [
     why: 'the smallest-singular-row slot starts at 0, so the error always names row 0', cases: ['lambda = 0'],
   },
   {
+    id: 'host.pairs-clip-flag', file: 'src/kernels/pairs.ts', kind: 'dropped',
+    find: 'clip: !!clip, mu,', replace: 'clip: false, mu,',
+    why: 'predict never clips to the rating scale',
+  },
+  {
+    id: 'host.topk-chunk-size', file: 'src/kernels/topk.ts', kind: 'off-by-one',
+    find: 'hasIdx: !!inI, csize: CH }', replace: 'hasIdx: !!inI, csize: CH - 1 }',
+    why: 'the barrier-free top-k chunks skip one item per chunk',
+  },
+  {
     id: 'host.finish-dispatch', file: 'src/kernels/normal-eq.ts', kind: 'off-by-one',
     find: 'this.gpu.dispatch(pass, this.finishPipe, gf, b.rowCount);', replace: 'this.gpu.dispatch(pass, this.finishPipe, gf, b.rowCount - 1);',
     why: 'the last row of each batch gets no normal equations',
   },
   {
     id: 'host.loss-mu-offset', file: 'src/kernels/loss.ts', kind: 'index',
-    find: 'new Float32Array(p, 8, 1)[0] = mu;', replace: 'new Float32Array(p, 16, 1)[0] = mu;',
-    why: 'the global mean is written at the alpha field\'s offset (then overwritten): losses use mu = 0',
+    find: '{ n: this.n, stride, mu, parts: this.parts,', replace: '{ n: this.n, stride, mu: 0, parts: this.parts,',
+    why: 'the global mean never reaches the loss kernel: biased fits report the wrong RMSE',
   },
   {
     id: 'host.sgd-params-order', file: 'src/kernels/sgd.ts', kind: 'index', sample: true,
     cases: ['sgd: stratified GPU equals the f32 CPU replay for 5 epochs (biased, constant, default'],
-    find: '[s.mu, s.lr, s.lambda, s.lambdaBias]', replace: '[s.mu, s.lr, s.lambdaBias, s.lambda]',
+    find: 'lambda: s.lambda, lambdaBias: s.lambdaBias }),', replace: 'lambda: s.lambdaBias, lambdaBias: s.lambda }),',
     why: 'lambda and lambdaBias are swapped in the SGD uniform',
   },
   {
@@ -459,22 +473,22 @@ export const mutants: Mutant[] = [
   },
   {
     id: 'host.shuffle-n', file: 'src/kernels/sgd.ts', kind: 'off-by-one',
-    find: 'u.set([f.n, f.half, f.mask, 0]);', replace: 'u.set([f.n - 1, f.half, f.mask, 0]);',
+    find: '{ n: f.n, half: f.half, mask: f.mask, keys: f.keys }', replace: '{ n: f.n - 1, half: f.half, mask: f.mask, keys: f.keys }',
     why: 'the permutation covers one rating too few',
   },
   {
     id: 'host.gd-params', file: 'src/kernels/gd.ts', kind: 'index',
-    find: 'new Float32Array(buf, 16, 4).set([s.mu, s.lr, s.lambda, s.lambdaBias]);', replace: 'new Float32Array(buf, 16, 4).set([s.mu, s.lr, s.lambdaBias, s.lambda]);',
+    find: 'lambda: s.lambda, lambdaBias: s.lambdaBias });', replace: 'lambda: s.lambdaBias, lambdaBias: s.lambda });',
     why: 'lambda and lambdaBias are swapped in the GD uniform',
   },
   {
-    id: 'host.score-mode', file: 'src/kernels/topk.ts', kind: 'dropped',
-    find: "[spec.cand ? 1 : 0, spec.mode === 'cosine' ? 1 : 0, tilesC]", replace: '[spec.cand ? 1 : 0, 0, tilesC]',
+    id: 'host.score-mode', file: 'src/kernels/score.ts', kind: 'dropped',
+    find: "mode: spec.mode === 'cosine' ? 1 : 0, tilesC", replace: 'mode: 0, tilesC',
     why: 'similar items are ranked by dot product instead of cosine',
   },
   {
-    id: 'host.rank-pairs', file: 'src/kernels/topk.ts', kind: 'off-by-one',
-    find: "s.uniform('rank.params', new Uint32Array([np, n, 0, 0]))", replace: "s.uniform('rank.params', new Uint32Array([np - 1, n, 0, 0]))",
+    id: 'host.rank-pairs', file: 'src/kernels/ranks.ts', kind: 'off-by-one',
+    find: '{ nPairs: np, n }', replace: '{ nPairs: np - 1, n }',
     why: 'the last (user, item) pair gets no AUC rank counts',
   },
 ];
