@@ -456,12 +456,12 @@ export const mutants: Mutant[] = [
     why: 'the last row of each batch gets no normal equations',
   },
   {
-    id: 'host.loss-mu-offset', file: 'src/kernels/loss.ts', kind: 'index',
+    id: 'host.loss-mu-dropped', file: 'src/kernels/loss.ts', kind: 'index',
     find: '{ n: this.n, stride, mu, parts: this.parts,', replace: '{ n: this.n, stride, mu: 0, parts: this.parts,',
     why: 'the global mean never reaches the loss kernel: biased fits report the wrong RMSE',
   },
   {
-    id: 'host.sgd-params-order', file: 'src/kernels/sgd.ts', kind: 'index', sample: true,
+    id: 'host.sgd-lambdas-swapped', file: 'src/kernels/sgd.ts', kind: 'index', sample: true,
     cases: ['sgd: stratified GPU equals the f32 CPU replay for 5 epochs (biased, constant, default'],
     find: 'lambda: s.lambda, lambdaBias: s.lambdaBias }),', replace: 'lambda: s.lambdaBias, lambdaBias: s.lambda }),',
     why: 'lambda and lambdaBias are swapped in the SGD uniform',
