@@ -48,7 +48,7 @@ const small = () => sparseRatings(11, 60, 45, [0, 1, 3, 9, 20, 45]);
 
 type Kind = 'explicit' | 'ALS-WR (biased, weighted lambda)' | 'implicit';
 const KIND_OPTS: Record<Kind, AlsOptions> = {
-  explicit: { rank: 8, lambda: 0.1 },
+  explicit: { rank: 8, lambda: 0.1, useBias: false, weightedLambda: false },
   'ALS-WR (biased, weighted lambda)': { rank: 6, lambda: 0.05, lambdaBias: 0.02, weightedLambda: true, useBias: true },
   implicit: { rank: 6, implicit: true, alpha: 5, lambda: 0.5 },
 };
@@ -105,7 +105,7 @@ const objectiveMonotone: GpuCase = {
   name: 'ALS objective (squared error + lambda penalty) never increases across iterations (explicit, lambda > 0; plain and ALS-WR)',
   async run(gpu) {
     for (const o of [
-      { rank: 8, lambda: 0.1 },
+      { rank: 8, lambda: 0.1, useBias: false, weightedLambda: false },
       { rank: 6, lambda: 0.05, lambdaBias: 0.02, weightedLambda: true, useBias: true },
     ] as AlsOptions[]) {
       const data = small();

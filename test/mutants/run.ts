@@ -97,7 +97,7 @@ function onSignal(sig: NodeJS.Signals): void {
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 
-function runCases(root: string, filters: string[], all = false): Promise<{ killedBy: string | null; error?: string; ran: number; failures?: string[]; timedOut: boolean; log: string }> {
+function runCases(root: string, filters: string[], all = false, limitS = timeoutS): Promise<{ killedBy: string | null; error?: string; ran: number; failures?: string[]; timedOut: boolean; log: string }> {
   return new Promise((resolve) => {
     const args = ['--import', join(root, 'scripts/register.mjs'), join(root, 'test/mutants/child.ts'), JSON.stringify(filters), ...(all ? ['--all'] : [])];
     const p = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...softwareGpuEnv() }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -109,7 +109,7 @@ function runCases(root: string, filters: string[], all = false): Promise<{ kille
     const timer = setTimeout(() => {
       timedOut = true;
       p.kill('SIGKILL');
-    }, timeoutS * 1000);
+    }, limitS * 1000);
     p.on('close', () => {
       clearTimeout(timer);
       child = null;
@@ -154,7 +154,8 @@ async function main(): Promise<number> {
     console.log(`mutants: ${list.length} mutation(s), working in ${inPlace ? 'this checkout (restored after each)' : root}`);
     if (!flag('--no-baseline')) {
       const union = [...new Set(list.flatMap((m) => m.cases ?? casesFor[m.file]))];
-      const b = await runCases(root, union, true);
+      // the baseline runs every selected case once: allow it far longer than one mutant
+      const b = await runCases(root, union, true, Math.max(1200, 10 * timeoutS));
       if (b.killedBy !== null || b.ran === 0) {
         console.error(`mutants: the unmutated code fails its own cases (${b.failures?.join('; ') ?? b.killedBy}): ${b.error}\n${b.log.slice(-2000)}`);
         return 1;
