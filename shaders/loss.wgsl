@@ -1,7 +1,8 @@
 // Residual reduction over the observed ratings: e = a - (mu + x_u . y_i) with full factor rows
 // (biases included through the augmented columns). Accumulates (sum e^2, sum |e|).
-// Implicit mode (P.implicit = 1): with s = x_u . y_i and c = 1 + alpha f, accumulates
-// (sum c (1 - s)^2 - s^2, sum alpha f): the observed part of the full-matrix implicit loss.
+// Implicit mode (P.implicit = 1): with s = x_u . y_i, c = 1 + alpha f and p = [f > 0], accumulates
+// (sum c (p - s)^2 - s^2, sum alpha f): the observed part of the full-matrix implicit loss. A stored
+// f = 0 (c = 1, p = 0) adds 0, exactly like an unobserved entry, as in the solver.
 // Entry `partials`: each workgroup reduces WG*PER ratings (consecutive threads read consecutive
 //   ratings) to (sum e^2, sum |e|), written to part[wg]. Dispatch: ceil(n / (WG*PER)) workgroups.
 // Entry `total`: one workgroup sums part[0..parts) into out[0..1]. Dispatch: 1 workgroup.
@@ -48,7 +49,7 @@ fn partials(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
       for (var c = 0u; c < P.stride; c++) { p += X[u * P.stride + c] * Y[i * P.stride + c]; }
       if (P.implicit != 0u) {
         let af = P.alpha * values[k];
-        let d = 1.0 - p;
+        let d = select(0.0, 1.0, values[k] > 0.0) - p;   // preference p = [f > 0], as the solver uses
         acc += vec2<f32>((1.0 + af) * d * d - p * p, af);
       } else {
         let e = values[k] - p;

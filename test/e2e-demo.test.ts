@@ -230,8 +230,37 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
     expect(als.history).toHaveLength(5);
     const alsTest = als.history.map((r) => r.validationRmse!);
     expect(alsTest.every(Number.isFinite)).toBe(true);
-    // The planted structure is learnable: test RMSE well below the spread of the ratings (~1).
-    expect(alsTest[4]).toBeLessThan(0.95);
+    // A computed expectation instead of a fixed bar: the same data (the tiny preset at the page's
+    // seed), the same split (worker: 10% test, seed 7) and the same settings (read from the page)
+    // fitted by the f64 CPU engine in Node. GPU and f64 ALS agree to 2e-3 of the rating scale per
+    // prediction after a few iterations (test/gpu/cases-als.ts), so the test RMSE curves agree to
+    // 2e-3 x 5 = 1e-2 absolute (measured: equal to 4 decimals); and the fit must beat predicting the
+    // training mean by a wide margin.
+    {
+      const { demoSynthetic } = await import('../src/demo/synth.ts');
+      const { splitRandom } = await import('../src/data/split.ts');
+      const { fitAls } = await import('../src/train/als/index.ts');
+      const synthSeed = Number(await page.$eval('#synth-seed', (e) => (e as HTMLInputElement).value)) || 0;
+      const rank = Number(await page.$eval('#rank', (e) => (e as HTMLInputElement).value));
+      const lambda = Number(await page.$eval('#lambda', (e) => (e as HTMLInputElement).value));
+      const useBias = await page.$eval('#bias', (e) => (e as HTMLInputElement).checked);
+      const weightedLambda = await page.$eval('#weighted', (e) => (e as HTMLInputElement).checked);
+      const { dataset } = demoSynthetic('tiny', synthSeed);
+      const split = splitRandom(dataset.ratings, { testFraction: 0.1, seed: 7 });
+      expect(split.test.values.length).toBe(loaded.test);
+      const ref = await fitAls(split.train, { rank, lambda, useBias, weightedLambda, seed: 42, iterations: 5, backend: 'reference', validation: split.test });
+      const refTest = ref.history.map((r) => r.validationRmse!);
+      for (let t = 0; t < 5; t++) expect(Math.abs(alsTest[t] - refTest[t]), `iteration ${t + 1}: page ${alsTest[t]} vs f64 ${refTest[t]}`).toBeLessThan(1e-2);
+      let mean = 0;
+      for (const v of split.train.values) mean += v / split.train.values.length;
+      let sq = 0;
+      for (const v of split.test.values) sq += (v - mean) ** 2;
+      const meanRmse = Math.sqrt(sq / split.test.values.length);
+      console.log(`e2e: ALS test RMSE per iteration ${alsTest.map((x) => x.toFixed(4)).join(' ')}; f64 CPU ${refTest.map((x) => x.toFixed(4)).join(' ')}; training mean ${meanRmse.toFixed(4)}`);
+      // the planted noise (sd 0.5, plus rounding to half stars) puts the floor near 0.55, the mean
+      // predictor is ~1.1: learning the planted structure means landing well below 3/4 of the latter
+      expect(alsTest[4], `ALS test RMSE ${alsTest[4]} vs the training mean's ${meanRmse}`).toBeLessThan(0.75 * meanRmse);
+    }
     // 5 train + 5 test points on the chart (redraws are coalesced, so allow a moment).
     await waitFor(() => window.__demo.chartPoints() >= 10, 'ALS points on the chart', 5_000);
     // Convergence: the iteration table shows the fit's ‖WᵗHᵗ − Wᵗ⁻¹Hᵗ⁻¹‖_F per iteration, and a

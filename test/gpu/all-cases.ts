@@ -1,4 +1,18 @@
-/** Every shared GPU-vs-CPU case; the Node and the Chrome runners both import this list. */
+/**
+ * Every shared GPU-vs-CPU case; the Node and the Chrome runners both import this list, so each
+ * kernel below is compared with the f64 reference on both:
+ *   normal_eq, normal_eq_direct, normal_eq_finish, solve_params  normal equations match f64 (both variants); whole fits
+ *   cholesky, cholesky_direct           batched Cholesky residuals; rank 128/256 solves vs f64; singular rows
+ *   cg                                  whole fit: ALS cg solver x {explicit, ALS-WR, implicit} vs the f64 engine
+ *   gram                                convergence quantity vs the brute-force f64 norm; implicit base Gram
+ *   loss                                loss reduction vs f64 on 50,000 ratings; implicit stored zeros
+ *   sgd, shuffle                        worked step vs f64; multi-epoch fits vs the f64 replay; Feistel map
+ *   gd                                  full-batch GD step for step vs f64
+ *   score, topk, similar_norms          recommend / similar items vs f64 scores (both families)
+ *   score_pairs, metrics_rank           batched predict vs f64; evaluate vs the CPU metrics
+ *   calib_fma, calib_copy               f64 closed forms (cases-calib.ts)
+ * test/mutants.test.ts fails when a shader has no mutants (test/mutants/list.ts).
+ */
 import { foundationCases } from './cases-foundation.ts';
 import { alsCases } from './cases-als.ts';
 import { hostCases } from './cases-host.ts';
@@ -7,6 +21,7 @@ import { modelCases } from './cases-model.ts';
 import { stopCases } from './cases-stops.ts';
 import { rankingCases } from './cases-ranking.ts';
 import { cpuCases } from './cases-cpu.ts';
+import { calibCases } from './cases-calib.ts';
 import type { GpuCase } from './types.ts';
 
-export const allCases: GpuCase[] = [...foundationCases, ...hostCases, ...alsCases, ...sgdCases, ...modelCases, ...stopCases, ...rankingCases, ...cpuCases];
+export const allCases: GpuCase[] = [...foundationCases, ...hostCases, ...alsCases, ...sgdCases, ...modelCases, ...stopCases, ...rankingCases, ...cpuCases, ...calibCases];

@@ -83,7 +83,14 @@ export const hostCases: GpuCase[] = [
       expect(f.backend === 'cpu', `backend ${f.backend}`);
       expect(warnings.length === 1 && /no WebGPU adapter.*f32 CPU engine/.test(warnings[0]) && /no WebGPU adapter/.test(f.backendReason ?? ''), `warning: ${warnings[0]}`);
       await expectThrows("backend 'gpu'", () => fitAls(data, { rank: 2, iterations: 1, gpuSource: noAdapter, backend: 'gpu' }), { name: 'NoWebGpuError' });
-      expectClose('the CPU fit is finite', f.model.userFactors, f.model.userFactors, { rtol: 0 });
+      // The fallback is the CPU engine itself: the same seeded fit as asking for it by name, bit for
+      // bit (each row is solved by one thread in a fixed order, so no tolerance), and finite.
+      const ref = await fitAls(data, { rank: 2, iterations: 1, backend: 'cpu' });
+      expect(ref.backend === 'cpu', `reference backend ${ref.backend}`);
+      expectClose('fallback user factors = the CPU fit', f.model.userFactors, ref.model.userFactors, { rtol: 0 });
+      expectClose('fallback item factors = the CPU fit', f.model.itemFactors, ref.model.itemFactors, { rtol: 0 });
+      expectClose('fallback history = the CPU fit', f.history.map((h) => h.trainRmse), ref.history.map((h) => h.trainRmse), { rtol: 0 });
+      expect(f.model.userFactors.some((v) => v !== 0), 'the fallback fit learned non-zero factors');
     },
   },
 ];

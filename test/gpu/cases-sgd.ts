@@ -6,10 +6,10 @@
  */
 import type { GpuContext } from '../../src/gpu/context.ts';
 import { fitSgd, type SgdOptions } from '../../src/train/sgd/index.ts';
-import { feistelParams, feistelPermutation } from '../../src/core/sgd-plan.ts';
+import { feistelParams, feistelPermutation, stratifiedPlan, strataShifts } from '../../src/core/sgd-plan.ts';
 import { gpuPermutation } from '../../src/kernels/sgd.ts';
 import { GdKernel } from '../../src/kernels/gd.ts';
-import { gdStepF64, gdViews, type GdParams } from '../../src/reference/sgd-reference.ts';
+import { gdStepF64, gdViews, sgdUpdateF64, type GdParams, type SgdStepParams } from '../../src/reference/sgd-reference.ts';
 import { residuals, sgdStep } from '../../src/reference/reference.ts';
 import type { Ratings } from '../../src/data/ratings.ts';
 import { Rng } from '../../src/util/random.ts';
@@ -136,23 +136,31 @@ const permutation: GpuCase = {
  * the ADAGRAD run differs by at most 6e-8.) A wrong order, a lost update or a race shows up as 1e-2
  * or more.
  */
-function stratifiedCase(adagrad: boolean, bias: boolean, lanes?: number): GpuCase {
+type Schedule = NonNullable<SgdOptions['schedule']>;
+
+function stratifiedCase(schedule: Schedule, bias: boolean, lanes?: number): GpuCase {
+  const adagrad = schedule === 'adagrad';
   return {
-    name: `sgd: stratified GPU equals the f32 CPU replay for 5 epochs (${bias ? 'biased' : 'plain'}${adagrad ? ', adagrad' : ''}, ${lanes ?? 'default'} lanes)`,
+    name: `sgd: stratified GPU equals the f32 CPU replay for 5 epochs (${bias ? 'biased' : 'plain'}, ${schedule}, ${lanes ?? 'default'} lanes)`,
     async run(gpu) {
       const { train } = plantedSplit(7, 60, 50, 3, 0.5);
       const opts: SgdOptions = {
         // rank 12 with adagrad: LIBMF's two column groups (8 lead + 4) and the lead-only first epoch.
         mode: 'stratified', rank: adagrad ? 12 : 8, blocks: 4, epochs: 5, lambda: 0.05, lambdaBias: 0.02, useBias: bias, seed: 3,
-        learningRate: adagrad ? 0.05 : 0.02, schedule: adagrad ? 'adagrad' : 'constant', lanes,
+        // bold-driver at a rate high enough that some epochs are rejected and undone
+        learningRate: adagrad ? 0.05 : schedule === 'bold-driver' ? 0.2 : 0.02, schedule, lanes,
       };
       const g = await fitSgd(train, { ...opts, gpu, backend: 'gpu' });
       // The CPU replays the GPU's summation order for the lane count the GPU run used.
       const c = await fitSgd(train, { ...opts, backend: 'reference', lanes: g.model.hyperparams.lanes as number });
       expect(g.backend === 'gpu' && c.backend === 'reference', 'one fit on each backend');
+      // See the argument above: FMA contraction and (adagrad) WGSL's 2.5-ULP division/sqrt leave
+      // gaps of ~1e-7 on O(1) factors; 1e-5 relative + 2e-6 absolute is ~30x that, and any wrong
+      // order, lost update or race is >= 1e-2.
       expectClose('user factors', g.model.userFactors, c.model.userFactors, { rtol: 1e-5, atol: 2e-6 });
       expectClose('item factors', g.model.itemFactors, c.model.itemFactors, { rtol: 1e-5, atol: 2e-6 });
       expectClose('train RMSE per epoch', g.history.map((h) => h.trainRmse), c.history.map((h) => h.trainRmse), { rtol: 1e-5 });
+      expectClose('learning rate per epoch', g.history.map((h) => h.learningRate!), c.history.map((h) => h.learningRate!), { rtol: 1e-6 });
       expect(g.history[4].trainRmse < g.history[0].trainRmse, 'training RMSE decreases');
       // Deterministic: a second GPU run gives the same bits.
       const g2 = await fitSgd(train, { ...opts, gpu, backend: 'gpu' });
@@ -160,6 +168,33 @@ function stratifiedCase(adagrad: boolean, bias: boolean, lanes?: number): GpuCas
     },
   };
 }
+
+/**
+ * Hogwild for every schedule x bias: on race-free data (no two ratings share a row, see
+ * disjointRatings) the GPU fit is deterministic and must equal the CPU engine's f32 replay, with
+ * the stratified tolerance.
+ */
+function hogwildMatrixCase(schedule: Schedule, bias: boolean): GpuCase {
+  return {
+    name: `sgd: Hogwild whole fit on race-free ratings equals the CPU engine (${bias ? 'biased' : 'plain'}, ${schedule})`,
+    async run(gpu) {
+      const train = disjointRatings(1500, 29);
+      const adagrad = schedule === 'adagrad';
+      const opts: SgdOptions = {
+        mode: 'hogwild', rank: adagrad ? 12 : 8, epochs: 4, lambda: 0.05, lambdaBias: 0.02, useBias: bias, seed: 11,
+        learningRate: adagrad ? 0.05 : schedule === 'bold-driver' ? 0.3 : 0.05, schedule,
+      };
+      const g = await fitSgd(train, { ...opts, gpu, backend: 'gpu' });
+      const c = await fitSgd(train, { ...opts, backend: 'reference', lanes: g.model.hyperparams.lanes as number });
+      expect(g.backend === 'gpu' && c.backend === 'reference', 'one fit on each backend');
+      expectClose('user factors', g.model.userFactors, c.model.userFactors, { rtol: 1e-5, atol: 2e-6 });
+      expectClose('item factors', g.model.itemFactors, c.model.itemFactors, { rtol: 1e-5, atol: 2e-6 });
+      expectClose('train RMSE per epoch', g.history.map((h) => h.trainRmse), c.history.map((h) => h.trainRmse), { rtol: 1e-5 });
+    },
+  };
+}
+
+const SCHEDULES: Schedule[] = ['constant', 'inverse', 'bold-driver', 'adagrad'];
 
 const hogwildPlanted: GpuCase = {
   name: 'sgd: Hogwild on the GPU reaches the CPU engine\'s held-out RMSE within 1% on planted data (same epochs; 1 and 8 lanes)',
@@ -174,6 +209,7 @@ const hogwildPlanted: GpuCase = {
       const g = await fitSgd(train, { ...opts, gpu, backend: 'gpu', validation: test, lanes });
       expect(g.backend === 'gpu', 'ran on the GPU');
       const gr = rm(g);
+      // f32 reduction of ~800 squared errors: <= n u ~ 5e-5 relative to the sum; 1e-4 of the RMSE
       expectClose(`${lanes} lanes: reported validation RMSE (GPU reduction vs f64 residuals)`, [g.history[19].validationRmse!], [gr], { rtol: 1e-4 });
       // "Reaches the CPU's RMSE within 1%": one-sided. Races make the GPU run nondeterministic; over
       // repeated runs here it lands between 1% below and 0.2% above the CPU's sequential order.
@@ -184,6 +220,123 @@ const hogwildPlanted: GpuCase = {
   },
 };
 
+
+/** Seeded start factors for a fit (bias layout: user [w, b_u, 1], item [h, 1, b_i]). */
+function startFactors(seed: number, r: Ratings, rank: number, bias: boolean): { users: Float32Array; items: Float32Array } {
+  const rng = new Rng(seed);
+  const S = bias ? rank + 2 : rank;
+  const users = Float32Array.from({ length: r.nUsers * S }, () => rng.normal() * 0.3);
+  const items = Float32Array.from({ length: r.nItems * S }, () => rng.normal() * 0.3);
+  if (bias) {
+    for (let u = 0; u < r.nUsers; u++) (users[u * S + rank] = 0), (users[u * S + rank + 1] = 1);
+    for (let i = 0; i < r.nItems; i++) (items[i * S + rank] = 1), (items[i * S + rank + 1] = 0);
+  }
+  return { users, items };
+}
+
+/**
+ * Ratings that share no user and no item (rating k: user k, item perm(k)): no two updates of an
+ * epoch touch the same row, so Hogwild has no races and its result does not depend on the order
+ * in which the groups run. It must equal sequential SGD update for update.
+ */
+function disjointRatings(n: number, seed: number): Ratings {
+  const rng = new Rng(seed);
+  const items = Int32Array.from({ length: n }, (_, k) => k);
+  rng.shuffle(items);
+  return { users: Int32Array.from({ length: n }, (_, k) => k), items, values: Float32Array.from({ length: n }, () => 1 + rng.int(9) / 2), nUsers: n, nItems: n };
+}
+
+/**
+ * Hogwild's updates, counted: on race-free data the GPU fit equals the CPU engine's f32 replay to
+ * the FMA-contraction level (the stratified argument above: a few u per update, one update per row
+ * per epoch, 3 epochs), so a lost, skipped or doubled update — one row of 3,000 — shows up as a
+ * difference of a whole SGD step (lr |e h| ~ 1e-2), 1,000x the bound. The dispatch covers
+ * ceil(n / 16) groups of 16 positions, so a short dispatch or a wrong stride fails here too.
+ */
+const hogwildDisjoint: GpuCase = {
+  name: 'sgd: Hogwild on ratings sharing no row equals the CPU engine update for update (every rating once per epoch; 1 and 8 lanes)',
+  async run(gpu) {
+    const train = disjointRatings(3000, 17);
+    for (const lanes of [1, 8]) {
+      const opts: SgdOptions = { mode: 'hogwild', rank: 8, epochs: 3, learningRate: 0.05, schedule: 'constant', lambda: 0.02, lambdaBias: 0.01, useBias: true, seed: 5, lanes, init: startFactors(4, train, 8, true) };
+      const g = await fitSgd(train, { ...opts, gpu, backend: 'gpu' });
+      const c = await fitSgd(train, { ...opts, backend: 'reference', lanes: g.model.hyperparams.lanes as number });
+      expect(g.backend === 'gpu' && c.backend === 'reference', 'one fit on each backend');
+      // |factor| <~ 1 here: an absolute 2e-6 (~30 u) plus 1e-5 relative
+      expectClose(`${lanes} lanes: user factors`, g.model.userFactors, c.model.userFactors, { rtol: 1e-5, atol: 2e-6 });
+      expectClose(`${lanes} lanes: item factors`, g.model.itemFactors, c.model.itemFactors, { rtol: 1e-5, atol: 2e-6 });
+    }
+  },
+};
+
+/**
+ * The whole multi-epoch GPU fit against f64 arithmetic (`sgdUpdateF64`) in the same visiting
+ * order: stratified SGD block by block, and Hogwild on race-free data (any order). Tolerance from
+ * f32 rounding: one update x' = x + lr (e h - lambda x) rounds a handful of times, each by u = 2^-24
+ * of |x| + lr (|e h| + lambda |x|), and the dot product behind e by (rank + 2) u of Σ|x_c y_c|, so
+ * one update adds at most c u M with c = rank + 8 and M the largest factor magnitude (+1 for the
+ * constant column). At these rates (lr |h|^2 << 1) an update is non-expansive, so errors add
+ * rather than grow: after T updates of a row the gap is <= T c u M. T = epochs x the most ratings
+ * any row has. That is a worst case (rounding errors have random signs and mostly cancel): on
+ * SwiftShader the measured gaps are 4e-7 to 8e-7 against bounds of 1.5e-4 to 2.7e-4 (stratified)
+ * and 1.3e-7 against 4.8e-6 (Hogwild). A skipped rating or a dropped term moves a factor by a whole
+ * step (lr |e h| ~ 5e-3), still 20x above the bound.
+ */
+function sgdVsF64Case(mode: 'stratified' | 'hogwild', bias: boolean): GpuCase {
+  return {
+    name: `sgd: multi-epoch ${mode} GPU fit equals the f64 replay of the same visiting order within the f32 rounding bound (${bias ? 'biased' : 'plain'})`,
+    async run(gpu) {
+      const train = mode === 'hogwild' ? disjointRatings(2000, 23) : plantedSplit(19, 60, 50, 3, 0.5).train;
+      const rank = 6;
+      const epochs = 5;
+      const blocks = 4;
+      const seed = 7;
+      const init = startFactors(8, train, rank, bias);
+      const o: SgdOptions = { mode, rank, blocks, epochs, seed, learningRate: 0.02, schedule: 'constant', lambda: 0.05, lambdaBias: 0.02, useBias: bias, init };
+      const g = await fitSgd(train, { ...o, gpu, backend: 'gpu' });
+      expect(g.backend === 'gpu', 'ran on the GPU');
+      const X = Float64Array.from(init.users);
+      const Y = Float64Array.from(init.items);
+      const p: SgdStepParams = { rank, bias, mu: g.model.mu, lr: 0.02, lambda: 0.05, lambdaBias: 0.02, lanes: 1 };
+      const n = train.values.length;
+      const plan = mode === 'stratified' ? stratifiedPlan(train, blocks, seed) : undefined;
+      for (let epoch = 1; epoch <= epochs; epoch++) {
+        let order: Uint32Array;
+        if (plan) {
+          order = new Uint32Array(n);
+          let q = 0;
+          for (const shift of strataShifts(plan.b, seed, epoch)) {
+            for (let r = 0; r < plan.b; r++) {
+              const blk = r * plan.b + ((r + shift) % plan.b);
+              order.set(plan.order.subarray(plan.blockStart[blk], plan.blockStart[blk + 1]), q);
+              q += plan.blockStart[blk + 1] - plan.blockStart[blk];
+            }
+          }
+          expect(q === n, `the plan visits every rating once (${q} of ${n})`);
+        } else {
+          order = feistelPermutation(feistelParams(n, seed, epoch));
+        }
+        for (const k of order) sgdUpdateF64(X, Y, train.users[k], train.items[k], train.values[k], p);
+      }
+      const rowMax = (idx: Int32Array, rows: number) => {
+        const cnt = new Uint32Array(rows);
+        for (const r of idx) cnt[r]++;
+        return Math.max(...cnt);
+      };
+      const T = epochs * Math.max(rowMax(train.users, train.nUsers), rowMax(train.items, train.nItems));
+      let M = 1;
+      for (const a of [X, Y]) for (const v of a) M = Math.max(M, Math.abs(v));
+      const bound = T * (rank + 8) * U32 * M;
+      expectClose('user factors vs f64', g.model.userFactors, X, { rtol: 0, atol: bound });
+      expectClose('item factors vs f64', g.model.itemFactors, Y, { rtol: 0, atol: bound });
+      // and the fit moved the factors by far more than the bound (the comparison is not vacuous)
+      let moved = 0;
+      for (let k = 0; k < X.length; k++) moved = Math.max(moved, Math.abs(X[k] - init.users[k]));
+      expect(moved > 100 * bound, `factors moved ${moved.toExponential(2)}, bound ${bound.toExponential(2)}`);
+    },
+  };
+}
+
 const gpuLoopControl: GpuCase = {
   name: 'sgd: on the GPU, early stopping restores the best validation epoch and the bold driver undoes bad epochs',
   async run(gpu) {
@@ -193,6 +346,8 @@ const gpuLoopControl: GpuCase = {
     const es = await fitSgd(small.train, { gpu, backend: 'gpu', rank: 20, lambda: 0, epochs: 200, learningRate: 0.05, validation: small.test, earlyStopping: { patience: 3 } });
     expect(es.stopped === 'early-stopping' && es.history.length < 200, `stopped early (${es.stopped} after ${es.history.length})`);
     const best = Math.min(...es.history.map((h) => h.validationRmse!));
+    // the f32 reduction behind the reported RMSE vs f64 residuals of the kept factors: 1e-4 relative
+    // (n u for n ~ 100 ratings, with room); restoring a later epoch instead moves it by >= 1e-3
     expectClose('kept model = best validation epoch', [rm(es.model)], [best], { rtol: 1e-4 });
     // GD at a rate far too large: every rejected epoch is undone (copy from the last-good buffers).
     const bold = await fitSgd(small.train, { gpu, backend: 'gpu', algo: 'gd', rank: 4, epochs: 15, learningRate: 0.5, useBias: true });
@@ -203,6 +358,7 @@ const gpuLoopControl: GpuCase = {
     }
     const S = bold.model.stride;
     const fitRmse = residuals(small.train.users, small.train.items, small.train.values, bold.model.userFactors, bold.model.itemFactors, S, bold.model.mu).rmse;
+    // as above: an f32 reduction against f64 residuals of the returned factors, 1e-4 relative
     expectClose('final factors are the last accepted epoch', [fitRmse], [bold.history.at(-1)!.trainRmse], { rtol: 1e-4 });
   },
 };
@@ -281,6 +437,8 @@ const gdSteps: GpuCase = {
     const opts: SgdOptions = { algo: 'gd', rank: 4, epochs: 6, learningRate: 0.005, schedule: 'constant', lambda: 0.1, useBias: true, seed: 2 };
     const g = await fitSgd(train, { ...opts, gpu, backend: 'gpu' });
     const c = await fitSgd(train, { ...opts, backend: 'reference' });
+    // the CPU engine replays the GPU's f32 order: FMA contraction only, ~u per operation on O(1)
+    // values, 6 epochs: 1e-5 relative (and 1e-5 absolute for factors near 0)
     expectClose('GD train RMSE per epoch, GPU vs CPU', g.history.map((h) => h.trainRmse), c.history.map((h) => h.trainRmse), { rtol: 1e-5 });
     expectClose('GD user factors, GPU vs CPU', g.model.userFactors, c.model.userFactors, { rtol: 1e-5, atol: 1e-5 });
     expect(g.history[5].trainRmse < g.history[0].trainRmse, 'GD lowers the training RMSE');
@@ -319,26 +477,41 @@ const badInput: GpuCase = {
   },
 };
 
+/**
+ * partialFit on the GPU, checked against a computed expectation: the same stratified fit and the
+ * same partialFit on the CPU engine, which replays the GPU's order in f32 (the stratified argument:
+ * agreement to ~1e-6 of O(1) factors). Behaviour on top: the other users' factors are untouched,
+ * and the new user, trained on its 10 ratings, fits them better than the user it copied (whose
+ * vector was fit to 20+ other ratings as well).
+ */
 const partialFitGpu: GpuCase = {
-  name: 'sgd: partialFit on the GPU continues from the factors and adds a new user',
+  name: 'sgd: partialFit on the GPU continues from the factors and adds a new user (equals the CPU engine\'s partialFit)',
   async run(gpu) {
     const { train } = plantedSplit(13, 40, 30, 3, 0.5);
-    const res = await fitSgd(train, { gpu, backend: 'gpu', rank: 6, epochs: 8, learningRate: 0.03, useBias: true });
+    const opts: SgdOptions = { mode: 'stratified', blocks: 4, rank: 6, epochs: 8, learningRate: 0.03, schedule: 'constant', useBias: true, seed: 2 };
+    const res = await fitSgd(train, { ...opts, gpu, backend: 'gpu' });
+    const cpu = await fitSgd(train, { ...opts, backend: 'reference', lanes: res.model.hyperparams.lanes as number });
     // A new user (index 40) rates 10 items like user 0 does.
     const idx = Array.from({ length: train.values.length }, (_, k) => k).filter((k) => train.users[k] === 0).slice(0, 10);
     const add: Ratings = {
       users: Int32Array.from(idx, () => 40), items: Int32Array.from(idx, (k) => train.items[k]), values: Float32Array.from(idx, (k) => train.values[k]),
       nUsers: 41, nItems: 30,
     };
-    const before = residuals(train.users, train.items, train.values, res.model.userFactors, res.model.itemFactors, res.model.stride, res.model.mu).rmse;
     const next = await res.partialFit(add, 20);
+    const nextCpu = await cpu.partialFit(add, 20);
+    expect(next.backend === 'gpu' && nextCpu.backend === 'reference', 'one partialFit on each backend');
     expect(next.model.nUsers === 41 && next.model.userFactors.length === 41 * res.model.stride, 'one user added');
     const S = res.model.stride;
+    expectClose('user factors after partialFit, GPU vs CPU', next.model.userFactors, nextCpu.model.userFactors, { rtol: 1e-5, atol: 2e-6 });
+    expectClose('item factors after partialFit, GPU vs CPU', next.model.itemFactors, nextCpu.model.itemFactors, { rtol: 1e-5, atol: 2e-6 });
     expectClose('old users untouched by the new ratings', next.model.userFactors.subarray(S, 40 * S), res.model.userFactors.subarray(S, 40 * S), { rtol: 0 });
-    const fitNew = residuals(add.users, add.items, add.values, next.model.userFactors, next.model.itemFactors, S, next.model.mu).rmse;
-    expectBelow('new user fits its ratings', fitNew, 0.5);
-    const after = residuals(train.users, train.items, train.values, next.model.userFactors, next.model.itemFactors, S, next.model.mu).rmse;
-    expectBelow('old ratings still fit', after, before * 1.2 + 0.02);
+    const rm = (r: Ratings, users: Int32Array, m: typeof next.model) => residuals(users, r.items, r.values, m.userFactors, m.itemFactors, S, m.mu).rmse;
+    const fitNew = rm(add, add.users, next.model);
+    const copied = rm(add, Int32Array.from(idx, () => 0), res.model);
+    expectBelow(`new user's RMSE on its ratings (${fitNew.toFixed(3)}) relative to user 0's vector on them (${copied.toFixed(3)})`, fitNew / copied, 0.9);
+    expectClose("new user's RMSE, GPU vs CPU", [fitNew], [rm(add, add.users, nextCpu.model)], { rtol: 1e-5 });
+    const after = rm(train, train.users, next.model);
+    expectClose('old ratings\' RMSE after partialFit, GPU vs CPU', [after], [rm(train, train.users, nextCpu.model)], { rtol: 1e-5 });
   },
 };
 
@@ -346,12 +519,15 @@ export const sgdCases: GpuCase[] = [
   workedStep,
   popQuiz3,
   permutation,
-  stratifiedCase(false, false),
-  stratifiedCase(false, true),
-  stratifiedCase(true, true),
-  stratifiedCase(false, true, 8),
-  stratifiedCase(true, true, 4),
+  ...SCHEDULES.flatMap((sc) => [false, true].map((b) => stratifiedCase(sc, b))),
+  stratifiedCase('constant', true, 8),
+  stratifiedCase('adagrad', true, 4),
+  hogwildDisjoint,
+  ...SCHEDULES.flatMap((sc) => [false, true].map((b) => hogwildMatrixCase(sc, b))),
   hogwildPlanted,
+  sgdVsF64Case('stratified', true),
+  sgdVsF64Case('stratified', false),
+  sgdVsF64Case('hogwild', true),
   gpuLoopControl,
   gdSteps,
   divergence,

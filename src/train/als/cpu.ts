@@ -85,8 +85,11 @@ export class CpuAls implements AlsBackend {
       for (let k = 0; k < t.values.length; k++) {
         let s = 0;
         for (let c = 0; c < S; c++) s += this.W[t.users[k] * S + c] * this.H[t.items[k] * S + c];
+        // c (p - s)^2 - s^2 with c = 1 + alpha f and p = [f > 0], as the solver uses them: a stored
+        // f = 0 is c = 1, p = 0, the same as an unobserved entry, and adds 0 here.
         const af = p.alpha * t.values[k];
-        sse += (1 + af) * (1 - s) ** 2 - s * s;
+        const pref = t.values[k] > 0 ? 1 : 0;
+        sse += (1 + af) * (pref - s) ** 2 - s * s;
         sae += af;
       }
       implicitTrace = traceProduct(gram(this.W, this.W, p.nUsers, S), gram(this.H, this.H, p.nItems, S), S);

@@ -1,0 +1,518 @@
+/**
+ * The mutations `npm run test:mutants` applies, one at a time (test/mutants/run.ts). Each entry is a
+ * bug the GPU suite must catch: `find` is an exact snippet of `file` (it must occur exactly once, so
+ * an entry goes stale loudly when the kernel changes), `replace` the broken code, `why` what the
+ * bug would mean for a user. `cases` (substrings of GPU case names, see test/gpu/*.ts) narrows the
+ * run to the cases that exercise the file; without it, `casesFor[file]` is used. `sample` marks the
+ * few that `npm test` runs every time (test/mutants.test.ts).
+ *
+ * A new kernel adds its mutants here. A mutant that survives is a missing test; one that cannot
+ * change any result (an equivalent mutation) is not listed — the ones considered and dropped are
+ * noted at the end of this file.
+ */
+import { CPU_ENGINE_CASES, cpuEngineMutants } from './cpu-engine.ts';
+
+export type MutantKind = 'operator' | 'off-by-one' | 'dropped' | 'index' | 'skipped' | 'barrier' | 'sentinel';
+
+export interface Mutant {
+  id: string;
+  file: string;
+  find: string;
+  replace: string;
+  kind: MutantKind;
+  why: string;
+  cases?: string[];
+  sample?: boolean;
+}
+
+const SGD = ['sgd: the source', 'sgd: Hogwild', 'sgd: stratified', 'sgd: multi-epoch', 'sgd: partialFit'];
+const NEQ_TILED = ['normal equations (Gram upper triangle + rhs) match f64, tiled', 'whole fit: ALS tiled'];
+const NEQ_DIRECT = ['normal equations (Gram upper triangle + rhs) match f64, direct', 'whole fit: ALS direct'];
+const CHOL_TILED = ['batched Cholesky: factor and solve residuals within 20·K·u, tiled', 'rank 128 biased Cholesky solve agrees with f64, tiled', 'lambda = 0', 'rank 256'];
+const CHOL_DIRECT = ['batched Cholesky: factor and solve residuals within 20·K·u, direct', 'rank 128 biased Cholesky solve agrees with f64, direct', 'lambda = 0'];
+const MODEL = ['recommend', 'similar items', 'batched predict', 'fold-in users', 'evaluate on the GPU'];
+
+/** Default cases per file: the ones that run its kernels (cheapest first where the order allows). */
+export const casesFor: Record<string, string[]> = {
+  'shaders/sgd.wgsl': SGD,
+  'shaders/shuffle.wgsl': ['sgd: the GPU shuffle', 'sgd: Hogwild'],
+  'shaders/gd.wgsl': ['gd: full-batch'],
+  'shaders/loss.wgsl': ['loss reduction', 'sgd: stratified', 'implicit ALS', 'whole fit'],
+  'shaders/normal_eq.wgsl': NEQ_TILED,
+  'shaders/normal_eq_direct.wgsl': NEQ_DIRECT,
+  'shaders/normal_eq_finish.wgsl': ['normal equations', 'whole fit: ALS'],
+  'shaders/solve_params.wgsl': ['normal equations', 'whole fit: ALS', 'implicit'],
+  'shaders/cholesky.wgsl': CHOL_TILED,
+  'shaders/cholesky_direct.wgsl': CHOL_DIRECT,
+  'shaders/cg.wgsl': ['CG', 'cg'],
+  'shaders/gram.wgsl': ['convergence quantity', 'implicit ALS', 'whole fit: ALS'],
+  'shaders/score.wgsl': MODEL,
+  'shaders/topk.wgsl': MODEL,
+  'shaders/metrics_rank.wgsl': ['evaluate on the GPU'],
+  'shaders/score_pairs.wgsl': ['batched predict', 'evaluate on the GPU'],
+  'shaders/similar_norms.wgsl': ['similar items', 'fold-in users'],
+  'shaders/calib_fma.wgsl': ['calibration'],
+  'shaders/calib_copy.wgsl': ['calibration'],
+  'src/kernels/normal-eq.ts': ['normal equations', 'batched Cholesky', 'whole fit: ALS'],
+  'src/kernels/loss.ts': ['loss reduction', 'sgd: stratified', 'implicit ALS', 'whole fit'],
+  'src/kernels/sgd.ts': ['sgd: the GPU shuffle', ...SGD],
+  'src/kernels/gd.ts': ['gd: full-batch'],
+  'src/kernels/topk.ts': MODEL,
+  'src/kernels/score.ts': MODEL,
+  'src/kernels/ranks.ts': ['evaluate on the GPU'],
+  'src/kernels/pairs.ts': ['batched predict', 'evaluate on the GPU'],
+  'src/gpu/wgsl.ts': ['loss reduction', 'sgd: the source', 'normal equations'],
+  'src/kernels/gram.ts': ['convergence quantity', 'implicit ALS'],
+};
+
+export const mutants: Mutant[] = [
+  // ---------------------------------------------------------------- SGD (shaders/sgd.wgsl)
+  {
+    id: 'sgd.hogwild-drop-every-20th', file: 'shaders/sgd.wgsl', kind: 'skipped', sample: true,
+    find: 'let live = g < P.groups && p < P.n;',
+    replace: 'let live = g < P.groups && p < P.n && p % 20u != 19u;',
+    cases: ['sgd: Hogwild on ratings sharing no row'],
+    why: 'Hogwild silently skips 5% of the ratings every epoch (the audit mutant)',
+  },
+  {
+    id: 'sgd.drop-mu', file: 'shaders/sgd.wgsl', kind: 'dropped',
+    find: 'let e = a - (P.mu + tot);', replace: 'let e = a - tot;',
+    why: 'the error ignores the global mean: every biased/offset fit learns a shifted model',
+  },
+  {
+    id: 'sgd.drop-lambda-w', file: 'shaders/sgd.wgsl', kind: 'dropped',
+    find: 'let gw = e * h - P.lambda * w;', replace: 'let gw = e * h;',
+    why: 'user factors are not regularized',
+  },
+  {
+    id: 'sgd.h-uses-new-w', file: 'shaders/sgd.wgsl', kind: 'index',
+    find: 'let gh = e * w - P.lambda * h;', replace: 'let gh = e * (w + lrs.x * gw) - P.lambda * h;',
+    why: 'the item step uses the already-updated user vector (the source says: the old w)',
+  },
+  {
+    id: 'sgd.bias-reg-uses-lambda', file: 'shaders/sgd.wgsl', kind: 'dropped',
+    find: 'let gbu = e - P.lambdaBias * bu;', replace: 'let gbu = e - P.lambda * bu;',
+    why: 'the user bias is regularized with lambda instead of lambdaBias',
+  },
+  {
+    id: 'sgd.drop-item-bias-in-dot', file: 'shaders/sgd.wgsl', kind: 'dropped',
+    find: '        s = s + Y[yi + RANK + 1u];\n', replace: '',
+    why: 'the prediction leaves out the item bias',
+  },
+  {
+    id: 'sgd.item-bias-index', file: 'shaders/sgd.wgsl', kind: 'index',
+    find: 'let bi = Y[yi + RANK + 1u];', replace: 'let bi = Y[yi + RANK];',
+    why: 'the item-bias update reads the constant-1 column instead of the bias',
+  },
+  {
+    id: 'sgd.lane-stride', file: 'shaders/sgd.wgsl', kind: 'index',
+    find: 'for (var k = lane; k < RANK; k += LANES) { s = s + X[xu + k] * Y[yi + k]; }',
+    replace: 'for (var k = lane; k < RANK; k += 1u) { s = s + X[xu + k] * Y[yi + k]; }',
+    why: 'with several lanes per rating, lanes sum overlapping columns: the dot product is wrong',
+  },
+  {
+    id: 'sgd.missing-dot-barrier', file: 'shaders/sgd.wgsl', kind: 'barrier',
+    find: '  dotp[gb + lane] = s;\n  workgroupBarrier();\n', replace: '  dotp[gb + lane] = s;\n',
+    why: 'lanes read the other lanes\' partial dot products before they are written',
+  },
+  {
+    id: 'sgd.last-column-skipped', file: 'shaders/sgd.wgsl', kind: 'off-by-one',
+    find: 'for (var k = lane; k < kEnd; k += LANES) {', replace: 'for (var k = lane; k + 1u < kEnd; k += LANES) {',
+    why: 'the last latent column is never updated',
+  },
+  {
+    id: 'sgd.adagrad-K0', file: 'shaders/sgd.wgsl', kind: 'off-by-one',
+    find: 'let K0 = f32(select(LEAD, LEAD + 1u, BIAS));', replace: 'let K0 = f32(LEAD);',
+    why: 'AdaGrad averages the lead group\'s squared gradient over one column too few with biases',
+  },
+  {
+    id: 'sgd.adagrad-no-sqrt', file: 'shaders/sgd.wgsl', kind: 'operator',
+    find: 'glr[gb] = vec4<f32>(P.lr / sqrt(GU[2u * u]),', replace: 'glr[gb] = vec4<f32>(P.lr / GU[2u * u],',
+    why: 'the AdaGrad rate divides by G instead of sqrt(G)',
+  },
+  {
+    id: 'sgd.stratified-no-shift', file: 'shaders/sgd.wgsl', kind: 'index',
+    find: 'let blk = row * S.b + (row + S.shift) % S.b;', replace: 'let blk = row * S.b + row % S.b;',
+    why: 'every sub-epoch runs the diagonal blocks: most ratings are never visited',
+  },
+  {
+    id: 'sgd.stratified-last-rating', file: 'shaders/sgd.wgsl', kind: 'off-by-one',
+    find: 'for (var p = rg.x; p < rg.y; p++) {', replace: 'for (var p = rg.x; p + 1u < rg.y; p++) {',
+    why: 'the last rating of every block is skipped',
+  },
+  // ---------------------------------------------------------------- shuffle
+  {
+    id: 'shuffle.three-rounds', file: 'shaders/shuffle.wgsl', kind: 'off-by-one',
+    find: 'for (var rd = 0u; rd < 4u; rd++) {', replace: 'for (var rd = 0u; rd < 3u; rd++) {',
+    why: 'the GPU permutation differs from the seeded Feistel map the CPU engine replays',
+  },
+  {
+    id: 'shuffle.cycle-walk-bound', file: 'shaders/shuffle.wgsl', kind: 'sentinel',
+    find: 'if (x < P.n) { break; }', replace: 'if (x <= P.n) { break; }',
+    why: 'the permutation can return n, one past the last rating',
+  },
+  {
+    id: 'shuffle.value-not-permuted', file: 'shaders/shuffle.wgsl', kind: 'index',
+    find: 'dst[3u * p + 2u] = src[3u * k + 2u];', replace: 'dst[3u * p + 2u] = src[3u * p + 2u];',
+    why: 'ratings are shuffled apart from their (user, item): Hogwild trains on scrambled data',
+  },
+  // ---------------------------------------------------------------- GD
+  {
+    id: 'gd.bias-lambda', file: 'shaders/gd.wgsl', kind: 'dropped',
+    find: 'let lam = select(P.lambda, P.lambdaBias, c >= RANK);', replace: 'let lam = P.lambda;',
+    why: 'bias columns are regularized with lambda instead of lambdaBias',
+  },
+  {
+    id: 'gd.position-map', file: 'shaders/gd.wgsl', kind: 'index',
+    find: 'if (P.useMap != 0u) { pos = posMap[q]; }', replace: 'if (P.useMap == 7u) { pos = posMap[q]; }',
+    why: 'the item gradient reads residuals in CSC order from a CSR-ordered array',
+  },
+  {
+    id: 'gd.drop-mu', file: 'shaders/gd.wgsl', kind: 'dropped',
+    find: '  var s = P.mu;\n  for (var c = 0u; c < STRIDE; c++) { s = s + X[xu + c] * Y[yi + c]; }',
+    replace: '  var s = 0.0;\n  for (var c = 0u; c < STRIDE; c++) { s = s + X[xu + c] * Y[yi + c]; }',
+    why: 'GD residuals ignore the global mean',
+  },
+  // ---------------------------------------------------------------- loss
+  {
+    id: 'loss.abs-dropped', file: 'shaders/loss.wgsl', kind: 'dropped',
+    find: 'acc += vec2<f32>(e * e, abs(e));', replace: 'acc += vec2<f32>(e * e, e);',
+    why: 'MAE sums signed errors',
+  },
+  {
+    id: 'loss.last-rating', file: 'shaders/loss.wgsl', kind: 'off-by-one', sample: true, cases: ['loss reduction'],
+    find: 'if (k < P.n) {', replace: 'if (k + 1u < P.n) {',
+    why: 'the last rating is left out of RMSE and loss',
+  },
+  {
+    id: 'loss.implicit-confidence', file: 'shaders/loss.wgsl', kind: 'dropped',
+    find: '(1.0 + af) * d * d', replace: 'af * d * d',
+    why: 'the implicit loss uses alpha f instead of the confidence 1 + alpha f',
+  },
+  {
+    id: 'loss.missing-barrier', file: 'shaders/loss.wgsl', kind: 'barrier',
+    find: '  red[tid] = x;\n  workgroupBarrier();\n', replace: '  red[tid] = x;\n',
+    why: 'the tree reduction reads slots before other threads wrote them',
+  },
+  {
+    id: 'loss.total-stride', file: 'shaders/loss.wgsl', kind: 'index',
+    find: 'for (var k = tid; k < P.parts; k += WG) { acc += part[k]; }', replace: 'for (var k = tid; k < P.parts; k += 1u) { acc += part[k]; }',
+    why: 'the final sum counts partials several times',
+  },
+  // ---------------------------------------------------------------- ALS build, direct
+  {
+    id: 'neq-direct.drop-weight', file: 'shaders/normal_eq_direct.wgsl', kind: 'dropped',
+    find: 'let wa = w * ya;', replace: 'let wa = ya;',
+    why: 'implicit ALS builds the Gram without the confidence weights',
+  },
+  {
+    id: 'neq-direct.bias-column', file: 'shaders/normal_eq_direct.wgsl', kind: 'index',
+    find: 'if (hasBias) { yb = Y[j * P.stride + P.yBias]; }', replace: 'if (hasBias) { yb = Y[j * P.stride + P.xBias]; }',
+    why: 'the right-hand side subtracts the constant column instead of the other side\'s bias',
+  },
+  {
+    id: 'neq-direct.skip-first-rating', file: 'shaders/normal_eq_direct.wgsl', kind: 'skipped',
+    find: 'for (var p = seg.y; p < seg.z; p++) {', replace: 'for (var p = seg.y + 1u; p < seg.z; p++) {',
+    why: 'the first rating of every segment is ignored',
+  },
+  {
+    id: 'neq-direct.diagonal-not-written', file: 'shaders/normal_eq_direct.wgsl', kind: 'off-by-one',
+    find: 'for (var b = a; b < K; b++) { partial[o + a * PW + b] = acc[b][q]; }', replace: 'for (var b = a + 1u; b < K; b++) { partial[o + a * PW + b] = acc[b][q]; }',
+    why: 'the Gram diagonal is never written',
+  },
+  // ---------------------------------------------------------------- ALS build, tiled
+  {
+    id: 'neq-tiled.missing-barrier', file: 'shaders/normal_eq.wgsl', kind: 'barrier',
+    find: '      workgroupBarrier();\n      if (live) {\n        for (var n = g; n < cnt; n += G) {',
+    replace: '      if (live) {\n        for (var n = g; n < cnt; n += G) {',
+    why: 'threads read the staged tile before it is fully written',
+  },
+  {
+    id: 'neq-tiled.tile-tail', file: 'shaders/normal_eq.wgsl', kind: 'off-by-one',
+    find: 'let cnt = min(TILE, end - t0);', replace: 'let cnt = min(TILE, end - t0 - 1u);',
+    why: 'the last rating of every tile is dropped',
+  },
+  {
+    id: 'neq-tiled.drop-weight', file: 'shaders/normal_eq.wgsl', kind: 'dropped',
+    find: 'sh[rOff + n * KR4 + c4] = l * w;', replace: 'sh[rOff + n * KR4 + c4] = l;',
+    why: 'implicit ALS builds the Gram without the confidence weights',
+  },
+  {
+    id: 'neq-tiled.group-reduce', file: 'shaders/normal_eq.wgsl', kind: 'off-by-one',
+    find: 'for (var g2 = 1u; g2 < G; g2++) {', replace: 'for (var g2 = 1u; g2 + 1u < G; g2++) {',
+    why: 'the last thread group\'s share of the entries is left out of the sum',
+  },
+  // ---------------------------------------------------------------- ALS finish + shared params
+  {
+    id: 'neq-finish.lambda-bias', file: 'shaders/normal_eq_finish.wgsl', kind: 'dropped',
+    find: 'if (i == j) { sum += select(P.lambdaBias, P.lambda, i < RANK) * scale; }', replace: 'if (i == j) { sum += P.lambda * scale; }',
+    why: 'the bias unknown is regularized with lambda instead of lambdaBias',
+  },
+  {
+    id: 'neq-finish.weighted-lambda', file: 'shaders/normal_eq_finish.wgsl', kind: 'dropped',
+    find: 'let scale = select(1.0, n, P.weighted != 0u);', replace: 'let scale = 1.0;',
+    why: 'ALS-WR (lambda times the row\'s rating count) silently becomes plain lambda',
+  },
+  {
+    id: 'neq-finish.first-segment', file: 'shaders/normal_eq_finish.wgsl', kind: 'off-by-one',
+    find: 'for (var s = s0; s < s1; s++) {', replace: 'for (var s = s0 + 1u; s < s1; s++) {',
+    why: 'the first segment of every row is left out (long rows lose ratings)',
+  },
+  {
+    id: 'neq-finish.drop-base', file: 'shaders/normal_eq_finish.wgsl', kind: 'dropped',
+    find: 'if (P.useBase != 0u) { sum += base[i * K + j]; }', replace: 'if (P.useBase == 7u) { sum += base[i * K + j]; }',
+    why: 'implicit ALS leaves out Y^T Y (the unobserved entries)',
+  },
+  {
+    id: 'solve-params.implicit-preference', file: 'shaders/solve_params.wgsl', kind: 'sentinel',
+    find: 'select(0.0, 1.0 + P.alpha * v, v > 0.0)', replace: '1.0 + P.alpha * v',
+    why: 'stored zeros count as positive preferences (p = 1) in the implicit solve',
+    cases: ['implicit ALS: stored zeros'],
+  },
+  {
+    id: 'solve-params.drop-bias', file: 'shaders/solve_params.wgsl', kind: 'dropped',
+    find: 'return vec2<f32>(1.0, v - P.mu - yb);', replace: 'return vec2<f32>(1.0, v - P.mu);',
+    why: 'the explicit target leaves out the other side\'s bias',
+  },
+  // ---------------------------------------------------------------- Cholesky, tiled
+  {
+    id: 'chol-tiled.sync-barrier', file: 'shaders/cholesky.wgsl', kind: 'barrier',
+    find: 'fn sync() {\n  storageBarrier();\n  workgroupBarrier();\n}', replace: 'fn sync() {\n}',
+    why: 'the factorization steps read each other\'s results without any barrier',
+  },
+  {
+    id: 'chol-tiled.pivot-rule', file: 'shaders/cholesky.wgsl', kind: 'sentinel',
+    find: 'let bad = !(d > PIV_TOL * d0[k]) || !(d <= 3.0e38);', replace: 'let bad = !(d > 0.0) || !(d <= 3.0e38);',
+    why: 'the relative pivot rule is dropped: a nearly singular system is solved to f32 noise instead of SingularSystemError',
+  },
+  {
+    id: 'chol-tiled.back-index', file: 'shaders/cholesky.wgsl', kind: 'index',
+    find: 'for (var i = tid; i < k; i += WG) { y[i] -= ld(i, k) * xk; }', replace: 'for (var i = tid; i < k; i += WG) { y[i] -= ld(k, i) * xk; }',
+    why: 'back substitution reads the lower triangle (the original A) instead of U',
+  },
+  {
+    id: 'chol-tiled.forward-bound', file: 'shaders/cholesky.wgsl', kind: 'off-by-one',
+    find: 'for (var j = k + 1u + tid; j < K; j += WG) { v[j] -= ld(k, j) * yk; }', replace: 'for (var j = k + 2u + tid; j < K; j += WG) { v[j] -= ld(k, j) * yk; }',
+    why: 'forward substitution skips the next unknown',
+  },
+  // ---------------------------------------------------------------- Cholesky, direct
+  {
+    id: 'chol-direct.pivot-rule', file: 'shaders/cholesky_direct.wgsl', kind: 'sentinel',
+    find: 'let bad = !(d > PIV_TOL * X[xo + col(k)]) || !(d <= 3.0e38);', replace: 'let bad = !(d > 0.0) || !(d <= 3.0e38);',
+    why: 'the relative pivot rule is dropped: a nearly singular system is solved to f32 noise',
+  },
+  {
+    id: 'chol-direct.forward-bound', file: 'shaders/cholesky_direct.wgsl', kind: 'off-by-one',
+    find: 'for (var i = 0u; i < k; i++) { s -= A[a + i * K + k] * B[bo + i]; }', replace: 'for (var i = 0u; i + 1u < k; i++) { s -= A[a + i * K + k] * B[bo + i]; }',
+    why: 'forward substitution leaves out the last term',
+  },
+  {
+    id: 'chol-direct.back-index', file: 'shaders/cholesky_direct.wgsl', kind: 'index',
+    find: 'for (var j = k + 1u; j < K; j++) { s -= A[a + k * K + j] * B[bo + j]; }', replace: 'for (var j = k + 1u; j < K; j++) { s -= A[a + j * K + k] * B[bo + j]; }',
+    why: 'back substitution reads the lower triangle (the original A) instead of U',
+  },
+  // ---------------------------------------------------------------- CG
+  {
+    id: 'cg.weighted-lambda', file: 'shaders/cg.wgsl', kind: 'dropped',
+    find: 'var s = select(P.lambdaBias, P.lambda, c < RANK) * scale * vc;', replace: 'var s = select(P.lambdaBias, P.lambda, c < RANK) * vc;',
+    why: 'the CG solver ignores weighted lambda (ALS-WR)',
+  },
+  {
+    id: 'cg.missing-barrier', file: 'shaders/cg.wgsl', kind: 'barrier',
+    find: '      tt[n] = tg;\n    }\n    workgroupBarrier();\n', replace: '      tt[n] = tg;\n    }\n',
+    why: 'the matrix-vector product reads staged weights and factors before they are written',
+  },
+  {
+    id: 'cg.no-conjugation', file: 'shaders/cg.wgsl', kind: 'dropped',
+    find: 'let beta = select(0.0, rsn / rs, rs > 0.0);', replace: 'let beta = 0.0;',
+    why: 'CG degrades to steepest descent',
+  },
+  {
+    id: 'cg.residual-sign', file: 'shaders/cg.wgsl', kind: 'operator',
+    find: 'r[c] = bv[c] - ap[c];', replace: 'r[c] = bv[c] + ap[c];',
+    why: 'the initial residual has the wrong sign',
+  },
+  // ---------------------------------------------------------------- Gram / convergence
+  {
+    id: 'gram.sub-sign', file: 'shaders/gram.wgsl', kind: 'operator',
+    find: 'if (SUB_A) { v -= a2[r * P.stride + c]; }', replace: 'if (SUB_A) { v += a2[r * P.stride + c]; }',
+    why: 'the convergence quantity uses W + W\' instead of the difference',
+  },
+  {
+    id: 'gram.trace-cross-term', file: 'shaders/gram.wgsl', kind: 'dropped',
+    find: 'acc += 2.0 * grams[2u * SS + e] * grams[3u * SS + t]', replace: 'acc += grams[2u * SS + e] * grams[3u * SS + t]',
+    why: 'the cross term of ||WH - W\'H\'||^2 loses its factor 2',
+  },
+  // ---------------------------------------------------------------- scoring, top-k, metrics
+  {
+    id: 'score.drop-mu', file: 'shaders/score.wgsl', kind: 'dropped',
+    find: 'return acc + P.mu;', replace: 'return acc;',
+    why: 'recommendation scores leave out the global mean',
+  },
+  {
+    id: 'score.missing-barrier', file: 'shaders/score.wgsl', kind: 'barrier',
+    find: '    workgroupBarrier();\n    let kn = min(KT, P.cols - k0);', replace: '    let kn = min(KT, P.cols - k0);',
+    why: 'the tiled scorer reads tiles before they are staged',
+  },
+  {
+    id: 'score.cosine-zero', file: 'shaders/score.wgsl', kind: 'sentinel',
+    find: 'return select(0.0, acc / d, d > 0.0);', replace: 'return select(0.0, acc / d, d >= 0.0);',
+    why: 'a zero vector gets NaN cosine scores instead of 0',
+  },
+  {
+    id: 'score.candidate-search', file: 'shaders/score.wgsl', kind: 'off-by-one',
+    find: 'if (cand[mid] < item) { lo = mid + 1u; } else { hi = mid; }', replace: 'if (cand[mid] <= item) { lo = mid + 1u; } else { hi = mid; }',
+    why: 'seen/excluded items are not masked when recommending from an include list',
+  },
+  {
+    id: 'score.direct-candidate-index', file: 'shaders/score.wgsl', kind: 'index',
+    find: 'let yb = colItem(c) * P.stride;', replace: 'let yb = c * P.stride;',
+    why: 'include lists score the wrong items',
+  },
+  {
+    id: 'topk.tie-order', file: 'shaders/topk.wgsl', kind: 'operator',
+    find: 'return as_ > bs || (as_ == bs && ai < bi);', replace: 'return as_ > bs || (as_ == bs && ai > bi);',
+    why: 'ties come out higher index first (the CPU puts the lower index first)',
+  },
+  {
+    id: 'topk.direct-last-item', file: 'shaders/topk.wgsl', kind: 'off-by-one',
+    find: 'let end = min(start + P.csize, P.n);', replace: 'let end = min(start + P.csize, P.n - 1u);',
+    why: 'the last item of the catalogue is never recommended',
+  },
+  {
+    id: 'topk.bitonic-barrier', file: 'shaders/topk.wgsl', kind: 'barrier',
+    find: '      workgroupBarrier();\n    }\n  }\n  let ob', replace: '    }\n  }\n  let ob',
+    why: 'bitonic sort stages race',
+  },
+  {
+    id: 'rank.self-tie-direct', file: 'shaders/metrics_rank.wgsl', kind: 'sentinel', sample: true,
+    find: '    if (s > MASKED && c != col) {\n      if (s > sp) { g += 1u; }', replace: '    if (s > MASKED) {\n      if (s > sp) { g += 1u; }',
+    why: 'every item counts as tied with itself: AUC is biased (the audit mutant, barrier-free entry)',
+    cases: ['evaluate on the GPU'],
+  },
+  {
+    id: 'rank.self-tie-tiled', file: 'shaders/metrics_rank.wgsl', kind: 'sentinel',
+    find: '    if (s > MASKED && c != col) {\n      if (s > sp) { acc.x += 1u; }', replace: '    if (s > MASKED) {\n      if (s > sp) { acc.x += 1u; }',
+    why: 'every item counts as tied with itself (the audit mutant, tiled entry)',
+  },
+  {
+    id: 'rank.missing-barrier', file: 'shaders/metrics_rank.wgsl', kind: 'barrier',
+    find: '  red[tid] = acc;\n  workgroupBarrier();\n', replace: '  red[tid] = acc;\n',
+    why: 'the count reduction reads slots before they are written',
+  },
+  {
+    id: 'pairs.low-clip', file: 'shaders/score_pairs.wgsl', kind: 'dropped',
+    find: 'if (P.clip != 0u) { s = clamp(s, P.lo, P.hi); }', replace: 'if (P.clip != 0u) { s = min(s, P.hi); }',
+    why: 'predictions are not clipped at the bottom of the rating scale',
+  },
+  {
+    id: 'pairs.item-index', file: 'shaders/score_pairs.wgsl', kind: 'index',
+    find: 'let i = items[k] * P.stride;', replace: 'let i = (users[k] + 0u * items[k]) * P.stride;',
+    why: 'predict reads the user index for the item row',
+  },
+  {
+    id: 'norms.bias-included', file: 'shaders/similar_norms.wgsl', kind: 'off-by-one',
+    find: 'for (var c = 0u; c < P.cols; c++) {', replace: 'for (var c = 0u; c <= P.cols; c++) {',
+    why: 'cosine norms include a bias column',
+  },
+  // ---------------------------------------------------------------- calibration microkernels
+  {
+    id: 'calib-fma.dropped-chain', file: 'shaders/calib_fma.wgsl', kind: 'dropped',
+    find: '(c4 + c5) + (c6 + c7)', replace: '(c4 + c5) + (c6 + c6)',
+    why: 'one FMA chain is left out of the folded result (the compiler may then drop its work)',
+  },
+  {
+    id: 'calib-copy.stride', file: 'shaders/calib_copy.wgsl', kind: 'index',
+    find: 'i += threads;', replace: 'i += WG;',
+    why: 'the grid stride is one workgroup: elements are copied twice and the tail never',
+  },
+  // ---------------------------------------------------------------- host: uniform packing and dispatch
+  {
+    id: 'host.solve-params-lambda-bias', file: 'src/kernels/normal-eq.ts', kind: 'index',
+    find: 'lambda: p.lambda, lambdaBias: p.lambdaBias,', replace: 'lambda: p.lambda, lambdaBias: p.lambda,',
+    why: 'the host packs lambda where the shader reads lambdaBias',
+  },
+  {
+    id: 'host.solve-params-weighted', file: 'src/kernels/normal-eq.ts', kind: 'dropped',
+    find: 'weighted: p.weighted, useBase,', replace: 'weighted: false, useBase,',
+    why: 'the weighted-lambda flag never reaches the shader',
+  },
+  {
+    id: 'host.singular-row-sentinel', file: 'src/kernels/normal-eq.ts', kind: 'sentinel',
+    find: 'this.gpu.write(this.status, new Uint32Array([0, 0xffffffff]));', replace: 'this.gpu.write(this.status, new Uint32Array([0, 0]));',
+    why: 'the smallest-singular-row slot starts at 0, so the error always names row 0', cases: ['lambda = 0'],
+  },
+  {
+    id: 'host.pairs-clip-flag', file: 'src/kernels/pairs.ts', kind: 'dropped',
+    find: 'clip: !!clip, mu,', replace: 'clip: false, mu,',
+    why: 'predict never clips to the rating scale',
+  },
+  {
+    id: 'host.topk-chunk-size', file: 'src/kernels/topk.ts', kind: 'off-by-one',
+    find: 'hasIdx: !!inI, csize: CH }', replace: 'hasIdx: !!inI, csize: CH / 2 }',
+    why: 'the barrier-free top-k scans only half of each chunk: most items are never candidates',
+  },
+  {
+    id: 'host.finish-dispatch', file: 'src/kernels/normal-eq.ts', kind: 'off-by-one',
+    find: 'this.gpu.dispatch(pass, this.finishPipe, gf, b.rowCount);', replace: 'this.gpu.dispatch(pass, this.finishPipe, gf, b.rowCount - 1);',
+    why: 'the last row of each batch gets no normal equations',
+  },
+  {
+    id: 'host.loss-mu-dropped', file: 'src/kernels/loss.ts', kind: 'index',
+    find: '{ n: this.n, stride, mu, parts: this.parts,', replace: '{ n: this.n, stride, mu: 0, parts: this.parts,',
+    why: 'the global mean never reaches the loss kernel: biased fits report the wrong RMSE',
+  },
+  {
+    id: 'host.sgd-lambdas-swapped', file: 'src/kernels/sgd.ts', kind: 'index', sample: true,
+    cases: ['sgd: stratified GPU equals the f32 CPU replay for 5 epochs (biased, constant, default'],
+    find: 'lambda: s.lambda, lambdaBias: s.lambdaBias }),', replace: 'lambda: s.lambdaBias, lambdaBias: s.lambda }),',
+    why: 'lambda and lambdaBias are swapped in the SGD uniform',
+  },
+  {
+    id: 'host.sgd-dispatch-floor', file: 'src/kernels/sgd.ts', kind: 'off-by-one',
+    find: 'Math.ceil(this.groups / (wg / this.lanes))', replace: 'Math.floor(this.groups / (wg / this.lanes))',
+    why: 'the last partial workgroup of Hogwild groups is never dispatched: their ratings are skipped',
+  },
+  {
+    id: 'host.shuffle-n', file: 'src/kernels/sgd.ts', kind: 'off-by-one',
+    find: '{ n: f.n, half: f.half, mask: f.mask, keys: f.keys }', replace: '{ n: f.n - 1, half: f.half, mask: f.mask, keys: f.keys }',
+    why: 'the permutation covers one rating too few',
+  },
+  {
+    id: 'host.gd-params', file: 'src/kernels/gd.ts', kind: 'index',
+    find: 'lambda: s.lambda, lambdaBias: s.lambdaBias });', replace: 'lambda: s.lambdaBias, lambdaBias: s.lambda });',
+    why: 'lambda and lambdaBias are swapped in the GD uniform',
+  },
+  {
+    id: 'host.score-mode', file: 'src/kernels/score.ts', kind: 'dropped',
+    find: "mode: spec.mode === 'cosine' ? 1 : 0, tilesC", replace: 'mode: 0, tilesC',
+    why: 'similar items are ranked by dot product instead of cosine',
+  },
+  {
+    id: 'host.rank-pairs', file: 'src/kernels/ranks.ts', kind: 'off-by-one',
+    find: '{ nPairs: np, n }', replace: '{ nPairs: np - 1, n }',
+    why: 'the last (user, item) pair gets no AUC rank counts',
+  },
+  // The f32 CPU engine's own list (test/mutants/cpu-engine.ts), run against its shared cases.
+  ...cpuEngineMutants.map((m) => ({ ...m, cases: m.cases ?? CPU_ENGINE_CASES })),
+];
+
+/*
+ * Considered and dropped as equivalent (no result can change):
+ * - normal_eq.wgsl: writing tgt into the unused lanes of the rhs block (vec4(tgt, tgt, 0, 0)): only
+ *   column KP of the rhs block is ever read by the finish kernel.
+ * - normal_eq_finish.wgsl: base[j * K + i] for base[i * K + j]: the base Gram Y^T Y is symmetric.
+ * - sgd.wgsl: `p = g * P.run + j` (contiguous runs) for `p = g + j * P.groups`: every position is
+ *   still visited once per epoch, only in another race-dependent order; Hogwild's result is defined
+ *   only up to that order.
+ * - gd.wgsl: writing Old[at] instead of 1.0 in the constant column: Old is 1 there already.
+ * - cholesky.wgsl: dropping only workgroupBarrier() from sync() (keeping storageBarrier()): every
+ *   WGSL barrier is a workgroup control barrier, and the adapters we run on make workgroup memory
+ *   visible at any of them, so no result changed. Dropping both barriers is listed instead.
+ * - cholesky*.wgsl: `&&` for `||` in the pivot test: a zero or negative pivot turns into NaN one
+ *   step later, which the same test flags, so every singular case was still caught. The mutant
+ *   that drops the relative pivot rule (a tiny positive pivot) is listed instead.
+ * - topk.ts: chunk size CH - 1 for CH in the direct top-k: the host sizes the chunk count from CH,
+ *   and ceil(n / CH) chunks of CH - 1 still cover n for every n the suite uses (and for most n);
+ *   CH / 2 is listed instead.
+ */
