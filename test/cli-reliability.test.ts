@@ -210,6 +210,6 @@ describe('webmf train --data: where the ratings come from', () => {
     expect(JSON.parse(withEntry.stdout).ratings).toBe(30);
     const bad = await run(['train', '--data', 'pairs.csv', '--columns', 'user', '--backend', 'cpu']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/--columns takes USER,ITEM,RATING\[,TIME\]/);
+    expect(bad.stderr).toMatch(/--columns takes USER,ITEM\[,RATING\[,TIME\]\]/);
   });
 });
