@@ -196,7 +196,9 @@ export class FastCpuAls implements AlsBackend {
         let s = 0;
         for (let c = 0; c < S; c++) s += W[xu + c] * H[yi + c];
         const af = p.alpha * values[k];
-        sse += (1 + af) * (1 - s) * (1 - s) - s * s;
+        // p = [f > 0], as the solver uses it: a stored f = 0 (c = 1, p = 0) adds 0, like an unobserved entry.
+        const d = (values[k] > 0 ? 1 : 0) - s;
+        sse += (1 + af) * d * d - s * s;
         sae += af;
       }
       implicitTrace = traceProduct(gramRows(W, W, p.nUsers, S, true), gramRows(H, H, p.nItems, S, true), S);

@@ -192,7 +192,7 @@ const implicitZeros: GpuCase = {
     }
     const withZeros: Ratings = { users: Int32Array.from(u), items: Int32Array.from(it), values: Float32Array.from(v), nUsers: 40, nItems: 30 };
     expect(withZeros.values.length > base.values.length + 100, 'enough stored zeros');
-    for (const backend of ['gpu', 'reference'] as const) {
+    for (const backend of ['gpu', 'reference', 'cpu'] as const) {
       const o: AlsOptions = { rank: 5, implicit: true, alpha: 8, lambda: 0.2, iterations: 3, seed: 2, gpu, backend };
       const a = await fitAls(withZeros, o);
       const b = await fitAls(base, o);

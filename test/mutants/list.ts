@@ -190,6 +190,21 @@ export const mutants: Mutant[] = [
     why: 'the implicit loss uses alpha f instead of the confidence 1 + alpha f',
   },
   {
+    id: 'loss.implicit-preference', file: 'shaders/loss.wgsl', kind: 'dropped', cases: ['implicit ALS: stored zeros'],
+    find: 'let d = select(0.0, 1.0, values[k] > 0.0) - p;', replace: 'let d = 1.0 - p;',
+    why: 'a stored f = 0 counts as a preference of 1 in the loss while the solver uses 0',
+  },
+  {
+    id: 'ref-als.implicit-preference', file: 'src/train/als/cpu.ts', kind: 'dropped', cases: ['implicit ALS: stored zeros'],
+    find: 'const pref = t.values[k] > 0 ? 1 : 0;', replace: 'const pref = 1;',
+    why: 'the reference loss counts a stored f = 0 as a preference of 1, unlike its solver',
+  },
+  {
+    id: 'cpu-als.implicit-preference', file: 'src/cpu-engine/als.ts', kind: 'dropped', cases: ['implicit ALS: stored zeros'],
+    find: 'const d = (values[k] > 0 ? 1 : 0) - s;', replace: 'const d = 1 - s;',
+    why: 'the f32 engine\'s loss counts a stored f = 0 as a preference of 1, unlike its solver',
+  },
+  {
     id: 'loss.missing-barrier', file: 'shaders/loss.wgsl', kind: 'barrier',
     find: '  red[tid] = x;\n  workgroupBarrier();\n', replace: '  red[tid] = x;\n',
     why: 'the tree reduction reads slots before other threads wrote them',
