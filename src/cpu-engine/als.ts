@@ -9,6 +9,7 @@ import { traceProduct } from '../reference/reference.ts';
 import { rowCounts, type Csr, type Ratings } from '../data/ratings.ts';
 import { penalty, type AlsBackend, type AlsProblem, type IterationStats } from '../train/als/backend.ts';
 import type { Factors } from '../train/backend.ts';
+import { HostCopies } from '../train/host-copies.ts';
 import { gramRows, type SolveJob, type SolveResult } from './kernels.ts';
 import { lazyExec, residualsOnPool, type Exec } from './pool.ts';
 import { gramKernel } from './wasm.ts';
@@ -24,7 +25,6 @@ export class FastCpuAls implements AlsBackend {
   readonly kind = 'cpu' as const;
   private readonly W: Float32Array;
   private readonly H: Float32Array;
-  private best: [Float32Array, Float32Array] | null = null;
   private readonly uCounts: Uint32Array;
   private readonly iCounts: Uint32Array;
   private readonly byUser: SharedCsr;
@@ -36,8 +36,8 @@ export class FastCpuAls implements AlsBackend {
   /** The Gram kernel: WebAssembly SIMD where it runs, else blocked JS. */
   readonly kernel = gramKernel();
   /** The factors before the iteration (for the convergence quantity), shared with the workers. */
-  private readonly Wp: Float32Array;
-  private readonly Hp: Float32Array;
+  /** The last good W and H (`last`), in shared buffers: the workers read them for the convergence quantity. */
+  private readonly copies: HostCopies;
 
   constructor(
     private readonly p: AlsProblem,
@@ -65,8 +65,7 @@ export class FastCpuAls implements AlsBackend {
     this.W.set(W0);
     this.H = exec.f32(H0.length);
     this.H.set(H0);
-    this.Wp = exec.f32(W0.length);
-    this.Hp = exec.f32(H0.length);
+    this.copies = new HostCopies([this.W, this.H], exec.f32);
     this.counter = exec.i32(1);
     this.base = exec.f64(p.implicit ? p.stride * p.stride : 1);
     const share3 = (r: Ratings) => {
@@ -140,8 +139,7 @@ export class FastCpuAls implements AlsBackend {
     await this.exec.ready();
     // The factors before the step: for the convergence quantity, for restoreLast, and put back
     // at once if the step fails part-way (a singular row), so no half-solved side is left.
-    this.Wp.set(this.W);
-    this.Hp.set(this.H);
+    this.copies.keepLast();
     try {
       await this.solve(this.byUser, this.W, this.H, this.p.userSpec, this.p.nItems);
       await this.solve(this.byItem, this.H, this.W, this.p.itemSpec, this.p.nUsers);
@@ -155,8 +153,7 @@ export class FastCpuAls implements AlsBackend {
   }
 
   async restoreLast(): Promise<void> {
-    this.W.set(this.Wp);
-    this.H.set(this.Hp);
+    this.copies.restoreLast();
   }
 
   /**
@@ -175,8 +172,9 @@ export class FastCpuAls implements AlsBackend {
       for (let t = 1; t < res.length; t++) for (let g = 0; g < 3; g++) for (let e = 0; e < S * S; e++) sum[g][e] += res[t][g][e];
       return sum;
     };
-    const [WW, WdW, dWdW] = await parts(this.W, this.Wp, p.nUsers, 'user');
-    const [dHdH, HpdH, HpHp] = await parts(this.H, this.Hp, p.nItems, 'item');
+    const [Wp, Hp] = this.copies.last;
+    const [WW, WdW, dWdW] = await parts(this.W, Wp, p.nUsers, 'user');
+    const [dHdH, HpdH, HpHp] = await parts(this.H, Hp, p.nItems, 'item');
     return traceProduct(WW, dHdH, S) + 2 * traceProduct(WdW, HpdH, S) + traceProduct(dWdW, HpHp, S);
   }
 
@@ -219,18 +217,15 @@ export class FastCpuAls implements AlsBackend {
   }
 
   async readFactors(): Promise<Factors> {
-    return { W: this.W.slice(), H: this.H.slice() };
+    return this.copies.read();
   }
 
   async saveBest(): Promise<void> {
-    this.best = [this.W.slice(), this.H.slice()];
+    this.copies.saveBest();
   }
 
   async restoreBest(): Promise<void> {
-    if (this.best) {
-      this.W.set(this.best[0]);
-      this.H.set(this.best[1]);
-    }
+    this.copies.restoreBest();
   }
 
   destroy(): void {

@@ -16,6 +16,7 @@ import { gdViews } from '../core/sparse.ts';
 import type { Ratings } from '../data/ratings.ts';
 import type { EngineSpec, SgdBackend, Sse } from '../train/sgd/backend.ts';
 import type { Factors } from '../train/backend.ts';
+import { HostCopies } from '../train/host-copies.ts';
 import { feistelParams, stratifiedPlan, strataShifts } from '../core/sgd-plan.ts';
 import { type SgdJob } from './kernels.ts';
 import { lazyExec, residualsOnPool, type Exec } from './pool.ts';
@@ -24,9 +25,7 @@ export class FastCpuSgd implements SgdBackend {
   readonly kind = 'cpu' as const;
   private readonly X: Float32Array;
   private readonly Y: Float32Array;
-  private readonly Xb: Float32Array;
-  private readonly Yb: Float32Array;
-  private best?: { X: Float32Array; Y: Float32Array };
+  private readonly copies: HostCopies;
   private readonly stride: number;
   private readonly users: Int32Array;
   private readonly items: Int32Array;
@@ -35,8 +34,6 @@ export class FastCpuSgd implements SgdBackend {
   private readonly counter: Int32Array;
   private readonly GU: Float32Array | null = null;
   private readonly GI: Float32Array | null = null;
-  private readonly GUb: Float32Array | null = null;
-  private readonly GIb: Float32Array | null = null;
   private readonly blockStart?: Uint32Array;
   private readonly validation?: Pick<Ratings, 'users' | 'items' | 'values'>;
   private readonly gd?: {
@@ -57,8 +54,6 @@ export class FastCpuSgd implements SgdBackend {
     };
     this.X = copy(s.W0, exec.f32);
     this.Y = copy(s.H0, exec.f32);
-    this.Xb = new Float32Array(this.X.length);
-    this.Yb = new Float32Array(this.Y.length);
     const t = s.train;
     this.users = copy(t.users, exec.i32);
     this.items = copy(t.items, exec.i32);
@@ -87,9 +82,9 @@ export class FastCpuSgd implements SgdBackend {
     if (s.adagrad) {
       this.GU = exec.f32(2 * t.nUsers).fill(1);
       this.GI = exec.f32(2 * t.nItems).fill(1);
-      this.GUb = new Float32Array(this.GU.length);
-      this.GIb = new Float32Array(this.GI.length);
     }
+    // the AdaGrad accumulators go back with the factors when a step is undone
+    this.copies = new HostCopies(this.GU && this.GI ? [this.X, this.Y, this.GU, this.GI] : [this.X, this.Y]);
   }
 
   get reason(): string {
@@ -111,12 +106,7 @@ export class FastCpuSgd implements SgdBackend {
   async step(epoch: number, lr: number): Promise<Sse> {
     await this.exec.ready();
     const { s, exec } = this;
-    this.Xb.set(this.X);
-    this.Yb.set(this.Y);
-    if (this.GU && this.GI) {
-      this.GUb!.set(this.GU);
-      this.GIb!.set(this.GI);
-    }
+    this.copies.keepLast();
     if (this.gd) {
       await this.gdStep(lr);
       return this.evaluate();
@@ -160,27 +150,19 @@ export class FastCpuSgd implements SgdBackend {
   }
 
   async restoreLast(): Promise<void> {
-    this.X.set(this.Xb);
-    this.Y.set(this.Yb);
-    if (this.GU && this.GI) {
-      this.GU.set(this.GUb!);
-      this.GI.set(this.GIb!);
-    }
+    this.copies.restoreLast();
   }
 
   async saveBest(): Promise<void> {
-    this.best = { X: this.X.slice(), Y: this.Y.slice() };
+    this.copies.saveBest();
   }
 
   async restoreBest(): Promise<void> {
-    if (this.best) {
-      this.X.set(this.best.X);
-      this.Y.set(this.best.Y);
-    }
+    this.copies.restoreBest();
   }
 
   async readFactors(): Promise<Factors> {
-    return { W: this.X.slice(), H: this.Y.slice() };
+    return this.copies.read();
   }
 
   destroy(): void {

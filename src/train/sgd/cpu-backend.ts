@@ -12,6 +12,7 @@ import type { Ratings } from '../../data/ratings.ts';
 import { AbortError } from '../../core/errors.ts';
 import type { EngineSpec, SgdBackend, Sse } from './backend.ts';
 import type { Factors } from '../backend.ts';
+import { HostCopies } from '../host-copies.ts';
 import { feistelParams, feistelPermutation, stratifiedPlan, strataShifts, type StratifiedPlan } from '../../core/sgd-plan.ts';
 
 const CHUNK = 1 << 14;
@@ -20,9 +21,7 @@ export class CpuSgdBackend implements SgdBackend {
   readonly kind = 'cpu' as const;
   private readonly X: Float32Array;
   private readonly Y: Float32Array;
-  private readonly Xb: Float32Array;
-  private readonly Yb: Float32Array;
-  private best?: { X: Float32Array; Y: Float32Array };
+  private readonly copies: HostCopies;
   private readonly stride: number;
   private perm: Uint32Array;
   private readonly plan?: StratifiedPlan;
@@ -33,8 +32,7 @@ export class CpuSgdBackend implements SgdBackend {
     this.stride = strideOf(s.rank, s.bias);
     this.X = Float32Array.from(s.W0);
     this.Y = Float32Array.from(s.H0);
-    this.Xb = new Float32Array(this.X.length);
-    this.Yb = new Float32Array(this.Y.length);
+    this.copies = new HostCopies([this.X, this.Y]);
     this.perm = new Uint32Array(s.algo === 'sgd' && s.mode === 'hogwild' ? s.train.values.length : 0);
     if (s.algo === 'gd') this.views = gdViews(s.train);
     else if (s.mode === 'stratified') this.plan = stratifiedPlan(s.train, s.blocks, s.seed);
@@ -49,8 +47,7 @@ export class CpuSgdBackend implements SgdBackend {
   async step(epoch: number, lr: number): Promise<Sse> {
     const s = this.s;
     const { X, Y } = this;
-    this.Xb.set(X);
-    this.Yb.set(Y);
+    this.copies.keepLast();
     if (s.algo === 'gd') {
       gdStepF32(this.views!, X, Y, { rank: s.rank, bias: s.bias, mu: s.mu, lr, lambda: s.lambda, lambdaBias: s.lambdaBias });
       return this.evaluate();
@@ -94,23 +91,19 @@ export class CpuSgdBackend implements SgdBackend {
   }
 
   async restoreLast(): Promise<void> {
-    this.X.set(this.Xb);
-    this.Y.set(this.Yb);
+    this.copies.restoreLast();
   }
 
   async saveBest(): Promise<void> {
-    this.best = { X: this.X.slice(), Y: this.Y.slice() };
+    this.copies.saveBest();
   }
 
   async restoreBest(): Promise<void> {
-    if (this.best) {
-      this.X.set(this.best.X);
-      this.Y.set(this.best.Y);
-    }
+    this.copies.restoreBest();
   }
 
   async readFactors(): Promise<Factors> {
-    return { W: this.X.slice(), H: this.Y.slice() };
+    return this.copies.read();
   }
 
   destroy(): void {}
