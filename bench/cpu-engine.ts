@@ -13,8 +13,7 @@
  * multiply-adds of the upper triangle, n K (K + 1) / 2 per row, 2 flops each, median of 3.
  */
 import os from 'node:os';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fitAls, type AlsOptions } from '../src/train/als/index.ts';
 import { fitSgd, type SgdOptions } from '../src/train/sgd/index.ts';
@@ -25,6 +24,7 @@ import type { FitResult } from '../src/model/types.ts';
 import { createExec, coreCount } from '../src/cpu-engine/pool.ts';
 import { gramWasmBytes } from '../src/cpu-engine/wasm.ts';
 import { loadMovielens, BENCH_ROOT } from './lib/node.ts';
+import { loadLibmf } from './lib/libmf.ts';
 
 const args = Object.fromEntries(process.argv.slice(2).map((a) => {
   const [k, v] = a.replace(/^--/, '').split('=');
@@ -39,14 +39,7 @@ const log = (s = '') => {
 };
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 
-interface LibmfModule {
-  Loss: { REAL_L2: number };
-  Matrix: new () => { push(row: number, col: number, value: number): void };
-  Model: new (opts: Record<string, unknown>) => { fit(m: unknown): void; rmse(m: unknown): number; destroy(): void };
-}
-const libmfName = 'libmf';
-const { Loss, Matrix, Model } = (await import(libmfName)) as LibmfModule;
-const libmfVersion = (JSON.parse(readFileSync(createRequire(import.meta.url).resolve('libmf').replace(/src[\\/]index\.js$/, 'package.json'), 'utf8')) as { version: string }).version;
+const { Loss, Matrix, Model, version: libmfVersion } = await loadLibmf();
 
 const date = new Date().toISOString().slice(0, 10);
 log(`# f32 CPU engine benchmark (${date})`);

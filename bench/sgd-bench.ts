@@ -17,14 +17,13 @@
  * has timestamp queries, as the device time of the epoch's training pass (shuffle + updates).
  */
 import os from 'node:os';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { GpuContext, adapterName } from '../src/gpu/context.ts';
 import { fitSgd, type SgdIterationReport, type SgdOptions } from '../src/train/sgd/index.ts';
 import { residuals } from '../src/reference/reference.ts';
 import { generatePreset } from '../src/data/synthetic.ts';
 import { splitRandom } from '../src/data/split.ts';
 import type { Ratings } from '../src/data/ratings.ts';
+import { loadLibmf } from './lib/libmf.ts';
 
 const args = Object.fromEntries(
   process.argv.slice(2).map((a) => {
@@ -42,15 +41,7 @@ const threads = Number(args.threads ?? os.cpus().length);
 const seed = Number(args.seed ?? 1);
 const sections = new Set((args.sections ?? 'speed,modes,quality').split(','));
 
-/** The part of ankane/libmf-node's API used here (the package ships no type declarations). */
-interface LibmfModule {
-  Loss: { REAL_L2: number };
-  Matrix: new () => { push(row: number, col: number, value: number): void };
-  Model: new (opts: Record<string, unknown>) => { fit(m: unknown): void; rmse(m: unknown): number; destroy(): void };
-}
-const libmfName = 'libmf';
-const { Loss, Matrix, Model } = (await import(libmfName)) as LibmfModule;
-const libmfVersion = (JSON.parse(readFileSync(createRequire(import.meta.url).resolve('libmf').replace(/src[\\/]index\.js$/, 'package.json'), 'utf8')) as { version: string }).version;
+const { Loss, Matrix, Model, version: libmfVersion } = await loadLibmf();
 
 const median = (a: number[]) => {
   const s = [...a].sort((x, y) => x - y);

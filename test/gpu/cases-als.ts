@@ -5,20 +5,9 @@ import { residuals } from '../../src/reference/reference.ts';
 import type { Ratings } from '../../src/data/ratings.ts';
 import type { FitResult } from '../../src/model/types.ts';
 import { expect, expectBelow, expectClose, expectThrows } from './check.ts';
-import { plantedRatings, sparseRatings } from './fixtures.ts';
+import { plantedRatings, predictions, sparseRatings } from './fixtures.ts';
 import { Rng } from '../../src/util/random.ts';
 import type { GpuCase } from './types.ts';
-
-function predictions(f: FitResult, r: Ratings): Float64Array {
-  const m = f.model;
-  const out = new Float64Array(r.values.length);
-  for (let k = 0; k < out.length; k++) {
-    let s = m.mu;
-    for (let c = 0; c < m.stride; c++) s += m.userFactors[r.users[k] * m.stride + c] * m.itemFactors[r.items[k] * m.stride + c];
-    out[k] = s;
-  }
-  return out;
-}
 
 /**
  * n iterations on GPU and CPU from the same seeded start. Tolerance: each half-iteration's solve

@@ -16,9 +16,8 @@ import { createExec, type Exec } from '../../src/cpu-engine/pool.ts';
 import { gramWasmBytes } from '../../src/cpu-engine/wasm.ts';
 import { chooseEngine, probeEngines } from '../../src/cpu-engine/auto.ts';
 import { Rng } from '../../src/util/random.ts';
-import type { FitResult } from '../../src/model/types.ts';
 import { expect, expectClose } from './check.ts';
-import { plantedRatings, randomFactors, setConstColumn, sparseRatings } from './fixtures.ts';
+import { plantedRatings, predictions, randomFactors, setConstColumn, sparseRatings } from './fixtures.ts';
 import type { GpuCase } from './types.ts';
 
 /** A pool of two workers; fails (no silent single-thread fallback) when shared memory is missing. */
@@ -29,17 +28,6 @@ async function pool2(): Promise<Exec> {
     throw new Error(`expected 2 worker threads over shared memory, got: ${exec.reason}`);
   }
   return exec;
-}
-
-function predictions(f: FitResult, r: Ratings): Float64Array {
-  const m = f.model;
-  const out = new Float64Array(r.values.length);
-  for (let k = 0; k < out.length; k++) {
-    let s = m.mu;
-    for (let c = 0; c < m.stride; c++) s += m.userFactors[r.users[k] * m.stride + c] * m.itemFactors[r.items[k] * m.stride + c];
-    out[k] = s;
-  }
-  return out;
 }
 
 function bitwiseEqual(label: string, a: Float32Array, b: Float32Array): void {

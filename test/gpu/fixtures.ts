@@ -1,5 +1,6 @@
 /** Seeded test data the tests make themselves. */
 import { Rng } from '../../src/util/random.ts';
+import type { FitResult } from '../../src/model/types.ts';
 import { buildCsr, type Csr, type Ratings } from '../../src/data/ratings.ts';
 
 /**
@@ -70,4 +71,16 @@ export function plantedRatings(seed: number, nUsers: number, nItems: number, ran
     nItems,
   });
   return { train: pack(tr), test: pack(te) };
+}
+
+/** mu + user . item for every rating of `r` (the unclipped predictions of a fit), in f64. */
+export function predictions(f: FitResult, r: Ratings): Float64Array {
+  const m = f.model;
+  const out = new Float64Array(r.values.length);
+  for (let k = 0; k < out.length; k++) {
+    let s = m.mu;
+    for (let c = 0; c < m.stride; c++) s += m.userFactors[r.users[k] * m.stride + c] * m.itemFactors[r.items[k] * m.stride + c];
+    out[k] = s;
+  }
+  return out;
 }
