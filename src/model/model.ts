@@ -5,22 +5,28 @@
  * factors stay resident, scores are a tiled matrix product and the top k are selected on the
  * device; without one (or with backend 'cpu') the f64 CPU path answers, and is the reference the
  * GPU path is checked against.
+ *
+ * This file is the facade (IDs, the seen set, predict, fold-in bookkeeping); the work lives beside it:
+ * model/cpu-rank.ts and model/gpu-rank.ts (ranking and similarity), model/rank-plan.ts (what one
+ * ranking call asks), model/fold-in.ts (the fold-in solve) and model/device-cache.ts (device factors).
  */
 import type { GpuContext } from '../gpu/context.ts';
-import { GpuError, InputError } from '../gpu/errors.ts';
+import { InputError } from '../gpu/errors.ts';
 import { buildCsr, IdMap, type Csr, type ExternalId, type Ratings } from '../data/ratings.ts';
-import { cholesky, choleskySolve, gramOfColumns, normalEquations } from '../reference/reference.ts';
-import { layoutOf, singularError, strideOf, type SolveSpec } from '../core/layout.ts';
+import { strideOf, type SolveSpec } from '../core/layout.ts';
 import type { Algo, FactorModelData } from './types.ts';
 import { DeviceFactors } from './device-cache.ts';
-import { SHARED } from '../kernels/constants.ts';
-import { encodeTopK, MASKED, MAX_K, readTopK } from '../kernels/topk.ts';
-import { encodeScores } from '../kernels/score.ts';
-import { encodeRanks } from '../kernels/ranks.ts';
 import { computeNorms } from '../kernels/norms.ts';
 import { predictPairs } from '../kernels/pairs.ts';
-import { batchRows, Scratch } from '../kernels/scratch.ts';
 import type { KernelVariant } from '../kernels/variant.ts';
+import { rankCpu, similarCpu } from './cpu-rank.ts';
+import { rankGpu, similarGpu } from './gpu-rank.ts';
+import { planRanking, type RankResult } from './rank-plan.ts';
+import { foldInItems, foldInSpecOf, itemGram, solveFoldIn, type FoldInRatings } from './fold-in.ts';
+
+export { selectTopK } from './cpu-rank.ts';
+export type { RankResult } from './rank-plan.ts';
+export type { FoldInRatings } from './fold-in.ts';
 
 export interface ModelOptions {
   /** Run recommend/similar/batched predict/ranking metrics on this device. */
@@ -70,50 +76,9 @@ export interface SimilarOptions {
   includeSelf?: boolean;
 }
 
-export type FoldInRatings = Iterable<readonly [ExternalId, number]> | { items: ArrayLike<ExternalId>; values: ArrayLike<number> };
-
 export interface FoldInOptions {
   /** External ID of the new user; when it already exists, that user's factors and seen items are replaced. */
   userId?: ExternalId;
-}
-
-/** Internal: the scores one batch of users gives, for metrics. */
-export interface RankResult {
-  /** Per user: top-k dense item indices, best first, and their scores. */
-  top: { index: Uint32Array; score: Float32Array }[];
-  /** Per pair: (#unmasked items scored higher, #unmasked others scored equal, the pair's score). */
-  greater?: Uint32Array;
-  equal?: Uint32Array;
-  pairScore?: Float32Array;
-}
-
-/** Ties: higher score first, then lower index. */
-function better(sa: number, ia: number, sb: number, ib: number): boolean {
-  return sa > sb || (sa === sb && ia < ib);
-}
-
-/** Top k of scores[0..n) on the host (skipping masked), best first, ties by lower position. */
-export function selectTopK(scores: ArrayLike<number>, k: number, masked?: (i: number) => boolean): { pos: number[]; score: number[] } {
-  const pos: number[] = [];
-  const sc: number[] = [];
-  for (let i = 0; i < scores.length; i++) {
-    const s = scores[i];
-    if (!(s > MASKED) || masked?.(i)) continue;
-    if (pos.length === k && !better(s, i, sc[k - 1], pos[k - 1])) continue;
-    let j = pos.length === k ? k - 1 : pos.length;
-    if (pos.length < k) {
-      pos.push(0);
-      sc.push(0);
-    }
-    while (j > 0 && better(s, i, sc[j - 1], pos[j - 1])) {
-      pos[j] = pos[j - 1];
-      sc[j] = sc[j - 1];
-      j--;
-    }
-    pos[j] = i;
-    sc[j] = s;
-  }
-  return { pos, score: sc };
 }
 
 function csrFromRatings(r: Ratings): Csr {
@@ -468,134 +433,11 @@ export class Model {
     o: { k: number; filterSeen: boolean; exclude?: Uint32Array; cand?: Uint32Array; pairs?: { row: Uint32Array; item: Uint32Array } },
     backend: 'gpu' | 'cpu' = this.backend,
   ): Promise<RankResult> {
-    const nCols = o.cand ? o.cand.length : this.nItems;
-    const k = Math.min(o.k, Math.max(1, nCols));
-    const exclude = o.exclude ?? new Uint32Array(0);
-    const masks = (u: number): Uint32Array => {
-      const seen = o.filterSeen ? this.seenOf(u) : new Uint32Array(0);
-      if (exclude.length === 0) return seen;
-      const m = new Uint32Array(seen.length + exclude.length);
-      m.set(seen);
-      m.set(exclude, seen.length);
-      return m;
-    };
-    const np = o.pairs ? o.pairs.row.length : 0;
-    const result: RankResult = { top: [] };
-    if (np) {
-      result.greater = new Uint32Array(np);
-      result.equal = new Uint32Array(np);
-      result.pairScore = new Float32Array(np);
-    }
-    if (users.length === 0 || nCols === 0) {
-      result.top = Array.from(users, () => ({ index: new Uint32Array(0), score: new Float32Array(0) }));
-      return result;
-    }
-    // pairs grouped by row
-    const pairOrder = np ? Uint32Array.from({ length: np }, (_, p) => p).sort((a, b) => o.pairs!.row[a] - o.pairs!.row[b]) : new Uint32Array(0);
-    const candPos = (item: number): number => {
-      if (!o.cand) return item;
-      let lo = 0;
-      let hi = o.cand.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (o.cand[mid] < item) lo = mid + 1;
-        else hi = mid;
-      }
-      return lo < o.cand.length && o.cand[lo] === item ? lo : -1;
-    };
-    if (backend === 'cpu') {
-      let q = 0;
-      const sc = new Float64Array(nCols);
-      for (let b = 0; b < users.length; b++) {
-        const u = users[b];
-        for (let c = 0; c < nCols; c++) sc[c] = this.scoreIndex(u, o.cand ? o.cand[c] : c);
-        for (const it of masks(u)) {
-          const c = candPos(it);
-          if (c >= 0) sc[c] = SHARED.MASK_SCORE;
-        }
-        const t = selectTopK(sc, k);
-        result.top.push({ index: Uint32Array.from(t.pos, (c) => (o.cand ? o.cand[c] : c)), score: Float32Array.from(t.score) });
-        for (; q < np && o.pairs!.row[pairOrder[q]] === b; q++) {
-          const p = pairOrder[q];
-          const c = candPos(o.pairs!.item[p]);
-          if (c < 0) throw new InputError(`pair item ${o.pairs!.item[p]} is not a candidate`);
-          const sp = sc[c];
-          let g = 0;
-          let e = 0;
-          for (let j = 0; j < nCols; j++) {
-            if (j === c || !(sc[j] > MASKED)) continue;
-            if (sc[j] > sp) g++;
-            else if (sc[j] === sp) e++;
-          }
-          result.greater![p] = g;
-          result.equal![p] = e;
-          result.pairScore![p] = sp;
-        }
-      }
-      return result;
-    }
+    const { plan, result, empty } = planRanking(users, o, this.nItems, (u) => this.seenOf(u));
+    if (empty) return result;
+    if (backend === 'cpu') return rankCpu(plan, result, (u, i) => this.scoreIndex(u, i));
     const gpu = this.requireGpu();
-    const X = this.deviceUsers();
-    const Y = this.deviceItems();
-    const B = batchRows(gpu, nCols, 256);
-    let q = 0;
-    for (let b0 = 0; b0 < users.length; b0 += B) {
-      const b1 = Math.min(users.length, b0 + B);
-      const rowIdx = users.subarray(b0, b1);
-      const maskPtr = new Uint32Array(b1 - b0 + 1);
-      const parts: Uint32Array[] = [];
-      for (let b = b0; b < b1; b++) {
-        const m = masks(users[b]);
-        parts.push(m);
-        maskPtr[b - b0 + 1] = maskPtr[b - b0] + m.length;
-      }
-      const maskIdx = new Uint32Array(maskPtr[b1 - b0]);
-      parts.forEach((m, j) => maskIdx.set(m, maskPtr[j]));
-      const q0 = q;
-      while (q < np && o.pairs!.row[pairOrder[q]] < b1) q++;
-      const pr = new Uint32Array(q - q0);
-      const pc = new Uint32Array(q - q0);
-      for (let j = q0; j < q; j++) {
-        const p = pairOrder[j];
-        const c = candPos(o.pairs!.item[p]);
-        if (c < 0 || o.pairs!.row[p] < b0) throw new InputError(`pair ${p}: item ${o.pairs!.item[p]} is not a candidate or row out of order`);
-        pr[j - q0] = o.pairs!.row[p] - b0;
-        pc[j - q0] = c;
-      }
-      const s = new Scratch(gpu, 'model.rank');
-      try {
-        await gpu.scoped(async () => {
-          const enc = gpu.device.createCommandEncoder({ label: 'model.rank.encoder' });
-          const { S } = encodeScores(gpu, enc, s, { Q: X, rowIdx, Y, nY: this.nItems, stride: this.stride, cols: this.stride, mu: this.mu, mode: 'dot', cand: o.cand, maskPtr, maskIdx, variant: this.kernels });
-          const t = k <= MAX_K ? encodeTopK(gpu, enc, s, S, b1 - b0, nCols, k, this.kernels) : null;
-          const counts = pr.length ? encodeRanks(gpu, enc, s, S, nCols, pr, pc, this.kernels) : null;
-          gpu.submit(enc);
-          if (t) {
-            result.top.push(...(await readTopK(gpu, t, b1 - b0, k, o.cand)));
-          } else {
-            // k beyond the on-device selection limit: select from the scores on the host
-            const all = await gpu.readF32(S, 0, (b1 - b0) * nCols);
-            for (let b = 0; b < b1 - b0; b++) {
-              const tk = selectTopK(all.subarray(b * nCols, (b + 1) * nCols), k);
-              result.top.push({ index: Uint32Array.from(tk.pos, (c) => (o.cand ? o.cand[c] : c)), score: Float32Array.from(tk.score) });
-            }
-          }
-          if (counts) {
-            const cnt = new Uint32Array(await gpu.read(counts, 0, pr.length * 12));
-            const f = new Float32Array(cnt.buffer);
-            for (let j = 0; j < pr.length; j++) {
-              const p = pairOrder[q0 + j];
-              result.greater![p] = cnt[3 * j];
-              result.equal![p] = cnt[3 * j + 1];
-              result.pairScore![p] = f[3 * j + 2];
-            }
-          }
-        });
-      } finally {
-        s.destroy();
-      }
-    }
-    return result;
+    return rankGpu(plan, result, { gpu, users: this.deviceUsers(), items: this.deviceItems(), nItems: this.nItems, stride: this.stride, mu: this.mu, kernels: this.kernels });
   }
 
   // ---------------------------------------------------------------- similar
@@ -622,69 +464,21 @@ export class Model {
     const kk = Math.min(k, opts.includeSelf ? n : n - 1);
     if (kk <= 0) return { index: new Uint32Array(0), score: new Float32Array(0) };
     const { stride, rank } = this;
+    const includeSelf = opts.includeSelf ?? false;
     // The GPU computes norms and dots in f32: with a row norm past sqrt(f32 max) they overflow to NaN, which top-k
     // drops. Such a model gets the CPU's f64 cosines (in [-1, 1]) on either backend, so the two never disagree.
-    if (backend === 'cpu' || !(maxRowNorm(F, n, stride, rank) ** 2 < F32_SAFE)) {
-      const norm = (r: number) => {
-        let s = 0;
-        for (let c = 0; c < rank; c++) s += F[r * stride + c] ** 2;
-        return Math.sqrt(s);
-      };
-      const nq = norm(q);
-      const sc = new Float64Array(n);
-      for (let r = 0; r < n; r++) {
-        let d = 0;
-        for (let c = 0; c < rank; c++) d += F[q * stride + c] * F[r * stride + c];
-        const den = nq * norm(r);
-        sc[r] = den > 0 ? d / den : 0;
-      }
-      if (!opts.includeSelf) sc[q] = SHARED.MASK_SCORE;
-      const t = selectTopK(sc, kk);
-      return { index: Uint32Array.from(t.pos), score: Float32Array.from(t.score) };
-    }
+    if (backend === 'cpu' || !(maxRowNorm(F, n, stride, rank) ** 2 < F32_SAFE)) return similarCpu(F, n, stride, rank, q, kk, includeSelf);
     const gpu = this.requireGpu();
     const D = side === 'item' ? this.deviceItems() : this.deviceUsers();
     const norms = this.requireDevice().norms(side, () => computeNorms(gpu, D, n, stride, rank, side === 'item' ? 'model.itemNorms' : 'model.userNorms'));
-    const s = new Scratch(gpu, `model.similar.${side}`);
-    try {
-      return await gpu.scoped(async () => {
-        const enc = gpu.device.createCommandEncoder({ label: 'model.similar.encoder' });
-        const maskIdx = opts.includeSelf ? undefined : Uint32Array.of(q);
-        const { S } = encodeScores(gpu, enc, s, { Q: D, rowIdx: Uint32Array.of(q), Y: D, nY: n, stride, cols: rank, mu: 0, mode: 'cosine', qn: norms, yn: norms, maskPtr: maskIdx ? Uint32Array.of(0, 1) : undefined, maskIdx, variant: this.kernels });
-        if (kk > MAX_K) {
-          gpu.submit(enc);
-          const all = await gpu.readF32(S, 0, n);
-          const t = selectTopK(all, kk);
-          return { index: Uint32Array.from(t.pos), score: Float32Array.from(t.score) };
-        }
-        const t = encodeTopK(gpu, enc, s, S, 1, n, kk, this.kernels);
-        gpu.submit(enc);
-        const res = (await readTopK(gpu, t, 1, kk))[0];
-        if (res.index.length !== kk) throw new GpuError('internal', `similar ${side}s: the GPU returned ${res.index.length} of ${kk} scores (non-finite cosines)`);
-        return res;
-      });
-    } finally {
-      s.destroy();
-    }
+    return similarGpu(gpu, side, D, norms, { n, stride, rank, q, kk, includeSelf, kernels: this.kernels });
   }
 
   // ---------------------------------------------------------------- fold-in
 
   /** The regularization and mode fold-in solves with (from the training hyperparameters). */
   foldInSpec(): SolveSpec {
-    const h = this.hyperparams;
-    const num = (v: unknown, d: number) => (typeof v === 'number' && Number.isFinite(v) ? v : d);
-    const lambda = num(h.lambda ?? h.regParam, 0.1);
-    return {
-      rank: this.rank,
-      bias: this.bias,
-      side: 'user',
-      mu: this.mu,
-      lambda,
-      lambdaBias: num(h.lambdaBias, lambda),
-      weighted: h.weightedLambda === true,
-      implicit: this.implicit ? { alpha: num(h.alpha, 1) } : undefined,
-    };
+    return foldInSpecOf(this);
   }
 
   /**
@@ -694,39 +488,9 @@ export class Model {
    * recommend at once; their rated items count as seen.
    */
   foldIn(ratings: FoldInRatings, opts: FoldInOptions = {}): { id: ExternalId; index: number; factors: Float32Array } {
-    const items: number[] = [];
-    const values: number[] = [];
-    const push = (id: ExternalId, v: number) => {
-      if (!Number.isFinite(v)) throw new InputError(`fold-in: rating of item ${JSON.stringify(id)} is ${v}`);
-      items.push(this.itemIndex(id));
-      values.push(v);
-    };
-    if (Symbol.iterator in Object(ratings) && !('items' in (ratings as object))) {
-      for (const [id, v] of ratings as Iterable<readonly [ExternalId, number]>) push(id, v);
-    } else {
-      const r = ratings as { items: ArrayLike<ExternalId>; values: ArrayLike<number> };
-      if (r.items.length !== r.values.length) throw new InputError(`fold-in: ${r.items.length} items but ${r.values.length} values`);
-      for (let k = 0; k < r.items.length; k++) push(r.items[k], r.values[k]);
-    }
-    if (items.length === 0) throw new InputError('fold-in needs at least one rating');
-    const dup = new Set<number>();
-    for (const i of items) {
-      if (dup.has(i)) throw new InputError(`fold-in: item ${JSON.stringify(this.itemId(i))} is rated twice`);
-      dup.add(i);
-    }
+    const { items, values } = foldInItems(ratings, (id) => this.itemIndex(id), (i) => this.itemId(i));
     const spec = this.foldInSpec();
-    const L = layoutOf(spec);
-    const csr = buildCsr(new Int32Array(items.length), Int32Array.from(items), Float32Array.from(values), 1, this.nItems);
-    let base: Float64Array | undefined;
-    if (spec.implicit) base = this.implicitGram ??= gramOfColumns(this.itemFactors, this.nItems, spec);
-    const { A, b, n } = normalEquations(csr, 0, this.itemFactors, spec, base);
-    const Lm = cholesky(A, L.K);
-    if (!Lm) throw singularError(spec, 0, n);
-    const x = choleskySolve(Lm, b, L.K);
-    const row = new Float32Array(this.stride);
-    for (let t = 0; t < L.K; t++) row[t < this.rank ? t : L.xBias] = x[t];
-    if (this.bias) row[this.rank + 1] = 1;
-    for (const v of row) if (!Number.isFinite(v)) throw new InputError('fold-in produced a non-finite factor');
+    const row = solveFoldIn(spec, items, values, this.itemFactors, this.nItems, this.stride, () => (this.implicitGram ??= itemGram(this.itemFactors, this.nItems, spec)));
 
     let index: number;
     let id: ExternalId;
@@ -752,7 +516,7 @@ export class Model {
       if (this.userIds) this.userIds.add(id);
     }
     this.X.set(row, index * this.stride);
-    this.seenExtra.set(index, Uint32Array.from(dup));
+    this.seenExtra.set(index, Uint32Array.from(items));
     this.device?.markDirty(index);
     this.popular = null;
     // the ranking model learns the same user from the same events (rated = 1)
