@@ -273,7 +273,7 @@ async function train(argv: string[]): Promise<number> {
         // als: biases and ALS-WR unless --plain (the library defaults); ials: as asked
         const useBias = algo === 'ials' ? false : !o.plain;
         const weightedLambda = o['weighted-lambda'] ? true : algo === 'ials' || o.plain ? false : undefined;
-        fit = await fitAls(trainSet, { ...common, signal: stop.signal, iterations: iters, useBias, weightedLambda, implicit: algo === 'ials', alpha: o.alpha as number | undefined, tolerance: o.tolerance as number | undefined });
+        fit = await fitAls(trainSet, { ...common, signal: stop.signal, iterations: iters, useBias, weightedLambda, implicit: algo === 'ials', alpha: o.alpha as number | undefined, tolerance: o.tolerance as number | undefined, keepOnDevice: true });
       } else {
         const { fitSgd } = await import('../train/sgd/index.ts');
         fit = await fitSgd(trainSet, { ...common, signal: stop.signal, algo: algo as 'sgd' | 'gd', mode: o.mode as 'hogwild' | 'stratified' | undefined, epochs: iters, learningRate: o.lr as number | undefined, useBias: !!o.bias });
@@ -294,7 +294,7 @@ async function train(argv: string[]): Promise<number> {
     }
     const seconds = (performance.now() - t0) / 1000;
     bar.done();
-    const model = new Model(fit.model, { gpu, seen: trainSet.ratings, itemTitles: titles && titles.length === nItems ? titles : undefined });
+    const model = new Model(fit.model, { gpu, device: fit.device, seen: trainSet.ratings, itemTitles: titles && titles.length === nItems ? titles : undefined });
     let testRmse: number | null = null;
     let testMae: number | null = null;
     if (test && test.values.length && algo !== 'ials' && algo !== 'popularity') {

@@ -19,6 +19,17 @@ export class DeviceFactors {
     private readonly stride: number,
   ) {}
 
+  /**
+   * Takes over factor buffers a fit left on this device (no upload): users holds nUsers rows,
+   * items all item rows, both in the model's layout. The cache owns and destroys them from now on.
+   */
+  adopt(users: GPUBuffer, nUsers: number, items: GPUBuffer): void {
+    this.destroy();
+    this.dY = items;
+    this.dX = users;
+    this.dXCap = this.dXRows = nUsers;
+  }
+
   /** Item factors on the device (uploaded once). */
   items(H: Float32Array): GPUBuffer {
     if (!this.dY) this.dY = this.gpu.storage('model.itemFactors', H);

@@ -14,7 +14,7 @@ import type { GpuContext } from '../gpu/context.ts';
 import { InputError } from '../gpu/errors.ts';
 import { buildCsr, IdMap, type Csr, type ExternalId, type Ratings } from '../data/ratings.ts';
 import { strideOf, type SolveSpec } from '../core/layout.ts';
-import type { Algo, FactorModelData } from './types.ts';
+import type { Algo, DeviceFactorBuffers, FactorModelData } from './types.ts';
 import { DeviceFactors } from './device-cache.ts';
 import { computeNorms } from '../kernels/norms.ts';
 import { predictPairs } from '../kernels/pairs.ts';
@@ -35,6 +35,12 @@ export interface ModelOptions {
   seen?: Ratings | Csr;
   /** Item titles by dense index (shown by the CLI, saved with the model). */
   itemTitles?: string[];
+  /**
+   * A fit's factors still on the device (`FitResult.device`, from `keepOnDevice`): adopted without
+   * an upload when they live on `gpu` (the model then owns and destroys them). They must hold the
+   * same values as `data`'s factors; on another context they are left alone.
+   */
+  device?: DeviceFactorBuffers;
 }
 
 export interface RecommendOptions {
@@ -160,6 +166,11 @@ export class Model {
     this.hyperparams = { ...data.hyperparams };
     this.gpu = opts.gpu;
     this.device = opts.gpu ? new DeviceFactors(opts.gpu, stride) : null;
+    if (this.device && opts.device && opts.device.gpu === opts.gpu) {
+      const d = opts.device;
+      if (d.users.size < nUsers * stride * 4 || d.items.size < nItems * stride * 4) throw new InputError(`device factor buffers (${d.users.size} and ${d.items.size} bytes) are smaller than ${nUsers} users and ${nItems} items x ${stride} floats`);
+      this.device.adopt(d.users, nUsers, d.items);
+    }
     this.backend = opts.gpu ? 'gpu' : 'cpu';
     this.seenCsr = null;
     if (opts.seen) this.setSeen(opts.seen);

@@ -7,6 +7,7 @@
  * prediction = mu + dot(userRow, itemRow) over the full stride.
  */
 import type { IdMap } from '../data/ratings.ts';
+import type { GpuContext } from '../gpu/context.ts';
 
 /** Trainers, plus the two baselines (src/model/baseline.ts). */
 export type Algo = 'als' | 'ials' | 'sgd' | 'gd' | 'baseline' | 'popularity';
@@ -67,4 +68,17 @@ export interface FitResult {
   backendReason?: string;
   /** Why the loop stopped. */
   stopped: 'iterations' | 'converged' | 'early-stopping';
+  /**
+   * The final factors still on the device (fits asked to `keepOnDevice`): the same values as
+   * `model.userFactors`/`model.itemFactors`, in the same layout. The caller owns the buffers:
+   * `new Model(fit.model, { gpu, device: fit.device })` adopts them, or destroy them.
+   */
+  device?: DeviceFactorBuffers;
+}
+
+/** Factor buffers on `gpu`: users (nUsers x stride f32) and items (nItems x stride f32). */
+export interface DeviceFactorBuffers {
+  gpu: GpuContext;
+  users: GPUBuffer;
+  items: GPUBuffer;
 }

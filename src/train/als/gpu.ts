@@ -241,6 +241,16 @@ export class GpuAls implements AlsBackend {
     gpu.submit(enc);
   }
 
+  /** Gives up W and H (the current factors) to the caller: `destroy` leaves them alive. */
+  releaseFactors(): { users: GPUBuffer; items: GPUBuffer } {
+    const i = this.owned.indexOf(this.W);
+    const j = this.owned.indexOf(this.H);
+    if (i < 0 || j < 0) throw new Error('ALS factors already released or destroyed');
+    this.owned.splice(Math.max(i, j), 1);
+    this.owned.splice(Math.min(i, j), 1);
+    return { users: this.W, items: this.H };
+  }
+
   destroy(): void {
     for (const o of this.owned.splice(0)) o.destroy();
   }

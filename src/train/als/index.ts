@@ -174,7 +174,9 @@ export async function fitAls(data: Ratings | Dataset, options: AlsOptions = {}):
       onWarning: o.onWarning,
     };
     try {
-      return await runLoop(run);
+      const res = await runLoop(run);
+      if (o.keepOnDevice && gpu && !ownGpu && run.backend instanceof GpuAls) res.device = { gpu, ...run.backend.releaseFactors() };
+      return res;
     } finally {
       loop.backend = run.backend;
     }

@@ -54,9 +54,16 @@ export interface AlsOptions extends GpuChoice {
   signal?: AbortSignal;
   /** Host memory and CPU work allowed before a fit starts (see util/budget.ts); a rank past it is a LimitError. */
   cpuBudget?: CpuBudget;
+  /**
+   * With a caller's `gpu`: leave the final factors on that device and hand them over as
+   * `FitResult.device` (no readback and re-upload for a `Model` made with the same context; the
+   * caller owns them: pass them to `Model` or destroy them). Ignored on the CPU and when the fit
+   * makes its own device.
+   */
+  keepOnDevice?: boolean;
 }
 
-type Passthrough = 'threads' | 'cpuBudget' | 'init' | 'gpu' | 'gpuSource' | 'onWarning' | 'validation' | 'earlyStopping' | 'onIteration' | 'signal';
+type Passthrough = 'threads' | 'cpuBudget' | 'init' | 'gpu' | 'gpuSource' | 'onWarning' | 'validation' | 'earlyStopping' | 'onIteration' | 'signal' | 'keepOnDevice';
 export type ResolvedAls = Required<Omit<AlsOptions, Passthrough>> & Pick<AlsOptions, Passthrough>;
 
 export function resolveAls(o: AlsOptions): ResolvedAls {
@@ -90,6 +97,7 @@ export function resolveAls(o: AlsOptions): ResolvedAls {
     earlyStopping: o.earlyStopping,
     onIteration: o.onIteration,
     signal: o.signal,
+    keepOnDevice: o.keepOnDevice,
   };
   atLeast('rank', r.rank, 1, true);
   atLeast('lambda', r.lambda, 0);
