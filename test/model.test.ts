@@ -64,6 +64,24 @@ describe('predict and recommend (CPU path)', () => {
     expect(() => m.predict('a', 99)).toThrow(/unknown item 99/);
   });
 
+  it('Model.create gets its GPU the way fits do: cpu, gpu without an adapter (an error), auto without one (the CPU, with a warning)', async () => {
+    const d = randomData(3, 4, 6, 2, false);
+    const noAdapter = { requestAdapter: async () => null } as unknown as GPU;
+    const cpu = await Model.create(d, { backend: 'cpu' });
+    expect(cpu.backend).toBe('cpu');
+    expect(cpu.gpu).toBeUndefined();
+    await expect(Model.create(d, { backend: 'gpu', gpuSource: noAdapter })).rejects.toMatchObject({ name: 'NoWebGpuError' });
+    const warnings: string[] = [];
+    const auto = await Model.create(d, { backend: 'auto', gpuSource: noAdapter, onWarning: (w) => warnings.push(w), seen: { users: Int32Array.of(0), items: Int32Array.of(1), values: Float32Array.of(1), nUsers: 4, nItems: 6 } });
+    expect(auto.backend).toBe('cpu');
+    expect(warnings.length).toBe(1);
+    expect(warnings[0]).toMatch(/no WebGPU adapter/);
+    expect(Array.from(auto.seenOf(0))).toEqual([1]);
+    const want = await new Model(d).recommendIndices(Uint32Array.of(0, 1, 2, 3), { k: 3 });
+    expect(await auto.recommendIndices(Uint32Array.of(0, 1, 2, 3), { k: 3, filterSeen: false })).toEqual(want);
+    await expect(Model.create(d, { backend: 'fast' as never })).rejects.toMatchObject({ name: 'InputError' });
+  });
+
   it('models without ID maps take dense indices and reject anything else', () => {
     const m = new Model(randomData(2, 3, 4, 2, false));
     expect(Number.isFinite(m.predict(2, '3'))).toBe(true);

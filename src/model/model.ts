@@ -11,6 +11,7 @@
  * ranking call asks), model/fold-in.ts (the fold-in solve) and model/device-cache.ts (device factors).
  */
 import type { GpuContext } from '../gpu/context.ts';
+import { acquireGpu, type GpuChoice } from '../gpu/acquire.ts';
 import { InputError } from '../gpu/errors.ts';
 import { buildCsr, IdMap, type Csr, type ExternalId, type Ratings } from '../data/ratings.ts';
 import { strideOf, type SolveSpec } from '../core/layout.ts';
@@ -131,6 +132,28 @@ export class Model {
 
   // device state
   private readonly device: DeviceFactors | null;
+  /** A GPU Model.create made for this model (destroyed with it). */
+  private ownGpu: GpuContext | null = null;
+
+  /**
+   * A model with its GPU chosen the one way fits choose theirs (src/gpu/acquire.ts): `backend`
+   * 'auto' (default: the GPU when an adapter exists, else the CPU path with a warning), 'gpu' (or
+   * an error), 'cpu'; `gpu` to use a context you have, `gpuSource`, `onWarning`. A GPU made here
+   * belongs to the model: `destroy()` releases it, after which the model answers on the CPU only
+   * through `backend: 'cpu'` arguments.
+   */
+  static async create(data: FactorModelData, opts: Omit<ModelOptions, 'gpu'> & GpuChoice = {}): Promise<Model> {
+    const { backend, gpu: given, gpuSource, onWarning, ...rest } = opts;
+    const { gpu, own } = await acquireGpu({ backend, gpu: given, gpuSource, onWarning }, 'the CPU path');
+    try {
+      const m = new Model(data, { ...rest, gpu: gpu ?? undefined });
+      m.ownGpu = own;
+      return m;
+    } catch (e) {
+      own?.destroy();
+      throw e;
+    }
+  }
 
   constructor(data: FactorModelData, opts: ModelOptions = {}) {
     const { rank, stride, nUsers, nItems } = data;
@@ -574,6 +597,8 @@ export class Model {
   destroy(): void {
     this.ranker?.destroy();
     this.device?.destroy();
+    this.ownGpu?.destroy();
+    this.ownGpu = null;
   }
 }
 

@@ -430,7 +430,16 @@ export const modelCases: GpuCase[] = [
         gpu.write = origWrite;
         uploaded.destroy();
       }
-      // without keepOnDevice nothing is left on the device
+      // Model.create with the caller's context uses it (and leaves it alive on destroy)
+      const created = await Model.create(fit.model, { gpu, seen: ratings });
+      try {
+        expect(created.gpu === gpu && created.backend === 'gpu', 'Model.create takes the given context');
+        const got = await created.recommendIndices(users, { k: 7 }, 'gpu');
+        for (let u = 0; u < users.length; u++) expect(got[u].index.every((v, j) => v === gotAdopted[u].index[j]), `Model.create: user ${u} differs`);
+      } finally {
+        created.destroy();
+      }
+      // without keepOnDevice nothing is left on the device (this fit also shows the context outlived created.destroy())
       const plain = await fitAls(ratings, { gpu, rank: 4, iterations: 1 });
       expect(plain.device === undefined, 'a fit without keepOnDevice hands over no buffers');
     },
