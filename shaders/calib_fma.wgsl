@@ -1,5 +1,5 @@
 // Peak FMA throughput microkernel (benchmark calibration, not part of the engine).
-// Every invocation runs ITERS rounds of CHAINS independent vec4 fused multiply-adds
+// Every invocation runs ITERS rounds (ITERS a multiple of 8) of CHAINS independent vec4 fused multiply-adds
 //   acc_c = fma(acc_c, m, a)          (4 lanes x 2 FLOPs = 8 FLOPs per vec4 FMA)
 // so the arithmetic units are never waiting on one dependency chain. The accumulators are folded
 // into one store per invocation (a result the compiler cannot drop).
@@ -27,7 +27,23 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var c0 = vec4<f32>(s, s + 0.1, s + 0.2, s + 0.3);
   var c1 = c0 + 0.01; var c2 = c0 + 0.02; var c3 = c0 + 0.03;
   var c4 = c0 + 0.04; var c5 = c0 + 0.05; var c6 = c0 + 0.06; var c7 = c0 + 0.07;
-  for (var i = 0u; i < ITERS; i++) {
+  // Loop body unrolled x8 (ITERS is a multiple of 8): the loop's own counter and branch are then
+  // 1/64 of the shader operations, so the count measures the FMA units, not the loop.
+  for (var i = 0u; i < ITERS; i += 8u) {
+    c0 = fma(c0, m, a); c1 = fma(c1, m, a); c2 = fma(c2, m, a); c3 = fma(c3, m, a);
+    c4 = fma(c4, m, a); c5 = fma(c5, m, a); c6 = fma(c6, m, a); c7 = fma(c7, m, a);
+    c0 = fma(c0, m, a); c1 = fma(c1, m, a); c2 = fma(c2, m, a); c3 = fma(c3, m, a);
+    c4 = fma(c4, m, a); c5 = fma(c5, m, a); c6 = fma(c6, m, a); c7 = fma(c7, m, a);
+    c0 = fma(c0, m, a); c1 = fma(c1, m, a); c2 = fma(c2, m, a); c3 = fma(c3, m, a);
+    c4 = fma(c4, m, a); c5 = fma(c5, m, a); c6 = fma(c6, m, a); c7 = fma(c7, m, a);
+    c0 = fma(c0, m, a); c1 = fma(c1, m, a); c2 = fma(c2, m, a); c3 = fma(c3, m, a);
+    c4 = fma(c4, m, a); c5 = fma(c5, m, a); c6 = fma(c6, m, a); c7 = fma(c7, m, a);
+    c0 = fma(c0, m, a); c1 = fma(c1, m, a); c2 = fma(c2, m, a); c3 = fma(c3, m, a);
+    c4 = fma(c4, m, a); c5 = fma(c5, m, a); c6 = fma(c6, m, a); c7 = fma(c7, m, a);
+    c0 = fma(c0, m, a); c1 = fma(c1, m, a); c2 = fma(c2, m, a); c3 = fma(c3, m, a);
+    c4 = fma(c4, m, a); c5 = fma(c5, m, a); c6 = fma(c6, m, a); c7 = fma(c7, m, a);
+    c0 = fma(c0, m, a); c1 = fma(c1, m, a); c2 = fma(c2, m, a); c3 = fma(c3, m, a);
+    c4 = fma(c4, m, a); c5 = fma(c5, m, a); c6 = fma(c6, m, a); c7 = fma(c7, m, a);
     c0 = fma(c0, m, a); c1 = fma(c1, m, a); c2 = fma(c2, m, a); c3 = fma(c3, m, a);
     c4 = fma(c4, m, a); c5 = fma(c5, m, a); c6 = fma(c6, m, a); c7 = fma(c7, m, a);
   }
