@@ -16,7 +16,7 @@ override WG: u32 = 256u;
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) tid: u32) {
-  let w = wid.x + wid.y * nwg.x;
+  let w = wgLinear(wid, nwg);
   if (w >= P.count) { return; }
   let threads = P.count * WG;
   var i = w * WG + tid;

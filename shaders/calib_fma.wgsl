@@ -18,7 +18,7 @@ override ITERS: u32 = 256u;
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) tid: u32) {
-  let w = wid.x + wid.y * nwg.x;
+  let w = wgLinear(wid, nwg);
   if (w >= P.count) { return; }
   let gid = w * WG + tid;
   let s = f32(gid & 1023u) * 1e-4;

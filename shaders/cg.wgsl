@@ -117,7 +117,7 @@ fn total(tid: u32, v: f32) -> f32 {
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) tid: u32) {
-  let rl = wid.x + wid.y * nwg.x;
+  let rl = wgLinear(wid, nwg);
   if (rl >= P.rowCount) { return; }
   let row = P.rowBase + rl;
   if (counts[row] == 0u) {

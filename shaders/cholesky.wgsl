@@ -48,7 +48,7 @@ fn sync() {
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) tid: u32) {
-  let r = wid.x + wid.y * nwg.x;
+  let r = wgLinear(wid, nwg);
   if (r >= P.rowCount) { return; }
   let row = P.rowBase + r;
   if (counts[row] == 0u) {

@@ -24,7 +24,7 @@ const PIV_TOL: f32 = 1e-5;
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let r = (wid.x + wid.y * nwg.x) * WG + lid;
+  let r = wgLinear(wid, nwg) * WG + lid;
   if (r >= P.rowCount) { return; }
   let row = P.rowBase + r;
   let xo = row * P.stride;

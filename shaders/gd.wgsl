@@ -1,14 +1,14 @@
 // Full-batch gradient descent (the source's equations 9-10): simultaneous updates from the full
 // gradient over all observed entries, with the OLD factors on both sides:
-//   E = A - (mu + X Y^T) on observed entries
-//   X' = X + lr (E Y - lambda X),  Y' = Y + lr (E^T X - lambda Y)
+//   E = A - (mu + W H^T) on observed entries
+//   W' = W + lr (E H - lambda W),  H' = H + lr (E^T W - lambda H)
 // With biases (layout [w, b_u, 1] / [h, 1, b_i]) the same formula gives the bias gradient sum(e),
 // because the other side's column at the bias index is the constant 1; the bias columns use
 // lambdaBias, and the constant-1 columns are written as 1.
 // No float atomics: every output element is one invocation's sequential sum over its row's entries
-// (CSR by user for X', CSC by item for Y'), in storage order, so the result is deterministic.
-// Entry `residual`: one invocation per rating (CSR order): E[p] = vals[p] - (mu + sum_c X[u,c] Y[i,c]).
-//   Bindings: 0 params, 1 rowOf, 2 colIdx, 3 vals, 4 X (old), 5 Y (old), 6 E.
+// (CSR by user for W', CSC by item for H'), in storage order, so the result is deterministic.
+// Entry `residual`: one invocation per rating (CSR order): E[p] = vals[p] - (mu + sum_c W[u,c] H[i,c]).
+//   Bindings: 0 params, 1 rowOf, 2 colIdx, 3 vals, 4 W (old), 5 H (old), 6 E.
 //   Dispatch: ceil(n / WG) workgroups.
 // Entry `grad`: one invocation per (row, column), column fastest (coalesced reads of Other rows):
 //   New[r,c] = Old[r,c] + lr (sum_{q in row r} E[pos(q)] Other[cols[q], c] - lam_c Old[r,c]),
@@ -29,8 +29,8 @@ override WG: u32 = 64u;
 @group(0) @binding(1) var<storage, read> rowOf: array<u32>;
 @group(0) @binding(2) var<storage, read> colIdx: array<u32>;
 @group(0) @binding(3) var<storage, read> vals: array<f32>;
-@group(0) @binding(4) var<storage, read> X: array<f32>;
-@group(0) @binding(5) var<storage, read> Y: array<f32>;
+@group(0) @binding(4) var<storage, read> W: array<f32>;
+@group(0) @binding(5) var<storage, read> H: array<f32>;
 @group(0) @binding(6) var<storage, read_write> E: array<f32>;
 @group(0) @binding(7) var<storage, read> indptr: array<u32>;
 @group(0) @binding(8) var<storage, read> cols: array<u32>;
@@ -40,7 +40,7 @@ override WG: u32 = 64u;
 @group(0) @binding(12) var<storage, read_write> New: array<f32>;
 
 fn linear(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
-  return (wid.x + wid.y * nwg.x) * WG + lid;
+  return wgLinear(wid, nwg) * WG + lid;
 }
 
 @compute @workgroup_size(WG)
@@ -51,7 +51,7 @@ fn residual(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
   let xu = rowOf[p] * STRIDE;
   let yi = colIdx[p] * STRIDE;
   var s = P.mu;
-  for (var c = 0u; c < STRIDE; c++) { s = s + X[xu + c] * Y[yi + c]; }
+  for (var c = 0u; c < STRIDE; c++) { s = s + W[xu + c] * H[yi + c]; }
   E[p] = vals[p] - s;
 }
 

@@ -59,7 +59,7 @@ fn loadB(r: u32, c: u32) -> f32 {
 @compute @workgroup_size(WG)
 fn partials(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
             @builtin(local_invocation_index) tid: u32) {
-  let g = wid.x + wid.y * nwg.x;
+  let g = wgLinear(wid, nwg);
   if (g >= P.parts) { return; }
   let r0 = g * CH;
   let r1 = min(r0 + CH, P.n);

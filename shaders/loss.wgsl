@@ -37,7 +37,7 @@ fn reduce(tid: u32, x: vec2<f32>) -> vec2<f32> {
 @compute @workgroup_size(WG)
 fn partials(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
             @builtin(local_invocation_index) tid: u32) {
-  let w = wid.x + wid.y * nwg.x;
+  let w = wgLinear(wid, nwg);
   var acc = vec2<f32>(0.0);
   let base = w * WG * PER;
   for (var q = 0u; q < PER; q++) {

@@ -24,7 +24,7 @@ var<workgroup> red: array<vec2<u32>, WG>;
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) tid: u32) {
-  let p = wid.x + wid.y * nwg.x;
+  let p = wgLinear(wid, nwg);
   if (p >= P.nPairs) { return; }
   let base = pairRow[p] * P.n;
   let col = pairCol[p];
@@ -52,7 +52,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 @compute @workgroup_size(64)
 fn direct(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
           @builtin(local_invocation_index) tid: u32) {
-  let p = (wid.x + wid.y * nwg.x) * 64u + tid;
+  let p = wgLinear(wid, nwg) * 64u + tid;
   if (p >= P.nPairs) { return; }
   let base = pairRow[p] * P.n;
   let col = pairCol[p];

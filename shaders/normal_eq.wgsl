@@ -45,7 +45,7 @@ var<workgroup> sh: array<vec4<f32>, SH>;
 @compute @workgroup_size(WG)
 fn build(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
          @builtin(local_invocation_index) tid: u32) {
-  let s = wid.x + wid.y * nwg.x;
+  let s = wgLinear(wid, nwg);
   if (s >= P.segCount) { return; }
   let seg = segs[P.segBase + s];
   let start = seg.y;

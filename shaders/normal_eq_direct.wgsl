@@ -27,7 +27,7 @@ override PW: u32 = KP + 4u;
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let s = (wid.x + wid.y * nwg.x) * WG + lid;
+  let s = wgLinear(wid, nwg) * WG + lid;
   if (s >= P.segCount) { return; }
   let seg = segs[P.segBase + s];
   let o = s * KP * PW;

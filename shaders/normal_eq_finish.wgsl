@@ -26,7 +26,7 @@ override PW: u32 = KP + 4u;   // partial row width in floats
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) tid: u32) {
-  let r = wid.x + wid.y * nwg.x;
+  let r = wgLinear(wid, nwg);
   if (r >= P.rowCount) { return; }
   let row = P.rowBase + r;
   let s0 = rowSeg[row] - P.segBase;

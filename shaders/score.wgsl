@@ -47,7 +47,7 @@ fn colItem(c: u32) -> u32 {
 @compute @workgroup_size(16, 16)
 fn score(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
          @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
-  let w = wid.x + wid.y * nwg.x;
+  let w = wgLinear(wid, nwg);
   let tilesR = (P.rows + TILE - 1u) / TILE;
   if (w >= tilesR * P.tilesC) { return; }
   let r0 = (w / P.tilesC) * TILE;
@@ -106,7 +106,7 @@ fn finish(r: u32, c: u32, acc: f32) -> f32 {
 @compute @workgroup_size(64)
 fn direct(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
           @builtin(local_invocation_index) tid: u32) {
-  let g = (wid.x + wid.y * nwg.x) * 64u + tid;
+  let g = wgLinear(wid, nwg) * 64u + tid;
   if (g >= P.rows * P.nCols) { return; }
   let r = g / P.nCols;
   let c = g % P.nCols;
@@ -133,7 +133,7 @@ fn candPos(item: u32) -> u32 {
 @compute @workgroup_size(64)
 fn mask(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) tid: u32) {
-  let b = wid.x + wid.y * nwg.x;
+  let b = wgLinear(wid, nwg);
   if (b >= P.rows) { return; }
   for (var p = maskPtr[b] + tid; p < maskPtr[b + 1u]; p += 64u) {
     let c = candPos(maskIdx[p]);

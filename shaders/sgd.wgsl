@@ -142,7 +142,7 @@ fn sgdStep(u: u32, i: u32, a: f32, lane: u32, gb: u32, live: bool) {
 @compute @workgroup_size(WG)
 fn hogwild(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
            @builtin(local_invocation_index) lid: u32) {
-  let wg = wid.x + wid.y * nwg.x;
+  let wg = wgLinear(wid, nwg);
   let lane = lid % LANES;
   let gb = lid - lane;
   let g = wg * (WG / LANES) + lid / LANES;
@@ -164,7 +164,7 @@ fn hogwild(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
 @compute @workgroup_size(WG)
 fn stratified(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
               @builtin(local_invocation_index) lid: u32) {
-  let row = wid.x + wid.y * nwg.x;
+  let row = wgLinear(wid, nwg);
   if (lid == 0u) {
     var r = vec2<u32>(0u, 0u);
     if (row < S.b) {

@@ -49,7 +49,7 @@ fn perm(p: u32) -> u32 {
 }
 
 fn linear(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
-  return (wid.x + wid.y * nwg.x) * WG + lid;
+  return wgLinear(wid, nwg) * WG + lid;
 }
 
 @compute @workgroup_size(WG)

@@ -11,7 +11,7 @@ struct Params { rows: u32, stride: u32, cols: u32, pad: u32 }
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) tid: u32) {
-  let r = (wid.x + wid.y * nwg.x) * 64u + tid;
+  let r = wgLinear(wid, nwg) * 64u + tid;
   if (r >= P.rows) { return; }
   var s = 0.0;
   for (var c = 0u; c < P.cols; c++) {

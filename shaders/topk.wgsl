@@ -36,7 +36,7 @@ fn before(as_: f32, ai: u32, bs: f32, bi: u32) -> bool {
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) tid: u32) {
-  let w = wid.x + wid.y * nwg.x;
+  let w = wgLinear(wid, nwg);
   if (w >= P.rows * P.chunks) { return; }
   let row = w / P.chunks;
   let c = w % P.chunks;
@@ -83,7 +83,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 @compute @workgroup_size(64)
 fn direct(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
           @builtin(local_invocation_index) tid: u32) {
-  let g = (wid.x + wid.y * nwg.x) * 64u + tid;
+  let g = wgLinear(wid, nwg) * 64u + tid;
   if (g >= P.rows * P.chunks) { return; }
   let row = g / P.chunks;
   let c = g % P.chunks;

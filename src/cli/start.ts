@@ -16,7 +16,8 @@ import { generatePreset } from '../data/synthetic.ts';
 import { splitRandom } from '../data/split.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { fitRecommender } from '../model/ranking.ts';
-import { GpuContext, adapterName } from '../gpu/context.ts';
+import { type GpuContext, adapterName } from '../gpu/context.ts';
+import { acquireGpu } from '../gpu/acquire.ts';
 import { Model } from '../model/model.ts';
 import { planNodeGpu } from '../gpu/discover.ts';
 import { INSTALL_ADVICE, aptInstallChromium, canAptInstall, softwareGpuAction } from './chromium.ts';
@@ -56,7 +57,7 @@ async function main(): Promise<void> {
   }
   let gpu: GpuContext | null = null;
   try {
-    gpu = await GpuContext.create();
+    gpu = (await acquireGpu({ backend: 'gpu' })).gpu!;
     say(`GPU: ${adapterName(gpu.adapter)}${gpu.adapter.source ? ` via ${gpu.adapter.source}` : ''}${gpu.adapter.software ? ' (a software adapter: correct, but about as fast as one CPU core)' : ''}`);
   } catch (e) {
     say(`GPU: none (${(e as Error).message}); the fit runs on the f32 CPU engine`);

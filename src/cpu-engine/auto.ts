@@ -10,7 +10,7 @@
  *    <webmf cache>/engine-probe.json.
  */
 import { GpuContext, adapterName } from '../gpu/context.ts';
-import { NoWebGpuError } from '../core/errors.ts';
+import { acquireGpu } from '../gpu/acquire.ts';
 import { buildViews, type Ratings } from '../data/ratings.ts';
 import { strideOf, type SolveSpec } from '../core/layout.ts';
 import type { AlsBackend, AlsProblem } from '../train/als/backend.ts';
@@ -182,17 +182,10 @@ export async function chooseEngine(o: ChooseOptions, kind: 'als' | 'sgd', rank: 
   if (b === 'reference') return { engine: 'reference', reason: "backend 'reference': the f64 CPU reference engine", gpu: null, own: null };
   if (b === 'cpu') return { engine: 'cpu', reason: "backend 'cpu': the f32 CPU engine", gpu: null, own: null };
   if (o.gpu) return { engine: 'gpu', reason: `the caller's GPU (${adapterName(o.gpu.adapter)})`, gpu: o.gpu, own: null };
-  let gpu: GpuContext;
-  try {
-    gpu = await GpuContext.create({ gpu: o.gpuSource });
-  } catch (e) {
-    if (b === 'auto' && e instanceof NoWebGpuError) {
-      const reason = `no WebGPU adapter (${e.message.split('\n')[0]}); the f32 CPU engine instead`;
-      (o.onWarning ?? console.warn)(`webmf: ${reason}.`);
-      return { engine: 'cpu', reason, gpu: null, own: null };
-    }
-    throw e;
-  }
+  // The one way to a GPU (src/gpu/acquire.ts): it warns and returns none when 'auto' finds no adapter.
+  const got = await acquireGpu({ backend: b, gpuSource: o.gpuSource, onWarning: o.onWarning }, 'the f32 CPU engine');
+  if (!got.gpu) return { engine: 'cpu', reason: `no WebGPU adapter (${got.noGpu}); the f32 CPU engine instead`, gpu: null, own: null };
+  const gpu = got.gpu;
   const name = adapterName(gpu.adapter);
   if (b === 'gpu') return { engine: 'gpu', reason: `backend 'gpu' (${name})`, gpu, own: gpu };
   if (!gpu.adapter.software) return { engine: 'gpu', reason: `hardware adapter ${name}`, gpu, own: gpu };

@@ -7,7 +7,8 @@
 /// <reference lib="webworker" />
 import { probeEngines } from '../cpu-engine/auto.ts';
 import { sharedMemoryUnavailable } from '../cpu-engine/pool.ts';
-import { GpuContext, adapterName } from '../gpu/context.ts';
+import { type GpuContext, adapterName } from '../gpu/context.ts';
+import { acquireGpu } from '../gpu/acquire.ts';
 import { AbortError } from '../gpu/errors.ts';
 import { buildCsr, type Csr, type Ratings } from '../data/ratings.ts';
 import type { Dataset } from '../data/dataset.ts';
@@ -96,7 +97,8 @@ async function init(forceCpu: boolean): Promise<void> {
     return;
   }
   try {
-    gpu = await GpuContext.create({ powerPreference: 'high-performance' });
+    // The library's one way to a GPU; backend 'gpu' throws (with the reason) when there is none.
+    gpu = (await acquireGpu({ backend: 'gpu' })).gpu!;
     adapter = adapterName(gpu.adapter) + (gpu.adapter.software ? ' (software)' : '');
     meterDevice(gpu.device);
     void gpu.device.lost.then((info) => {

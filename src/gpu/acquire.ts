@@ -36,9 +36,13 @@ export function checkBackend(b: unknown): BackendChoice {
 /**
  * The GPU for a piece of work: the caller's, or a new one (`own`: the caller destroys it). With
  * backend 'auto' and no adapter, null (CPU) and a warning that says so; with 'gpu', no adapter is
- * an error; with 'cpu', null. `cpuName` names the CPU engine in the warning.
+ * an error; with 'cpu', null. `cpuName` names the CPU engine in the warning, and `noGpu` (set only
+ * on that fallback) gives the reason in one line.
  */
-export async function acquireGpu(o: GpuChoice, cpuName = 'the CPU reference path'): Promise<{ gpu: GpuContext | null; own: GpuContext | null }> {
+export async function acquireGpu(
+  o: GpuChoice,
+  cpuName = 'the CPU reference path',
+): Promise<{ gpu: GpuContext | null; own: GpuContext | null; noGpu?: string }> {
   const backend = checkBackend(o.backend ?? 'auto');
   if (backend === 'cpu' || backend === 'reference') return { gpu: null, own: null };
   if (o.gpu) return { gpu: o.gpu, own: null };
@@ -48,7 +52,7 @@ export async function acquireGpu(o: GpuChoice, cpuName = 'the CPU reference path
   } catch (e) {
     if (backend === 'auto' && e instanceof NoWebGpuError) {
       (o.onWarning ?? console.warn)(`webmf: no WebGPU adapter (${e.message}); running on ${cpuName} instead.`);
-      return { gpu: null, own: null };
+      return { gpu: null, own: null, noGpu: e.message.split('\n')[0] };
     }
     throw e;
   }

@@ -3,6 +3,7 @@
  * buffer creation with labels, the one dispatch helper and the one readback helper.
  */
 import { DeviceLostError, GpuError, LimitError, NoWebGpuError } from '../core/errors.ts';
+import wgslPrelude from '../../shaders/prelude.wgsl?raw';
 
 /** What to install where no adapter is found (repeated from discover.ts, which imports node:fs and stays out of browser bundles). */
 const NO_GPU_ADVICE =
@@ -199,7 +200,8 @@ export class GpuContext {
       .join(',')}`;
     let p = cache.get(key);
     if (!p) {
-      const module = this.device.createShaderModule({ label: `${label}.module`, code });
+      // Every shader gets the shared helpers (shaders/prelude.wgsl) in front.
+      const module = this.device.createShaderModule({ label: `${label}.module`, code: wgslPrelude + code });
       p = this.device.createComputePipeline({ label, layout: 'auto', compute: { module, entryPoint, constants } });
       cache.set(key, p);
     }

@@ -1,6 +1,6 @@
 /**
  * Host side of shaders/gd.wgsl: one full-batch gradient step, reading the old factors from
- * (Xold, Yold) and writing the new ones to (X, Y). The caller copies X -> Xold, Y -> Yold first
+ * (Wold, Hold) and writing the new ones to (W, H). The caller copies W -> Wold, H -> Hold first
  * (the SGD engine's last-good-epoch backup doubles as the old copy).
  */
 import type { GpuContext } from '../gpu/context.ts';
@@ -37,10 +37,10 @@ export class GdKernel {
     private readonly v: GdViews,
     readonly rank: number,
     readonly bias: boolean,
-    X: GPUBuffer,
-    Y: GPUBuffer,
-    Xold: GPUBuffer,
-    Yold: GPUBuffer,
+    W: GPUBuffer,
+    H: GPUBuffer,
+    Wold: GPUBuffer,
+    Hold: GPUBuffer,
   ) {
     this.n = v.vals.length;
     this.stride = strideOf(rank, bias);
@@ -59,10 +59,10 @@ export class GdKernel {
     this.pResidual = gpu.pipeline(`${label}.residual`, gdWgsl, consts, 'residual');
     this.pGrad = gpu.pipeline(`${label}.grad`, gdWgsl, consts, 'grad');
     const E = this.E;
-    this.bgResidual = bindGroupByName(gpu, `${label}.residual`, this.pResidual, gdWgsl, { P: this.pUser, rowOf, colIdx: userCols, vals, X: Xold, Y: Yold, E });
+    this.bgResidual = bindGroupByName(gpu, `${label}.residual`, this.pResidual, gdWgsl, { P: this.pUser, rowOf, colIdx: userCols, vals, W: Wold, H: Hold, E });
     const g = (P: GPUBuffer, indptr: GPUBuffer, cols: GPUBuffer, posMap: GPUBuffer, Old: GPUBuffer, Other: GPUBuffer, New: GPUBuffer) => ({ P, E, indptr, cols, posMap, Old, Other, New });
-    this.bgUser = bindGroupByName(gpu, `${label}.grad.user`, this.pGrad, gdWgsl, g(this.pUser, userPtr, userCols, map, Xold, Yold, X));
-    this.bgItem = bindGroupByName(gpu, `${label}.grad.item`, this.pGrad, gdWgsl, g(this.pItem, itemPtr, itemCols, map, Yold, Xold, Y));
+    this.bgUser = bindGroupByName(gpu, `${label}.grad.user`, this.pGrad, gdWgsl, g(this.pUser, userPtr, userCols, map, Wold, Hold, W));
+    this.bgItem = bindGroupByName(gpu, `${label}.grad.item`, this.pGrad, gdWgsl, g(this.pItem, itemPtr, itemCols, map, Hold, Wold, H));
   }
 
   setStep(s: GdStepUniform): void {

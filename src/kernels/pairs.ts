@@ -7,8 +7,8 @@ import { Scratch } from './scratch.ts';
 /** Batched predictions for (user, item) pairs on the device. */
 export async function predictPairs(
   gpu: GpuContext,
-  X: GPUBuffer,
-  Y: GPUBuffer,
+  W: GPUBuffer,
+  H: GPUBuffer,
   stride: number,
   mu: number,
   users: Uint32Array,
@@ -26,7 +26,7 @@ export async function predictPairs(
     try {
       const P = s.uniform('params', packUniform(scorePairsWgsl, 'P', { n: b1 - b0, stride, clip: !!clip, mu, lo: clip ? clip[0] : 0, hi: clip ? clip[1] : 0 }));
       const out = s.storage('out', (b1 - b0) * 4);
-      const g = bindGroupByName(gpu, 'model.pairs', pipe, scorePairsWgsl, { P, X, Y, users: s.storage('users', users.subarray(b0, b1)), items: s.storage('items', items.subarray(b0, b1)), out });
+      const g = bindGroupByName(gpu, 'model.pairs', pipe, scorePairsWgsl, { P, W, H, users: s.storage('users', users.subarray(b0, b1)), items: s.storage('items', items.subarray(b0, b1)), out });
       const enc = gpu.device.createCommandEncoder({ label: 'model.pairs.encoder' });
       const pass = enc.beginComputePass({ label: 'model.pairs.pass' });
       gpu.dispatch(pass, pipe, g, Math.ceil((b1 - b0) / 64));

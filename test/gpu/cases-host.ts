@@ -7,18 +7,19 @@ import type { GpuCase } from './types.ts';
 
 // A test fixture kernel: every workgroup writes its linearized id (wid.x + wid.y * nwg.x).
 const IDS_WGSL = /* wgsl */ `
-@group(0) @binding(0) var<storage, read_write> out: array<u32>;
+@group(0) @binding(0) var<storage, read_write> out: array<atomic<u32>>;
 @group(0) @binding(1) var<uniform> count: vec4<u32>;
 @compute @workgroup_size(1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let id = wid.x + wid.y * nwg.x;
+  let id = wgLinear(wid, nwg); // shaders/prelude.wgsl, prepended by gpu.pipeline
   if (id >= count.x) { return; }
-  out[id] = id + 1u;
+  atomicAdd(&out[id], id + 1u); // a second visit of the same id doubles it
 }`;
 
 export const hostCases: GpuCase[] = [
   {
     name: 'dispatch helper folds more than maxComputeWorkgroupsPerDimension workgroups into 2-D, each id once',
+    // also the one test of shaders/prelude.wgsl's wgLinear (the only case with more than one row of workgroups)
     run: async (gpu) => {
       const n = gpu.limits.maxComputeWorkgroupsPerDimension + 4467;
       const out = gpu.storage('test.ids', n * 4);

@@ -51,6 +51,7 @@ export const casesFor: Record<string, string[]> = {
   'shaders/metrics_rank.wgsl': ['evaluate on the GPU'],
   'shaders/score_pairs.wgsl': ['batched predict', 'evaluate on the GPU'],
   'shaders/similar_norms.wgsl': ['similar items', 'fold-in users'],
+  'shaders/prelude.wgsl': ['dispatch helper folds'],
   'shaders/calib_fma.wgsl': ['calibration'],
   'shaders/calib_copy.wgsl': ['calibration'],
   'src/kernels/normal-eq.ts': ['normal equations', 'batched Cholesky', 'whole fit: ALS'],
@@ -66,6 +67,12 @@ export const casesFor: Record<string, string[]> = {
 };
 
 export const mutants: Mutant[] = [
+  // ---------------------------------------------------------------- shared helpers (shaders/prelude.wgsl)
+  {
+    id: 'prelude.workgroup-row', file: 'shaders/prelude.wgsl', kind: 'index',
+    find: '  return wid.x + wid.y * nwg.x;', replace: '  return wid.x + wid.y * (nwg.x - 1u);',
+    why: 'a dispatch folded into 2-D gives two workgroups of each row boundary the same linear id',
+  },
   // ---------------------------------------------------------------- SGD (shaders/sgd.wgsl)
   {
     id: 'sgd.hogwild-drop-every-20th', file: 'shaders/sgd.wgsl', kind: 'skipped', sample: true,
@@ -169,8 +176,8 @@ export const mutants: Mutant[] = [
   },
   {
     id: 'gd.drop-mu', file: 'shaders/gd.wgsl', kind: 'dropped',
-    find: '  var s = P.mu;\n  for (var c = 0u; c < STRIDE; c++) { s = s + X[xu + c] * Y[yi + c]; }',
-    replace: '  var s = 0.0;\n  for (var c = 0u; c < STRIDE; c++) { s = s + X[xu + c] * Y[yi + c]; }',
+    find: '  var s = P.mu;\n  for (var c = 0u; c < STRIDE; c++) { s = s + W[xu + c] * H[yi + c]; }',
+    replace: '  var s = 0.0;\n  for (var c = 0u; c < STRIDE; c++) { s = s + W[xu + c] * H[yi + c]; }',
     why: 'GD residuals ignore the global mean',
   },
   // ---------------------------------------------------------------- loss
