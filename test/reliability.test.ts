@@ -215,7 +215,7 @@ describe('backends agree on degenerate models (GPU on Dawn)', () => {
         const b = await new Model(sane, { gpu }).similarItems(0, 3);
         expect(b.map((r) => r.index)).toEqual(a.map((r) => r.index));
       } finally {
-        g.dispose();
+        g.destroy();
       }
     } finally {
       gpu.destroy();

@@ -28,6 +28,6 @@ const again = loadModelFile(file, { gpu });
 const top2 = await again.recommend('u1', { k: 3 });
 console.log(`loaded ${file}: top 3 again ${top2.map((s) => s.id).join(', ')}`);
 console.log(JSON.stringify({ backend: fit.backend, rmse: fit.history.at(-1).trainRmse, top: top.map((s) => s.id), topLoaded: top2.map((s) => s.id) }));
-model.dispose();
-again.dispose();
+model.destroy();
+again.destroy();
 gpu.destroy();

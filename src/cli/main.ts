@@ -372,7 +372,7 @@ function stoppedFit(e: unknown, o: Parsed, m: { gpu?: GpuContext; seen: Ratings;
       if (o['save-libmf']) saveModelFile(model, o['save-libmf'] as string, 'libmf');
       if (o['save-factors']) writeFactorFiles(model.toData(), o['save-factors'] as string);
     } finally {
-      model.dispose();
+      model.destroy();
     }
     warn(`${what}; the model of iteration ${n} (the last finished one) was saved to ${targets.join(', ')}`);
   } else if (targets.length) {

@@ -360,7 +360,7 @@ export interface SgdJob {
  */
 export function sgdUpdate(j: SgdJob, k: number): void {
   const { X, Y, rank } = j;
-  const S = j.bias ? rank + 2 : rank;
+  const S = j.bias ? rank + 2 : rank; // strideOf (src/core/layout.ts); no imports in this file, see the header
   const u = j.users[k];
   const i = j.items[k];
   const xu = u * S;

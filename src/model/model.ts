@@ -588,11 +588,6 @@ export class Model {
     return this.requireDevice().users(this.X, this._nUsers);
   }
 
-  /** @deprecated The engine's one verb is `destroy`; this calls it. */
-  dispose(): void {
-    this.destroy();
-  }
-
   /** Releases the device buffers (the model stays usable; they are re-made on demand). */
   destroy(): void {
     this.ranker?.destroy();

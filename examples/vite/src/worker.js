@@ -8,7 +8,7 @@ try {
   const model = new Model(fit.model, { gpu, seen: data.ratings });
   const top = await model.recommend(data.users.ids[0], { k: 10 });
   postMessage({ adapter: fit.adapter, rmse: fit.history.at(-1).trainRmse, top: top.map(({ id, score }) => ({ id, score })) });
-  model.dispose();
+  model.destroy();
   gpu.destroy();
 } catch (e) {
   postMessage({ error: String(e?.message ?? e) });
