@@ -6,7 +6,7 @@
  */
 import { loadavg } from 'node:os';
 import { GpuContext } from '../src/gpu/context.ts';
-import { InputError } from '../src/gpu/errors.ts';
+import { InputError } from '../src/core/errors.ts';
 import { SUITES, makeEnv, runAll, type SuiteName } from './lib/bench.ts';
 import { cpuInfo, loadMovielens, parseArgs, peerHook, rss, writeResults } from './lib/node.ts';
 import { headlineRatios, kernelPeaks, summaryTable } from './lib/report.ts';

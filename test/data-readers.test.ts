@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AbortError, InputError } from '../src/gpu/errors.ts';
+import { AbortError, InputError } from '../src/core/errors.ts';
 import { IdMap } from '../src/data/ratings.ts';
 import { ParseError, RatingsParser, parseNumber, parseTime, resolveDuplicates } from '../src/data/parse.ts';
 import { readRatings, describeRead, type LoadedDataset } from '../src/data/read.ts';

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
-import { WebmfError } from '../src/gpu/errors.ts';
+import { WebmfError } from '../src/core/errors.ts';
 import { readRatings, type LoadedDataset } from '../src/data/read.ts';
 import { decodeModel, encodeModel } from '../src/model/io.ts';
 import { fromLibmf, toLibmf } from '../src/model/libmf.ts';

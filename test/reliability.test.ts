@@ -1,7 +1,7 @@
 /** Hostile inputs: each defect found by probing the readers, the CLI and the model API gets its own input here. */
 import { describe, expect, it } from 'vitest';
 import { zipSync } from 'fflate';
-import { DivergenceError, InputError, LimitError, SingularSystemError, WebmfError } from '../src/gpu/errors.ts';
+import { DivergenceError, InputError, LimitError, SingularSystemError, WebmfError } from '../src/core/errors.ts';
 import { fromLibmf } from '../src/model/libmf.ts';
 import { GpuContext } from '../src/gpu/context.ts';
 import { Model } from '../src/model/model.ts';

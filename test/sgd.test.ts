@@ -9,7 +9,7 @@ import { adagradState, sgdUpdateF32, sgdUpdateF64, type SgdStepParams } from '..
 import { strideOf as strideFor } from '../src/core/layout.ts';
 import { sgdStep, residuals } from '../src/reference/reference.ts';
 import { stratifiedPlan, strataShifts, feistelParams, feistelPermutation } from '../src/core/sgd-plan.ts';
-import { DivergenceError } from '../src/gpu/errors.ts';
+import { DivergenceError } from '../src/core/errors.ts';
 import { IdMap, type Ratings } from '../src/data/ratings.ts';
 import type { Dataset } from '../src/data/dataset.ts';
 import { Rng } from '../src/util/random.ts';

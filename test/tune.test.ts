@@ -8,7 +8,7 @@ import { tune, parseValues } from '../src/tune/tune.ts';
 import { tunePlotSvg } from '../src/tune/plot.ts';
 import { fitAls } from '../src/train/als/index.ts';
 import { splitRandom } from '../src/data/split.ts';
-import { AbortError } from '../src/gpu/errors.ts';
+import { AbortError } from '../src/core/errors.ts';
 import { plantedRatings } from './gpu/fixtures.ts';
 
 describe('tune', () => {

@@ -1,5 +1,5 @@
 /** A small, strict argument parser for the `webmf` commands: unknown options and bad values are errors. */
-import { InputError } from '../gpu/errors.ts';
+import { InputError } from '../core/errors.ts';
 
 /** A command-line mistake: printed as one line, exit status 2. */
 export class UsageError extends InputError {}

@@ -7,7 +7,7 @@
  * Prints each step it takes and, unless --no-read, reads the result back and prints its size (and titles found).
  * Errors are one line on stderr; the exit code is 1 for bad data/network, 2 for bad usage.
  */
-import { WebmfError } from '../gpu/errors.ts';
+import { WebmfError } from '../core/errors.ts';
 import { DATA_NAMES, MOVIELENS, OFFLINE_NAME, dataGet, defaultCacheDir } from '../data/movielens.ts';
 import { readRatingsFile } from '../data/node.ts';
 import { layoutOptions, withCliAdvice } from './columns.ts';

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../model/node-io.ts';
-import { InputError } from '../gpu/errors.ts';
+import { InputError } from '../core/errors.ts';
 import type { ExternalId } from '../data/ratings.ts';
 import type { FactorModelData } from '../model/types.ts';
 import { biasColumn, setConstantColumn, strideOf } from '../core/layout.ts';

@@ -5,7 +5,7 @@
  */
 import { adapterName, type GpuContext } from '../gpu/context.ts';
 import { acquireGpu } from '../gpu/acquire.ts';
-import { AbortError, DeviceLostError, DivergenceError, InputError, WebmfError } from '../gpu/errors.ts';
+import { AbortError, DeviceLostError, DivergenceError, InputError, WebmfError } from '../core/errors.ts';
 import type { Ratings } from '../data/ratings.ts';
 import type { Dataset } from '../data/dataset.ts';
 import type { FitResult, IterationReport } from '../model/types.ts';

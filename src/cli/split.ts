@@ -3,7 +3,7 @@
  * seeded splits (src/data/split.ts): random holdout, per-user leave-k-out, global temporal cutoff at
  * the (1 − F) quantile of the timestamps.
  */
-import { InputError } from '../gpu/errors.ts';
+import { InputError } from '../core/errors.ts';
 import type { Ratings } from '../data/ratings.ts';
 import { splitLeaveKOut, splitRandom, splitTemporal, type SplitReport } from '../data/split.ts';
 import type { Dataset } from '../data/dataset.ts';

@@ -2,7 +2,7 @@
  * Rating-file formats and their auto-detection. A format resolves to a line layout: a delimiter and the role of each
  * field (user, item, value, time, ignored), or the Netflix layout (`movieId:` lines followed by `user,rating,date`).
  */
-import { InputError } from '../gpu/errors.ts';
+import { InputError } from '../core/errors.ts';
 import { quoteText } from './intern.ts';
 
 export type RatingFormat = 'udata' | 'dat' | 'csv' | 'netflix' | 'delimited' | 'implicit';

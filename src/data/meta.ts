@@ -3,7 +3,7 @@
  * (movieId::title::genres) and u.item (pipe-separated, 19 genre flags). Titles keep the source's spelling; the release
  * year is taken from a trailing "(YYYY)" (or u.item's release date).
  */
-import { InputError } from '../gpu/errors.ts';
+import { InputError } from '../core/errors.ts';
 import type { ItemMeta } from './dataset.ts';
 import type { IdMap } from './ratings.ts';
 import { decodeFileText, quoteText } from './intern.ts';

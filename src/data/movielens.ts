@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { InputError, WebmfError } from '../gpu/errors.ts';
+import { InputError, WebmfError } from '../core/errors.ts';
 import type { Dataset } from './dataset.ts';
 import { IdInterner } from './intern.ts';
 import { resolveDuplicates } from './parse.ts';

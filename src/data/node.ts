@@ -5,7 +5,7 @@
 import { closeSync, createReadStream, existsSync, lstatSync, openSync, readFileSync, readSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { basename, dirname, join, relative, isAbsolute } from 'node:path';
-import { InputError } from '../gpu/errors.ts';
+import { InputError } from '../core/errors.ts';
 import { readRatings, sampleBytesPerLine, type LoadedDataset, type ReadOptions } from './read.ts';
 
 export interface FileReadOptions extends Omit<ReadOptions, 'itemMeta'> {

@@ -3,7 +3,7 @@
  * each complete line is parsed in place and packed straight into growing typed arrays — no string or object per row.
  * One parser may read several files in a row (Netflix's combined_data_1..4): IDs, arrays and counts carry over.
  */
-import { AbortError, InputError } from '../gpu/errors.ts';
+import { AbortError, InputError } from '../core/errors.ts';
 import type { IdMap, Ratings } from './ratings.ts';
 import { IdInterner, decodeText, quoteText } from './intern.ts';
 import {

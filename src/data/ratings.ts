@@ -2,7 +2,7 @@
  * The data model: ratings as parallel typed arrays, external-ID maps, and the CSR (by user) /
  * CSC (by item) views every engine iterates over. Built once per data set.
  */
-import { InputError } from '../gpu/errors.ts';
+import { InputError } from '../core/errors.ts';
 
 export interface Ratings {
   /** Dense user index per rating, in [0, nUsers). */

@@ -15,7 +15,7 @@
  * are reported as unsupported).
  */
 import { decompressSync, unzlibSync } from 'fflate';
-import { InputError } from '../gpu/errors.ts';
+import { InputError } from '../core/errors.ts';
 
 export type RValue =
   | { kind: 'null' }

@@ -4,7 +4,7 @@
  * streaming Unzip), so a 680 MB ratings.csv inside a zip is never held whole. No Node imports here (see node.ts).
  */
 import { Unzip, UnzipInflate, type UnzipFile } from 'fflate';
-import { AbortError, InputError } from '../gpu/errors.ts';
+import { AbortError, InputError } from '../core/errors.ts';
 import type { Dataset } from './dataset.ts';
 import { alignItemMeta, parseItemMeta, type ItemRecord } from './meta.ts';
 import { RatingsParser, type ParseOptions, type ParseReport } from './parse.ts';

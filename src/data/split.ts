@@ -7,7 +7,7 @@
  * leaves such ratings in test, to evaluate fold-in; 'drop' removes them from both sides (reported), which keeps
  * temporal splits free of future leakage.
  */
-import { InputError } from '../gpu/errors.ts';
+import { InputError } from '../core/errors.ts';
 import { Rng } from '../util/random.ts';
 import type { Ratings } from './ratings.ts';
 import { groupOrder } from './parse.ts';

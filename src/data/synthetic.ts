@@ -8,7 +8,7 @@
  * the item alias table, the planted factors). Generating Netflix-sized data (100M ratings) needs 1.2 GB for the
  * output arrays (plus 0.8 GB with timestamps) and nothing per rating beyond them.
  */
-import { AbortError, InputError } from '../gpu/errors.ts';
+import { AbortError, InputError } from '../core/errors.ts';
 import { Rng } from '../util/random.ts';
 import type { Dataset } from './dataset.ts';
 import { IdMap, type Ratings } from './ratings.ts';

@@ -2,7 +2,7 @@
  * Reading ratings in a Web Worker from the page: the file is parsed off the main thread and the packed typed arrays
  * are transferred back (no copy). Progress and AbortSignal work as with readRatings.
  */
-import { AbortError, InputError } from '../gpu/errors.ts';
+import { AbortError, InputError } from '../core/errors.ts';
 import type { LoadedDataset, ReadOptions } from './read.ts';
 import { unpackDataset, type FromWorker, type ToWorker, type WorkerReadOptions } from './worker-protocol.ts';
 

@@ -2,7 +2,7 @@
  * Messages between the page and the reader worker (reader-worker.ts), and the packing that lets the typed arrays be
  * transferred (moved, not copied) back to the page.
  */
-import { InputError } from '../gpu/errors.ts';
+import { InputError } from '../core/errors.ts';
 import type { ItemMeta } from './dataset.ts';
 import { IdMap, type ExternalId } from './ratings.ts';
 import type { ReadProgress as ParseProgress } from './parse.ts';

@@ -3,7 +3,7 @@
  * and size compared with the directory's. Used to verify downloads when no published checksum is at hand.
  */
 import { Inflate } from 'fflate';
-import { InputError } from '../gpu/errors.ts';
+import { InputError } from '../core/errors.ts';
 
 /** CRC-32 tables for slicing by 8 (eight bytes per step: ~4x the byte-at-a-time loop). */
 const CRC_TABLES = (() => {

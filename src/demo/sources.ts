@@ -9,7 +9,7 @@ import { IdMap } from '../data/ratings.ts';
 import { TOY_MOVIES, TOY_PEOPLE, toyRatings } from './toy.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { readRatings, type ByteSource } from '../data/read.ts';
-import { InputError } from '../gpu/errors.ts';
+import { InputError } from '../core/errors.ts';
 import { demoSynthetic, SYNTHETIC_PRESETS } from './synth.ts';
 import type { SourceSpec } from './protocol.ts';
 

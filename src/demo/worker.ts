@@ -9,7 +9,7 @@ import { probeEngines } from '../cpu-engine/auto.ts';
 import { sharedMemoryUnavailable } from '../cpu-engine/pool.ts';
 import { type GpuContext, adapterName } from '../gpu/context.ts';
 import { acquireGpu } from '../gpu/acquire.ts';
-import { AbortError } from '../gpu/errors.ts';
+import { AbortError } from '../core/errors.ts';
 import { buildCsr, type Csr, type Ratings } from '../data/ratings.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { fitAls } from '../train/als/index.ts';

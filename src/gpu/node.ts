@@ -3,7 +3,7 @@
  * Finds the adapter as src/gpu/discover.ts describes (hardware Vulkan, else SwiftShader from an
  * installed Chrome/Chromium, else a clear error) without leaving any change in process.env.
  */
-import { NoWebGpuError } from './errors.ts';
+import { NoWebGpuError } from '../core/errors.ts';
 import { planNodeGpu, softwarePlan, withSoftwareGpu, type GpuPlan } from './discover.ts';
 
 let pending: Promise<{ gpu: GPU; plan: GpuPlan }> | null = null;

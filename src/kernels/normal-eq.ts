@@ -6,7 +6,7 @@
  * command encoder; the only readback is the two-word singular-system status.
  */
 import { bufferId, type GpuContext } from '../gpu/context.ts';
-import { LimitError } from '../gpu/errors.ts';
+import { LimitError } from '../core/errors.ts';
 import { layoutOf, singularError, type SolveLayout, type SolveSpec } from '../core/layout.ts';
 import type { DeviceCsr } from './device-csr.ts';
 import { bindGroupByName, packUniform, uniformSize } from '../gpu/wgsl.ts';

@@ -16,7 +16,7 @@
  *   popularity: rank 1 without biases, user row [1], item row [count_i], μ = 0, score = count_i.
  * Counts below 2^24 are exact in f32, so the GPU and CPU rankings agree bit for bit.
  */
-import { InputError, throwIfAborted } from '../gpu/errors.ts';
+import { InputError, throwIfAborted } from '../core/errors.ts';
 import { globalMean, validateRatings, type Ratings } from '../data/ratings.ts';
 import type { Dataset } from '../data/dataset.ts';
 import type { FactorModelData, FitResult, IterationReport } from './types.ts';

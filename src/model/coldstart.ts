@@ -8,7 +8,7 @@
  * (the old one is untouched) whose new items appear in recommend and similarItems, and whose raters
  * have the new item among their seen items.
  */
-import { InputError } from '../gpu/errors.ts';
+import { InputError } from '../core/errors.ts';
 import { buildCsr, IdMap, type Csr, type ExternalId } from '../data/ratings.ts';
 import { cholesky, choleskySolve, gramOfColumns, layoutOf, normalEquations, singularError, type SolveSpec } from '../reference/reference.ts';
 import type { FactorModelData } from './types.ts';

@@ -11,7 +11,7 @@
  * occupation one-hot): pass the model's user rows as the targets (`side: 'user'`). d is small (tens),
  * so the fit is one d x d solve on the CPU; the heavy products FᵀF and FᵀY are O(n·d·s).
  */
-import { InputError } from '../gpu/errors.ts';
+import { InputError } from '../core/errors.ts';
 import type { ItemMeta } from '../data/dataset.ts';
 import { cholesky, choleskySolve } from '../reference/reference.ts';
 import type { Model } from './model.ts';

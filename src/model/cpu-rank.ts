@@ -2,7 +2,7 @@
  * CPU ranking: scores in f64 over the f32 factors, host top-k selection, AUC rank counts and
  * cosine similarity. The reference the GPU ranking (model/gpu-rank.ts) is checked against.
  */
-import { InputError } from '../gpu/errors.ts';
+import { InputError } from '../core/errors.ts';
 import { SHARED } from '../kernels/constants.ts';
 import { MASKED } from '../kernels/topk.ts';
 import type { RankPlan, RankResult } from './rank-plan.ts';

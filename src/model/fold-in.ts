@@ -2,7 +2,7 @@
  * Fold-in: a new (or replaced) user's factor row from their ratings with the item factors fixed,
  * by one regularized solve in f64 on the host. The Model facade owns the IDs and stores the row.
  */
-import { InputError } from '../gpu/errors.ts';
+import { InputError } from '../core/errors.ts';
 import { buildCsr, type ExternalId } from '../data/ratings.ts';
 import { cholesky, choleskySolve, gramOfColumns, normalEquations } from '../reference/reference.ts';
 import { layoutOf, singularError, type SolveSpec } from '../core/layout.ts';

@@ -4,7 +4,7 @@
  * similarity. Checked against model/cpu-rank.ts.
  */
 import type { GpuContext } from '../gpu/context.ts';
-import { GpuError, InputError } from '../gpu/errors.ts';
+import { GpuError, InputError } from '../core/errors.ts';
 import { encodeTopK, MAX_K, readTopK } from '../kernels/topk.ts';
 import { encodeScores } from '../kernels/score.ts';
 import { encodeRanks } from '../kernels/ranks.ts';

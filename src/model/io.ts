@@ -22,7 +22,7 @@
  * anything, and the CRCs before trusting any value, so a truncated, corrupted or crafted file gives
  * a clear InputError, never a huge allocation.
  */
-import { InputError } from '../gpu/errors.ts';
+import { InputError } from '../core/errors.ts';
 import { IdMap, type Csr, type ExternalId } from '../data/ratings.ts';
 import type { Algo, FactorModelData } from './types.ts';
 import { strideOf } from '../core/layout.ts';

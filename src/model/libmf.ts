@@ -11,7 +11,7 @@
  * "F" get zero factors (webmf has no per-row NaN), and LIBMF's row/column indices become the dense
  * indices (LIBMF keeps no external IDs).
  */
-import { InputError } from '../gpu/errors.ts';
+import { InputError } from '../core/errors.ts';
 import { f32Problem } from '../data/parse.ts';
 import type { FactorModelData } from './types.ts';
 import { Model } from './model.ts';

@@ -19,7 +19,7 @@
  * scores, masking and top-k on the device, and for AUC the per-pair rank counts; only k indices per
  * user and three counts per test pair come back.
  */
-import { InputError } from '../gpu/errors.ts';
+import { InputError } from '../core/errors.ts';
 import type { IdMap, Ratings } from '../data/ratings.ts';
 import type { Dataset } from '../data/dataset.ts';
 import type { Model, RankBy } from './model.ts';

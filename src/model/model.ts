@@ -12,7 +12,7 @@
  */
 import type { GpuContext } from '../gpu/context.ts';
 import { acquireGpu, type GpuChoice } from '../gpu/acquire.ts';
-import { InputError } from '../gpu/errors.ts';
+import { InputError } from '../core/errors.ts';
 import { buildCsr, IdMap, type Csr, type ExternalId, type Ratings } from '../data/ratings.ts';
 import { strideOf, type SolveSpec } from '../core/layout.ts';
 import type { Algo, DeviceFactorBuffers, FactorModelData } from './types.ts';

@@ -1,7 +1,7 @@
 /** Model files in Node: the webmf binary format (io.ts) and LIBMF text (libmf.ts), by path. */
 import { readFileSync, renameSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { InputError } from '../gpu/errors.ts';
+import { InputError } from '../core/errors.ts';
 import { decodeModel, encodeModel } from './io.ts';
 import { fromLibmf, toLibmf } from './libmf.ts';
 import { Model, type ModelOptions } from './model.ts';

@@ -14,7 +14,7 @@
  * The explicit model keeps answering predict/evaluate's RMSE; the ranking model rides in the same
  * FactorModelData (`ranking`) and model file. Model.recommend ranks by it unless rankBy:'explicit'.
  */
-import { InputError } from '../gpu/errors.ts';
+import { InputError } from '../core/errors.ts';
 import type { Ratings } from '../data/ratings.ts';
 import type { Dataset } from '../data/dataset.ts';
 import type { FactorModelData, FitResult } from './types.ts';

@@ -6,7 +6,7 @@
  * Trials share one GpuContext. An AbortSignal stops the search between iterations; the result then
  * holds the trials finished so far and the best of them (`stopped: 'aborted'`).
  */
-import { AbortError, InputError } from '../gpu/errors.ts';
+import { AbortError, InputError } from '../core/errors.ts';
 import type { Ratings } from '../data/ratings.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { splitRandom } from '../data/split.ts';

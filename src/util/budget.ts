@@ -9,7 +9,8 @@
  *  - CPU work per iteration, in multiply-adds: ALS builds each row's Gram from its ratings (n_ratings K^2 / 2 for both
  *    sides) and solves every row (rows K^3 / 6 for Cholesky); SGD/GD touch rank values twice per rating.
  */
-import { LimitError } from '../gpu/errors.ts';
+import { LimitError } from '../core/errors.ts';
+import { strideOf } from '../core/layout.ts';
 
 export interface CpuBudget {
   /** Host memory for factors and solver scratch (default 4 GiB). */
@@ -33,7 +34,7 @@ export interface BudgetProblem {
 }
 
 function bytesFor(p: BudgetProblem, rank: number): number {
-  const stride = rank + 2;
+  const stride = strideOf(rank, true); // the largest layout (with biases)
   const factors = 4 * (p.nUsers + p.nItems) * stride * 4;
   if (!p.cpu || p.algo !== 'als') return factors;
   const K = rank + 1;
@@ -41,7 +42,7 @@ function bytesFor(p: BudgetProblem, rank: number): number {
 }
 
 function flopsFor(p: BudgetProblem, rank: number): number {
-  if (p.algo === 'sgd') return 4 * p.nRatings * (rank + 2);
+  if (p.algo === 'sgd') return 4 * p.nRatings * strideOf(rank, true);
   const K = rank + 1;
   return p.nRatings * K * K + ((p.nUsers + p.nItems) * K * K * K) / 6;
 }
