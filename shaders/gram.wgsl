@@ -1,11 +1,11 @@
-// Gram matrices of tall factor matrices: G = A^T B (S x S, full), where A = a1 - a2 (if SUB_A) and
+// Gram matrices of tall factor matrices: G = A^T B (COLS x COLS, full), where A = a1 - a2 (if SUB_A) and
 // B = b1 - b2 (if SUB_B), rows optionally weighted by w[r] (if WEIGHTED). Used for implicit ALS's
 // Y^T Y, for the regularization terms, and for the exact convergence quantity ||W H - W'H'||_F.
 // Entry `partials`: workgroup g reduces rows [g*CH, (g+1)*CH), staging TILE rows of A and B in
-//   workgroup memory; each thread owns 4x4 blocks of G. Writes part[g] (S4*4 x S4*4 floats).
+//   workgroup memory; each thread owns 4x4 blocks of G. Writes part[g] (COLS4*4 x COLS4*4 floats).
 //   Dispatch: ceil(n / CH) workgroups.
-// Entry `reduce`: one thread per entry of G sums the partials into G[slot] (S x S slots of the
-//   `G` buffer). Dispatch: ceil(S*S / WG) workgroups.
+// Entry `reduce`: one thread per entry of G sums the partials into G[slot] (COLS x COLS slots of the
+//   `G` buffer). Dispatch: ceil(COLS*COLS / WG) workgroups.
 // Entry `traces`: one workgroup computes out[outSlot] = sum_ij G0[i][j] G1[j][i]
 //   (+ 2 G2[i][j] G3[j][i] + G4[i][j] G5[j][i] when TERMS == 3) over the Grams packed in `grams`
 //   (the convergence identity; with TERMS == 1, tr(X^T X Y^T Y) for the implicit loss).
@@ -16,16 +16,16 @@
 struct Params { n: u32, stride: u32, parts: u32, slot: u32, outSlot: u32, _p0: u32, _p1: u32, _p2: u32 }
 
 override WG: u32 = 128u;
-override S: u32 = 8u;          // columns (the factor stride)
+override COLS: u32 = 8u;          // columns (the factor stride)
 override CH: u32 = 1024u;      // rows per workgroup
 override TILE: u32 = 32u;
 override SUB_A: bool = false;
 override SUB_B: bool = false;
 override WEIGHTED: bool = false;
 override TERMS: u32 = 3u;
-override S4: u32 = (S + 3u) / 4u;
-override SP: u32 = S4 * 4u;
-override NBLK: u32 = S4 * S4;
+override COLS4: u32 = (COLS + 3u) / 4u;
+override SP: u32 = COLS4 * 4u;
+override NBLK: u32 = COLS4 * COLS4;
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> a1: array<f32>;
@@ -38,19 +38,19 @@ override NBLK: u32 = S4 * S4;
 @group(0) @binding(8) var<storage, read> grams: array<f32>;
 @group(0) @binding(9) var<storage, read_write> out: array<f32>;
 
-var<workgroup> ta: array<vec4<f32>, TILE * S4>;
-var<workgroup> tb: array<vec4<f32>, TILE * S4>;
+var<workgroup> ta: array<vec4<f32>, TILE * COLS4>;
+var<workgroup> tb: array<vec4<f32>, TILE * COLS4>;
 var<workgroup> red: array<f32, WG>;
 
 fn loadA(r: u32, c: u32) -> f32 {
-  if (c >= S) { return 0.0; }
+  if (c >= COLS) { return 0.0; }
   var v = a1[r * P.stride + c];
   if (SUB_A) { v -= a2[r * P.stride + c]; }
   if (WEIGHTED) { v *= f32(w[r]); }
   return v;
 }
 fn loadB(r: u32, c: u32) -> f32 {
-  if (c >= S) { return 0.0; }
+  if (c >= COLS) { return 0.0; }
   var v = b1[r * P.stride + c];
   if (SUB_B) { v -= b2[r * P.stride + c]; }
   return v;
@@ -67,17 +67,17 @@ fn partials(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
   for (var ps = 0u; ps < passes; ps++) {
     let blk = ps * WG + tid;
     let live = blk < NBLK;
-    let bi = select(0u, blk / S4, live);
-    let bj = select(0u, blk % S4, live);
+    let bi = select(0u, blk / COLS4, live);
+    let bj = select(0u, blk % COLS4, live);
     var c0 = vec4<f32>(0.0);
     var c1 = vec4<f32>(0.0);
     var c2 = vec4<f32>(0.0);
     var c3 = vec4<f32>(0.0);
     for (var t0 = r0; t0 < r1; t0 += TILE) {
       let cnt = min(TILE, r1 - t0);
-      for (var e = tid; e < cnt * S4; e += WG) {
-        let n = e / S4;
-        let q = (e % S4) * 4u;
+      for (var e = tid; e < cnt * COLS4; e += WG) {
+        let n = e / COLS4;
+        let q = (e % COLS4) * 4u;
         let r = t0 + n;
         ta[e] = vec4<f32>(loadA(r, q), loadA(r, q + 1u), loadA(r, q + 2u), loadA(r, q + 3u));
         tb[e] = vec4<f32>(loadB(r, q), loadB(r, q + 1u), loadB(r, q + 2u), loadB(r, q + 3u));
@@ -85,8 +85,8 @@ fn partials(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
       workgroupBarrier();
       if (live) {
         for (var n = 0u; n < cnt; n++) {
-          let a = ta[n * S4 + bi];
-          let b = tb[n * S4 + bj];
+          let a = ta[n * COLS4 + bi];
+          let b = tb[n * COLS4 + bj];
           c0 += a.x * b;
           c1 += a.y * b;
           c2 += a.z * b;
@@ -111,25 +111,25 @@ fn partials(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
 @compute @workgroup_size(WG)
 fn reduce(@builtin(global_invocation_id) gid: vec3<u32>) {
   let e = gid.x;
-  if (e >= S * S) { return; }
-  let i = e / S;
-  let j = e % S;
+  if (e >= COLS * COLS) { return; }
+  let i = e / COLS;
+  let j = e % COLS;
   var s = 0.0;
   for (var g = 0u; g < P.parts; g++) { s += part[g * SP * SP + i * SP + j]; }
-  G[P.slot * S * S + e] = s;
+  G[P.slot * COLS * COLS + e] = s;
 }
 
 @compute @workgroup_size(WG)
 fn traces(@builtin(local_invocation_index) tid: u32) {
-  let SS = S * S;
+  let CC = COLS * COLS;
   var acc = 0.0;
-  for (var e = tid; e < SS; e += WG) {
-    let i = e / S;
-    let j = e % S;
-    let t = j * S + i;
-    acc += grams[e] * grams[SS + t];
+  for (var e = tid; e < CC; e += WG) {
+    let i = e / COLS;
+    let j = e % COLS;
+    let t = j * COLS + i;
+    acc += grams[e] * grams[CC + t];
     if (TERMS == 3u) {
-      acc += 2.0 * grams[2u * SS + e] * grams[3u * SS + t] + grams[4u * SS + e] * grams[5u * SS + t];
+      acc += 2.0 * grams[2u * CC + e] * grams[3u * CC + t] + grams[4u * CC + e] * grams[5u * CC + t];
     }
   }
   red[tid] = acc;
@@ -143,5 +143,5 @@ fn traces(@builtin(local_invocation_index) tid: u32) {
 
 @compute @workgroup_size(WG)
 fn diag(@builtin(local_invocation_index) tid: u32) {
-  for (var i = tid; i < S; i += WG) { out[P.outSlot + i] = grams[P.slot * S * S + i * S + i]; }
+  for (var i = tid; i < COLS; i += WG) { out[P.outSlot + i] = grams[P.slot * COLS * COLS + i * COLS + i]; }
 }

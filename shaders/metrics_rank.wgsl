@@ -1,8 +1,8 @@
 // Ranking counts for AUC: for each (batch row, column) pair p, over the unmasked entries of row
-// S[row] (masked entries, score <= -1e38, are seen/excluded items):
-//   greater[p] = #{c : S[row, c] > s_p},  equal[p] = #{c != col : S[row, c] == s_p},  score[p] = s_p.
+// scores[row] (masked entries, score <= -1e38, are seen/excluded items):
+//   greater[p] = #{c : scores[row, c] > s_p},  equal[p] = #{c != col : scores[row, c] == s_p},  score[p] = s_p.
 // One workgroup per pair; 256 threads stride through the row (coalesced) and reduce in workgroup memory.
-// Bindings: 0 params, 1 S (rows x n), 2 pairRow, 3 pairCol, 4 out (3 words per pair: greater, equal, score bits).
+// Bindings: 0 params, 1 scores (rows x n), 2 pairRow, 3 pairCol, 4 out (3 words per pair: greater, equal, score bits).
 // Dispatch: nPairs workgroups (linearized, folded 2-D by the host).
 // Entry `direct` (software adapters: no barriers): one thread per pair scans its row.
 // Dispatch: ceil(nPairs / 64) workgroups of 64.
@@ -12,7 +12,7 @@ struct Params { nPairs: u32, n: u32, pad0: u32, pad1: u32 }
 const WG: u32 = 256u;
 
 @group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> S: array<f32>;
+@group(0) @binding(1) var<storage, read> scores: array<f32>;
 @group(0) @binding(2) var<storage, read> pairRow: array<u32>;
 @group(0) @binding(3) var<storage, read> pairCol: array<u32>;
 @group(0) @binding(4) var<storage, read_write> out: array<u32>;
@@ -28,10 +28,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (p >= P.nPairs) { return; }
   let base = pairRow[p] * P.n;
   let col = pairCol[p];
-  let sp = S[base + col];
+  let sp = scores[base + col];
   var acc = vec2<u32>(0u);
   for (var c = tid; c < P.n; c += WG) {
-    let s = S[base + c];
+    let s = scores[base + c];
     if (s > MASKED && c != col) {
       if (s > sp) { acc.x += 1u; } else if (s == sp) { acc.y += 1u; }
     }
@@ -56,11 +56,11 @@ fn direct(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
   if (p >= P.nPairs) { return; }
   let base = pairRow[p] * P.n;
   let col = pairCol[p];
-  let sp = S[base + col];
+  let sp = scores[base + col];
   var g = 0u;
   var e = 0u;
   for (var c = 0u; c < P.n; c++) {
-    let s = S[base + c];
+    let s = scores[base + c];
     if (s > MASKED && c != col) {
       if (s > sp) { g += 1u; } else if (s == sp) { e += 1u; }
     }

@@ -66,9 +66,9 @@ export class GramKernel {
   /** Encodes G[slot] = A^T B over n rows (row i scaled by weights[i] when given). */
   encodeGram(pass: GPUComputePassEncoder, slot: number, n: number, A: GramOperand, B: GramOperand, weights?: GPUBuffer): void {
     const parts = Math.max(1, Math.ceil(n / CH));
-    const c = { WG, S: this.S, CH, TILE: this.TILE, SUB_A: A.minus ? 1 : 0, SUB_B: B.minus ? 1 : 0, WEIGHTED: weights ? 1 : 0 };
+    const c = { WG, COLS: this.S, CH, TILE: this.TILE, SUB_A: A.minus ? 1 : 0, SUB_B: B.minus ? 1 : 0, WEIGHTED: weights ? 1 : 0 };
     const pPart = this.gpu.pipeline(`${this.label}.partials`, gramWgsl, c, 'partials');
-    const pRed = this.gpu.pipeline(`${this.label}.reduce`, gramWgsl, { WG, S: this.S }, 'reduce');
+    const pRed = this.gpu.pipeline(`${this.label}.reduce`, gramWgsl, { WG, COLS: this.S }, 'reduce');
     const prm = this.params(n, parts, slot, 0);
     const g1 = this.group(`partials.${this.paramCursor}`, pPart, { P: prm, a1: A.x, a2: A.minus ?? this.dummy, b1: B.x, b2: B.minus ?? this.dummy, w: weights ?? this.dummy, part: this.part });
     this.gpu.dispatch(pass, pPart, g1, parts);
@@ -78,7 +78,7 @@ export class GramKernel {
 
   /** out[outSlot] = tr(G0 G1) (+ 2 tr(G2 G3) + tr(G4 G5) with terms = 3). */
   encodeTraces(pass: GPUComputePassEncoder, out: GPUBuffer, outSlot: number, terms: 1 | 3): void {
-    const pipe = this.gpu.pipeline(`${this.label}.traces`, gramWgsl, { WG, S: this.S, TERMS: terms }, 'traces');
+    const pipe = this.gpu.pipeline(`${this.label}.traces`, gramWgsl, { WG, COLS: this.S, TERMS: terms }, 'traces');
     const prm = this.params(0, 0, 0, outSlot);
     const g = this.group(`traces.${this.paramCursor}`, pipe, { P: prm, grams: this.grams, out });
     this.gpu.dispatch(pass, pipe, g, 1);
@@ -86,7 +86,7 @@ export class GramKernel {
 
   /** out[outSlot + i] = G[slot][i][i]. */
   encodeDiag(pass: GPUComputePassEncoder, slot: number, out: GPUBuffer, outSlot: number): void {
-    const pipe = this.gpu.pipeline(`${this.label}.diag`, gramWgsl, { WG, S: this.S }, 'diag');
+    const pipe = this.gpu.pipeline(`${this.label}.diag`, gramWgsl, { WG, COLS: this.S }, 'diag');
     const prm = this.params(0, 0, slot, outSlot);
     const g = this.group(`diag.${this.paramCursor}`, pipe, { P: prm, grams: this.grams, out });
     this.gpu.dispatch(pass, pipe, g, 1);

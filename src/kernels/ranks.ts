@@ -14,7 +14,7 @@ export function encodeRanks(gpu: GpuContext, enc: GPUCommandEncoder, s: Scratch,
   const direct = resolveVariant(gpu, variant) === 'direct';
   const pipe = gpu.pipeline(direct ? 'model.rank.direct' : 'model.rank', metricsRankWgsl, rankConstants, direct ? 'direct' : 'main');
   const params = s.uniform('rank.params', packUniform(metricsRankWgsl, 'P', { nPairs: np, n }));
-  const g = bindGroupByName(gpu, 'model.rank', pipe, metricsRankWgsl, { P: params, S, pairRow: s.storage('rank.rows', pairRow), pairCol: s.storage('rank.cols', pairCol), out });
+  const g = bindGroupByName(gpu, 'model.rank', pipe, metricsRankWgsl, { P: params, scores: S, pairRow: s.storage('rank.rows', pairRow), pairCol: s.storage('rank.cols', pairCol), out });
   const pass = enc.beginComputePass({ label: 'model.rank.pass' });
   gpu.dispatch(pass, pipe, g, direct ? Math.ceil(np / 64) : np);
   pass.end();

@@ -362,7 +362,7 @@ export const mutants: Mutant[] = [
   },
   {
     id: 'gram.trace-cross-term', file: 'shaders/gram.wgsl', kind: 'dropped',
-    find: 'acc += 2.0 * grams[2u * SS + e] * grams[3u * SS + t]', replace: 'acc += grams[2u * SS + e] * grams[3u * SS + t]',
+    find: 'acc += 2.0 * grams[2u * CC + e] * grams[3u * CC + t]', replace: 'acc += grams[2u * CC + e] * grams[3u * CC + t]',
     why: 'the cross term of ||WH - W\'H\'||^2 loses its factor 2',
   },
   // ---------------------------------------------------------------- scoring, top-k, metrics
