@@ -15,6 +15,15 @@ export const SHARED = {
   TOPK_CHUNK: 1024,
   /** Private accumulator columns of the direct normal-equation build (rank 256 + bias). */
   DIRECT_MAXK: 260,
+  /**
+   * Named accumulators per invocation of the register-resident build (shaders/normal_eq_rows.wgsl):
+   * rank 16 + bias (153 + 17) fits one invocation, so its solve is fused in registers; larger
+   * systems are cut into bands of rows of at most this many (and solved by cholesky_direct.wgsl).
+   * A single band of rank 32 + bias (594) measured no faster per flop here and compiles for minutes.
+   */
+  ROWS_MAX_ACC: 176,
+  /** Largest K the register-resident build takes (one pipeline per band; above it the segment build). */
+  ROWS_MAXK: 72,
 } as const;
 
 /** Overrides of shaders/topk.wgsl. */

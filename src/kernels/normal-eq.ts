@@ -13,6 +13,7 @@ import { bindGroupByName, packUniform, uniformSize } from '../gpu/wgsl.ts';
 import { SHARED } from './constants.ts';
 import { resolveVariant, type KernelVariant } from './variant.ts';
 import { choleskyDirectWgsl, choleskyWgsl, normalEqDirectWgsl, normalEqFinishWgsl, normalEqWgsl } from './shaders.ts';
+import { normalEqRowsWgsl, planBands, type Band } from './normal-eq-rows.ts';
 
 export interface SolveParams {
   mu: number;
@@ -71,6 +72,14 @@ export class NormalEqSolver {
   private useBase = false;
   /** Rows (segments) per workgroup: 1 for the tiled kernels, WG for the direct ones. */
   private readonly perInvocation: number;
+  /**
+   * How the systems are summed: 'segments' (a partial per segment of at most csr.chunk ratings,
+   * then the finish kernel) or 'rows' (shaders/normal_eq_rows.wgsl: one invocation sums a whole
+   * row in registers, a band of the triangle at a time).
+   */
+  readonly build: 'segments' | 'rows';
+  /** 'rows' build: the bands, their pipelines, and the fused build + solve when one band holds the system. */
+  private readonly rows?: { bands: Band[]; pipes: { pipe: GPUComputePipeline; code: string }[]; fused?: { pipe: GPUComputePipeline; code: string }; order: GPUBuffer };
 
   constructor(
     private readonly gpu: GpuContext,
@@ -136,6 +145,28 @@ export class NormalEqSolver {
       this.cholPipe = gpu.pipeline(`${label}.cholesky`, choleskyWgsl, { WG: cholWG, K, RANK: spec.rank, MS });
     }
     this.perInvocation = this.variant === 'direct' ? cholWG : 1;
+    this.build = this.variant === 'direct' && K <= SHARED.ROWS_MAXK ? 'rows' : 'segments';
+    if (this.build === 'rows') {
+      const bands = planBands(K);
+      // two ratings per loop pass where the system fits one invocation; one in the bands (half the
+      // code to compile, no measurable difference per flop)
+      const unroll = bands.length === 1 ? 2 : 1;
+      const make = (b: Band, mode: 'build' | 'solve', name: string) => {
+        const code = normalEqRowsWgsl(K, { rank: spec.rank, stride: L.stride, xBias: L.xBias, yBias: L.yBias, bias: spec.bias }, b, mode, unroll);
+        return { code, pipe: gpu.pipeline(`${label}.${name}`, code, { WG: cholWG, K, RANK: spec.rank }) };
+      };
+      const pipes = bands.map((b, i) => make(b, 'build', `rows[${i}]`));
+      const fused = bands.length === 1 ? make(bands[0], 'solve', 'rowsSolve') : undefined;
+      // each batch's rows longest first, so the lanes of one SIMD group run about as long
+      const order = new Uint32Array(Math.max(1, csr.nRows));
+      const ip = csr.host.indptr;
+      for (const b of this.batches) {
+        const rowsOf = Array.from({ length: b.rowCount }, (_, i) => b.rowBase + i);
+        rowsOf.sort((x, y) => ip[y + 1] - ip[y] - (ip[x + 1] - ip[x]) || x - y);
+        order.set(rowsOf, b.rowBase);
+      }
+      this.rows = { bands, pipes, fused, order: gpu.storage(`${label}.order`, order) };
+    }
   }
 
   /** Writes the per-batch parameters (cheap; call when lambda, mu or alpha change). */
@@ -156,6 +187,15 @@ export class NormalEqSolver {
       const P: GPUBufferBinding = { buffer: this.params, offset: i * PARAM_STRIDE, size: uniformSize(normalEqWgsl, 'P') };
       const { idx, val, segs, rowSeg, counts } = this.csr;
       const { partial, A, B, status } = this;
+      if (this.rows) {
+        const ro = this.rows;
+        const common = { P, idx, val, Y, segs, rowSeg, counts, order: ro.order, base: base ?? this.dummyBase, A, B };
+        return [
+          ...ro.pipes.map((p, k) => bindGroupByName(gpu, `${this.label}.rows[${k}][${i}]`, p.pipe, p.code, common)),
+          ro.fused ? bindGroupByName(gpu, `${this.label}.rowsSolve[${i}]`, ro.fused.pipe, ro.fused.code, { ...common, X, status }) : null,
+          bindGroupByName(gpu, `${this.label}.cholesky[${i}]`, this.cholPipe, this.cholCode, { P, A, B, X, counts, status }),
+        ].filter((x): x is GPUBindGroup => x !== null);
+      }
       return [
         bindGroupByName(gpu, `${this.label}.build[${i}]`, this.buildPipe, this.buildCode, { P, idx, val, Y, segs, partial }),
         bindGroupByName(gpu, `${this.label}.finish[${i}]`, this.finishPipe, normalEqFinishWgsl, { P, partial, rowSeg, counts, base: base ?? this.dummyBase, A, B }),
@@ -197,8 +237,21 @@ export class NormalEqSolver {
     const groups = this.bindGroups(X, Y, base);
     const pass = enc.beginComputePass({ label: `${this.label}.pass` });
     this.batches.forEach((b, i) => {
-      const [gb, gf, gc] = groups[i];
       const per = this.perInvocation;
+      if (this.rows) {
+        const ro = this.rows;
+        const g = groups[i];
+        const n = Math.ceil(b.rowCount / per);
+        const chol = g[g.length - 1];
+        if (build && solve && ro.fused) {
+          this.gpu.dispatch(pass, ro.fused.pipe, g[ro.pipes.length], n);
+          return;
+        }
+        if (build) ro.pipes.forEach((p, k) => this.gpu.dispatch(pass, p.pipe, g[k], n));
+        if (solve) this.gpu.dispatch(pass, this.cholPipe, chol, n);
+        return;
+      }
+      const [gb, gf, gc] = groups[i];
       if (build) {
         this.gpu.dispatch(pass, this.buildPipe, gb, Math.ceil(b.segCount / per));
         this.gpu.dispatch(pass, this.finishPipe, gf, b.rowCount);
@@ -225,5 +278,6 @@ export class NormalEqSolver {
 
   destroy(): void {
     for (const b of [this.A, this.B, this.partial, this.params, this.status, this.dummyBase]) b.destroy();
+    this.rows?.order.destroy();
   }
 }

@@ -129,7 +129,9 @@ async function checkBuild(gpu: GpuContext, s: NeShape, seed: number, variant: Ke
       const ref = normalEquations(t.csr, row, t.Y, t.spec, t.base);
       const sc = absScale(t.csr, row, t.Y, t.spec, t.base);
       const n = t.csr.indptr[row + 1] - t.csr.indptr[row];
-      const chunk = s.chunk ?? 1024;
+      // the segment build sums at most `chunk` ratings in sequence and then the segments' partials;
+      // the rows build (normal_eq_rows.wgsl) sums all n of a row in sequence
+      const chunk = t.solver.build === 'rows' ? Math.max(1, n) : s.chunk ?? 1024;
       // f32 summation bound: (terms per sequential sum + number of partials + product roundings) * u
       const rtol = (Math.min(n, chunk) + Math.ceil(n / chunk) + 8) * U32 * 2;
       const gotU: number[] = [];
