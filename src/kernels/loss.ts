@@ -4,10 +4,26 @@
  */
 import { bufferId, type GpuContext } from '../gpu/context.ts';
 import { bindGroupByName, packUniform, uniformSize } from '../gpu/wgsl.ts';
-import { lossWgsl } from './shaders.ts';
+import { lossDirectBody, lossWgsl } from './shaders.ts';
+import { resolveVariant, type KernelVariant } from './variant.ts';
+import { loadWidth } from './normal-eq-rows.ts';
 
 const WG = 256;
 const PER = 16;
+/** shaders/loss_direct.wgsl: invocations per workgroup and entries each invocation sums. */
+const DWG = 64;
+const CH = 64;
+
+/**
+ * loss_direct.wgsl with the vector type of a factor row of `stride` floats and its row dot product
+ * written out (NV vector loads per row, no loop: the stride is known when the pipeline is made).
+ */
+export function lossDirectWgsl(stride: number): string {
+  const W = loadWidth(stride);
+  const fv = W === 1 ? 'f32' : `vec${W}<f32>`;
+  const terms = Array.from({ length: stride / W }, (_, c) => (W === 1 ? `X[xu + ${c}u] * Y[yi + ${c}u]` : `dot(X[xu + ${c}u], Y[yi + ${c}u])`));
+  return `alias FV = ${fv};\nfn rowDot(xu: u32, yi: u32) -> f32 { return ${terms.join(' + ')}; }\n${lossDirectBody}`;
+}
 
 export class LossKernel {
   readonly users: GPUBuffer;
@@ -19,7 +35,11 @@ export class LossKernel {
   private readonly parts: number;
   private readonly pPartials: GPUComputePipeline;
   private readonly pTotal: GPUComputePipeline;
-  private readonly groups = new Map<string, [GPUBindGroup, GPUBindGroup]>();
+  private readonly groups = new Map<string, GPUBindGroup[]>();
+  /** 'tiled' (loss.wgsl: workgroup tree reductions) or 'direct' (loss_direct.wgsl: no barriers). */
+  readonly variant: Exclude<KernelVariant, 'auto'>;
+  private readonly part2: GPUBuffer;
+  private readonly parts2: number;
 
   constructor(
     private readonly gpu: GpuContext,
@@ -27,23 +47,55 @@ export class LossKernel {
     users: Int32Array,
     items: Int32Array,
     values: Float32Array,
+    variant: KernelVariant = 'auto',
   ) {
+    this.variant = resolveVariant(gpu, variant);
     this.n = values.length;
     this.users = gpu.storage(`${label}.users`, users);
     this.items = gpu.storage(`${label}.items`, items);
     this.values = gpu.storage(`${label}.values`, values);
-    this.parts = Math.max(1, Math.ceil(this.n / (WG * PER)));
+    const direct = this.variant === 'direct';
+    this.parts = Math.max(1, Math.ceil(this.n / (direct ? CH : WG * PER)));
+    this.parts2 = Math.max(1, Math.ceil(this.parts / CH));
     this.part = gpu.storage(`${label}.partials`, this.parts * 8);
+    this.part2 = gpu.storage(`${label}.partials2`, direct ? this.parts2 * 8 : 8);
     this.out = gpu.storage(`${label}.out`, 8);
-    this.params = gpu.uniform(`${label}.params`, new Uint8Array(uniformSize(lossWgsl, 'P')));
+    this.params = gpu.uniform(`${label}.params`, new Uint8Array(Math.max(uniformSize(lossWgsl, 'P'), uniformSize(lossDirectWgsl(1), 'P'))));
     this.pPartials = gpu.pipeline(`${label}.partials`, lossWgsl, { WG, PER }, 'partials');
     this.pTotal = gpu.pipeline(`${label}.total`, lossWgsl, { WG, PER }, 'total');
+  }
+
+  private encodeDirect(enc: GPUCommandEncoder, X: GPUBuffer, Y: GPUBuffer, stride: number, mu: number, implicitAlpha?: number): void {
+    const code = lossDirectWgsl(stride);
+    const c = { WG: DWG, CH, NV: stride / loadWidth(stride) };
+    const pipes = (['partials', 'sums', 'total'] as const).map((e) => this.gpu.pipeline(`${this.label}.direct.${e}`, code, e === 'total' ? { NV: c.NV } : c, e));
+    this.gpu.write(this.params, packUniform(code, 'P', { n: this.n, parts: this.parts, parts2: this.parts2, mu, alpha: implicitAlpha ?? 0, implicit: implicitAlpha !== undefined }));
+    const key = `direct#${stride}#${bufferId(X)}#${bufferId(Y)}`;
+    let g = this.groups.get(key);
+    if (!g) {
+      const { params: P, users, items, values, part, part2, out } = this;
+      g = [
+        bindGroupByName(this.gpu, `${this.label}.direct.partials`, pipes[0], code, { P, users, items, values, X, Y, part }),
+        bindGroupByName(this.gpu, `${this.label}.direct.sums`, pipes[1], code, { P, part, part2 }),
+        bindGroupByName(this.gpu, `${this.label}.direct.total`, pipes[2], code, { P, part2, out }),
+      ];
+      this.groups.set(key, g);
+    }
+    const pass = enc.beginComputePass({ label: `${this.label}.pass` });
+    this.gpu.dispatch(pass, pipes[0], g[0], Math.ceil(this.parts / DWG));
+    this.gpu.dispatch(pass, pipes[1], g[1], Math.ceil(this.parts2 / DWG));
+    this.gpu.dispatch(pass, pipes[2], g[2], 1);
+    pass.end();
   }
 
   readonly n: number;
 
   /** Encodes the reduction for factors X (users) and Y (items) of the given stride. */
   encode(enc: GPUCommandEncoder, X: GPUBuffer, Y: GPUBuffer, stride: number, mu: number, implicitAlpha?: number): void {
+    if (this.variant === 'direct') {
+      this.encodeDirect(enc, X, Y, stride, mu, implicitAlpha);
+      return;
+    }
     this.gpu.write(this.params, packUniform(lossWgsl, 'P', { n: this.n, stride, mu, parts: this.parts, alpha: implicitAlpha ?? 0, implicit: implicitAlpha !== undefined }));
     const key = `${bufferId(X)}#${bufferId(Y)}`;
     let g = this.groups.get(key);
@@ -71,6 +123,6 @@ export class LossKernel {
   }
 
   destroy(): void {
-    for (const b of [this.users, this.items, this.values, this.part, this.out, this.params]) b.destroy();
+    for (const b of [this.users, this.items, this.values, this.part, this.part2, this.out, this.params]) b.destroy();
   }
 }

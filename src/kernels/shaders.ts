@@ -1,5 +1,6 @@
 // WGSL sources, imported as text (vite's `?raw`; under plain Node, scripts/raw-hook.mjs).
 export { default as lossWgsl } from '../../shaders/loss.wgsl?raw';
+export { default as lossDirectBody } from '../../shaders/loss_direct.wgsl?raw';
 export { default as gramWgsl } from '../../shaders/gram.wgsl?raw';
 export { default as sgdWgsl } from '../../shaders/sgd.wgsl?raw';
 export { default as shuffleWgsl } from '../../shaders/shuffle.wgsl?raw';
