@@ -22,8 +22,11 @@ export const SHARED = {
    * A single band of rank 32 + bias (594) measured no faster per flop here and compiles for minutes.
    */
   ROWS_MAX_ACC: 176,
-  /** Largest K the register-resident build takes (one pipeline per band; above it the segment build). */
-  ROWS_MAXK: 72,
+  /**
+   * Largest K the register-resident build takes (one pipeline per band; above it the segment build).
+   * Rank 64 takes 13 bands of 176, whose compilation on SwiftShader cost more than the build saved.
+   */
+  ROWS_MAXK: 48,
 } as const;
 
 /** Overrides of shaders/topk.wgsl. */

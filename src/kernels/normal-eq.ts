@@ -88,6 +88,8 @@ export class NormalEqSolver {
     readonly label: string,
     variant: KernelVariant = 'auto',
     budgetBytes = DEFAULT_BUDGET,
+    /** The direct variant's build: 'rows' where K allows (the default), or 'segments' (tests of that path). */
+    directBuild: 'rows' | 'segments' = 'rows',
   ) {
     const L = (this.L = layoutOf(spec));
     const K = L.K;
@@ -145,7 +147,7 @@ export class NormalEqSolver {
       this.cholPipe = gpu.pipeline(`${label}.cholesky`, choleskyWgsl, { WG: cholWG, K, RANK: spec.rank, MS });
     }
     this.perInvocation = this.variant === 'direct' ? cholWG : 1;
-    this.build = this.variant === 'direct' && K <= SHARED.ROWS_MAXK ? 'rows' : 'segments';
+    this.build = this.variant === 'direct' && K <= SHARED.ROWS_MAXK && directBuild === 'rows' ? 'rows' : 'segments';
     if (this.build === 'rows') {
       const bands = planBands(K);
       // two ratings per loop pass where the system fits one invocation; one in the bands (half the

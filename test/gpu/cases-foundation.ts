@@ -74,7 +74,7 @@ interface NeShape {
 }
 
 /** Solver + inputs for one shape; f64 references computed from the same f32 inputs. */
-function setup(gpu: GpuContext, s: NeShape, seed: number, variant: KernelVariant) {
+function setup(gpu: GpuContext, s: NeShape, seed: number, variant: KernelVariant, build: 'rows' | 'segments' = 'rows') {
   const spec: SolveSpec = {
     rank: s.rank,
     bias: !!s.bias,
@@ -92,7 +92,7 @@ function setup(gpu: GpuContext, s: NeShape, seed: number, variant: KernelVariant
   if (s.bias) setConstColumn(Y, s.cols, s.rank, 'item');
   const base = s.implicit ? gramOfColumns(Y, s.cols, spec) : undefined;
   const dcsr = uploadCsr(gpu, 'test.csr', csr, s.chunk ?? 1024);
-  const solver = new NormalEqSolver(gpu, dcsr, spec, 'test.ne', variant);
+  const solver = new NormalEqSolver(gpu, dcsr, spec, 'test.ne', variant, undefined, build);
   solver.setParams({ mu: spec.mu, lambda: spec.lambda, lambdaBias: spec.lambdaBias, weighted: spec.weighted, alpha: spec.implicit?.alpha ?? 0 }, !!base);
   const Yb = gpu.storage('test.Y', Y);
   const X = gpu.storage('test.X', s.rows * L.stride * 4);
@@ -116,10 +116,11 @@ function absScale(csr: Csr, row: number, Y: Float32Array, spec: SolveSpec, base?
   return sc;
 }
 
-async function checkBuild(gpu: GpuContext, s: NeShape, seed: number, variant: KernelVariant): Promise<void> {
-  const t = setup(gpu, s, seed, variant);
+async function checkBuild(gpu: GpuContext, s: NeShape, seed: number, variant: KernelVariant, build: 'rows' | 'segments' = 'rows'): Promise<void> {
+  const t = setup(gpu, s, seed, variant, build);
   try {
     expect(t.solver.batches.length === 1, 'test shape must fit one batch');
+    if (variant === 'direct') expect(t.solver.build === build, `direct build ${t.solver.build}, asked for ${build}`);
     const enc = gpu.device.createCommandEncoder();
     t.solver.encodeBuild(enc, t.X, t.Yb, { base: t.baseBuf });
     gpu.submit(enc);
@@ -221,6 +222,12 @@ export const foundationCases: GpuCase[] = [
       name: `batched Cholesky: factor and solve residuals within 20·K·u, ${v} kernels: ${name}`,
       run: (gpu) => checkSolve(gpu, s, 200 + i, v),
     })),
+    // the direct variant's segment build (what it uses above SHARED.ROWS_MAXK unknowns), on the
+    // shapes that exercise its weights, bias column and segment partials
+    ...(v === 'direct' ? SHAPES.filter((_, i) => i >= 1 && i <= 3) : []).map(([name, s], i): GpuCase => ({
+      name: `normal equations (Gram upper triangle + rhs) match f64, direct kernels (segment build): ${name}`,
+      run: (gpu) => checkBuild(gpu, s, 150 + i, v, 'segments'),
+    })),
     {
       name: `rank 128 biased Cholesky solve agrees with f64, ${v} kernels`,
       run: (gpu: GpuContext) => checkSolve(gpu, { rows: 3, cols: 400, rank: 128, bias: true, lengths: [400, 200, 150] }, 300, v),
@@ -253,6 +260,47 @@ export const foundationCases: GpuCase[] = [
       }
     },
   }))),
+  ...VARIANTS.map((v): GpuCase => ({
+    name: `loss reduction, implicit (sum c (p - s)² - s², sum alpha f; stored zeros have p = 0) matches f64, ${v} kernels`,
+    run: async (gpu) => {
+      const r = sparseRatings(17, 300, 200, [60, 2, 0, 41]);
+      const values = Float32Array.from(r.values, (x, k) => (k % 7 === 3 ? 0 : x));
+      const stride = 10;
+      const alpha = 2;
+      const X = randomFactors(18, r.nUsers, stride);
+      const Y = randomFactors(19, r.nItems, stride);
+      let refA = 0;
+      let refB = 0;
+      let absA = 0;
+      for (let k = 0; k < values.length; k++) {
+        let sc = 0;
+        for (let c = 0; c < stride; c++) sc += X[r.users[k] * stride + c] * Y[r.items[k] * stride + c];
+        const af = alpha * values[k];
+        const d = (values[k] > 0 ? 1 : 0) - sc;
+        refA += (1 + af) * d * d - sc * sc;
+        absA += (1 + af) * d * d + sc * sc;
+        refB += af;
+      }
+      const k = new LossKernel(gpu, 'test.loss', r.users, r.items, values, v);
+      const Xb = gpu.storage('test.X', X);
+      const Yb = gpu.storage('test.Y', Y);
+      try {
+        const enc = gpu.device.createCommandEncoder();
+        k.encode(enc, Xb, Yb, stride, 0, alpha);
+        gpu.submit(enc);
+        const got = await gpu.readF32(k.out, 0, 2);
+        // terms of both signs: relative to the sum of their magnitudes; (stride + 6) u per term and
+        // the longest sequential sum (tiled ~16 + 2 log2 n tree levels, direct 128 + n / 4096 terms)
+        const sums = v === 'tiled' ? 16 + 2 * Math.log2(values.length) : 128 + Math.ceil(values.length / 4096);
+        const rtol = (stride + 6 + sums) * U32 * 4;
+        expectClose('implicit loss terms, sum alpha f', got, [refA, refB], { rtol, scale: [absA, refB] });
+      } finally {
+        k.destroy();
+        Xb.destroy();
+        Yb.destroy();
+      }
+    },
+  })),
   {
     name: "the source's 3x5 table: Alice's preferences by least squares on her five ratings",
     run: async (gpu) => {

@@ -28,6 +28,11 @@ export interface Mutant {
 const SGD = ['sgd: the source', 'sgd: Hogwild', 'sgd: stratified', 'sgd: multi-epoch', 'sgd: partialFit'];
 const NEQ_TILED = ['normal equations (Gram upper triangle + rhs) match f64, tiled', 'whole fit: ALS tiled'];
 const NEQ_DIRECT = ['normal equations (Gram upper triangle + rhs) match f64, direct', 'whole fit: ALS direct'];
+const NEQ_ROWS = [
+  'normal equations (Gram upper triangle + rhs) match f64, direct kernels: ',
+  'batched Cholesky: factor and solve residuals within 20·K·u, direct',
+  'whole fit: ALS direct',
+];
 const CHOL_TILED = ['batched Cholesky: factor and solve residuals within 20·K·u, tiled', 'rank 128 biased Cholesky solve agrees with f64, tiled', 'lambda = 0', 'rank 256'];
 const CHOL_DIRECT = ['batched Cholesky: factor and solve residuals within 20·K·u, direct', 'rank 128 biased Cholesky solve agrees with f64, direct', 'lambda = 0'];
 const MODEL = ['recommend', 'similar items', 'batched predict', 'fold-in users', 'evaluate on the GPU'];
@@ -40,6 +45,9 @@ export const casesFor: Record<string, string[]> = {
   'shaders/loss.wgsl': ['loss reduction', 'sgd: stratified', 'implicit ALS', 'whole fit'],
   'shaders/normal_eq.wgsl': NEQ_TILED,
   'shaders/normal_eq_direct.wgsl': NEQ_DIRECT,
+  'shaders/normal_eq_rows.wgsl': NEQ_ROWS,
+  'shaders/loss_direct.wgsl': ['loss reduction', 'whole fit: ALS direct'],
+  'src/kernels/normal-eq-rows.ts': NEQ_ROWS,
   'shaders/normal_eq_finish.wgsl': ['normal equations', 'whole fit: ALS'],
   'shaders/solve_params.wgsl': ['normal equations', 'whole fit: ALS', 'implicit'],
   'shaders/cholesky.wgsl': CHOL_TILED,
@@ -202,7 +210,7 @@ export const mutants: Mutant[] = [
     why: 'the implicit loss uses alpha f instead of the confidence 1 + alpha f',
   },
   {
-    id: 'loss.implicit-preference', file: 'shaders/loss.wgsl', kind: 'dropped', cases: ['implicit ALS: stored zeros'],
+    id: 'loss.implicit-preference', file: 'shaders/loss.wgsl', kind: 'dropped', cases: ['loss reduction, implicit', 'implicit ALS: stored zeros'],
     find: 'let d = select(0.0, 1.0, values[k] > 0.0) - p;', replace: 'let d = 1.0 - p;',
     why: 'a stored f = 0 counts as a preference of 1 in the loss while the solver uses 0',
   },
@@ -246,6 +254,88 @@ export const mutants: Mutant[] = [
     id: 'neq-direct.diagonal-not-written', file: 'shaders/normal_eq_direct.wgsl', kind: 'off-by-one',
     find: 'for (var b = a; b < K; b++) { partial[o + a * PW + b] = acc[b][q]; }', replace: 'for (var b = a + 1u; b < K; b++) { partial[o + a * PW + b] = acc[b][q]; }',
     why: 'the Gram diagonal is never written',
+  },
+  // ---------------------------------------------------------------- ALS build, rows (generated)
+  {
+    id: 'neq-rows.drop-weight', file: 'src/kernels/normal-eq-rows.ts', kind: 'dropped',
+    find: 'lines.push(`  let w${a} = wt.x * y${a};`);', replace: 'lines.push(`  let w${a} = y${a};`);',
+    why: 'implicit ALS builds the Gram without the confidence weights',
+  },
+  {
+    id: 'neq-rows.bias-column', file: 'src/kernels/normal-eq-rows.ts', kind: 'index',
+    find: "ratingWeights(val[q], ${L.bias ? at(L.yBias) : '0.0'})", replace: "ratingWeights(val[q], ${L.bias ? at(L.xBias) : '0.0'})",
+    why: 'the right-hand side subtracts the constant column instead of the other side\'s bias',
+  },
+  {
+    id: 'neq-rows.tail-rating', file: 'shaders/normal_eq_rows.wgsl', kind: 'off-by-one',
+    find: '  if (p < e) {', replace: '  if (p + 1u < e) {',
+    why: 'a row with an odd number of ratings loses its last one (two ratings per loop pass)',
+  },
+  {
+    id: 'neq-rows.row-slot', file: 'shaders/normal_eq_rows.wgsl', kind: 'index',
+    find: 'let r = row - P.rowBase;', replace: 'let r = i;',
+    why: 'a system is written to the slot of its place in the longest-first order, not of its row',
+  },
+  {
+    id: 'neq-rows.lambda-bias', file: 'src/kernels/normal-eq-rows.ts', kind: 'dropped',
+    find: "${a < rank ? 'P.lambda' : 'P.lambdaBias'}", replace: "${'P.lambda'}",
+    why: 'the bias unknown is regularized with lambda instead of lambdaBias',
+  },
+  {
+    id: 'neq-rows.drop-base', file: 'src/kernels/normal-eq-rows.ts', kind: 'dropped',
+    find: 'out.push(`${g(a, b)} += base[${a * K + b}u];`);', replace: 'out.push(`${g(a, b)} += 0.0;`);',
+    why: 'implicit ALS leaves out Y^T Y (the unobserved entries)',
+  },
+  {
+    id: 'neq-rows.diagonal-not-stored', file: 'src/kernels/normal-eq-rows.ts', kind: 'off-by-one',
+    find: 'for (let b = a; b < K; b++) out.push(`A[ao + ${a * K + b}u] = ${g(a, b)};`);', replace: 'for (let b = a + 1; b < K; b++) out.push(`A[ao + ${a * K + b}u] = ${g(a, b)};`);',
+    why: 'the Gram diagonal is never written',
+  },
+  {
+    id: 'neq-rows.band-gap', file: 'src/kernels/normal-eq-rows.ts', kind: 'off-by-one',
+    find: '    out.push({ a0, a1 });\n    a0 = a1;', replace: '    out.push({ a0, a1 });\n    a0 = a1 + 1;',
+    why: 'the row of the triangle after each band is never built',
+  },
+  {
+    id: 'neq-rows.forward-solve', file: 'src/kernels/normal-eq-rows.ts', kind: 'off-by-one',
+    find: 'for (let i = 0; i < k; i++) o.push(`h${k} = fma(-${g(i, k)}, h${i}, h${k});`);', replace: 'for (let i = 1; i < k; i++) o.push(`h${k} = fma(-${g(i, k)}, h${i}, h${k});`);',
+    why: 'the fused solve\'s forward substitution drops the first unknown\'s term',
+  },
+  {
+    id: 'neq-rows.factor-update', file: 'src/kernels/normal-eq-rows.ts', kind: 'operator',
+    find: 'o.push(`  ${g(i, j)} = fma(-${g(k, i)}, ${g(k, j)}, ${g(i, j)});`);', replace: 'o.push(`  ${g(i, j)} = fma(${g(k, i)}, ${g(k, j)}, ${g(i, j)});`);',
+    why: 'the register Cholesky adds the rank-1 update instead of subtracting it',
+  },
+  {
+    id: 'neq-rows.empty-row', file: 'src/kernels/normal-eq-rows.ts', kind: 'dropped',
+    find: "EMPTY_ROW: mode === 'solve' ? `if (n == 0u) { let xo = row * P.stride; ${zeroFactors(K, rank)} return; }` : '',", replace: "EMPTY_ROW: '',",
+    why: 'a row without ratings gets a solution of its lambda-only system written from stale registers instead of zero factors',
+  },
+  // ---------------------------------------------------------------- loss, direct
+  {
+    id: 'loss-direct.row-dot', file: 'src/kernels/loss.ts', kind: 'off-by-one',
+    find: 'Array.from({ length: stride / W }, (_, c)', replace: 'Array.from({ length: stride / W - 1 }, (_, c)',
+    why: 'the prediction leaves out the last vector of each row (the bias columns, in a biased fit)',
+  },
+  {
+    id: 'loss-direct.chunk-end', file: 'shaders/loss_direct.wgsl', kind: 'off-by-one',
+    find: 'let k1 = min(k0 + CH, P.n);', replace: 'let k1 = min(k0 + CH - 1u, P.n);',
+    why: 'one rating in 64 is left out of RMSE and loss',
+  },
+  {
+    id: 'loss-direct.sums-range', file: 'shaders/loss_direct.wgsl', kind: 'off-by-one',
+    find: 'min(id * CH + CH, P.parts)', replace: 'min(id * CH + CH - 1u, P.parts)',
+    why: 'the second level drops one partial in 64',
+  },
+  {
+    id: 'loss-direct.abs', file: 'shaders/loss_direct.wgsl', kind: 'dropped',
+    find: 'acc += vec2<f32>(e * e, abs(e));', replace: 'acc += vec2<f32>(e * e, e);',
+    why: 'MAE sums signed errors',
+  },
+  {
+    id: 'loss-direct.implicit-preference', file: 'shaders/loss_direct.wgsl', kind: 'dropped',
+    find: 'let d = select(0.0, 1.0, v > 0.0) - p;', replace: 'let d = 1.0 - p;',
+    why: 'a stored f = 0 counts as a preference of 1 in the loss while the solver uses 0',
   },
   // ---------------------------------------------------------------- ALS build, tiled
   {
