@@ -29,7 +29,7 @@ override NV: u32;
 @compute @workgroup_size(WG)
 fn partials(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
             @builtin(local_invocation_index) tid: u32) {
-  let id = (wid.x + wid.y * nwg.x) * WG + tid;
+  let id = wgLinear(wid, nwg) * WG + tid;
   if (id >= P.parts) { return; }
   let k0 = id * CH;
   let k1 = min(k0 + CH, P.n);
@@ -54,7 +54,7 @@ fn partials(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
 @compute @workgroup_size(WG)
 fn sums(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) tid: u32) {
-  let id = (wid.x + wid.y * nwg.x) * WG + tid;
+  let id = wgLinear(wid, nwg) * WG + tid;
   if (id >= P.parts2) { return; }
   var acc = vec2<f32>(0.0);
   for (var k = id * CH; k < min(id * CH + CH, P.parts); k++) { acc += part[k]; }

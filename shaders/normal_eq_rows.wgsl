@@ -37,7 +37,7 @@ const PIV_TOL: f32 = 1e-5;
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.x + wid.y * nwg.x) * WG + lid;
+  let i = wgLinear(wid, nwg) * WG + lid;
   if (i >= P.rowCount) { return; }
   let row = order[P.rowBase + i];
   let r = row - P.rowBase;
