@@ -11,8 +11,7 @@
 // (one band, A0 = 0, A1 = K) factors A = U^T U in registers with the pivot rule of
 // cholesky_direct.wgsl, solves, writes U to A, x to B and to the row's factor slots (zero factors
 // and the status words for a failed pivot; zero factors for a row without ratings).
-// Bindings: 0 params, 1 idx, 2 val, 3 Y, 4 segs, 5 rowSeg, 6 counts, 7 order, 8 base, 9 A, 10 B
-// ('solve' adds 11 X, 12 status). Dispatch: ceil(rowCount / WG) workgroups (folded to 2-D).
+// Bindings: 0 params, 1 idx, 2 val, 3 Y, 4 order, 5 base, 6 A, 7 B ('solve' adds 8 X, 9 status). Dispatch: ceil(rowCount / WG) workgroups (folded to 2-D).
 
 // struct Params: shaders/solve_params.wgsl (prepended when loaded)
 
@@ -25,13 +24,12 @@ const PIV_TOL: f32 = 1e-5;
 @group(0) @binding(1) var<storage, read> idx: array<u32>;
 @group(0) @binding(2) var<storage, read> val: array<f32>;
 @group(0) @binding(3) var<storage, read> Y: array</*@Y_TYPE*/>;
-@group(0) @binding(4) var<storage, read> segs: array<vec4<u32>>;
-@group(0) @binding(5) var<storage, read> rowSeg: array<u32>;
-@group(0) @binding(6) var<storage, read> counts: array<u32>;
-@group(0) @binding(7) var<storage, read> order: array<u32>;
-@group(0) @binding(8) var<storage, read> base: array<f32>;
-@group(0) @binding(9) var<storage, read_write> A: array<f32>;
-@group(0) @binding(10) var<storage, read_write> B: array<f32>;
+// (row, first rating, rating count, 0) per row of the batch, longest first: one binding instead of
+// three, so the fused kernel stays within the 10 storage buffers a default device allows
+@group(0) @binding(4) var<storage, read> order: array<vec4<u32>>;
+@group(0) @binding(5) var<storage, read> base: array<f32>;
+@group(0) @binding(6) var<storage, read_write> A: array<f32>;
+@group(0) @binding(7) var<storage, read_write> B: array<f32>;
 /*@SOLVE_BINDINGS*/
 
 @compute @workgroup_size(WG)
@@ -39,12 +37,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         @builtin(local_invocation_index) lid: u32) {
   let i = wgLinear(wid, nwg) * WG + lid;
   if (i >= P.rowCount) { return; }
-  let row = order[P.rowBase + i];
+  let o = order[P.rowBase + i];
+  let row = o.x;
   let r = row - P.rowBase;
-  let n = counts[row];
+  let n = o.z;
   /*@EMPTY_ROW*/
-  // the row's ratings are contiguous: they start where its first segment starts
-  var p = select(0u, segs[rowSeg[row]].y, n > 0u);
+  var p = o.y;
   let e = p + n;
   /*@DECLARE*/
   for (; p + /*@STEP*/ - 1u < e; p += /*@STEP*/) {

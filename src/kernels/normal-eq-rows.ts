@@ -150,8 +150,8 @@ function solveCode(K: number, rank: number): string {
 }
 
 const SOLVE_BINDINGS = [
-  '@group(0) @binding(11) var<storage, read_write> X: array<f32>;',
-  '@group(0) @binding(12) var<storage, read_write> status: array<atomic<u32>, 2>;',
+  '@group(0) @binding(8) var<storage, read_write> X: array<f32>;',
+  '@group(0) @binding(9) var<storage, read_write> status: array<atomic<u32>, 2>;',
 ].join('\n');
 
 /** The complete WGSL (solve_params.wgsl prepended) of one band's build, or of the fused solve. */

@@ -158,14 +158,16 @@ export class NormalEqSolver {
         return { code, pipe: gpu.pipeline(`${label}.${name}`, code, { WG: cholWG, K, RANK: spec.rank }) };
       };
       const pipes = bands.map((b, i) => make(b, 'build', `rows[${i}]`));
-      const fused = bands.length === 1 ? make(bands[0], 'solve', 'rowsSolve') : undefined;
+      // the fused kernel binds 9 storage buffers (the WebGPU default allows 8)
+      const fused = bands.length === 1 && gpu.limits.maxStorageBuffersPerShaderStage >= 9 ? make(bands[0], 'solve', 'rowsSolve') : undefined;
       // each batch's rows longest first, so the lanes of one SIMD group run about as long
-      const order = new Uint32Array(Math.max(1, csr.nRows));
+      // (row, first rating, count, 0)
+      const order = new Uint32Array(Math.max(1, csr.nRows) * 4);
       const ip = csr.host.indptr;
       for (const b of this.batches) {
         const rowsOf = Array.from({ length: b.rowCount }, (_, i) => b.rowBase + i);
         rowsOf.sort((x, y) => ip[y + 1] - ip[y] - (ip[x + 1] - ip[x]) || x - y);
-        order.set(rowsOf, b.rowBase);
+        rowsOf.forEach((row, i) => order.set([row, ip[row], ip[row + 1] - ip[row], 0], (b.rowBase + i) * 4));
       }
       this.rows = { bands, pipes, fused, order: gpu.storage(`${label}.order`, order) };
     }
@@ -191,7 +193,7 @@ export class NormalEqSolver {
       const { partial, A, B, status } = this;
       if (this.rows) {
         const ro = this.rows;
-        const common = { P, idx, val, Y, segs, rowSeg, counts, order: ro.order, base: base ?? this.dummyBase, A, B };
+        const common = { P, idx, val, Y, order: ro.order, base: base ?? this.dummyBase, A, B };
         return [
           ...ro.pipes.map((p, k) => bindGroupByName(gpu, `${this.label}.rows[${k}][${i}]`, p.pipe, p.code, common)),
           ro.fused ? bindGroupByName(gpu, `${this.label}.rowsSolve[${i}]`, ro.fused.pipe, ro.fused.code, { ...common, X, status }) : null,
