@@ -37,7 +37,10 @@ interface DemoState {
 }
 declare global {
   interface Window {
-    __demo: DemoState & { chartPoints(): number; maxChartDrawMs(): number; mapPoints(): number; mapRenderer(): string; mapScreenOf(j: number): [number, number] | null };
+    __demo: DemoState & {
+      chartPoints(): number; maxChartDrawMs(): number; mapPoints(): number; mapRenderer(): string; mapScreenOf(j: number): [number, number] | null;
+      tuneResult(): { trials: { rank: number; lambda: number; iterations: number; score: number }[]; best: { rank: number; lambda: number; iterations: number; score: number }; stopped: string; uploads: number; validationRatings: number; metric: string } | null;
+    };
     __longTasks: { start: number; duration: number }[];
   }
 }
@@ -319,6 +322,43 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
     expect(await page.evaluate(() => window.__demo.chartPoints())).toBe(34 + 24);
     await shot('2b-train-seconds');
 
+    // Choose rank: tune() live in the worker on the training split (ALS on the GPU, the Train tab's
+    // options), checked against the same search run here on the f64 engine. Per trial the scores are
+    // validation RMSEs after 1-2 iterations of the same fits, so the 1e-2 bound argued above holds.
+    {
+      await page.select('#algo', 'als');
+      await page.$eval('#tune-ranks', (e) => ((e as HTMLInputElement).value = '2,4'));
+      await page.$eval('#tune-lambdas', (e) => ((e as HTMLInputElement).value = '0.05,0.5'));
+      await page.$eval('#tune-iters', (e) => ((e as HTMLInputElement).value = '2'));
+      await page.click('#tune-run');
+      await waitFor(() => document.getElementById('tune-best')?.dataset.done, 'the Choose rank search', 60_000);
+      expect(await page.$eval('#tune-best', (e) => e.textContent)).toMatch(/^Best: rank \d+, λ [\d.]+ — validation RMSE \d\.\d{4} after 2 iterations/);
+      const tr = (await page.evaluate(() => window.__demo.tuneResult()))!;
+      expect(tr.metric).toBe('rmse');
+      expect(tr.trials).toHaveLength(4);
+      expect(tr.uploads).toBe(1); // the four trials shared one upload of the ratings
+      const full = tr.trials.filter((t) => t.iterations === 2);
+      expect(full).toHaveLength(2);
+      expect(tr.best.score).toBe(Math.min(...full.map((t) => t.score)));
+      const { demoSynthetic } = await import('../src/demo/synth.ts');
+      const { splitRandom } = await import('../src/data/split.ts');
+      const { tune } = await import('../src/tune/tune.ts');
+      const synthSeed = Number(await page.$eval('#synth-seed', (e) => (e as HTMLInputElement).value)) || 0;
+      const useBias = await page.$eval('#bias', (e) => (e as HTMLInputElement).checked);
+      const weightedLambda = await page.$eval('#weighted', (e) => (e as HTMLInputElement).checked);
+      const split = splitRandom(demoSynthetic('tiny', synthSeed).dataset.ratings, { testFraction: 0.1, seed: 7 });
+      const ref = await tune(split.train, { grid: { rank: [2, 4], lambda: [0.05, 0.5] }, iterations: 2, seed: 42, als: { backend: 'reference', useBias, weightedLambda } });
+      expect(tr.validationRatings).toBe(ref.validationRatings);
+      for (const t of ref.trials) {
+        const p = tr.trials.find((x) => x.rank === t.rank && x.lambda === t.lambda)!;
+        expect(p, `trial ${t.rank}/${t.lambda}`).toBeDefined();
+        expect(p.iterations, `trial ${t.rank}/${t.lambda}`).toBe(t.iterations);
+        expect(Math.abs(p.score - t.score), `trial ${t.rank}/${t.lambda}: page ${p.score}, f64 ${t.score}`).toBeLessThan(1e-2);
+      }
+      expect(await page.$$eval('#tune-table tbody tr', (r) => r.length)).toBe(4);
+      await (await page.$('#tune-card'))!.screenshot({ path: join(artifacts, 'demo-choose-rank.png') });
+    }
+
     const long = [...longAls, ...longSgd, ...longH2h];
     console.log(`e2e: longest chart redraw ${(await page.evaluate(() => window.__demo.maxChartDrawMs())).toFixed(1)} ms; long tasks while training: ${long.length}`);
     expect(long, `main-thread tasks over 100 ms while training: ${JSON.stringify(long)}`).toEqual([]);
@@ -332,6 +372,15 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
     const rated = await page.$$eval('#user-rated li .t', (els) => els.map((e) => e.textContent ?? ''));
     expect(rated.length).toBeGreaterThan(0);
     expect(recs.filter((t) => rated.includes(t))).toEqual([]);
+    // It ranks as the library's recommend does, by the ranking model, and says so; predicted rating on request.
+    expect(await page.$eval('#ranked-by', (e) => e.textContent)).toMatch(/^ranking model: implicit ALS on rated events, rank 16, alpha 1, lambda 0\.1$/);
+    expect(await page.$eval('#user-recs-unit', (e) => e.textContent)).toBe('preference score');
+    await page.select('#rank-by', 'explicit');
+    await waitFor(() => /^predicted rating/.test(document.getElementById('ranked-by')!.textContent ?? ''), 'the explicit ranking', 15_000);
+    await waitFor(() => document.querySelectorAll('#user-recs li').length >= 10, "the user's recommendations by predicted rating", 15_000);
+    expect(await page.$eval('#user-recs-unit', (e) => e.textContent)).toBe('predicted rating (unclipped)');
+    await page.select('#rank-by', 'ranking');
+    await waitFor(() => /^ranking model/.test(document.getElementById('ranked-by')!.textContent ?? ''), 'the ranking model again', 15_000);
 
     // "You" mode: rate three popular titles; fold-in gives recommendations at once.
     const picks = await page.$$('#you-results li');

@@ -19,7 +19,12 @@ export class RecommendTab {
     $('user-index').addEventListener('keydown', (e) => {
       if ((e as KeyboardEvent).key === 'Enter') this.showUser();
     });
+    $('rank-by').addEventListener('change', () => {
+      this.showUser();
+      if (this.mine.size) this.foldIn();
+    });
     engine.on('userResult', (m) => {
+      this.showRanker(m.rankedBy, m.implicitScores);
       $('user-rated').replaceChildren(...m.rated.map((r) => itemRow(r.title, `★ ${r.rating}`)));
       $('user-recs').replaceChildren(...m.recs.map((r) => this.recRow(r)));
       if (m.nRated > m.rated.length) $('user-rated').append(h('li', { class: 'muted small' }, `… and ${m.nRated - m.rated.length} more`));
@@ -34,9 +39,21 @@ export class RecommendTab {
       this.renderCandidates(m.query.trim() ? m.items : this.popular);
     });
     engine.on('foldInResult', (m) => {
+      this.showRanker(m.rankedBy, m.implicitScores);
       $('you-recs').replaceChildren(...m.recs.map((r: ScoredItem) => this.recRow(r)));
       $('you-timing').textContent = `fold-in + top-k: ${m.ms.toFixed(1)} ms`;
     });
+  }
+
+  private rankBy(): 'ranking' | 'explicit' {
+    return ($('rank-by') as HTMLSelectElement).value === 'explicit' ? 'explicit' : 'ranking';
+  }
+
+  /** Which model ranked, as the worker says (describeRanker, the words evaluate and the CLI use). */
+  private showRanker(rankedBy: string, implicitScores: boolean): void {
+    $('ranked-by').textContent = rankedBy;
+    this.implicit = implicitScores;
+    for (const id of ['user-recs-unit', 'you-recs-unit']) $(id).textContent = implicitScores ? 'preference score' : 'predicted rating (unclipped)';
   }
 
   /**
@@ -81,7 +98,7 @@ export class RecommendTab {
     const user = typed !== '' ? Number(typed) : Number(($('user-pick') as HTMLSelectElement).value);
     if (!Number.isInteger(user)) return;
     const k = Math.max(1, Math.min(100, Number(($('user-k') as HTMLInputElement).value) || 10));
-    this.engine.send({ type: 'user', user, k });
+    this.engine.send({ type: 'user', user, k, rankBy: this.rankBy() });
   }
 
   private stars(item: ItemInfo): HTMLElement {
@@ -131,6 +148,6 @@ export class RecommendTab {
 
   private foldIn(): void {
     const k = Math.max(1, Math.min(100, Number(($('user-k') as HTMLInputElement).value) || 10));
-    this.engine.send({ type: 'foldIn', ratings: [...this.mine.entries()].map(([i, r]) => [i, r.value]), k });
+    this.engine.send({ type: 'foldIn', ratings: [...this.mine.entries()].map(([i, r]) => [i, r.value]), k, rankBy: this.rankBy() });
   }
 }
