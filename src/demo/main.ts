@@ -48,6 +48,7 @@ const demo = {
 function showTab(name: string): void {
   for (const b of document.querySelectorAll<HTMLButtonElement>('.tabs [data-tab]')) b.setAttribute('aria-selected', String(b.dataset.tab === name));
   for (const s of document.querySelectorAll<HTMLElement>('[data-panel]')) s.hidden = s.dataset.panel !== name;
+  if (name === 'recommend') recommend.shown();
   if (name === 'explore') {
     if (hasModel && mapStale) {
       mapStale = false;

@@ -9,6 +9,7 @@ export class RecommendTab {
   private scale: [number, number] = [1, 5];
   private popular: ItemInfo[] = [];
   private implicit = false;
+  private stale = false;
 
   constructor(private readonly engine: EngineClient) {
     $('user-go').addEventListener('click', () => this.showUser());
@@ -85,12 +86,27 @@ export class RecommendTab {
     if (this.implicit !== undefined) this.modelChanged(this.implicit);
   }
 
-  /** A model was trained (implicit: its scores are preferences, not ratings): refresh what is on screen. */
+  /**
+   * A model was trained (implicit: its scores are preferences, not ratings): refresh what is on
+   * screen, or, while the tab is hidden, when it is next shown (the first request fits the ranking
+   * model in the worker: no GPU work behind the page's back while another run trains).
+   */
   modelChanged(implicit: boolean): void {
     this.implicit = implicit;
     for (const id of ['user-recs-unit', 'you-recs-unit']) $(id).textContent = implicit ? 'preference score' : 'predicted rating (unclipped)';
+    $('ranked-by').textContent = '—';
+    if ($('tab-recommend').hidden) {
+      this.stale = true;
+      return;
+    }
+    this.stale = false;
     this.showUser();
     if (this.mine.size) this.foldIn();
+  }
+
+  /** The tab is shown: catch up with a model trained while it was hidden. */
+  shown(): void {
+    if (this.stale) this.modelChanged(this.implicit);
   }
 
   showUser(): void {
