@@ -313,6 +313,14 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
     const { fmtBytes } = await import('../src/demo/dom.ts');
     expect(h2hRows.find((r) => r.startsWith('Memory'))).toContain(`${fmtBytes(hA.deviceBytes!)}\t${fmtBytes(hS.deviceBytes!)}`);
     expect(h2hRows.find((r) => r.startsWith('Parallelism'))).toContain(`${hA.shape!.users.toLocaleString('en-US')} user rows, then ${hA.shape!.items.toLocaleString('en-US')} item rows`);
+    // Parallelism, measured: what the fits dispatched at once (the tiny set fits one batch per side;
+    // Hogwild keeps many updates in flight, fewer than the ratings)
+    const pA = (hA as { parallelism?: { userRows: number; userBatches: number; itemRows: number; itemBatches: number } }).parallelism!;
+    const pS = (hS as { parallelism?: { updatesInFlight: number } }).parallelism!;
+    expect(pA).toEqual({ userRows: hA.shape!.users, userBatches: 1, itemRows: hA.shape!.items, itemBatches: 1 });
+    expect(pS.updatesInFlight).toBeGreaterThan(1);
+    expect(pS.updatesInFlight).toBeLessThan(hS.shape!.ratings);
+    expect(h2hRows.find((r) => r.startsWith('Parallelism: at once'))).toContain(`${pA.userRows.toLocaleString('en-US')} user rows per dispatch, then ${pA.itemRows.toLocaleString('en-US')} item rows per dispatch\t${pS.updatesInFlight.toLocaleString('en-US')} updates in flight`);
     // Both curves on the comparison chart: 6 train + 6 test points each, beside the 34 above.
     expect(await page.evaluate(() => window.__demo.chartPoints())).toBe(34 + 24);
     await shot('2-train');

@@ -3,7 +3,7 @@
  * The worker owns the data, its own GPU device, the training loop and the trained model; the page
  * only renders what it is sent, so nothing heavy ever runs on the main thread.
  */
-import type { IterationReport } from '../model/types.ts';
+import type { IterationReport, Parallelism } from '../model/types.ts';
 import type { MapFrame } from './map-render.ts';
 import type { Trial } from '../tune/tune.ts';
 
@@ -92,6 +92,8 @@ export interface RunSummary {
   deviceBytes?: number;
   /** Shape of the training set, for the parallelism figures. */
   shape?: { users: number; items: number; ratings: number };
+  /** GPU runs: what one step dispatched at once (rows per ALS solve dispatch, SGD updates in flight), from the fit. */
+  parallelism?: Parallelism;
 }
 
 export type ToWorker =

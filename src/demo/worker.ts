@@ -268,6 +268,7 @@ async function train(m: ToWorker & { type: 'train' }): Promise<void> {
     // engine inside long epochs), so the worker hears "stop" without re-fitting per epoch.
     fit = await once(st.iterations, {});
     summary.stopped = fit.stopped;
+    if (fit.parallelism) summary.parallelism = fit.parallelism;
   } catch (e) {
     if (e instanceof AbortError || ctrl.signal.aborted) {
       summary.stopped = 'stopped';

@@ -14,6 +14,7 @@ import { LossKernel } from '../../kernels/loss.ts';
 import { GramKernel } from '../../kernels/gram.ts';
 import { penalty, type AlsBackend, type AlsProblem, type IterationStats } from './backend.ts';
 import type { Factors } from '../backend.ts';
+import type { Parallelism } from '../../model/types.ts';
 import type { AlsUploads } from './uploads.ts';
 
 // scalars buffer layout (4-byte words)
@@ -251,6 +252,13 @@ export class GpuAls implements AlsBackend {
     enc.copyBufferToBuffer(this.best[0], 0, this.W, 0, p.nUsers * p.stride * 4);
     enc.copyBufferToBuffer(this.best[1], 0, this.H, 0, p.nItems * p.stride * 4);
     gpu.submit(enc);
+  }
+
+  parallelism(): Parallelism {
+    const side = (s: NormalEqSolver | CgSolver, n: number) => (s instanceof NormalEqSolver ? { rows: Math.max(0, ...s.batches.map((b) => b.rowCount)), batches: s.batches.length } : { rows: n, batches: 1 });
+    const u = side(this.uSolve, this.p.nUsers);
+    const i = side(this.iSolve, this.p.nItems);
+    return { userRows: u.rows, userBatches: u.batches, itemRows: i.rows, itemBatches: i.batches };
   }
 
   /** Gives up W and H (the current factors) to the caller: `destroy` leaves them alive. */

@@ -163,7 +163,8 @@ export async function fitAls(data: Ratings | Dataset, options: AlsOptions = {}):
         },
       };
       const e = engineOf(b, choice);
-      return { model, history, backend: e.engine, adapter: b.adapter, backendReason: e.reason, stopped };
+      const parallelism = b.parallelism?.();
+      return { model, history, backend: e.engine, adapter: b.adapter, backendReason: e.reason, stopped, ...(parallelism ? { parallelism } : {}) };
     };
     const run = {
       backend: loop.backend,
