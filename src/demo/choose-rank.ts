@@ -25,6 +25,7 @@ export class ChooseRank {
     private readonly train: TrainTab,
   ) {
     this.chart = lineChart($('tune-chart') as HTMLCanvasElement, 'rank', 'validation RMSE');
+    (this.chart.options.scales!.x as { ticks: { precision?: number } }).ticks = { precision: 0 };
     $('tune-run').addEventListener('click', () => this.start());
     $('tune-stop').addEventListener('click', () => this.engine.send({ type: 'stop' }));
     engine.on('tuneRung', (m) => {
