@@ -435,8 +435,15 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
     await page.click('[data-tab=learn]');
     /** Every printed number: key -> [text, full value]. */
     const read = () => page.$$eval('#tab-learn [data-k]', (els) => Object.fromEntries(els.map((e) => [(e as HTMLElement).dataset.k!, [e.textContent ?? '', Number((e as HTMLElement).dataset.v)]])) as Record<string, [string, number]>);
-    let nums = await read();
+    const seen = new Set<string>();
+    const readAll = async () => {
+      const n = await read();
+      for (const k of Object.keys(n)) seen.add(k);
+      return n;
+    };
+    let nums = await readAll();
     let checked = 0;
+    const checkedKeys = new Set<string>();
     /** The page's value equals the library's (f64, same code, so to 1e-12 relative) and prints as `text` when given. */
     const eq = (key: string, want: number, text?: string) => {
       expect(nums[key], `#tab-learn shows ${key}`).toBeDefined();
@@ -444,8 +451,19 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
       expect(Math.abs(v - want), `${key}: page ${v}, library ${want}`).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(want)));
       if (text !== undefined) expect(shown, key).toBe(text);
       checked++;
+      checkedKeys.add(key);
     };
     const L = await import('../src/demo/lessons.ts');
+    const eqMat = (key: string, M: ArrayLike<number>[]) => M.forEach((row, r) => Array.from(row).forEach((x, c) => eq(`${key}.${r}.${c}`, x)));
+    const eqVec = (key: string, v: ArrayLike<number>) => Array.from(v).forEach((x, k) => eq(`${key}.${k}`, x));
+    /** A printed row solve: A, b and x of its normal equations. */
+    const eqSolve = (key: string, r: { A: number[][]; b: number[]; x: number[] }) => {
+      eqMat(`${key}.A`, r.A);
+      eqVec(`${key}.b`, r.b);
+      eqVec(`${key}.x`, r.x);
+    };
+    /** Rows of a row-major f64 factor matrix. */
+    const rowsOf = (F: Float64Array, n: number, k: number) => Array.from({ length: n }, (_, r) => Array.from(F.subarray(r * k, (r + 1) * k)));
     // Panel 2: step 0, the closed form, and the source's answers.
     for (const [lam, bob, carol] of [[0, '4.86', '4.03'], [0.1, '4.53', '4.30']] as const) {
       const s = L.toyStep0(lam);
@@ -456,6 +474,15 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
     s01.people[1].x.forEach((x, k) => eq(`step0.bob.w.${k}`, x));
     s01.people[2].A.forEach((row, a) => row.forEach((x, b) => eq(`step0.carol.A.${a}.${b}`, x)));
     eq('step0.bob-sholay', s01.P[1][0], '4.53');
+    eqSolve('step0.bob', s01.people[1]);
+    eqSolve('step0.carol', s01.people[2]);
+    eqVec('step0.carol.w', s01.people[2].x);
+    eq('step0.carol-swades', s01.P[2][1], '4.30');
+    eqVec('step0.h-sholay', rowsOf(s01.H, 5, 3)[0]);
+    eqVec('step0.h-swades', rowsOf(s01.H, 5, 3)[1]);
+    // the factor tables beside the toy table: the source's H and the people solved against it
+    eqMat('H', rowsOf(s01.H, 5, 3));
+    eqMat('W', rowsOf(s01.W, 3, 3));
     // Panel 1 at step 0 (λ = 0.1): the ? cells.
     eq('table.1.0', s01.P[1][0], '4.53');
     eq('table.2.1', s01.P[2][1], '4.30');
@@ -465,12 +492,25 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
     eq('alice.sholay', al.fit[0], '4.287');
     al.residual.forEach((r, i) => eq(`alice.fit.2.${i}`, r));
     eq('alice.residual-norm', al.residualNorm);
+    eqVec('alice.fit.0', al.ratings);
+    eqVec('alice.fit.1', al.fit);
+    // H(a − Hᵀw*) is zero up to rounding (printed as 0 below 1e-12)
+    al.gradient.forEach((g, k) => eq(`alice.gradient.${k}`, Math.abs(g) < 1e-12 ? 0 : g));
+    for (const g of al.gradient) expect(Math.abs(g)).toBeLessThan(1e-9);
     // Panel 4: the 3x3 example at λ = 0, every solve.
     const h0 = L.handsOnIteration(0);
     h0.users.forEach((r, u) => r.x.forEach((x, k) => eq(`handson.user${u}.x.${k}`, x)));
     h0.movies.forEach((r, m) => r.x.forEach((x, k) => eq(`handson.movie${m}.x.${k}`, x)));
     h0.P1.forEach((row, r) => row.forEach((x, c) => eq(`handson.P1.${r}.${c}`, x)));
     eq('handson.user3-movie1', h0.P1[2][0], '16.56');
+    eq('handson.user3-movie1-users', h0.Pusers[2][0]);
+    eqMat('handson.W0', L.HANDS_ON.W0);
+    eqMat('handson.H0', L.HANDS_ON.H0);
+    h0.users.forEach((r, u) => eqSolve(`handson.user${u}`, r));
+    h0.movies.forEach((r, m) => eqSolve(`handson.movie${m}`, r));
+    eqMat('handson.W1', rowsOf(h0.W1, 3, 2));
+    eqMat('handson.H1', rowsOf(h0.H1, 3, 2));
+    eqMat('handson.Pusers', h0.Pusers);
     ['4.5946', '1.3514'].forEach((t, k) => eq(`handson.user0.x.${k}`, 3.4 / 0.74 * [1, 1 / 3.4][k], t));
     // Panel 5: the worked SGD step and quiz 3.
     const w = L.workedSgdStep();
@@ -480,7 +520,9 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
     ['0.9674', '0.1087', '0.8630'].forEach((t, k) => eq(`sgd.worked.h.${k}`, w.h[k], t));
     expect(await page.$eval('#learn-sgd-worked', (e) => e.textContent)).toMatch(/prints h₃ = 0\.8631: a rounding slip.*"we predict 3\.2"/s);
     expect(await page.$eval('#learn-sgd-worked', (e) => e.textContent)).toMatch(/folds the factor −2 into the learning rate/);
+    eq('sgd.worked.h2-exact', w.h[2]);
     const q3 = L.quiz3();
+    eq('quiz3.e', q3.e, '-2.5');
     ['0.650', '0.075'].forEach((t, k) => eq(`quiz3.w.${k}`, q3.w[k], t));
     ['0.400', '0.825'].forEach((t, k) => eq(`quiz3.h.${k}`, q3.h[k], t));
     // Panel 6: quizzes (no set loaded on this page: the toy table's shape) and facts.
@@ -489,14 +531,22 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
     eq('quiz1.netflix.possible', 3e12);
     expect(nums['quiz1.netflix.possible'][0]).toBe('3×10¹²');
     eq('quiz1.netflix.fill', 20e9 / 3e12, '0.67%');
+    for (const [k, v] of [['users', 3], ['items', 5], ['ratings', 11]] as const) eq(`quiz1.data.${k}`, v, String(v));
+    for (const k of ['users', 'items', 'ratings'] as const) eq(`quiz1.netflix.${k}`, L.NETFLIX[k]);
     const q2 = L.quiz2(3, 5, 10);
     eq('quiz2.parameters', q2.parameters, '80');
+    eqVec('quiz2.W', q2.W);
+    eqVec('quiz2.H', q2.H);
+    eq('quiz2.cells', q2.cells, '15');
     for (const r of L.localOptima([1, 2, 3, 4])) {
       eq(`optima.${r.seed}.rmse`, r.rmse);
       r.alice.forEach((x, k) => eq(`optima.${r.seed}.alice.${k}`, x));
+      eq(`optima.${r.seed}.bob-sholay`, r.bobSholay);
+      eq(`optima.${r.seed}.carol-swades`, r.carolSwades);
     }
     const r1 = L.rankOne();
     r1.P.forEach((row, r) => row.forEach((x, c) => eq(`rank1.P.${r}.${c}`, x)));
+    eq('rank1.rmse', r1.rmse);
     await shot('learn-full');
     for (const id of ['table', 'step0', 'alice', 'handson', 'sgd', 'quiz']) await (await page.$(`#learn-panel-${id}`))!.screenshot({ path: join(artifacts, `learn-${id}.png`) });
 
@@ -505,7 +555,7 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
       (e as HTMLInputElement).value = '0.1';
       e.dispatchEvent(new Event('input'));
     });
-    nums = await read();
+    nums = await readAll();
     const h1 = L.handsOnIteration(0.1);
     h1.P1.forEach((row, r) => row.forEach((x, c) => eq(`handson.P1.${r}.${c}`, x)));
     expect(h1.P1[2][0]).toBeLessThan(5);
@@ -513,24 +563,35 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
 
     // SGD one rating at a time: the first update is the worked step, then the table in order.
     await page.click('#sgd-next');
-    nums = await read();
+    nums = await readAll();
     eq('sgd.last.e', w.e, '4.3450');
     w.h.forEach((x, k) => eq(`sgd.last.h.${k}`, x));
     await page.click('#sgd-epoch');
-    nums = await read();
+    nums = await readAll();
     const sgd = new L.ToySgd(0.01, 0);
     for (let k = 0; k < 12; k++) sgd.step();
     const last = sgd.log.at(-1)!;
     eq('sgd.last.e', last.e);
     last.w.forEach((x, k) => eq(`sgd.last.w.${k}`, x));
     eq('sgd.rmse', sgd.rmse());
+    eqVec('sgd.last.wBefore', last.wBefore);
+    eqVec('sgd.last.hBefore', last.hBefore);
+    // every row of the update log, in order (the first is the worked step)
+    sgd.log.forEach((r, j) => {
+      const key = `sgd.log.${j + 1}`;
+      eq(`${key}.prediction`, r.prediction);
+      eq(`${key}.e`, r.e);
+      eqVec(`${key}.w`, r.w);
+      eqVec(`${key}.h`, r.h);
+    });
+    expect(sgd.log[0].e).toBe(w.e);
     await (await page.$('#learn-panel-sgd'))!.screenshot({ path: join(artifacts, 'learn-sgd-stepped.png') });
 
     // ALS as it iterates (λ = 0.1, 4 iterations), with ‖WᵗHᵗ − Wᵗ⁻¹Hᵗ⁻¹‖_F against ε = 0.1.
     await page.$eval('#learn-iters', (e) => ((e as HTMLInputElement).value = '4'));
     await page.click('#learn-run');
     await waitFor(() => /done/.test(document.getElementById('learn-status')!.textContent ?? ''), 'the Learn table to finish', 15_000);
-    nums = await read();
+    nums = await readAll();
     const steps = L.toyAls(0.1, 4);
     for (const st of steps) {
       eq(`iter.${st.t}.rmse`, st.rmse);
@@ -539,6 +600,8 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
       if (st.delta !== undefined) eq(`iter.${st.t}.delta`, st.delta);
     }
     steps[4].P.forEach((row, u) => row.forEach((x, i) => TOY_TABLE_NULL(u, i) && eq(`table.${u}.${i}`, x)));
+    eqMat('H', rowsOf(steps[4].H, 5, 3));
+    eqMat('W', rowsOf(steps[4].W, 3, 3));
     const trace = (await state()).learnTrace;
     expect(trace).toHaveLength(5);
     expect(trace[4]).toEqual([steps[4].P[1][0], steps[4].P[1][4], steps[4].P[2][1], steps[4].P[2][4]]);
@@ -553,6 +616,8 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
     expect(await page.$eval('#learn-stop', (e) => (e as HTMLElement).dataset.stop)).toBe(String(L.stopAt(steps.map((s) => s.delta), eps)));
     await (await page.$('#learn-panel-table'))!.screenshot({ path: join(artifacts, 'learn-table-iterated.png') });
     expect(checked).toBeGreaterThan(100);
+    // every number the tab printed, at any stage above, was compared with the library's
+    expect([...seen].filter((k) => !checkedKeys.has(k)), 'numbers on the Learn tab that no check compared').toEqual([]);
     expect(consoleErrors).toEqual([]);
   }, 60_000);
 
