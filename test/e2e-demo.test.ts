@@ -288,6 +288,8 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
 
     // SGD (Hogwild) on the GPU.
     await page.select('#algo', 'sgd-hogwild');
+    // where the demo shows the SGD/GD update, it says the gradient's −2 is folded into α
+    expect(await page.$eval('#lr-note', (e) => ((e as HTMLElement).hidden ? '' : e.textContent))).toMatch(/−2 is folded into α/);
     await page.$eval('#iters', (e) => ((e as HTMLInputElement).value = '12'));
     const longSgd = await whileTraining(() => page.click('#start'), 2);
     s = await state();
