@@ -334,7 +334,8 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
 
     // Choose rank: tune() live in the worker on the training split (ALS on the GPU, the Train tab's
     // options), checked against the same search run here on the f64 engine. Per trial the scores are
-    // validation RMSEs after 1-2 iterations of the same fits, so the 1e-2 bound argued above holds.
+    // validation RMSEs after 1-2 iterations of the same fits (a warm start resumes from the exact f32
+    // factors), so the 2e-6 relative bound argued above for the ALS curve holds for each.
     {
       await page.select('#algo', 'als');
       await page.$eval('#tune-ranks', (e) => ((e as HTMLInputElement).value = '2,4'));
@@ -363,7 +364,7 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
         const p = tr.trials.find((x) => x.rank === t.rank && x.lambda === t.lambda)!;
         expect(p, `trial ${t.rank}/${t.lambda}`).toBeDefined();
         expect(p.iterations, `trial ${t.rank}/${t.lambda}`).toBe(t.iterations);
-        expect(Math.abs(p.score - t.score), `trial ${t.rank}/${t.lambda}: page ${p.score}, f64 ${t.score}`).toBeLessThan(1e-2);
+        expect(Math.abs(p.score - t.score), `trial ${t.rank}/${t.lambda}: page ${p.score}, f64 ${t.score}`).toBeLessThan(2e-6 * t.score);
       }
       expect(await page.$$eval('#tune-table tbody tr', (r) => r.length)).toBe(4);
       await (await page.$('#tune-card'))!.screenshot({ path: join(artifacts, 'demo-choose-rank.png') });
