@@ -83,4 +83,24 @@ describe('webmf CLI: baselines and the ranking model', () => {
     const rec = webmf('recommend', '--model', 't.webmf', '--user', 'u3', '--backend', 'cpu', '--json');
     expect(rec.rankedBy).toMatch(/ranking model/);
   });
+
+  it('tune --algo ials --folds 2 is chosen by NDCG@10 over two folds; --algo sgd tunes --lr; flags of another algo are usage errors', () => {
+    const i = webmf('tune', '--data', 'train.csv', '--test', 'test.csv', '--algo', 'ials', '--rank', '2,4', '--lambda', '0.1', '--alpha', '1,10', '--folds', '2', '--iters', '2', '--backend', 'cpu', '--json', '--quiet');
+    expect(i.metric).toBe('ndcg@10');
+    expect(i.folds).toBe(2);
+    const it = i.trials as { score: number; iterations: number; foldScores: number[]; alpha: number }[];
+    expect(it.length).toBe(4);
+    for (const t of it) expect(t.foldScores.length).toBe(2);
+    expect((i.best as { score: number }).score).toBe(Math.max(...it.filter((t) => t.iterations === 2).map((t) => t.score)));
+    expect(i.testScore as number).toBeGreaterThan(0);
+    expect(i.testScore as number).toBeLessThanOrEqual(1);
+    const s = webmf('tune', '--data', 'train.csv', '--test', 'test.csv', '--algo', 'sgd', '--rank', '2', '--lambda', '0.05', '--lr', '0.02,0.1', '--iters', '3', '--no-halving', '--backend', 'cpu', '--json', '--quiet');
+    expect(s.metric).toBe('rmse');
+    expect((s.trials as { learningRate: number }[]).map((t) => t.learningRate)).toEqual([0.02, 0.1]);
+    expect(s.testRmse as number).toBeGreaterThan(0);
+    const bad = spawnSync(process.execPath, [join(root, 'bin/webmf.js'), 'tune', '--data', 'train.csv', '--alpha', '1,5', '--backend', 'cpu'], { cwd: dir, encoding: 'utf8' });
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/--alpha applies to --algo ials/);
+  });
 });
+

@@ -37,7 +37,10 @@ interface DemoState {
 }
 declare global {
   interface Window {
-    __demo: DemoState & { chartPoints(): number; maxChartDrawMs(): number; mapPoints(): number; mapRenderer(): string; mapScreenOf(j: number): [number, number] | null };
+    __demo: DemoState & {
+      chartPoints(): number; maxChartDrawMs(): number; mapPoints(): number; mapRenderer(): string; mapScreenOf(j: number): [number, number] | null;
+      tuneResult(): { trials: { rank: number; lambda: number; iterations: number; score: number }[]; best: { rank: number; lambda: number; iterations: number; score: number }; stopped: string; uploads: number; validationRatings: number; metric: string } | null;
+    };
     __longTasks: { start: number; duration: number }[];
   }
 }
@@ -285,6 +288,8 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
 
     // SGD (Hogwild) on the GPU.
     await page.select('#algo', 'sgd-hogwild');
+    // where the demo shows the SGD/GD update, it says the gradient's −2 is folded into α
+    expect(await page.$eval('#lr-note', (e) => ((e as HTMLElement).hidden ? '' : e.textContent))).toMatch(/−2 is folded into α/);
     await page.$eval('#iters', (e) => ((e as HTMLInputElement).value = '12'));
     const longSgd = await whileTraining(() => page.click('#start'), 2);
     s = await state();
@@ -310,6 +315,14 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
     const { fmtBytes } = await import('../src/demo/dom.ts');
     expect(h2hRows.find((r) => r.startsWith('Memory'))).toContain(`${fmtBytes(hA.deviceBytes!)}\t${fmtBytes(hS.deviceBytes!)}`);
     expect(h2hRows.find((r) => r.startsWith('Parallelism'))).toContain(`${hA.shape!.users.toLocaleString('en-US')} user rows, then ${hA.shape!.items.toLocaleString('en-US')} item rows`);
+    // Parallelism, measured: what the fits dispatched at once (the tiny set fits one batch per side;
+    // Hogwild keeps many updates in flight, fewer than the ratings)
+    const pA = (hA as { parallelism?: { userRows: number; userBatches: number; itemRows: number; itemBatches: number } }).parallelism!;
+    const pS = (hS as { parallelism?: { updatesInFlight: number } }).parallelism!;
+    expect(pA).toEqual({ userRows: hA.shape!.users, userBatches: 1, itemRows: hA.shape!.items, itemBatches: 1 });
+    expect(pS.updatesInFlight).toBeGreaterThan(1);
+    expect(pS.updatesInFlight).toBeLessThan(hS.shape!.ratings);
+    expect(h2hRows.find((r) => r.startsWith('Parallelism: at once'))).toContain(`${pA.userRows.toLocaleString('en-US')} user rows per dispatch, then ${pA.itemRows.toLocaleString('en-US')} item rows per dispatch\t${pS.updatesInFlight.toLocaleString('en-US')} updates in flight`);
     // Both curves on the comparison chart: 6 train + 6 test points each, beside the 34 above.
     expect(await page.evaluate(() => window.__demo.chartPoints())).toBe(34 + 24);
     await shot('2-train');
@@ -318,6 +331,44 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
     await waitFor(() => document.querySelector('#xaxis button[data-x=seconds]')!.getAttribute('aria-pressed') === 'true', 'the seconds axis', 5_000);
     expect(await page.evaluate(() => window.__demo.chartPoints())).toBe(34 + 24);
     await shot('2b-train-seconds');
+
+    // Choose rank: tune() live in the worker on the training split (ALS on the GPU, the Train tab's
+    // options), checked against the same search run here on the f64 engine. Per trial the scores are
+    // validation RMSEs after 1-2 iterations of the same fits (a warm start resumes from the exact f32
+    // factors), so the 2e-6 relative bound argued above for the ALS curve holds for each.
+    {
+      await page.select('#algo', 'als');
+      await page.$eval('#tune-ranks', (e) => ((e as HTMLInputElement).value = '2,4'));
+      await page.$eval('#tune-lambdas', (e) => ((e as HTMLInputElement).value = '0.05,0.5'));
+      await page.$eval('#tune-iters', (e) => ((e as HTMLInputElement).value = '2'));
+      await page.click('#tune-run');
+      await waitFor(() => document.getElementById('tune-best')?.dataset.done, 'the Choose rank search', 60_000);
+      expect(await page.$eval('#tune-best', (e) => e.textContent)).toMatch(/^Best: rank \d+, λ [\d.]+ — validation RMSE \d\.\d{4} after 2 iterations/);
+      const tr = (await page.evaluate(() => window.__demo.tuneResult()))!;
+      expect(tr.metric).toBe('rmse');
+      expect(tr.trials).toHaveLength(4);
+      expect(tr.uploads).toBe(1); // the four trials shared one upload of the ratings
+      const full = tr.trials.filter((t) => t.iterations === 2);
+      expect(full).toHaveLength(2);
+      expect(tr.best.score).toBe(Math.min(...full.map((t) => t.score)));
+      const { demoSynthetic } = await import('../src/demo/synth.ts');
+      const { splitRandom } = await import('../src/data/split.ts');
+      const { tune } = await import('../src/tune/tune.ts');
+      const synthSeed = Number(await page.$eval('#synth-seed', (e) => (e as HTMLInputElement).value)) || 0;
+      const useBias = await page.$eval('#bias', (e) => (e as HTMLInputElement).checked);
+      const weightedLambda = await page.$eval('#weighted', (e) => (e as HTMLInputElement).checked);
+      const split = splitRandom(demoSynthetic('tiny', synthSeed).dataset.ratings, { testFraction: 0.1, seed: 7 });
+      const ref = await tune(split.train, { grid: { rank: [2, 4], lambda: [0.05, 0.5] }, iterations: 2, seed: 42, als: { backend: 'reference', useBias, weightedLambda } });
+      expect(tr.validationRatings).toBe(ref.validationRatings);
+      for (const t of ref.trials) {
+        const p = tr.trials.find((x) => x.rank === t.rank && x.lambda === t.lambda)!;
+        expect(p, `trial ${t.rank}/${t.lambda}`).toBeDefined();
+        expect(p.iterations, `trial ${t.rank}/${t.lambda}`).toBe(t.iterations);
+        expect(Math.abs(p.score - t.score), `trial ${t.rank}/${t.lambda}: page ${p.score}, f64 ${t.score}`).toBeLessThan(2e-6 * t.score);
+      }
+      expect(await page.$$eval('#tune-table tbody tr', (r) => r.length)).toBe(4);
+      await (await page.$('#tune-card'))!.screenshot({ path: join(artifacts, 'demo-choose-rank.png') });
+    }
 
     const long = [...longAls, ...longSgd, ...longH2h];
     console.log(`e2e: longest chart redraw ${(await page.evaluate(() => window.__demo.maxChartDrawMs())).toFixed(1)} ms; long tasks while training: ${long.length}`);
@@ -332,6 +383,15 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
     const rated = await page.$$eval('#user-rated li .t', (els) => els.map((e) => e.textContent ?? ''));
     expect(rated.length).toBeGreaterThan(0);
     expect(recs.filter((t) => rated.includes(t))).toEqual([]);
+    // It ranks as the library's recommend does, by the ranking model, and says so; predicted rating on request.
+    expect(await page.$eval('#ranked-by', (e) => e.textContent)).toMatch(/^ranking model: implicit ALS on rated events, rank 16, alpha 1, lambda 0\.1$/);
+    expect(await page.$eval('#user-recs-unit', (e) => e.textContent)).toBe('preference score');
+    await page.select('#rank-by', 'explicit');
+    await waitFor(() => /^predicted rating/.test(document.getElementById('ranked-by')!.textContent ?? ''), 'the explicit ranking', 15_000);
+    await waitFor(() => document.querySelectorAll('#user-recs li').length >= 10, "the user's recommendations by predicted rating", 15_000);
+    expect(await page.$eval('#user-recs-unit', (e) => e.textContent)).toBe('predicted rating (unclipped)');
+    await page.select('#rank-by', 'ranking');
+    await waitFor(() => /^ranking model/.test(document.getElementById('ranked-by')!.textContent ?? ''), 'the ranking model again', 15_000);
 
     // "You" mode: rate three popular titles; fold-in gives recommendations at once.
     const picks = await page.$$('#you-results li');
@@ -378,8 +438,15 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
     await page.click('[data-tab=learn]');
     /** Every printed number: key -> [text, full value]. */
     const read = () => page.$$eval('#tab-learn [data-k]', (els) => Object.fromEntries(els.map((e) => [(e as HTMLElement).dataset.k!, [e.textContent ?? '', Number((e as HTMLElement).dataset.v)]])) as Record<string, [string, number]>);
-    let nums = await read();
+    const seen = new Set<string>();
+    const readAll = async () => {
+      const n = await read();
+      for (const k of Object.keys(n)) seen.add(k);
+      return n;
+    };
+    let nums = await readAll();
     let checked = 0;
+    const checkedKeys = new Set<string>();
     /** The page's value equals the library's (f64, same code, so to 1e-12 relative) and prints as `text` when given. */
     const eq = (key: string, want: number, text?: string) => {
       expect(nums[key], `#tab-learn shows ${key}`).toBeDefined();
@@ -387,8 +454,19 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
       expect(Math.abs(v - want), `${key}: page ${v}, library ${want}`).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(want)));
       if (text !== undefined) expect(shown, key).toBe(text);
       checked++;
+      checkedKeys.add(key);
     };
     const L = await import('../src/demo/lessons.ts');
+    const eqMat = (key: string, M: ArrayLike<number>[]) => M.forEach((row, r) => Array.from(row).forEach((x, c) => eq(`${key}.${r}.${c}`, x)));
+    const eqVec = (key: string, v: ArrayLike<number>) => Array.from(v).forEach((x, k) => eq(`${key}.${k}`, x));
+    /** A printed row solve: A, b and x of its normal equations. */
+    const eqSolve = (key: string, r: { A: number[][]; b: number[]; x: number[] }) => {
+      eqMat(`${key}.A`, r.A);
+      eqVec(`${key}.b`, r.b);
+      eqVec(`${key}.x`, r.x);
+    };
+    /** Rows of a row-major f64 factor matrix. */
+    const rowsOf = (F: Float64Array, n: number, k: number) => Array.from({ length: n }, (_, r) => Array.from(F.subarray(r * k, (r + 1) * k)));
     // Panel 2: step 0, the closed form, and the source's answers.
     for (const [lam, bob, carol] of [[0, '4.86', '4.03'], [0.1, '4.53', '4.30']] as const) {
       const s = L.toyStep0(lam);
@@ -399,6 +477,15 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
     s01.people[1].x.forEach((x, k) => eq(`step0.bob.w.${k}`, x));
     s01.people[2].A.forEach((row, a) => row.forEach((x, b) => eq(`step0.carol.A.${a}.${b}`, x)));
     eq('step0.bob-sholay', s01.P[1][0], '4.53');
+    eqSolve('step0.bob', s01.people[1]);
+    eqSolve('step0.carol', s01.people[2]);
+    eqVec('step0.carol.w', s01.people[2].x);
+    eq('step0.carol-swades', s01.P[2][1], '4.30');
+    eqVec('step0.h-sholay', rowsOf(s01.H, 5, 3)[0]);
+    eqVec('step0.h-swades', rowsOf(s01.H, 5, 3)[1]);
+    // the factor tables beside the toy table: the source's H and the people solved against it
+    eqMat('H', rowsOf(s01.H, 5, 3));
+    eqMat('W', rowsOf(s01.W, 3, 3));
     // Panel 1 at step 0 (λ = 0.1): the ? cells.
     eq('table.1.0', s01.P[1][0], '4.53');
     eq('table.2.1', s01.P[2][1], '4.30');
@@ -408,12 +495,25 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
     eq('alice.sholay', al.fit[0], '4.287');
     al.residual.forEach((r, i) => eq(`alice.fit.2.${i}`, r));
     eq('alice.residual-norm', al.residualNorm);
+    eqVec('alice.fit.0', al.ratings);
+    eqVec('alice.fit.1', al.fit);
+    // H(a − Hᵀw*) is zero up to rounding (printed as 0 below 1e-12)
+    al.gradient.forEach((g, k) => eq(`alice.gradient.${k}`, Math.abs(g) < 1e-12 ? 0 : g));
+    for (const g of al.gradient) expect(Math.abs(g)).toBeLessThan(1e-9);
     // Panel 4: the 3x3 example at λ = 0, every solve.
     const h0 = L.handsOnIteration(0);
     h0.users.forEach((r, u) => r.x.forEach((x, k) => eq(`handson.user${u}.x.${k}`, x)));
     h0.movies.forEach((r, m) => r.x.forEach((x, k) => eq(`handson.movie${m}.x.${k}`, x)));
     h0.P1.forEach((row, r) => row.forEach((x, c) => eq(`handson.P1.${r}.${c}`, x)));
     eq('handson.user3-movie1', h0.P1[2][0], '16.56');
+    eq('handson.user3-movie1-users', h0.Pusers[2][0]);
+    eqMat('handson.W0', L.HANDS_ON.W0);
+    eqMat('handson.H0', L.HANDS_ON.H0);
+    h0.users.forEach((r, u) => eqSolve(`handson.user${u}`, r));
+    h0.movies.forEach((r, m) => eqSolve(`handson.movie${m}`, r));
+    eqMat('handson.W1', rowsOf(h0.W1, 3, 2));
+    eqMat('handson.H1', rowsOf(h0.H1, 3, 2));
+    eqMat('handson.Pusers', h0.Pusers);
     ['4.5946', '1.3514'].forEach((t, k) => eq(`handson.user0.x.${k}`, 3.4 / 0.74 * [1, 1 / 3.4][k], t));
     // Panel 5: the worked SGD step and quiz 3.
     const w = L.workedSgdStep();
@@ -423,7 +523,9 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
     ['0.9674', '0.1087', '0.8630'].forEach((t, k) => eq(`sgd.worked.h.${k}`, w.h[k], t));
     expect(await page.$eval('#learn-sgd-worked', (e) => e.textContent)).toMatch(/prints h₃ = 0\.8631: a rounding slip.*"we predict 3\.2"/s);
     expect(await page.$eval('#learn-sgd-worked', (e) => e.textContent)).toMatch(/folds the factor −2 into the learning rate/);
+    eq('sgd.worked.h2-exact', w.h[2]);
     const q3 = L.quiz3();
+    eq('quiz3.e', q3.e, '-2.5');
     ['0.650', '0.075'].forEach((t, k) => eq(`quiz3.w.${k}`, q3.w[k], t));
     ['0.400', '0.825'].forEach((t, k) => eq(`quiz3.h.${k}`, q3.h[k], t));
     // Panel 6: quizzes (no set loaded on this page: the toy table's shape) and facts.
@@ -432,14 +534,22 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
     eq('quiz1.netflix.possible', 3e12);
     expect(nums['quiz1.netflix.possible'][0]).toBe('3×10¹²');
     eq('quiz1.netflix.fill', 20e9 / 3e12, '0.67%');
+    for (const [k, v] of [['users', 3], ['items', 5], ['ratings', 11]] as const) eq(`quiz1.data.${k}`, v, String(v));
+    for (const k of ['users', 'items', 'ratings'] as const) eq(`quiz1.netflix.${k}`, L.NETFLIX[k]);
     const q2 = L.quiz2(3, 5, 10);
     eq('quiz2.parameters', q2.parameters, '80');
+    eqVec('quiz2.W', q2.W);
+    eqVec('quiz2.H', q2.H);
+    eq('quiz2.cells', q2.cells, '15');
     for (const r of L.localOptima([1, 2, 3, 4])) {
       eq(`optima.${r.seed}.rmse`, r.rmse);
       r.alice.forEach((x, k) => eq(`optima.${r.seed}.alice.${k}`, x));
+      eq(`optima.${r.seed}.bob-sholay`, r.bobSholay);
+      eq(`optima.${r.seed}.carol-swades`, r.carolSwades);
     }
     const r1 = L.rankOne();
     r1.P.forEach((row, r) => row.forEach((x, c) => eq(`rank1.P.${r}.${c}`, x)));
+    eq('rank1.rmse', r1.rmse);
     await shot('learn-full');
     for (const id of ['table', 'step0', 'alice', 'handson', 'sgd', 'quiz']) await (await page.$(`#learn-panel-${id}`))!.screenshot({ path: join(artifacts, `learn-${id}.png`) });
 
@@ -448,7 +558,7 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
       (e as HTMLInputElement).value = '0.1';
       e.dispatchEvent(new Event('input'));
     });
-    nums = await read();
+    nums = await readAll();
     const h1 = L.handsOnIteration(0.1);
     h1.P1.forEach((row, r) => row.forEach((x, c) => eq(`handson.P1.${r}.${c}`, x)));
     expect(h1.P1[2][0]).toBeLessThan(5);
@@ -456,24 +566,35 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
 
     // SGD one rating at a time: the first update is the worked step, then the table in order.
     await page.click('#sgd-next');
-    nums = await read();
+    nums = await readAll();
     eq('sgd.last.e', w.e, '4.3450');
     w.h.forEach((x, k) => eq(`sgd.last.h.${k}`, x));
     await page.click('#sgd-epoch');
-    nums = await read();
+    nums = await readAll();
     const sgd = new L.ToySgd(0.01, 0);
     for (let k = 0; k < 12; k++) sgd.step();
     const last = sgd.log.at(-1)!;
     eq('sgd.last.e', last.e);
     last.w.forEach((x, k) => eq(`sgd.last.w.${k}`, x));
     eq('sgd.rmse', sgd.rmse());
+    eqVec('sgd.last.wBefore', last.wBefore);
+    eqVec('sgd.last.hBefore', last.hBefore);
+    // every row of the update log, in order (the first is the worked step)
+    sgd.log.forEach((r, j) => {
+      const key = `sgd.log.${j + 1}`;
+      eq(`${key}.prediction`, r.prediction);
+      eq(`${key}.e`, r.e);
+      eqVec(`${key}.w`, r.w);
+      eqVec(`${key}.h`, r.h);
+    });
+    expect(sgd.log[0].e).toBe(w.e);
     await (await page.$('#learn-panel-sgd'))!.screenshot({ path: join(artifacts, 'learn-sgd-stepped.png') });
 
     // ALS as it iterates (λ = 0.1, 4 iterations), with ‖WᵗHᵗ − Wᵗ⁻¹Hᵗ⁻¹‖_F against ε = 0.1.
     await page.$eval('#learn-iters', (e) => ((e as HTMLInputElement).value = '4'));
     await page.click('#learn-run');
     await waitFor(() => /done/.test(document.getElementById('learn-status')!.textContent ?? ''), 'the Learn table to finish', 15_000);
-    nums = await read();
+    nums = await readAll();
     const steps = L.toyAls(0.1, 4);
     for (const st of steps) {
       eq(`iter.${st.t}.rmse`, st.rmse);
@@ -482,6 +603,8 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
       if (st.delta !== undefined) eq(`iter.${st.t}.delta`, st.delta);
     }
     steps[4].P.forEach((row, u) => row.forEach((x, i) => TOY_TABLE_NULL(u, i) && eq(`table.${u}.${i}`, x)));
+    eqMat('H', rowsOf(steps[4].H, 5, 3));
+    eqMat('W', rowsOf(steps[4].W, 3, 3));
     const trace = (await state()).learnTrace;
     expect(trace).toHaveLength(5);
     expect(trace[4]).toEqual([steps[4].P[1][0], steps[4].P[1][4], steps[4].P[2][1], steps[4].P[2][4]]);
@@ -496,6 +619,8 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
     expect(await page.$eval('#learn-stop', (e) => (e as HTMLElement).dataset.stop)).toBe(String(L.stopAt(steps.map((s) => s.delta), eps)));
     await (await page.$('#learn-panel-table'))!.screenshot({ path: join(artifacts, 'learn-table-iterated.png') });
     expect(checked).toBeGreaterThan(100);
+    // every number the tab printed, at any stage above, was compared with the library's
+    expect([...seen].filter((k) => !checkedKeys.has(k)), 'numbers on the Learn tab that no check compared').toEqual([]);
     expect(consoleErrors).toEqual([]);
   }, 60_000);
 

@@ -4,10 +4,15 @@
  * finished trial.
  */
 import { describe, expect, it } from 'vitest';
-import { tune, parseValues } from '../src/tune/tune.ts';
+import { tune, parseValues, rungsOf } from '../src/tune/tune.ts';
 import { tunePlotSvg } from '../src/tune/plot.ts';
 import { fitAls } from '../src/train/als/index.ts';
-import { splitRandom } from '../src/data/split.ts';
+import { kFold, splitRandom } from '../src/data/split.ts';
+import { fitSgd } from '../src/train/sgd/index.ts';
+import { Model } from '../src/model/model.ts';
+import { evaluate } from '../src/model/metrics.ts';
+import { GpuContext } from '../src/gpu/context.ts';
+import type { Ratings } from '../src/data/ratings.ts';
 import { AbortError } from '../src/core/errors.ts';
 import { plantedRatings } from './gpu/fixtures.ts';
 
@@ -59,4 +64,112 @@ describe('tune', () => {
     await expect(tune(train, { grid: { rank: [], lambda: [0.1] } })).rejects.toThrow(/at least one rank/);
     await expect(tune(train, { grid: { rank: [2.5], lambda: [0.1] } })).rejects.toThrow(/positive integer/);
   });
+
+  /** Who interacted with what: the planted ratings above 3 (a structured implicit set, f = 1). */
+  const events = ((): Ratings => {
+    const keep = [...train.values.keys()].filter((k) => train.values[k] > 3);
+    return { users: Int32Array.from(keep, (k) => train.users[k]), items: Int32Array.from(keep, (k) => train.items[k]), values: new Float32Array(keep.length).fill(1), nUsers: train.nUsers, nItems: train.nItems };
+  })();
+
+  it('implicit ALS is chosen by validation NDCG@10 (higher is better), equal to a direct fit scored by evaluate()', async () => {
+    const r = await tune(events, { algo: 'ials', grid: { rank: [1, 3], lambda: [0.1], alpha: [1, 10] }, iterations: 4, seed: 3, als: { backend: 'cpu' } });
+    expect(r.metric).toBe('ndcg@10');
+    expect(r.trials.length).toBe(4);
+    expect(new Set(r.trials.map((t) => t.alpha))).toEqual(new Set([1, 10]));
+    const full = r.trials.filter((t) => t.iterations === 4);
+    expect(full.length).toBe(2);
+    expect(r.best.score).toBe(Math.max(...full.map((t) => t.score)));
+    for (const t of r.trials) expect(Number.isNaN(t.validationRmse)).toBe(true);
+    // the halving kept the better half by NDCG (higher), not the lower
+    const half = r.trials.filter((t) => t.iterations === 2);
+    expect(Math.min(...full.map((t) => t.score))).toBeGreaterThanOrEqual(Math.max(...half.map((t) => t.score)) - 0.05);
+    const { train: part, test: val } = splitRandom(events, { testFraction: 0.1, seed: 3 });
+    const direct = await fitAls(part, { rank: r.best.rank, lambda: 0.1, alpha: r.best.alpha, implicit: true, iterations: 4, seed: 3, backend: 'cpu', trackDelta: false });
+    const m = new Model(direct.model, { seen: part });
+    const nd = (await evaluate(m, val, { metrics: ['ndcg@10'] })).metrics['ndcg@10'];
+    m.destroy();
+    expect(r.best.score).toBeCloseTo(nd, 5);
+    expect(svgOk(tunePlotSvg(r.trials))).toMatch(/validation NDCG@10/);
+  });
+
+  // the f64 reference engine: the f32 CPU engine's Hogwild threads are not deterministic run to run
+  it('SGD tunes the learning rate beside rank and lambda, scored by validation RMSE equal to a direct fit', async () => {
+    const r = await tune(train, { algo: 'sgd', grid: { rank: [3], lambda: [0.05], learningRate: [0.01, 0.1] }, iterations: 3, halving: false, seed: 2, sgd: { backend: 'reference' } });
+    expect(r.metric).toBe('rmse');
+    expect(r.trials.map((t) => t.learningRate)).toEqual([0.01, 0.1]);
+    expect(r.best.validationRmse).toBe(Math.min(...r.trials.map((t) => t.validationRmse)));
+    const { train: part, test: val } = splitRandom(train, { testFraction: 0.1, seed: 2 });
+    for (const t of r.trials) {
+      const d = await fitSgd(part, { rank: 3, lambda: 0.05, learningRate: t.learningRate, epochs: 3, seed: 2, backend: 'reference', validation: val });
+      expect(t.score).toBeCloseTo(d.history[2].validationRmse!, 6);
+    }
+  });
+
+  it('k-fold cross-validation: every trial fitted on each fold, scored by the mean, each fold equal to a direct fit', async () => {
+    const r = await tune(train, { grid: { rank: [2, 3], lambda: [0.05] }, folds: 3, iterations: 2, halving: false, seed: 4, als: { backend: 'cpu' } });
+    expect(r.folds).toBe(3);
+    const splits = kFold(train, { k: 3, seed: 4 });
+    for (const t of r.trials) {
+      expect(t.foldScores.length).toBe(3);
+      expect(t.score).toBeCloseTo(t.foldScores.reduce((a, b) => a + b, 0) / 3, 12);
+      for (let f = 0; f < 3; f++) {
+        const d = await fitAls(splits[f].train, { rank: t.rank, lambda: 0.05, iterations: 2, seed: 4, backend: 'cpu', validation: splits[f].test });
+        expect(t.foldScores[f], `rank ${t.rank} fold ${f}`).toBeCloseTo(d.history[1].validationRmse!, 5);
+      }
+    }
+    await expect(tune(train, { grid: { rank: [2], lambda: [0.1] }, folds: 1.5, als: { backend: 'cpu' } })).rejects.toThrow(/folds/);
+  });
+
+  it('rungs halve until one trial is left, ending at the full count', () => {
+    expect(rungsOf(10, 4, true)).toEqual([5, 10]);
+    expect(rungsOf(10, 8, true)).toEqual([2, 5, 10]);
+    expect(rungsOf(10, 8, false)).toEqual([10]);
+    expect(rungsOf(1, 8, true)).toEqual([1]);
+  });
+});
+
+function svgOk(svg: string): string {
+  expect(svg).toMatch(/^<svg/);
+  return svg;
+}
+
+describe('tune on the GPU', () => {
+  it('ALS trials share one upload of the ratings per fold, read back only scalars per iteration, and match the CPU search', async () => {
+    const { train } = plantedRatings(3, 60, 50, 3, 0.4, 0.3);
+    const gpu = await GpuContext.create();
+    const labels: string[] = [];
+    const reads: number[] = [];
+    const storage = gpu.storage.bind(gpu);
+    const readMany = gpu.readMany.bind(gpu);
+    gpu.storage = ((label: string, d: number | ArrayBufferView) => (labels.push(label), storage(label, d))) as typeof gpu.storage;
+    gpu.readMany = ((parts: Parameters<typeof readMany>[0]) => (reads.push(parts.length), readMany(parts))) as typeof gpu.readMany;
+    try {
+      const opts = { grid: { rank: [1, 3], lambda: [0.05, 5] }, iterations: 4, seed: 1, folds: 2 };
+      const g = await tune(train, { ...opts, als: { backend: 'gpu', gpu } });
+      expect(g.uploads).toBe(2);
+      // one CSR by user, one CSC by item and one copy of the training values per fold, for 4 trials x 2 rungs x 2 folds
+      expect(labels.filter((l) => /byUser\.indices$/.test(l))).toEqual(['tune.fold1.byUser.indices', 'tune.fold2.byUser.indices']);
+      expect(labels.filter((l) => /trainLoss\.values$/.test(l)).length).toBe(2);
+      expect(labels.filter((l) => l.startsWith('als.byUser') || l.startsWith('als.trainLoss')).length).toBe(0);
+      // per iteration one read of the scalars buffer alone (a fit with host copies reads scalars, W and H
+      // together, three parts); the factors come back once per rung per fold, W and H one read each
+      expect(reads.filter((n) => n !== 1).length).toBe(0);
+      const fits = (4 + 2) * 2;
+      const iterations = (4 * 2 + 2 * 2) * 2;
+      expect(reads.length).toBeGreaterThanOrEqual(iterations + 2 * fits);
+      expect(reads.length).toBeLessThanOrEqual(iterations + 3 * fits); // + at most one statistics read before the first iteration
+      const c = await tune(train, { ...opts, als: { backend: 'cpu' } });
+      expect(g.best.rank).toBe(c.best.rank);
+      expect(g.best.lambda).toBe(c.best.lambda);
+      // f32 on both sides over a few hundred ratings: relative agreement to 1e-3 (rounding of f32 sums, not algorithm)
+      for (let k = 0; k < g.trials.length; k++) {
+        const [a, b] = [g.trials[k], c.trials[k]];
+        expect(a.iterations, `trial ${k}`).toBe(b.iterations);
+        for (const v of [a.score, b.score]) expect(Number.isFinite(v)).toBe(true);
+        expect(Math.abs(a.score - b.score) / b.score, `trial ${k}: gpu ${a.score}, cpu ${b.score}`).toBeLessThan(1e-3);
+      }
+    } finally {
+      gpu.destroy();
+    }
+  }, 120_000);
 });

@@ -117,7 +117,7 @@ Commands:
   webmf recommend --model M --user U [-k 10] [--json]
   webmf similar --model M --item I [-k 10] [--json]
   webmf eval --model M --test FILE [--metrics rmse,mae,ndcg@10,...] [--json]
-  webmf tune --data FILE [--test FILE] --rank 8,16,32 --lambda 0.02..0.3 [--save M] [--plot F.svg] [--json]
+  webmf tune --data FILE [--test FILE | --folds K] --rank 8,16,32 --lambda 0.02..0.3 [--algo als|ials|sgd] [--save M] [--plot F.svg] [--json]
   webmf data ...                      (data sets: see webmf data --help)
 
 webmf help COMMAND (or webmf COMMAND --help) shows a command's options; webmf --version prints the version.
@@ -451,14 +451,19 @@ const TUNE: Record<string, OptSpec> = {
   data: { type: 'string', help: 'training ratings file (required); the validation split is cut from it' },
   test: { type: 'string', help: 'test ratings file: the best configuration, refitted on all of --data, is scored on it' },
   format: { type: 'string', choices: FORMATS, help: 'file format (default auto)' },
+  algo: { type: 'string', choices: ['als', 'ials', 'sgd'], help: 'model to tune (default als; ials is chosen by validation NDCG@10, als and sgd by validation RMSE)' },
   rank: { type: 'string', help: 'ranks to try: 8,16,32 (default 8,16,32,64)' },
   lambda: { type: 'string', help: 'lambdas: 0.05,0.1 or a range 0.02..0.3 (4 log-spaced values; default 0.02..0.3)' },
-  iters: { type: 'int', help: 'iterations of a trial that survives every halving (default 10)' },
+  alpha: { type: 'string', help: 'ials: confidence scales to try, 1,5,20 or 1..40 (default: 40 only)' },
+  lr: { type: 'string', help: 'sgd: learning rates to try, 0.05,0.1 or 0.01..0.2 (default: the SGD default only)' },
+  iters: { type: 'int', help: 'iterations (sgd: epochs) of a trial that survives every halving (default 10)' },
+  folds: { type: 'int', help: 'k-fold cross-validation on --data instead of one validation split (k >= 2)' },
   search: { type: 'string', choices: ['grid', 'random'], help: 'grid (default) or seeded random search (log-uniform lambda)' },
   trials: { type: 'int', help: 'random search: number of trials (default 8)' },
   'no-halving': { type: 'flag', help: 'run every trial to the end (default: successive halving)' },
-  validation: { type: 'number', help: 'fraction of --data held out to choose on (default 0.1)' },
-  plain: { type: 'flag', help: 'tune the plain model (no biases, no ALS-WR)' },
+  validation: { type: 'number', help: 'fraction of --data held out to choose on (default 0.1; not with --folds)' },
+  plain: { type: 'flag', help: 'als: tune the plain model (no biases, no ALS-WR)' },
+  bias: { type: 'flag', help: 'sgd: add mu + b_u + b_i' },
   seed: { type: 'int', help: 'seed of the validation split, the random search and the initial factors' },
   backend: { type: 'string', choices: ['gpu', 'cpu'], help: 'default: the GPU when one is found' },
   save: { type: 'string', help: 'save the best configuration, refitted on all of --data, with its ranking model' },
@@ -470,11 +475,19 @@ const TUNE: Record<string, OptSpec> = {
 
 async function tuneCmd(argv: string[]): Promise<number> {
   const o = parseArgs('tune', argv, TUNE);
-  if (o.help) return out(helpText('webmf tune --data FILE [--test FILE] --rank 8,16,32 --lambda 0.02..0.3 [options]', TUNE)), 0;
+  if (o.help) return out(helpText('webmf tune --data FILE [--test FILE | --folds K] --rank 8,16,32 --lambda 0.02..0.3 [--algo als|ials|sgd] [options]', TUNE)), 0;
   const dataPath = req<string>(o, 'data', 'tune');
   const { tune, parseValues } = await import('../tune/tune.ts');
+  const algo = ((o.algo as string | undefined) ?? 'als') as 'als' | 'ials' | 'sgd';
+  if (o.alpha !== undefined && algo !== 'ials') throw new UsageError(`tune: --alpha applies to --algo ials, not ${algo}`);
+  if (o.lr !== undefined && algo !== 'sgd') throw new UsageError(`tune: --lr applies to --algo sgd, not ${algo}`);
+  if (o.plain && algo !== 'als') throw new UsageError(`tune: --plain applies to --algo als, not ${algo}`);
+  if (o.bias && algo !== 'sgd') throw new UsageError(`tune: --bias applies to --algo sgd (als has biases unless --plain; ials has none)`);
+  if (o.folds !== undefined && o.validation !== undefined) throw new UsageError('tune: --folds and --validation are two ways to hold data out; give one');
   const ranks = parseValues((o.rank as string | undefined) ?? '8,16,32,64');
   const lambdas = parseValues((o.lambda as string | undefined) ?? '0.02..0.3');
+  const alphas = o.alpha !== undefined ? parseValues(o.alpha as string) : undefined;
+  const lrs = o.lr !== undefined ? parseValues(o.lr as string) : undefined;
   const quiet = !!o.quiet;
   const full = await readRatingsFile(dataPath, { format: o.format as never });
   let test: Ratings | undefined;
@@ -491,36 +504,57 @@ async function tuneCmd(argv: string[]): Promise<number> {
   };
   process.once('SIGINT', onSigint);
   try {
-    const als = { backend: gpu ? ('gpu' as const) : ('cpu' as const), gpu, useBias: !o.plain, weightedLambda: !o.plain };
+    const backend = gpu ? ('gpu' as const) : ('cpu' as const);
+    const als = algo === 'als' ? { backend, gpu, useBias: !o.plain, weightedLambda: !o.plain } : { backend, gpu };
+    const sgd = { backend, gpu, useBias: !!o.bias };
     const r = await tune(full.dataset, {
-      grid: { rank: ranks, lambda: lambdas },
+      algo,
+      grid: { rank: ranks, lambda: lambdas, alpha: alphas, learningRate: lrs },
       search: o.search as 'grid' | 'random' | undefined,
       trials: o.trials as number | undefined,
       iterations: o.iters as number | undefined,
       halving: !o['no-halving'],
       validationFraction: o.validation as number | undefined,
+      folds: o.folds as number | undefined,
       seed: o.seed as number | undefined,
       als,
+      sgd,
       signal: ac.signal,
-      onTrial: (t) => !quiet && warn(`rank ${t.rank} lambda ${t.lambda}: validation RMSE ${fmtNum(t.validationRmse)} after ${t.iterations} iterations (${t.seconds.toFixed(1)} s)`),
+      onTrial: (t) => !quiet && warn(`${describeTrial(t)}: validation ${t.metric.toUpperCase()} ${fmtNum(t.score)}${t.foldScores.length > 1 ? ` (mean of ${t.foldScores.length} folds)` : ''} after ${t.iterations} ${algo === 'sgd' ? 'epochs' : 'iterations'} (${t.seconds.toFixed(1)} s)`),
     });
     if (o.plot) writeFileSync(o.plot as string, tunePlotSvg(r.trials));
-    let testRmse: number | null = null;
+    let testScore: number | null = null;
     if (test || o.save) {
-      // refit the best configuration on all of --data (same iteration count), with the ranking model
-      const { fitRecommender } = await import('../model/ranking.ts');
-      const fit = await fitRecommender(full.dataset, { ...als, rank: r.best.rank, lambda: r.best.lambda, iterations: r.best.iterations, seed: o.seed as number | undefined, ranking: { backend: als.backend, gpu } });
+      // refit the best configuration on all of --data (same iteration count); explicit models with their ranking model
+      const b = r.best;
+      let fit;
+      if (algo === 'als') {
+        const { fitRecommender } = await import('../model/ranking.ts');
+        fit = await fitRecommender(full.dataset, { ...als, rank: b.rank, lambda: b.lambda, iterations: b.iterations, seed: o.seed as number | undefined, ranking: { backend, gpu } });
+      } else if (algo === 'ials') {
+        const { fitAls } = await import('../train/als/index.ts');
+        fit = await fitAls(full.dataset, { backend, gpu, rank: b.rank, lambda: b.lambda, ...(b.alpha !== undefined ? { alpha: b.alpha } : {}), implicit: true, iterations: b.iterations, seed: o.seed as number | undefined });
+      } else {
+        const { fitSgd } = await import('../train/sgd/index.ts');
+        const { fitRankingModel, withRanking } = await import('../model/ranking.ts');
+        fit = await fitSgd(full.dataset, { ...sgd, rank: b.rank, lambda: b.lambda, ...(b.learningRate !== undefined ? { learningRate: b.learningRate } : {}), epochs: b.iterations, seed: o.seed as number | undefined });
+        fit = { ...fit, model: withRanking(fit.model, (await fitRankingModel(full.dataset, { backend, gpu, seed: o.seed as number | undefined })).model) };
+      }
       const model = new Model(fit.model, { gpu, seen: full.dataset.ratings });
-      if (test?.values.length) testRmse = (await evaluate(model, test, { metrics: ['rmse'] })).metrics.rmse;
+      if (test?.values.length) testScore = (await evaluate(model, test, { metrics: [r.metric] })).metrics[r.metric];
       if (o.save) saveModelFile(model, o.save as string);
       model.destroy();
     }
-    if (o.json) out(JSON.stringify({ best: r.best, testRmse, stopped: r.stopped, validationRatings: r.validationRatings, trials: r.trials }));
+    const what = `validation ${r.metric.toUpperCase()}`;
+    if (o.json) out(JSON.stringify({ algo, metric: r.metric, best: r.best, testScore, ...(r.metric === 'rmse' ? { testRmse: testScore } : {}), stopped: r.stopped, folds: r.folds, validationRatings: r.validationRatings, uploads: r.uploads, trials: r.trials }));
     else {
-      out(`${'rank'.padStart(6)} ${'lambda'.padStart(8)} ${'iterations'.padStart(10)} ${'validation RMSE'.padStart(16)}`);
-      for (const t of [...r.trials].sort((a, b) => a.rank - b.rank || a.lambda - b.lambda)) out(`${String(t.rank).padStart(6)} ${String(t.lambda).padStart(8)} ${String(t.iterations).padStart(10)} ${fmtNum(t.validationRmse).padStart(16)}`);
-      out(`best: rank ${r.best.rank}, lambda ${r.best.lambda} (validation RMSE ${fmtNum(r.best.validationRmse)} on ${r.validationRatings} ratings cut from --data)${r.stopped === 'aborted' ? ' [interrupted]' : ''}`);
-      if (testRmse !== null) out(`refitted on all of --data: test RMSE ${fmtNum(testRmse)}`);
+      const extra = algo === 'ials' && alphas ? 'alpha' : algo === 'sgd' && lrs ? 'lr' : '';
+      out(`${'rank'.padStart(6)} ${'lambda'.padStart(8)}${extra ? ` ${extra.padStart(8)}` : ''} ${(algo === 'sgd' ? 'epochs' : 'iterations').padStart(10)} ${what.padStart(16)}`);
+      const ex = (t: typeof r.best) => (extra === 'alpha' ? ` ${String(t.alpha).padStart(8)}` : extra === 'lr' ? ` ${String(t.learningRate).padStart(8)}` : '');
+      for (const t of [...r.trials].sort((a, b) => a.rank - b.rank || a.lambda - b.lambda || (a.alpha ?? a.learningRate ?? 0) - (b.alpha ?? b.learningRate ?? 0))) out(`${String(t.rank).padStart(6)} ${String(t.lambda).padStart(8)}${ex(t)} ${String(t.iterations).padStart(10)} ${fmtNum(t.score).padStart(16)}`);
+      const held = r.folds > 1 ? `mean over ${r.folds} folds of --data` : `on ${r.validationRatings} ratings cut from --data`;
+      out(`best: ${describeTrial(r.best)} (${what} ${fmtNum(r.best.score)} ${held})${r.stopped === 'aborted' ? ' [interrupted]' : ''}`);
+      if (testScore !== null) out(`refitted on all of --data: test ${r.metric === 'rmse' ? 'RMSE' : r.metric.toUpperCase()} ${fmtNum(testScore)}`);
       if (o.save) out(`model saved to ${o.save}`);
       if (o.plot) out(`plot written to ${o.plot}`);
     }
@@ -529,6 +563,10 @@ async function tuneCmd(argv: string[]): Promise<number> {
     process.off('SIGINT', onSigint);
     gpu?.destroy();
   }
+}
+
+function describeTrial(t: { rank: number; lambda: number; alpha?: number; learningRate?: number }): string {
+  return `rank ${t.rank} lambda ${t.lambda}${t.alpha !== undefined ? ` alpha ${t.alpha}` : ''}${t.learningRate !== undefined ? ` lr ${t.learningRate}` : ''}`;
 }
 
 async function evalCmd(argv: string[]): Promise<number> {

@@ -12,11 +12,13 @@ import type { DataStats, RunSummary, SourceSpec } from './protocol.ts';
 import { RecommendTab } from './recommend.ts';
 import { SYNTHETIC_PRESETS } from './synth.ts';
 import { TrainTab } from './train.ts';
+import { ChooseRank } from './choose-rank.ts';
 
 const params = new URLSearchParams(location.search);
 const engine = new EngineClient();
 const train = new TrainTab(engine);
 const recommend = new RecommendTab(engine);
+const chooseRank = new ChooseRank(engine, train);
 const learn = new LearnTab();
 const map = new PointMap($('map') as HTMLCanvasElement);
 let histChart: Chart<'bar'> | null = null;
@@ -37,6 +39,7 @@ const demo = {
   mapPoints: () => map.count,
   mapRenderer: () => map.renderer,
   learnTrace: learn.trace,
+  tuneResult: () => chooseRank.result,
   mapScreenOf: (j: number) => map.screenOf(j),
 };
 (window as unknown as { __demo: typeof demo }).__demo = demo;
@@ -45,6 +48,7 @@ const demo = {
 function showTab(name: string): void {
   for (const b of document.querySelectorAll<HTMLButtonElement>('.tabs [data-tab]')) b.setAttribute('aria-selected', String(b.dataset.tab === name));
   for (const s of document.querySelectorAll<HTMLElement>('[data-panel]')) s.hidden = s.dataset.panel !== name;
+  if (name === 'recommend') recommend.shown();
   if (name === 'explore') {
     if (hasModel && mapStale) {
       mapStale = false;
@@ -115,6 +119,7 @@ function load(source: SourceSpec): void {
   $('progress-text').textContent = '';
   for (const b of document.querySelectorAll<HTMLButtonElement>('#tab-data button')) b.disabled = true;
   train.setDataLoaded(false);
+  chooseRank.setDataLoaded(false);
   // A run in progress would hold the worker: new data stops it.
   train.cancel();
   engine.send({ type: 'load', source });
@@ -143,6 +148,7 @@ engine.on('loaded', (m) => {
   learn.setData(m.stats);
   train.reset();
   train.setDataLoaded(true);
+  chooseRank.setDataLoaded(true);
   hasModel = false;
   document.body.classList.add('no-model');
   recommend.setData(m.sampleUsers, m.popular, m.stats.scale);

@@ -3,8 +3,12 @@
  * The worker owns the data, its own GPU device, the training loop and the trained model; the page
  * only renders what it is sent, so nothing heavy ever runs on the main thread.
  */
-import type { IterationReport } from '../model/types.ts';
+import type { IterationReport, Parallelism } from '../model/types.ts';
 import type { MapFrame } from './map-render.ts';
+import type { Trial } from '../tune/tune.ts';
+
+/** One trial of the Choose rank panel's search, as tune() reports it. */
+export type TuneTrial = Trial;
 
 export type AlgoChoice = 'als' | 'ials' | 'sgd-hogwild' | 'sgd-stratified' | 'gd';
 
@@ -88,6 +92,8 @@ export interface RunSummary {
   deviceBytes?: number;
   /** Shape of the training set, for the parallelism figures. */
   shape?: { users: number; items: number; ratings: number };
+  /** GPU runs: what one step dispatched at once (rows per ALS solve dispatch, SGD updates in flight), from the fit. */
+  parallelism?: Parallelism;
 }
 
 export type ToWorker =
@@ -95,8 +101,11 @@ export type ToWorker =
   | { type: 'load'; source: SourceSpec }
   | { type: 'train'; runId: number; label: string; settings: TrainSettings; keepModel: boolean }
   | { type: 'stop' }
-  | { type: 'user'; user: number; k: number }
-  | { type: 'foldIn'; ratings: [number, number][]; k: number }
+  /** Choose rank: tune() over these ranks and lambdas with the Train tab's settings (stopped by 'stop'). */
+  | { type: 'tune'; settings: TrainSettings; ranks: number[]; lambdas: number[]; iterations: number }
+  /** rankBy: the ranking model that `recommend` uses (default), or the explicit model's predicted rating. */
+  | { type: 'user'; user: number; k: number; rankBy?: 'ranking' | 'explicit' }
+  | { type: 'foldIn'; ratings: [number, number][]; k: number; rankBy?: 'ranking' | 'explicit' }
   | { type: 'similar'; item: number; k: number }
   | { type: 'search'; query: string; limit: number; channel: 'you' | 'similar' }
   | { type: 'pca'; maxPoints: number }
@@ -121,8 +130,9 @@ export type FromWorker =
   | { type: 'loaded'; stats: DataStats; sampleUsers: UserInfo[]; popular: ItemInfo[] }
   | { type: 'iter'; runId: number; report: IterationReport; elapsed: number }
   | { type: 'trained'; summary: RunSummary }
-  | { type: 'userResult'; user: number; userId: string; rated: ScoredItem[]; recs: ScoredItem[]; nRated: number }
-  | { type: 'foldInResult'; user: number; recs: ScoredItem[]; ms: number }
+  /** rankedBy: which model ranked (as `evaluate` and the CLI say it); implicitScores: the scores are preferences, not ratings. */
+  | { type: 'userResult'; user: number; userId: string; rated: ScoredItem[]; recs: ScoredItem[]; nRated: number; rankedBy: string; implicitScores: boolean }
+  | { type: 'foldInResult'; user: number; recs: ScoredItem[]; ms: number; rankedBy: string; implicitScores: boolean }
   | { type: 'similarResult'; item: number; title: string; items: ScoredItem[] }
   | { type: 'searchResult'; query: string; channel: 'you' | 'similar'; items: ItemInfo[] }
   | {
@@ -138,4 +148,6 @@ export type FromWorker =
       /** Fraction of variance each component explains. */
       explained: number[];
     }
+  | { type: 'tuneRung'; trial: TuneTrial }
+  | { type: 'tuneDone'; trials: TuneTrial[]; best: TuneTrial; stopped: string; metric: string; uploads: number; validationRatings: number; seconds: number }
   | { type: 'error'; context: string; message: string };

@@ -9,6 +9,7 @@ export class RecommendTab {
   private scale: [number, number] = [1, 5];
   private popular: ItemInfo[] = [];
   private implicit = false;
+  private stale = false;
 
   constructor(private readonly engine: EngineClient) {
     $('user-go').addEventListener('click', () => this.showUser());
@@ -19,7 +20,12 @@ export class RecommendTab {
     $('user-index').addEventListener('keydown', (e) => {
       if ((e as KeyboardEvent).key === 'Enter') this.showUser();
     });
+    $('rank-by').addEventListener('change', () => {
+      this.showUser();
+      if (this.mine.size) this.foldIn();
+    });
     engine.on('userResult', (m) => {
+      this.showRanker(m.rankedBy, m.implicitScores);
       $('user-rated').replaceChildren(...m.rated.map((r) => itemRow(r.title, `★ ${r.rating}`)));
       $('user-recs').replaceChildren(...m.recs.map((r) => this.recRow(r)));
       if (m.nRated > m.rated.length) $('user-rated').append(h('li', { class: 'muted small' }, `… and ${m.nRated - m.rated.length} more`));
@@ -34,9 +40,21 @@ export class RecommendTab {
       this.renderCandidates(m.query.trim() ? m.items : this.popular);
     });
     engine.on('foldInResult', (m) => {
+      this.showRanker(m.rankedBy, m.implicitScores);
       $('you-recs').replaceChildren(...m.recs.map((r: ScoredItem) => this.recRow(r)));
       $('you-timing').textContent = `fold-in + top-k: ${m.ms.toFixed(1)} ms`;
     });
+  }
+
+  private rankBy(): 'ranking' | 'explicit' {
+    return ($('rank-by') as HTMLSelectElement).value === 'explicit' ? 'explicit' : 'ranking';
+  }
+
+  /** Which model ranked, as the worker says (describeRanker, the words evaluate and the CLI use). */
+  private showRanker(rankedBy: string, implicitScores: boolean): void {
+    $('ranked-by').textContent = rankedBy;
+    this.implicit = implicitScores;
+    for (const id of ['user-recs-unit', 'you-recs-unit']) $(id).textContent = implicitScores ? 'preference score' : 'predicted rating (unclipped)';
   }
 
   /**
@@ -68,12 +86,27 @@ export class RecommendTab {
     if (this.implicit !== undefined) this.modelChanged(this.implicit);
   }
 
-  /** A model was trained (implicit: its scores are preferences, not ratings): refresh what is on screen. */
+  /**
+   * A model was trained (implicit: its scores are preferences, not ratings): refresh what is on
+   * screen, or, while the tab is hidden, when it is next shown (the first request fits the ranking
+   * model in the worker: no GPU work behind the page's back while another run trains).
+   */
   modelChanged(implicit: boolean): void {
     this.implicit = implicit;
     for (const id of ['user-recs-unit', 'you-recs-unit']) $(id).textContent = implicit ? 'preference score' : 'predicted rating (unclipped)';
+    $('ranked-by').textContent = '—';
+    if ($('tab-recommend').hidden) {
+      this.stale = true;
+      return;
+    }
+    this.stale = false;
     this.showUser();
     if (this.mine.size) this.foldIn();
+  }
+
+  /** The tab is shown: catch up with a model trained while it was hidden. */
+  shown(): void {
+    if (this.stale) this.modelChanged(this.implicit);
   }
 
   showUser(): void {
@@ -81,7 +114,7 @@ export class RecommendTab {
     const user = typed !== '' ? Number(typed) : Number(($('user-pick') as HTMLSelectElement).value);
     if (!Number.isInteger(user)) return;
     const k = Math.max(1, Math.min(100, Number(($('user-k') as HTMLInputElement).value) || 10));
-    this.engine.send({ type: 'user', user, k });
+    this.engine.send({ type: 'user', user, k, rankBy: this.rankBy() });
   }
 
   private stars(item: ItemInfo): HTMLElement {
@@ -131,6 +164,6 @@ export class RecommendTab {
 
   private foldIn(): void {
     const k = Math.max(1, Math.min(100, Number(($('user-k') as HTMLInputElement).value) || 10));
-    this.engine.send({ type: 'foldIn', ratings: [...this.mine.entries()].map(([i, r]) => [i, r.value]), k });
+    this.engine.send({ type: 'foldIn', ratings: [...this.mine.entries()].map(([i, r]) => [i, r.value]), k, rankBy: this.rankBy() });
   }
 }

@@ -355,6 +355,7 @@ export class TrainTab {
       ['Stability: largest rise in test RMSE', fx(A.maxRise), fx(S.maxRise), '', cmp(A.maxRise, S.maxRise)],
       ['Memory: device buffers held at the peak (measured)', a.deviceBytes !== undefined ? fmtBytes(a.deviceBytes) : '— (CPU)', s.deviceBytes !== undefined ? fmtBytes(s.deviceBytes) : '— (CPU)', 'ALS: + an r × r system per row being solved; SGD: ratings and factors only', cmp(a.deviceBytes ?? NaN, s.deviceBytes ?? NaN)],
       ['Parallelism: independent pieces of work', a.shape ? `${fmtInt(a.shape.users)} user rows, then ${fmtInt(a.shape.items)} item rows` : '—', s.shape ? `${fmtInt(s.shape.ratings)} updates per epoch, each touching one user row and one item row` : '—', 'ALS: rows are independent solves; SGD: updates collide on shared rows (Hogwild lets them)', 0],
+      ['Parallelism: at once on the device (measured)', alsAtOnce(a), sgdAtOnce(s), 'ALS: every row of a batch in one dispatch; SGD: as many updates as can run without waiting', cmp(-(a.parallelism?.userRows ?? NaN), -(s.parallelism?.updatesInFlight ?? NaN))],
       ['Hyperparameters to tune', 'rank, λ', 'rank, λ, learning rate', 'SGD adds a learning rate (and schedule)', 0],
       ['Backend', `${a.backend.toUpperCase()}${a.adapter ? ` · ${a.adapter}` : ''}`, `${s.backend.toUpperCase()}${s.adapter ? ` · ${s.adapter}` : ''}`, '', 0],
     ];
@@ -364,6 +365,20 @@ export class TrainTab {
     );
     if (a.error || s.error) tbody.append(h('tr', {}, h('td', { colspan: '4', class: 'muted' }, `errors: ${[a.error, s.error].filter(Boolean).join('; ')}`)));
   }
+}
+
+/** ALS's rows solved by one dispatch, per side, as the fit dispatched them. */
+function alsAtOnce(r: RunSummary): string {
+  const p = r.parallelism;
+  if (!p || p.userRows === undefined) return '— (CPU)';
+  const side = (rows: number, batches: number, what: string) => `${fmtInt(rows)} ${what} rows per dispatch${batches > 1 ? ` (${batches} batches)` : ''}`;
+  return `${side(p.userRows, p.userBatches ?? 1, 'user')}, then ${side(p.itemRows ?? 0, p.itemBatches ?? 1, 'item')}`;
+}
+
+/** SGD's rating updates in flight at once, as the fit dispatched them. */
+function sgdAtOnce(r: RunSummary): string {
+  const n = r.parallelism?.updatesInFlight;
+  return n === undefined ? '— (CPU)' : `${fmtInt(n)} updates in flight`;
 }
 
 /** A convergence figure, or a note that the run was still improving when it ended (no figure to compare). */

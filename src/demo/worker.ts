@@ -15,8 +15,10 @@ import type { Dataset } from '../data/dataset.ts';
 import { fitAls } from '../train/als/index.ts';
 import { fitSgd } from '../train/sgd/index.ts';
 import { Model } from '../model/model.ts';
-import type { FitResult, IterationReport } from '../model/types.ts';
+import type { FactorModelData, FitResult, IterationReport } from '../model/types.ts';
+import { describeRanker, fitRankingModel, withRanking } from '../model/ranking.ts';
 import { splitRandom } from '../data/split.ts';
+import { tune } from '../tune/tune.ts';
 import { loadSource } from './sources.ts';
 import { pca3 } from './pca.ts';
 import { MapRenderer } from './map-render.ts';
@@ -40,6 +42,8 @@ let gpu: GpuContext | null = null;
 let adapter = '';
 let state: State | null = null;
 let model: Model | null = null;
+/** The kept model's data and where it runs: the ranking model is fitted beside it on first use. */
+let kept: { data: FactorModelData; backend: 'gpu' | 'cpu'; seed: number } | null = null;
 let youIndex = -1;
 let running: AbortController | null = null;
 let busy: Promise<void> = Promise.resolve();
@@ -264,6 +268,7 @@ async function train(m: ToWorker & { type: 'train' }): Promise<void> {
     // engine inside long epochs), so the worker hears "stop" without re-fitting per epoch.
     fit = await once(st.iterations, {});
     summary.stopped = fit.stopped;
+    if (fit.parallelism) summary.parallelism = fit.parallelism;
   } catch (e) {
     if (e instanceof AbortError || ctrl.signal.aborted) {
       summary.stopped = 'stopped';
@@ -279,10 +284,39 @@ async function train(m: ToWorker & { type: 'train' }): Promise<void> {
     model?.destroy();
     const data = { ...fit.model, ratingScale: s.ds.scale, userIds: undefined, itemIds: undefined };
     model = new Model(data, { gpu: backend === 'gpu' ? gpu! : undefined, seen: s.byUser });
+    kept = { data, backend, seed: st.seed };
     youIndex = -1;
     summary.modelKept = true;
   }
   post({ type: 'trained', summary });
+}
+
+/** Choose rank: the library's tune() on the training split, each rung posted as it finishes; 'stop' keeps the best so far. */
+async function tuneRun(m: ToWorker & { type: 'tune' }): Promise<void> {
+  const s = state;
+  if (!s) throw new Error('load a dataset first');
+  const st = m.settings;
+  if (st.backend === 'gpu' && !gpu) throw new Error('no GPU device in this page (no WebGPU, or the device was lost); choose the CPU backend');
+  const ctrl = new AbortController();
+  running = ctrl;
+  const t0 = performance.now();
+  const device = st.backend === 'gpu' ? gpu! : undefined;
+  try {
+    const algo = st.algo === 'ials' ? 'ials' : st.algo.startsWith('sgd') ? 'sgd' : 'als';
+    const r = await tune(s.train, {
+      algo,
+      grid: { rank: m.ranks, lambda: m.lambdas },
+      iterations: m.iterations,
+      seed: st.seed,
+      als: algo === 'ials' ? { backend: st.backend, gpu: device, alpha: st.alpha } : { backend: st.backend, gpu: device, useBias: st.useBias, weightedLambda: st.weightedLambda },
+      sgd: { backend: st.backend, gpu: device, learningRate: st.learningRate, useBias: st.useBias, mode: st.algo === 'sgd-stratified' ? 'stratified' : 'hogwild' },
+      signal: ctrl.signal,
+      onRung: (trial) => post({ type: 'tuneRung', trial }),
+    });
+    post({ type: 'tuneDone', trials: r.trials, best: r.best, stopped: r.stopped, metric: r.metric, uploads: r.uploads, validationRatings: r.validationRatings, seconds: (performance.now() - t0) / 1000 });
+  } finally {
+    running = null;
+  }
 }
 
 function requireModel(): Model {
@@ -294,25 +328,51 @@ function scored(index: Uint32Array, score: Float32Array): ScoredItem[] {
   return Array.from(index, (i, k) => ({ index: i, title: titleOf(i), score: score[k] }));
 }
 
-async function userInfo(user: number, k: number): Promise<void> {
-  const s = state!;
+/**
+ * The model that ranks for the Recommend tab, and what it is: as `recommend` in the library and the
+ * CLI, an explicit model ranks by its ranking model (implicit ALS on who rated what, fitted here on
+ * the same training split the first time it is asked for, on the same backend); 'explicit' ranks
+ * by predicted rating. An implicit model ranks by itself.
+ */
+async function ranker(rankBy: 'ranking' | 'explicit'): Promise<{ mdl: Model; rankedBy: string; implicitScores: boolean }> {
   const mdl = requireModel();
+  const k = kept!;
+  if (k.data.implicit) return { mdl, rankedBy: describeRanker(k.data, false), implicitScores: true };
+  if (rankBy === 'explicit') return { mdl, rankedBy: `predicted rating: ${describeRanker(k.data, false)}`, implicitScores: false };
+  if (!k.data.ranking) {
+    const s = state!;
+    const rk = await fitRankingModel(s.train, { backend: k.backend, gpu: k.backend === 'gpu' ? gpu! : undefined, seed: k.seed });
+    const data = withRanking(k.data, rk.model);
+    const next = new Model(data, { gpu: k.backend === 'gpu' ? gpu! : undefined, seen: s.byUser });
+    model?.destroy();
+    model = next;
+    kept = { ...k, data };
+    youIndex = -1; // the new model has no folded-in user yet: the next fold-in makes it again
+  }
+  return { mdl: model!, rankedBy: describeRanker(kept!.data.ranking!, true), implicitScores: true };
+}
+
+async function userInfo(user: number, k: number, rankBy: 'ranking' | 'explicit'): Promise<void> {
+  const s = state!;
+  requireModel();
+  const { mdl, rankedBy, implicitScores } = await ranker(rankBy);
   const { indptr, indices, values } = s.byUser;
   if (!(user >= 0 && user < s.ds.ratings.nUsers)) throw new Error(`user index ${user} out of range [0, ${s.ds.ratings.nUsers})`);
   const rows: ScoredItem[] = [];
   for (let p = indptr[user]; p < indptr[user + 1]; p++) rows.push({ index: indices[p], title: titleOf(indices[p]), score: values[p], rating: values[p] });
   rows.sort((a, b) => b.score - a.score || s.itemCount[b.index] - s.itemCount[a.index]);
-  const [top] = await mdl.recommendIndices(Uint32Array.of(user), { k, include: candidates() });
-  post({ type: 'userResult', user, userId: String(s.ds.users.ids[user]), rated: rows.slice(0, k), nRated: rows.length, recs: scored(top.index, top.score) });
+  const [top] = await mdl.recommendIndices(Uint32Array.of(user), { k, include: candidates(), rankBy: rankBy === 'explicit' ? 'explicit' : 'auto' });
+  post({ type: 'userResult', user, userId: String(s.ds.users.ids[user]), rated: rows.slice(0, k), nRated: rows.length, recs: scored(top.index, top.score), rankedBy, implicitScores });
 }
 
-async function foldIn(ratings: [number, number][], k: number): Promise<void> {
-  const mdl = requireModel();
+async function foldIn(ratings: [number, number][], k: number, rankBy: 'ranking' | 'explicit'): Promise<void> {
+  requireModel();
+  const { mdl, rankedBy, implicitScores } = await ranker(rankBy);
   const t0 = performance.now();
   const r = mdl.foldIn({ items: ratings.map((x) => x[0]), values: ratings.map((x) => x[1]) }, youIndex >= 0 ? { userId: youIndex } : {});
   youIndex = r.index;
-  const [top] = await mdl.recommendIndices(Uint32Array.of(youIndex), { k, include: candidates() });
-  post({ type: 'foldInResult', user: youIndex, recs: scored(top.index, top.score), ms: performance.now() - t0 });
+  const [top] = await mdl.recommendIndices(Uint32Array.of(youIndex), { k, include: candidates(), rankBy: rankBy === 'explicit' ? 'explicit' : 'auto' });
+  post({ type: 'foldInResult', user: youIndex, recs: scored(top.index, top.score), ms: performance.now() - t0, rankedBy, implicitScores });
 }
 
 async function similar(item: number, k: number): Promise<void> {
@@ -368,10 +428,12 @@ async function handle(m: ToWorker): Promise<void> {
       return load(m);
     case 'train':
       return train(m);
+    case 'tune':
+      return tuneRun(m);
     case 'user':
-      return userInfo(m.user, m.k);
+      return userInfo(m.user, m.k, m.rankBy ?? 'ranking');
     case 'foldIn':
-      return foldIn(m.ratings, m.k);
+      return foldIn(m.ratings, m.k, m.rankBy ?? 'ranking');
     case 'similar':
       return similar(m.item, m.k);
     case 'search':

@@ -74,6 +74,24 @@ export interface FitResult {
    * `new Model(fit.model, { gpu, device: fit.device })` adopts them, or destroy them.
    */
   device?: DeviceFactorBuffers;
+  /** How much of the work ran at once on the device (GPU fits): what the backend dispatched. */
+  parallelism?: Parallelism;
+}
+
+/**
+ * The parallel shape of a GPU fit, as dispatched. ALS: every row of a side is an independent solve;
+ * the rows of one batch are solved by one dispatch (batches are sized to the device's scratch
+ * budget). SGD: updates in flight at once (Hogwild: concurrent groups, one rating each at a time;
+ * stratified: the blocks of one stratum). GD: one full-batch gradient over every rating.
+ */
+export interface Parallelism {
+  /** ALS: user rows solved by one dispatch (the largest batch), and how many batches a half-iteration takes. */
+  userRows?: number;
+  userBatches?: number;
+  itemRows?: number;
+  itemBatches?: number;
+  /** SGD/GD: rating updates in flight at once. */
+  updatesInFlight?: number;
 }
 
 /** Factor buffers on `gpu`: users (nUsers x stride f32) and items (nItems x stride f32). */

@@ -4,6 +4,8 @@
  * CPU backends of one algorithm implement the same operations with the same arithmetic.
  */
 
+import type { Parallelism } from '../model/types.ts';
+
 /** Factors in the stride layout of src/core/layout.ts: W (nUsers x stride), H (nItems x stride). */
 export interface Factors {
   W: Float32Array;
@@ -33,5 +35,7 @@ export interface TrainBackend<S> {
    * them back with each step's statistics, in the same mapping; CPU backends need not implement it.
    */
   keptFactors?(): Factors;
+  /** GPU backends: what one step dispatches at once (FitResult.parallelism). */
+  parallelism?(): Parallelism;
   destroy(): void;
 }

@@ -1,132 +1,299 @@
 /**
- * Hyperparameter search for explicit ALS: grid or seeded random search over rank and λ, chosen on a
- * validation split cut from the training data (never on a test set), with successive halving:
- * every trial runs a first rung of iterations, the better half (by validation RMSE) continues from
+ * Hyperparameter search for explicit ALS, implicit ALS and SGD: grid or seeded random search over
+ * rank and λ (and α for implicit ALS, the learning rate for SGD), chosen on a validation split cut
+ * from the training data (never on a test set), or by k-fold cross-validation.
+ *
+ * Successive halving: every trial runs a first rung of iterations, the better half continues from
  * its own factors (a warm start, no work repeated), and so on until the full iteration count.
- * Trials share one GpuContext. An AbortSignal stops the search between iterations; the result then
- * holds the trials finished so far and the best of them (`stopped: 'aborted'`).
+ * Explicit models are scored by validation RMSE (lower is better); implicit ALS by validation
+ * NDCG@10 (every held-out item relevant, training items left out; higher is better).
+ *
+ * On the GPU, ALS trials share one device and one upload of each split's ratings (AlsUploads), and
+ * each iteration reads back only its scalars. An AbortSignal stops the search between iterations;
+ * the result then holds the trials finished so far and the best of them (`stopped: 'aborted'`).
  */
 import { AbortError, InputError } from '../core/errors.ts';
 import type { Ratings } from '../data/ratings.ts';
 import type { Dataset } from '../data/dataset.ts';
-import { splitRandom } from '../data/split.ts';
+import { kFold, splitRandom } from '../data/split.ts';
 import { Rng } from '../util/random.ts';
 import type { FitResult } from '../model/types.ts';
 import type { AlsOptions } from '../train/als/options.ts';
+import type { SgdOptions } from '../train/sgd/index.ts';
+import type { GpuContext } from '../gpu/context.ts';
+import type { AlsUploads } from '../train/als/uploads.ts';
+
+export type TuneAlgo = 'als' | 'ials' | 'sgd';
+export type TuneMetric = 'rmse' | 'ndcg@10';
 
 export interface TuneOptions {
-  /** Values to try (grid), or the range to sample from (random: log-uniform in [min, max]). */
-  grid: { rank: number[]; lambda: number[] };
+  /** Which model to tune. Default 'als' (explicit ALS). */
+  algo?: TuneAlgo;
+  /**
+   * Values to try (grid), or the range to sample from (random: log-uniform in [min, max]).
+   * `alpha` (implicit ALS) and `learningRate` (SGD) are optional: without them every trial uses
+   * the `als`/`sgd` options' value (or the library default).
+   */
+  grid: { rank: number[]; lambda: number[]; alpha?: number[]; learningRate?: number[] };
   search?: 'grid' | 'random';
-  /** Random search: how many (rank, λ) pairs. Default 8. */
+  /** Random search: how many trials. Default 8. */
   trials?: number;
-  /** Iterations of a trial that survives every rung. Default 10. */
+  /** Iterations (SGD: epochs) of a trial that survives every rung. Default 10. */
   iterations?: number;
   /** Successive halving (default true); false runs every trial to the end. */
   halving?: boolean;
-  /** Held out of the training data to choose on. Default 0.1. */
+  /** Held out of the training data to choose on (ignored with `folds`). Default 0.1. */
   validationFraction?: number;
+  /** k-fold cross-validation (k >= 2): every trial is fitted k times and scored by the mean. */
+  folds?: number;
   seed?: number;
-  /** Other ALS options every trial uses (biases, ALS-WR, backend, gpu...). */
-  als?: Omit<AlsOptions, 'rank' | 'lambda' | 'iterations' | 'validation' | 'init' | 'signal' | 'onIteration'>;
+  /** Other ALS options every trial uses (algo 'als' and 'ials': biases, ALS-WR, backend, gpu...). */
+  als?: Omit<AlsOptions, 'rank' | 'lambda' | 'iterations' | 'validation' | 'init' | 'signal' | 'onIteration' | 'implicit' | 'uploads'>;
+  /** Other SGD options every trial uses (algo 'sgd'). */
+  sgd?: Omit<SgdOptions, 'rank' | 'lambda' | 'epochs' | 'validation' | 'init' | 'signal' | 'onIteration'>;
   signal?: AbortSignal;
+  /** Called when a trial stops for good (dropped by a rung, or finished). */
   onTrial?: (t: Trial) => void;
+  /** Called after every rung of every trial (a live plot). */
+  onRung?: (t: Trial) => void;
 }
 
 export interface Trial {
   rank: number;
   lambda: number;
+  /** Implicit ALS's confidence scale, when tuned. */
+  alpha?: number;
+  /** SGD's learning rate, when tuned. */
+  learningRate?: number;
   /** Iterations run (fewer when halving dropped it). */
   iterations: number;
+  /** What `score` measures. */
+  metric: TuneMetric;
+  /** The held-out score: validation RMSE (lower is better) or NDCG@10 (higher is better); the mean over folds. */
+  score: number;
+  /** Validation RMSE (explicit models; NaN for implicit ALS). Same as `score` for 'rmse'. */
   validationRmse: number;
+  /** One score per fold (one entry without `folds`). */
+  foldScores: number[];
   seconds: number;
 }
 
 export interface TuneResult {
+  algo: TuneAlgo;
+  metric: TuneMetric;
   trials: Trial[];
   best: Trial;
-  /** The best trial's fit (on the training data minus the validation split). */
+  /** The best trial's fit (of the first fold: the training data minus its validation part). */
   bestFit: FitResult;
   stopped: 'done' | 'aborted';
+  /** Validation ratings (of the first fold). */
   validationRatings: number;
+  folds: number;
+  /** Ratings uploads made on the device (one per fold when trials share them; 0 on the CPU). */
+  uploads: number;
 }
 
-function pairs(o: TuneOptions): { rank: number; lambda: number }[] {
+interface Point {
+  rank: number;
+  lambda: number;
+  alpha?: number;
+  learningRate?: number;
+}
+
+function checkList(name: string, v: number[] | undefined, positive: boolean): void {
+  if (v === undefined) return;
+  if (!Array.isArray(v) || !v.length) throw new InputError(`tune: the grid's ${name} needs at least one value`);
+  for (const x of v) if (!(Number.isFinite(x) && (positive ? x > 0 : x >= 0))) throw new InputError(`tune: ${name} ${x} must be a number ${positive ? '> 0' : '>= 0'}`);
+}
+
+function points(o: TuneOptions, algo: TuneAlgo): Point[] {
   const { rank, lambda } = o.grid;
   if (!rank?.length || !lambda?.length) throw new InputError('tune: the grid needs at least one rank and one lambda');
   for (const r of rank) if (!(Number.isInteger(r) && r >= 1)) throw new InputError(`tune: rank ${r} is not a positive integer`);
-  for (const l of lambda) if (!(Number.isFinite(l) && l >= 0)) throw new InputError(`tune: lambda ${l} must be a number >= 0`);
-  if ((o.search ?? 'grid') === 'grid') return rank.flatMap((r) => lambda.map((l) => ({ rank: r, lambda: l })));
+  checkList('lambda', lambda, false);
+  const alpha = algo === 'ials' ? o.grid.alpha : undefined;
+  const lr = algo === 'sgd' ? o.grid.learningRate : undefined;
+  checkList('alpha', alpha, false);
+  checkList('learningRate', lr, true);
+  if ((o.search ?? 'grid') === 'grid') {
+    const out: Point[] = [];
+    for (const r of rank) for (const l of lambda) for (const a of alpha ?? [undefined]) for (const s of lr ?? [undefined]) out.push({ rank: r, lambda: l, ...(a !== undefined ? { alpha: a } : {}), ...(s !== undefined ? { learningRate: s } : {}) });
+    return out;
+  }
   const n = o.trials ?? 8;
   if (!(Number.isInteger(n) && n >= 1)) throw new InputError(`tune: trials must be a positive integer, got ${n}`);
   const rng = new Rng(o.seed ?? 42);
-  const lo = Math.min(...lambda);
-  const hi = Math.max(...lambda);
-  if (!(lo > 0)) throw new InputError('tune: random search samples lambda log-uniformly and needs lambda > 0');
-  return Array.from({ length: n }, () => ({ rank: rank[rng.int(rank.length)], lambda: +Math.exp(Math.log(lo) + rng.next() * (Math.log(hi) - Math.log(lo))).toPrecision(3) }));
+  const logUniform = (name: string, v: number[]) => {
+    const lo = Math.min(...v);
+    const hi = Math.max(...v);
+    if (!(lo > 0)) throw new InputError(`tune: random search samples ${name} log-uniformly and needs ${name} > 0`);
+    return +Math.exp(Math.log(lo) + rng.next() * (Math.log(hi) - Math.log(lo))).toPrecision(3);
+  };
+  return Array.from({ length: n }, () => {
+    const p: Point = { rank: rank[rng.int(rank.length)], lambda: logUniform('lambda', lambda) };
+    if (alpha) p.alpha = logUniform('alpha', alpha);
+    if (lr) p.learningRate = logUniform('learningRate', lr);
+    return p;
+  });
+}
+
+/** Rungs of successive halving: iterations / 2^k ... iterations, as many as halvings are needed. */
+export function rungsOf(iterations: number, trials: number, halving: boolean): number[] {
+  const rungs: number[] = [];
+  if (!halving) return [iterations];
+  for (let it = iterations, k = 0; it >= 1 && k < Math.ceil(Math.log2(Math.max(2, trials))); it = Math.floor(it / 2), k++) rungs.unshift(it);
+  if (rungs[rungs.length - 1] !== iterations) rungs.push(iterations);
+  return rungs;
+}
+
+interface Fold {
+  train: Ratings;
+  validation: Ratings;
+  fitData: Ratings | Dataset;
+  uploads?: AlsUploads;
 }
 
 export async function tune(data: Ratings | Dataset, options: TuneOptions): Promise<TuneResult> {
-  const { fitAls } = await import('../train/als/index.ts');
+  const algo = options.algo ?? 'als';
+  if (!['als', 'ials', 'sgd'].includes(algo)) throw new InputError(`tune: algo must be als, ials or sgd, got ${JSON.stringify(algo)}`);
+  const metric: TuneMetric = algo === 'ials' ? 'ndcg@10' : 'rmse';
+  const better = (a: number, b: number) => (metric === 'rmse' ? a - b : b - a);
   const ds = 'ratings' in data ? data : undefined;
   const r = ds ? ds.ratings : (data as Ratings);
   const iterations = options.iterations ?? 10;
   if (!(Number.isInteger(iterations) && iterations >= 1)) throw new InputError(`tune: iterations must be a positive integer, got ${iterations}`);
-  const vf = options.validationFraction ?? 0.1;
-  if (!(vf > 0 && vf < 1)) throw new InputError(`tune: validationFraction must be in (0, 1), got ${vf}`);
-  const { train, test: validation } = splitRandom(r, { testFraction: vf, seed: options.seed ?? 42 });
-  const fitData = ds ? { ...ds, ratings: train } : train;
-  const cands = pairs(options);
-  // rungs: iterations / 2^k ... iterations (halving), or one rung
-  const rungs: number[] = [];
-  if (options.halving ?? true) {
-    for (let it = iterations, k = 0; it >= 1 && k < Math.ceil(Math.log2(Math.max(2, cands.length))); it = Math.floor(it / 2), k++) rungs.unshift(it);
-    if (rungs[rungs.length - 1] !== iterations) rungs.push(iterations);
-  } else rungs.push(iterations);
-  interface Live { c: { rank: number; lambda: number }; fit?: FitResult; trial: Trial }
-  let live: Live[] = cands.map((c) => ({ c, trial: { rank: c.rank, lambda: c.lambda, iterations: 0, validationRmse: Infinity, seconds: 0 } }));
-  const all: Live[] = [...live];
+  const seed = options.seed ?? 42;
+  const K = options.folds ?? 1;
+  if (!(Number.isInteger(K) && K >= 1)) throw new InputError(`tune: folds must be an integer >= 2 (or 1 for one validation split), got ${K}`);
+  let splits: { train: Ratings; test: Ratings }[];
+  if (K >= 2) splits = kFold(r, { k: K, seed });
+  else {
+    const vf = options.validationFraction ?? 0.1;
+    if (!(vf > 0 && vf < 1)) throw new InputError(`tune: validationFraction must be in (0, 1), got ${vf}`);
+    splits = [splitRandom(r, { testFraction: vf, seed })];
+  }
+  const cands = points(options, algo);
+  const rungs = rungsOf(iterations, cands.length, options.halving ?? true);
+
+  const { fitAls } = await import('../train/als/index.ts');
+  const { fitSgd } = await import('../train/sgd/index.ts');
+  const { Model } = await import('../model/model.ts');
+  const { evaluate } = await import('../model/metrics.ts');
+
+  // One device for every trial: the caller's, or one the search makes (and destroys) when the backend allows a GPU.
+  const choice = algo === 'sgd' ? options.sgd : options.als;
+  // ('auto' without a caller's device leaves the engine to each fit, which then uploads its own copy.)
+  const wanted = choice?.backend ?? 'auto';
+  let gpu: GpuContext | null = wanted === 'cpu' || wanted === 'reference' ? null : (choice?.gpu ?? null);
+  let ownGpu: GpuContext | null = null;
+  if (!gpu && wanted === 'gpu') {
+    const { acquireGpu } = await import('../gpu/acquire.ts');
+    const got = await acquireGpu({ backend: 'gpu', gpuSource: choice?.gpuSource, onWarning: choice?.onWarning });
+    gpu = got.gpu;
+    ownGpu = got.own;
+  }
+  const folds: Fold[] = [];
+  let uploads = 0;
+  interface Live {
+    c: Point;
+    fits: (FitResult | undefined)[];
+    trial: Trial;
+  }
   let stopped: TuneResult['stopped'] = 'done';
-  let done = 0;
+  const all: Live[] = cands.map((c) => ({ c, fits: [], trial: { ...c, iterations: 0, metric, score: NaN, validationRmse: NaN, foldScores: [], seconds: 0 } }));
   try {
+    for (const s of splits) {
+      const f: Fold = { train: s.train, validation: s.test, fitData: ds ? { ...ds, ratings: s.train } : s.train };
+      // ALS on a device: each split's ratings go up once, for every trial and rung
+      if (gpu && algo !== 'sgd') {
+        const { AlsUploads } = await import('../train/als/uploads.ts');
+        f.uploads = new AlsUploads(gpu, s.train, algo === 'als' ? s.test : undefined, `tune.fold${folds.length + 1}`);
+        uploads++;
+      }
+      folds.push(f);
+    }
+    const fitOne = async (t: Live, k: number, more: number): Promise<{ fit: FitResult; score: number; rmse: number }> => {
+      const f = folds[k];
+      const prev = t.fits[k];
+      const init = prev ? { users: prev.model.userFactors, items: prev.model.itemFactors } : undefined;
+      if (algo === 'sgd') {
+        const fit = await fitSgd(f.fitData, { ...options.sgd, gpu: gpu ?? undefined, backend: gpu ? 'gpu' : wanted, rank: t.c.rank, lambda: t.c.lambda, ...(t.c.learningRate !== undefined ? { learningRate: t.c.learningRate } : {}), epochs: more, validation: f.validation, seed: options.seed ?? options.sgd?.seed, init, signal: options.signal });
+        const rmse = fit.history[fit.history.length - 1]?.validationRmse ?? NaN;
+        return { fit, score: rmse, rmse };
+      }
+      const common = { ...options.als, gpu: gpu ?? undefined, backend: gpu ? ('gpu' as const) : wanted, rank: t.c.rank, lambda: t.c.lambda, iterations: more, seed: options.seed ?? options.als?.seed, init, signal: options.signal, uploads: f.uploads, hostCopies: f.uploads ? false : undefined };
+      if (algo === 'als') {
+        const fit = await fitAls(f.fitData, { ...common, validation: f.validation });
+        const rmse = fit.history[fit.history.length - 1]?.validationRmse ?? NaN;
+        return { fit, score: rmse, rmse };
+      }
+      const fit = await fitAls(f.fitData, { ...common, ...(t.c.alpha !== undefined ? { alpha: t.c.alpha } : {}), implicit: true, useBias: false, trackDelta: false });
+      const model = new Model(fit.model, { gpu: gpu ?? undefined, seen: f.train });
+      try {
+        const ev = await evaluate(model, f.validation, { metrics: ['ndcg@10'] });
+        return { fit, score: ev.metrics['ndcg@10'], rmse: NaN };
+      } finally {
+        model.destroy();
+      }
+    };
+    let live = [...all];
+    let done = 0;
     for (let g = 0; g < rungs.length; g++) {
       for (const t of live) {
         const more = rungs[g] - done;
         if (more <= 0) continue;
         const t0 = performance.now();
-        const f = await fitAls(fitData, {
-          ...options.als,
-          rank: t.c.rank,
-          lambda: t.c.lambda,
-          iterations: more,
-          validation,
-          seed: options.seed ?? options.als?.seed,
-          init: t.fit ? { users: t.fit.model.userFactors, items: t.fit.model.itemFactors } : undefined,
-          signal: options.signal,
-        });
-        t.fit = f;
+        const scores: number[] = [];
+        const rmses: number[] = [];
+        const fits: FitResult[] = [];
+        for (let k = 0; k < folds.length; k++) {
+          const one = await fitOne(t, k, more);
+          fits.push(one.fit);
+          scores.push(one.score);
+          rmses.push(one.rmse);
+        }
+        // every fold of this rung finished: the trial moves on as one
+        t.fits = fits;
+        const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
         t.trial.iterations = rungs[g];
-        t.trial.validationRmse = f.history[f.history.length - 1]?.validationRmse ?? NaN;
+        t.trial.foldScores = scores;
+        t.trial.score = mean(scores);
+        t.trial.validationRmse = mean(rmses);
         t.trial.seconds += (performance.now() - t0) / 1000;
+        options.onRung?.({ ...t.trial, foldScores: [...scores] });
         if (g === rungs.length - 1 || live.length === 1) options.onTrial?.({ ...t.trial });
       }
       done = rungs[g];
       if (g < rungs.length - 1) {
-        const ranked = [...live].sort((a, b) => a.trial.validationRmse - b.trial.validationRmse);
+        const ranked = [...live].sort((a, b) => orderOf(a.trial.score, b.trial.score, better));
         const keep = Math.max(1, Math.ceil(ranked.length / 2));
-        for (const d of ranked.slice(keep)) options.onTrial?.({ ...d.trial });
+        for (const d of ranked.slice(keep)) {
+          options.onTrial?.({ ...d.trial });
+          d.fits = d.fits.slice(0, 1); // a dropped trial keeps only what a "best" could need
+        }
         live = ranked.slice(0, keep);
       }
     }
   } catch (e) {
     if (!(e instanceof AbortError)) throw e;
     stopped = 'aborted';
+  } finally {
+    for (const f of folds) f.uploads?.destroy();
+    ownGpu?.destroy();
   }
-  const finished = all.filter((t) => t.fit && Number.isFinite(t.trial.validationRmse));
-  if (finished.length === 0) throw stopped === 'aborted' ? new AbortError('tune: aborted before any trial finished') : new InputError('tune: no trial gave a finite validation RMSE');
-  finished.sort((a, b) => a.trial.validationRmse - b.trial.validationRmse || b.trial.iterations - a.trial.iterations);
+  const finished = all.filter((t) => t.fits[0] && Number.isFinite(t.trial.score));
+  if (finished.length === 0) throw stopped === 'aborted' ? new AbortError('tune: aborted before any trial finished') : new InputError(`tune: no trial gave a finite validation ${metric}`);
+  finished.sort((a, b) => orderOf(a.trial.score, b.trial.score, better) || b.trial.iterations - a.trial.iterations);
   const best = finished[0];
-  return { trials: all.map((t) => t.trial), best: best.trial, bestFit: best.fit!, stopped, validationRatings: validation.values.length };
+  return { algo, metric, trials: all.map((t) => t.trial), best: best.trial, bestFit: best.fits[0]!, stopped, validationRatings: folds[0]?.validation.values.length ?? 0, folds: folds.length, uploads };
+}
+
+/** Finite scores first, in the metric's order. */
+function orderOf(a: number, b: number, better: (a: number, b: number) => number): number {
+  const fa = Number.isFinite(a);
+  const fb = Number.isFinite(b);
+  if (fa !== fb) return fa ? -1 : 1;
+  return fa ? better(a, b) : 0;
 }
 
 /** `8,16,32` → [8, 16, 32]; `0.02..0.3` → n log-spaced values (default 4). */

@@ -41,6 +41,12 @@ export interface AlsProblem {
   alpha: number;
   /** Compute ||W H - W'H'||_F^2 each step. */
   trackDelta: boolean;
+  /**
+   * Read W and H back with each step's statistics, so a lost device can hand the last finished
+   * iteration to the CPU (default true). A search's trials set false: each step then reads back
+   * only the scalars.
+   */
+  hostCopies?: boolean;
 }
 
 /** lambda ||W||^2 + lambdaBias ||b||^2 from the diagonal of a (weighted) factor Gram. */

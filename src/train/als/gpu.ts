@@ -14,6 +14,8 @@ import { LossKernel } from '../../kernels/loss.ts';
 import { GramKernel } from '../../kernels/gram.ts';
 import { penalty, type AlsBackend, type AlsProblem, type IterationStats } from './backend.ts';
 import type { Factors } from '../backend.ts';
+import type { Parallelism } from '../../model/types.ts';
+import type { AlsUploads } from './uploads.ts';
 
 // scalars buffer layout (4-byte words)
 const S_STATUS_U = 0; // u32 count, u32 min row
@@ -56,9 +58,12 @@ export class GpuAls implements AlsBackend {
     validation: Ratings | undefined,
     W0: Float32Array,
     H0: Float32Array,
+    /** Ratings already on this device (a search's trials share them): used, not uploaded, and left alive. */
+    shared?: AlsUploads,
   ) {
     this.adapter = adapterName(gpu.adapter);
     this.kept = { W: W0.slice(), H: H0.slice() };
+    if (p.hostCopies ?? true) this.keptFactors = () => this.kept;
     const K = layoutOf(p.userSpec).K;
     gpu.requireLimit(`rank ${p.rank}: Cholesky vectors in workgroup memory`, 'maxComputeWorkgroupStorageSize', 16 * K + 20);
     const bytes = (n: number) => n * p.stride * 4;
@@ -72,10 +77,16 @@ export class GpuAls implements AlsBackend {
       this.H = own(gpu.storage('als.itemFactors', H0));
       this.Wp = own(gpu.storage('als.userFactors.lastGood', bytes(p.nUsers)));
       this.Hp = own(gpu.storage('als.itemFactors.lastGood', bytes(p.nItems)));
-      this.users = uploadCsr(gpu, 'als.byUser', byUser);
-      own({ destroy: () => destroyCsr(this.users) });
-      this.items = uploadCsr(gpu, 'als.byItem', byItem);
-      own({ destroy: () => destroyCsr(this.items) });
+      if (shared) {
+        if (shared.gpu !== gpu) throw new Error('ALS: shared uploads belong to another GPU context');
+        this.users = shared.users;
+        this.items = shared.items;
+      } else {
+        this.users = uploadCsr(gpu, 'als.byUser', byUser);
+        own({ destroy: () => destroyCsr(this.users) });
+        this.items = uploadCsr(gpu, 'als.byItem', byItem);
+        own({ destroy: () => destroyCsr(this.items) });
+      }
       const mk = (csr: DeviceCsr, spec: typeof p.userSpec, label: string) => {
         const s = own(p.solver === 'cg' ? new CgSolver(gpu, csr, spec, p.cgSteps, label) : new NormalEqSolver(gpu, csr, spec, label, p.kernels));
         s.setParams({ mu: spec.mu, lambda: spec.lambda, lambdaBias: spec.lambdaBias, weighted: spec.weighted, alpha: p.alpha }, p.implicit);
@@ -85,8 +96,8 @@ export class GpuAls implements AlsBackend {
       this.iSolve = mk(this.items, p.itemSpec, 'als.items');
       this.uStatus = this.uSolve instanceof NormalEqSolver ? this.uSolve : null;
       this.iStatus = this.iSolve instanceof NormalEqSolver ? this.iSolve : null;
-      this.loss = own(new LossKernel(gpu, 'als.trainLoss', train.users, train.items, train.values));
-      this.valLoss = validation && !p.implicit ? own(new LossKernel(gpu, 'als.validationLoss', validation.users, validation.items, validation.values)) : null;
+      this.loss = shared ? shared.loss : own(new LossKernel(gpu, 'als.trainLoss', train.users, train.items, train.values));
+      this.valLoss = validation && !p.implicit ? (shared?.valLoss ?? own(new LossKernel(gpu, 'als.validationLoss', validation.users, validation.items, validation.values))) : null;
       this.gram = own(new GramKernel(gpu, 'als.gram', p.stride, Math.max(p.nUsers, p.nItems)));
       this.scalarWords = S_DIAG + 2 * p.stride;
       this.scalars = own(gpu.storage('als.scalars', this.scalarWords * 4));
@@ -191,7 +202,7 @@ export class GpuAls implements AlsBackend {
     if (this.iStatus) this.iStatus.encodeStatusCopy(enc, this.scalars, S_STATUS_I * 4);
     this.encodeStats(enc, wantDelta);
     gpu.submit(enc);
-    return this.readStats(wantDelta, true);
+    return this.readStats(wantDelta, p.hostCopies ?? true);
   }
 
   async evaluate(): Promise<IterationStats> {
@@ -208,9 +219,11 @@ export class GpuAls implements AlsBackend {
     return { W: await this.gpu.readF32(this.W, 0, p.nUsers * p.stride), H: await this.gpu.readF32(this.H, 0, p.nItems * p.stride) };
   }
 
-  keptFactors(): Factors {
-    return this.kept;
-  }
+  /**
+   * The host copy of the last finished iteration; absent when the problem reads back no host copies
+   * (a lost device then loses the fit instead of resuming from a stale copy).
+   */
+  readonly keptFactors?: () => Factors;
 
   async restoreLast(): Promise<void> {
     const { gpu, p } = this;
@@ -239,6 +252,13 @@ export class GpuAls implements AlsBackend {
     enc.copyBufferToBuffer(this.best[0], 0, this.W, 0, p.nUsers * p.stride * 4);
     enc.copyBufferToBuffer(this.best[1], 0, this.H, 0, p.nItems * p.stride * 4);
     gpu.submit(enc);
+  }
+
+  parallelism(): Parallelism {
+    const side = (s: NormalEqSolver | CgSolver, n: number) => (s instanceof NormalEqSolver ? { rows: Math.max(0, ...s.batches.map((b) => b.rowCount)), batches: s.batches.length } : { rows: n, batches: 1 });
+    const u = side(this.uSolve, this.p.nUsers);
+    const i = side(this.iSolve, this.p.nItems);
+    return { userRows: u.rows, userBatches: u.batches, itemRows: i.rows, itemBatches: i.batches };
   }
 
   /** Gives up W and H (the current factors) to the caller: `destroy` leaves them alive. */

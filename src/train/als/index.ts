@@ -89,11 +89,16 @@ export async function fitAls(data: Ratings | Dataset, options: AlsOptions = {}):
     implicit: o.implicit,
     alpha: o.alpha,
     trackDelta: o.trackDelta || o.tolerance > 0,
+    hostCopies: o.hostCopies ?? true,
   };
+  const shared = o.uploads;
+  if (shared && (shared.train !== (ds ? ds.ratings : data) || shared.validation !== options.validation)) {
+    throw new InputError('uploads were made from other ratings: pass the same training and validation objects the uploads were made from');
+  }
   const rng = new Rng(o.seed);
   const W0 = initialFactors(ratings.nUsers, o.rank, o.useBias, 'user', rng, o.initScale, o.init?.users);
   const H0 = initialFactors(ratings.nItems, o.rank, o.useBias, 'item', rng, o.initScale, o.init?.items);
-  const { byUser, byItem } = buildViews(ratings);
+  const { byUser, byItem } = shared ?? buildViews(ratings);
 
   const choice = await chooseEngine(o, 'als', o.rank);
   const { gpu, own: ownGpu } = choice;
@@ -111,7 +116,7 @@ export async function fitAls(data: Ratings | Dataset, options: AlsOptions = {}):
   try {
     const fastFrom = (W: Float32Array, H: Float32Array) => new FastCpuAls(problem, byUser, byItem, ratings, o.validation, W, H, lazyExec({ threads: o.threads }));
     loop.backend = gpu
-      ? new GpuAls(gpu, problem, byUser, byItem, ratings, o.validation, W0, H0)
+      ? new GpuAls(gpu, problem, byUser, byItem, ratings, o.validation, W0, H0, shared && shared.gpu === gpu ? shared : undefined)
       : choice.engine === 'reference'
         ? new CpuAls(problem, byUser, byItem, ratings, o.validation, W0, H0)
         : fastFrom(W0, H0);
@@ -158,7 +163,8 @@ export async function fitAls(data: Ratings | Dataset, options: AlsOptions = {}):
         },
       };
       const e = engineOf(b, choice);
-      return { model, history, backend: e.engine, adapter: b.adapter, backendReason: e.reason, stopped };
+      const parallelism = b.parallelism?.();
+      return { model, history, backend: e.engine, adapter: b.adapter, backendReason: e.reason, stopped, ...(parallelism ? { parallelism } : {}) };
     };
     const run = {
       backend: loop.backend,
@@ -170,7 +176,7 @@ export async function fitAls(data: Ratings | Dataset, options: AlsOptions = {}):
       onIteration: o.onIteration,
       finish,
       // a lost device under 'auto' hands the fit to the f32 CPU engine, from the last finished iteration
-      fallback: o.backend === 'auto' ? (f: { W: Float32Array; H: Float32Array }) => fastFrom(f.W, f.H) : undefined,
+      fallback: o.backend === 'auto' && problem.hostCopies ? (f: { W: Float32Array; H: Float32Array }) => fastFrom(f.W, f.H) : undefined,
       onWarning: o.onWarning,
     };
     try {

@@ -5,6 +5,7 @@ import { atLeast, check, checkEarlyStopping, DEFAULTS, oneOf } from '../options.
 import type { Ratings } from '../../data/ratings.ts';
 import type { IterationReport } from '../../model/types.ts';
 import type { CpuBudget } from '../../util/budget.ts';
+import type { AlsUploads } from './uploads.ts';
 
 export interface AlsOptions extends GpuChoice {
   /** Factors per user/item. Default 10. */
@@ -61,9 +62,21 @@ export interface AlsOptions extends GpuChoice {
    * makes its own device.
    */
   keepOnDevice?: boolean;
+  /**
+   * Ratings already uploaded to the fit's `gpu` (src/train/als/uploads.ts), made from this very
+   * `ratings` and `validation`: the GPU backend uses them instead of uploading its own. Ignored on
+   * the CPU.
+   */
+  uploads?: AlsUploads;
+  /**
+   * Read the factors back with each iteration's scalars (default true), so a lost device resumes
+   * from the last finished iteration on the CPU. false: only the scalars come back per iteration
+   * (a search's trials); a lost device then ends the fit with a DeviceLostError.
+   */
+  hostCopies?: boolean;
 }
 
-type Passthrough = 'threads' | 'cpuBudget' | 'init' | 'gpu' | 'gpuSource' | 'onWarning' | 'validation' | 'earlyStopping' | 'onIteration' | 'signal' | 'keepOnDevice';
+type Passthrough = 'threads' | 'cpuBudget' | 'init' | 'gpu' | 'gpuSource' | 'onWarning' | 'validation' | 'earlyStopping' | 'onIteration' | 'signal' | 'keepOnDevice' | 'uploads' | 'hostCopies';
 export type ResolvedAls = Required<Omit<AlsOptions, Passthrough>> & Pick<AlsOptions, Passthrough>;
 
 export function resolveAls(o: AlsOptions): ResolvedAls {
@@ -98,6 +111,8 @@ export function resolveAls(o: AlsOptions): ResolvedAls {
     onIteration: o.onIteration,
     signal: o.signal,
     keepOnDevice: o.keepOnDevice,
+    uploads: o.uploads,
+    hostCopies: o.hostCopies,
   };
   atLeast('rank', r.rank, 1, true);
   atLeast('lambda', r.lambda, 0);

@@ -6,6 +6,7 @@
 import { adapterName, type GpuContext } from '../../gpu/context.ts';
 import { LossKernel } from '../../kernels/loss.ts';
 import { SgdKernel, ShuffleKernel } from '../../kernels/sgd.ts';
+import type { Parallelism } from '../../model/types.ts';
 import { GdKernel } from '../../kernels/gd.ts';
 import { gdViews } from '../../core/sparse.ts';
 import { strideOf } from '../../core/layout.ts';
@@ -35,6 +36,8 @@ export class GpuSgdBackend implements SgdBackend {
   private shuffle?: ShuffleKernel;
   private rt?: GPUBuffer;
   private gd?: GdKernel;
+  /** Stratified: the plan's b (b blocks of a stratum run at once). */
+  private strata = 0;
 
   constructor(
     private readonly gpu: GpuContext,
@@ -85,6 +88,7 @@ export class GpuSgdBackend implements SgdBackend {
         this.owned.push(this.sgd);
       } else {
         const plan = stratifiedPlan(train, s.blocks, s.seed);
+        this.strata = plan.b;
         this.rt = fb('sgd.ratings.blocked', packRatings(train, plan.order));
         this.sgd = new SgdKernel(gpu, 'sgd.stratified', n, spec, this.X, this.Y);
         this.owned.push(this.sgd);
@@ -190,6 +194,13 @@ export class GpuSgdBackend implements SgdBackend {
 
   keptFactors(): Factors {
     return this.kept;
+  }
+
+  /** Updates in flight per dispatch: Hogwild's concurrent groups, a stratum's blocks, or GD's every rating. */
+  parallelism(): Parallelism {
+    if (this.gd) return { updatesInFlight: this.s.train.values.length };
+    if (this.s.mode === 'stratified') return { updatesInFlight: this.strata };
+    return { updatesInFlight: this.sgd?.groups ?? 0 };
   }
 
   destroy(): void {

@@ -192,7 +192,8 @@ export async function fitSgd(data: Ratings | Dataset, opts: SgdOptions = {}): Pr
     if (ds?.items) model.itemIds = ds.items;
     if (ds?.scale) model.ratingScale = ds.scale;
     const e = engineOf(b as SgdBackend & { reason?: string }, choice);
-    return withPartialFit({ model, history, backend: e.engine, ...(b.adapter ? { adapter: b.adapter } : {}), backendReason: e.reason, stopped }, opts);
+    const parallelism = b.parallelism?.();
+    return withPartialFit({ model, history, backend: e.engine, ...(b.adapter ? { adapter: b.adapter } : {}), backendReason: e.reason, stopped, ...(parallelism ? { parallelism } : {}) }, opts);
   };
 
   const run = {
