@@ -6,7 +6,7 @@
  *     (wall time and test RMSE on the same 90/10 split);
  *  3. SGD at rank 32, 20 epochs (AdaGrad as LIBMF, biased), vs the same LIBMF run.
  *
- *   node scripts/run.mjs bench/cpu-engine.ts [--threads=N] [--reference] [--out=DIR]
+ *   node scripts/run.mjs bench/cpu-engine.ts [--threads=N] [--reference] [--gram=false] [--out=DIR]
  *
  * Timing: wall time of whole fits (pool start, upload and statistics included), median of 3
  * runs for webmf and LIBMF alike, interleaved so machine load hits both. Gram: the useful
@@ -58,7 +58,7 @@ log(`| rank | blocked JS, 1 thread | blocked JS, ${threads} workers | WebAssembl
 log('|---:|---:|---:|---:|---:|---:|');
 const wasm = gramWasmBytes();
 const gramRows: { rank: number; js1: number; jsN: number; w1: number; wN: number }[] = [];
-{
+if (args.gram !== 'false') {
   const pool = await createExec({ threads });
   const one = await createExec({ threads: 1 });
   try {

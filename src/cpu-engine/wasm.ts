@@ -5,8 +5,26 @@
  * validates; the JS kernel is the fallback (and can be forced for comparison).
  */
 import { GRAM_WASM_BASE64 } from './gram-wasm.ts';
+import { ENGINE_WASM_BASE64 } from './engine-wasm.ts';
 
 let bytes: Uint8Array | null | undefined;
+let engineBytes: Uint8Array | null | undefined;
+
+/**
+ * The bytes of engine.wat (ALS rows, SGD and residuals on the shared memory) when this runtime can
+ * run them (WebAssembly SIMD and shared memories validate), else null.
+ */
+export function engineWasmBytes(): Uint8Array | null {
+  if (engineBytes === undefined) {
+    try {
+      const b = Uint8Array.from(atob(ENGINE_WASM_BASE64), (c) => c.charCodeAt(0));
+      engineBytes = typeof WebAssembly === 'object' && WebAssembly.validate(b) ? b : null;
+    } catch {
+      engineBytes = null;
+    }
+  }
+  return engineBytes;
+}
 
 /** The SIMD module's bytes when this runtime can run them, else null. */
 export function gramWasmBytes(): Uint8Array | null {
