@@ -10,7 +10,7 @@ import { rowCounts, type Csr, type Ratings } from '../data/ratings.ts';
 import { penalty, type AlsBackend, type AlsProblem, type IterationStats } from '../train/als/backend.ts';
 import type { Factors } from '../train/backend.ts';
 import { HostCopies } from '../train/host-copies.ts';
-import { engineScratch, gramRows, type SolveJob, type SolveResult } from './kernels.ts';
+import { deltaScratch, engineScratch, gramRows, type SolveJob, type SolveResult } from './kernels.ts';
 import { lazyExec, residualsOnPool, type Exec } from './pool.ts';
 import { gramKernel } from './wasm.ts';
 
@@ -37,6 +37,8 @@ export class FastCpuAls implements AlsBackend {
   readonly kernel = gramKernel();
   /** Each thread's scratch for engine.wat's row solver (made at the first step, when the thread count is known). */
   private scratch: Float64Array[] | null = null;
+  /** Each thread's scratch for the convergence quantity's Grams on engine.wat (null: the JS Grams). */
+  private dScratch: Float64Array[] | null | undefined;
   /** The longest row of either side. */
   private readonly cap: number;
   /** The factors before the iteration (for the convergence quantity), shared with the workers. */
@@ -198,15 +200,23 @@ export class FastCpuAls implements AlsBackend {
   private async deltaSquared(): Promise<number> {
     const { exec, p } = this;
     const S = p.stride;
+    const [Wp, Hp] = this.copies.last;
+    const block = 256;
+    if (this.dScratch === undefined) {
+      const heap = exec.heapFor(this.W, this.H, Wp, Hp);
+      const s = heap ? Array.from({ length: exec.threads }, () => exec.f64(deltaScratch(S, block))) : null;
+      this.dScratch = s && s.every((a) => exec.heapFor(a)) ? s : null;
+    }
+    const scratch = this.dScratch;
+    const heap = scratch ? exec.heapFor(this.W) : null;
     const parts = async (X: Float32Array, Xp: Float32Array, n: number, side: 'user' | 'item'): Promise<Float64Array[]> => {
       const T = exec.threads;
-      const jobs = Array.from({ length: T }, (_, t) => ({ X, Xp, S, r0: Math.floor((t * n) / T), r1: Math.floor(((t + 1) * n) / T), side }));
-      const res = await exec.run<Float64Array[]>('deltaGrams', jobs);
+      const jobs = Array.from({ length: T }, (_, t) => ({ X, Xp, S, r0: Math.floor((t * n) / T), r1: Math.floor(((t + 1) * n) / T), side, heap, scratch: scratch?.[t], block }));
+      const res = await exec.run<Float64Array[]>(scratch ? 'deltaGramsWasm' : 'deltaGrams', jobs);
       const sum = res[0];
       for (let t = 1; t < res.length; t++) for (let g = 0; g < 3; g++) for (let e = 0; e < S * S; e++) sum[g][e] += res[t][g][e];
       return sum;
     };
-    const [Wp, Hp] = this.copies.last;
     const [WW, WdW, dWdW] = await parts(this.W, Wp, p.nUsers, 'user');
     const [dHdH, HpdH, HpHp] = await parts(this.H, Hp, p.nItems, 'item');
     return traceProduct(WW, dHdH, S) + 2 * traceProduct(WdW, HpdH, S) + traceProduct(dWdW, HpHp, S);

@@ -107,7 +107,7 @@ export function solveRowsWasm(job: SolveJob, E: EngineWasm): SolveResult {
   for (;;) {
     const c = Atomics.add(job.counter, 0, 1);
     if (c >= nChunks) break;
-    const rEnd = Math.min(job.nRows, (c + 1) * job.chunk);
+    const rEnd = Math.min((c + 1) * job.chunk, job.nRows);
     for (let row = c * job.chunk; row < rEnd; row++) {
       out.rows++;
       const st = E.als_row(row);
@@ -823,9 +823,64 @@ export function deltaGrams(j: { X: Float32Array; Xp: Float32Array; S: number; r0
   return [gramRows(D, D, n, S, true), gramRows(P, D, n, S, false), gramRows(P, P, n, S, true)];
 }
 
+/** Rows per block of deltaGramsWasm: each thread's scratch holds two blocks and one S4 x S4 Gram (deltaScratch). */
+export function deltaScratch(S: number, block: number): number {
+  const S4 = (S + 3) & ~3;
+  return 2 * block * S4 + S4 * S4;
+}
+
+/**
+ * deltaGrams with engine.wat's Gram: rows [r0, r1) widened to f64 in blocks of `block` rows (padded
+ * to S4 columns, in this thread's `scratch`), each block's Grams added into the result. The same
+ * three matrices; the sums are grouped by blocks (f64, relative error ~ n 2^-53).
+ */
+export function deltaGramsWasm(j: { X: Float32Array; Xp: Float32Array; S: number; r0: number; r1: number; side: 'user' | 'item'; heap: HeapRef; scratch: Float64Array; block: number }): Float64Array[] {
+  const E = engineWasm(j.heap) as EngineWasm & { gram(p: number, q: number, n: number, k4: number, a: number): void };
+  const { S, X, Xp, block: B } = j;
+  const S4 = (S + 3) & ~3;
+  const buf = j.scratch.buffer;
+  const o1 = j.scratch.byteOffset;
+  const o2 = o1 + B * S4 * 8;
+  const oA = o2 + B * S4 * 8;
+  const P1 = new Float64Array(buf, o1, B * S4);
+  const P2 = new Float64Array(buf, o2, B * S4);
+  const A = new Float64Array(buf, oA, S4 * S4);
+  P1.fill(0);
+  P2.fill(0);
+  const user = j.side === 'user';
+  const G = [new Float64Array(S * S), new Float64Array(S * S), new Float64Array(S * S)];
+  const lower = (g: Float64Array) => {
+    for (let a = 0; a < S; a++) for (let c = 0; c <= a; c++) g[a * S + c] += A[a * S4 + c];
+  };
+  for (let r = j.r0; r < j.r1; r += B) {
+    const n = Math.min(B, j.r1 - r);
+    for (let i = 0; i < n; i++) {
+      const at = (r + i) * S;
+      for (let c = 0; c < S; c++) {
+        const x = X[at + c];
+        const p = Xp[at + c];
+        P1[i * S4 + c] = user ? x : p;
+        P2[i * S4 + c] = x - p;
+      }
+    }
+    // user side: X^T X, X^T D, D^T D (P1 = X); item side: D^T D, Xp^T D, Xp^T Xp (P1 = Xp)
+    E.gram(o1, o1, n, S4, oA);
+    lower(G[user ? 0 : 2]);
+    E.gram(o2, o2, n, S4, oA);
+    lower(G[user ? 2 : 0]);
+    E.gram(o1, o2, n, S4, oA);
+    lower(G[1]);
+    // the upper triangle of P1^T P2 is the lower one of P2^T P1, transposed
+    E.gram(o2, o1, n, S4, oA);
+    for (let a = 0; a < S; a++) for (let c = 0; c < a; c++) G[1][c * S + a] += A[a * S4 + c];
+  }
+  for (const g of [G[0], G[2]]) for (let a = 0; a < S; a++) for (let c = 0; c < a; c++) g[c * S + a] = g[a * S + c];
+  return G;
+}
+
 /** Every function the worker needs, in dependency-free order (pool.ts stringifies them). */
-export const WORKER_FUNCTIONS = [engineWasm, solveRowsWasm, sgdSetup, gramWasm, gramBlocked, choleskyInPlace, choleskySolveInPlace, cgDense, solveRows, sgdUpdate, feistelAt, sgdHogwild, residualSums, residualPart, sgdStratified, gdResiduals, gdSide, gramBench, gramRows, deltaGrams];
+export const WORKER_FUNCTIONS = [engineWasm, solveRowsWasm, sgdSetup, deltaGramsWasm, gramWasm, gramBlocked, choleskyInPlace, choleskySolveInPlace, cgDense, solveRows, sgdUpdate, feistelAt, sgdHogwild, residualSums, residualPart, sgdStratified, gdResiduals, gdSide, gramBench, gramRows, deltaGrams];
 
 /** The jobs a worker runs, by name. */
-export const OPS = { solveRows, residualPart, sgdHogwild, sgdStratified, gdResiduals, gdSide, gramBench, deltaGrams } as const;
+export const OPS = { solveRows, residualPart, sgdHogwild, sgdStratified, gdResiduals, gdSide, gramBench, deltaGrams, deltaGramsWasm } as const;
 export type OpName = keyof typeof OPS;
