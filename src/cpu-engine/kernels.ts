@@ -784,9 +784,22 @@ export function gramRows(A: ArrayLike<number>, B: ArrayLike<number>, n: number, 
  * Benchmark job: `reps` Gram builds of the n x K4 rows P (chunks of 1 from counter[0]), each
  * into the worker's own K x K output. Returns a checksum so the work cannot be optimized away.
  */
-export function gramBench(j: { P: Float32Array; n: number; K: number; reps: number; counter: Int32Array; wasm: Uint8Array | null }): number {
+export function gramBench(j: { P: Float32Array; n: number; K: number; reps: number; counter: Int32Array; wasm: Uint8Array | null; heap?: HeapRef | null; scratch?: Float64Array }): number {
   const K4 = (j.K + 3) & ~3;
   let sum = 0;
+  if (j.heap && j.scratch) {
+    // engine.wat's Gram (the one the engine's row solver calls), on this thread's scratch in the shared memory
+    const E = engineWasm(j.heap) as EngineWasm & { gram(p: number, q: number, n: number, k4: number, a: number): void };
+    const Q = new Float64Array(j.scratch.buffer, j.scratch.byteOffset, j.n * K4);
+    Q.set(j.P);
+    const aOff = j.scratch.byteOffset + j.n * K4 * 8;
+    const A = new Float64Array(j.scratch.buffer, aOff, K4 * K4);
+    while (Atomics.add(j.counter, 0, 1) < j.reps) {
+      E.gram(Q.byteOffset, Q.byteOffset, j.n, K4, aOff);
+      sum += A[0];
+    }
+    return sum;
+  }
   const w = j.wasm ? gramWasm(j.wasm) : null;
   if (w) {
     const need = (j.n * K4 + K4 * K4) * 8;
