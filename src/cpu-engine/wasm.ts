@@ -1,8 +1,10 @@
 /**
- * Which Gram kernel the f32 CPU engine uses. bench/cpu-engine.ts measures both on this machine's
- * two cores: the WebAssembly SIMD kernel (gram.wat, f64x2) runs the ALS Gram build ~4x faster
- * than the blocked JS one and gives the same bits, so it is the default wherever WebAssembly SIMD
- * validates; the JS kernel is the fallback (and can be forced for comparison).
+ * The f32 CPU engine's WebAssembly modules. bench/cpu-engine.ts measures the kernels on this
+ * machine's two cores: the WebAssembly SIMD Gram (f64x2) runs the ALS Gram build ~4x faster than the
+ * blocked JS one and gives the same bits. engine.wat (ALS rows, SGD, residuals on the engine's
+ * shared memory, see pool.ts) runs wherever shared WebAssembly memories and SIMD are available;
+ * gram.wat (the Gram alone, on a private memory) serves the JS row solver where the data is not in
+ * that memory; the JS kernels are the fallback (and can be forced for comparison).
  */
 import { GRAM_WASM_BASE64 } from './gram-wasm.ts';
 import { ENGINE_WASM_BASE64 } from './engine-wasm.ts';
