@@ -10,6 +10,11 @@
  *
  * Work is handed out in chunks through an Int32Array counter (`Atomics.add`): shared between
  * workers it balances rows of very different lengths; on one thread it is a plain counter.
+ *
+ * Where the job's arrays live in the engine's shared WebAssembly memory (pool.ts Heap; `job.heap`),
+ * the row solve, the SGD update and the residuals run in engine.wat instead (WebAssembly SIMD, in
+ * place): the same operations in the same order as the JS code here, so the same bits, which the
+ * tests check. The JS code stays the fallback where WebAssembly SIMD or shared memory is missing.
  */
 
 /** One side's solve (users with the items fixed, or the reverse). Arrays may be SharedArrayBuffer views. */
