@@ -15,6 +15,11 @@ import { engineWasmBytes } from './wasm.ts';
 export interface ExecOptions {
   /** Worker threads (default: the number of cores). 1 runs on the calling thread. */
   threads?: number;
+  /**
+   * 'auto' (default): arrays in the engine's shared WebAssembly memory where it can be made, so
+   * engine.wat's SIMD kernels run; 'js': plain shared buffers, so the JS kernels run (for comparisons).
+   */
+  kernels?: 'auto' | 'js';
 }
 
 /** Runs kernel jobs: one job per thread of the pool, each taking chunks from a shared counter. */
@@ -206,7 +211,14 @@ class PoolExec implements Exec {
   private starting: Promise<void> | null = null;
   private destroyed = false;
 
-  constructor(private readonly requested: number | undefined) {}
+  private readonly mk: ReturnType<typeof makers>;
+
+  constructor(
+    private readonly requested: number | undefined,
+    useHeap = true,
+  ) {
+    this.mk = makers(useHeap ? Heap.make() : null, true);
+  }
 
   get reason(): string {
     return this.workers.length ? `${this.workers.length} worker threads` : 'worker threads (not started)';
@@ -264,12 +276,11 @@ class PoolExec implements Exec {
     );
   }
 
-  private readonly mk = makers(Heap.make(), true);
-  f32 = this.mk.f32;
-  f64 = this.mk.f64;
-  u32 = this.mk.u32;
-  i32 = this.mk.i32;
-  heapFor = this.mk.heapFor;
+  f32 = (n: number) => this.mk.f32(n);
+  f64 = (n: number) => this.mk.f64(n);
+  u32 = (n: number) => this.mk.u32(n);
+  i32 = (n: number) => this.mk.i32(n);
+  heapFor = (...a: ArrayBufferView[]) => this.mk.heapFor(...a);
 
   destroy(): void {
     this.destroyed = true;
@@ -291,19 +302,24 @@ function alloc(bytes: number, shared: boolean): ArrayBuffer | SharedArrayBuffer 
 class InlineExec implements Exec {
   readonly threads = 1;
   readonly shared = false;
-  constructor(readonly reason: string) {}
+  private readonly mk: ReturnType<typeof makers>;
+  constructor(
+    readonly reason: string,
+    useHeap = true,
+  ) {
+    // With shared memory (threads: 1 asked for), the same heap and SIMD kernels as the pool; without, plain buffers.
+    this.mk = makers(typeof SharedArrayBuffer === 'undefined' || !useHeap ? null : Heap.make(), false);
+  }
   async ready(): Promise<void> {}
   async run<R>(op: OpName, jobs: object[]): Promise<R[]> {
     const fn = OPS[op] as (j: object) => R;
     return jobs.map((j) => fn(j));
   }
-  // With shared memory (threads: 1 asked for), the same heap and SIMD kernels as the pool; without, plain buffers.
-  private readonly mk = makers(typeof SharedArrayBuffer === 'undefined' ? null : Heap.make(), false);
-  f32 = this.mk.f32;
-  f64 = this.mk.f64;
-  u32 = this.mk.u32;
-  i32 = this.mk.i32;
-  heapFor = this.mk.heapFor;
+  f32 = (n: number) => this.mk.f32(n);
+  f64 = (n: number) => this.mk.f64(n);
+  u32 = (n: number) => this.mk.u32(n);
+  i32 = (n: number) => this.mk.i32(n);
+  heapFor = (...a: ArrayBufferView[]) => this.mk.heapFor(...a);
   destroy(): void {}
 }
 
@@ -315,12 +331,13 @@ export function lazyExec(o: ExecOptions = {}): Exec {
   if (o.threads !== undefined && !(Number.isInteger(o.threads) && o.threads >= 1 && o.threads <= 256)) {
     throw new WebmfError(`threads must be an integer in [1, 256], got ${o.threads}`);
   }
-  if (o.threads === 1) return new InlineExec('1 thread (threads: 1)');
+  const heap = o.kernels !== 'js';
+  if (o.threads === 1) return new InlineExec('1 thread (threads: 1)', heap);
   const why = sharedMemoryUnavailable();
-  if (why) return new InlineExec(`1 thread: ${why}`);
+  if (why) return new InlineExec(`1 thread: ${why}`, heap);
   const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
-  if (o.threads === undefined && nav?.hardwareConcurrency === 1) return new InlineExec('1 thread (one core)');
-  return new PoolExec(o.threads);
+  if (o.threads === undefined && nav?.hardwareConcurrency === 1) return new InlineExec('1 thread (one core)', heap);
+  return new PoolExec(o.threads, heap);
 }
 
 /** `lazyExec`, started. */

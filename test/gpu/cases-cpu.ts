@@ -14,6 +14,9 @@ import { feistelParams, feistelPermutation } from '../../src/core/sgd-plan.ts';
 import { engineScratch, gramBlocked, gramRows, gramWasm, solveRows, type SolveJob, type SolveResult } from '../../src/cpu-engine/kernels.ts';
 import { createExec, lazyExec, type Exec } from '../../src/cpu-engine/pool.ts';
 import { FastCpuSgd } from '../../src/cpu-engine/sgd.ts';
+import { FastCpuAls } from '../../src/cpu-engine/als.ts';
+import { strideOf } from '../../src/core/layout.ts';
+import type { AlsProblem } from '../../src/train/als/backend.ts';
 import type { EngineSpec } from '../../src/train/sgd/backend.ts';
 import { SingularSystemError } from '../../src/core/errors.ts';
 import { gramWasmBytes } from '../../src/cpu-engine/wasm.ts';
@@ -379,6 +382,73 @@ export const cpuCases: GpuCase[] = [
           b.destroy();
         }
       }
+    },
+  },
+  {
+    name: 'f32 CPU engine: engine.wat and the JS kernels give the same bits over whole runs on 2 workers (biased ALS-WR with the convergence quantity, implicit ALS, AdaGrad stratified SGD)',
+    run: async () => {
+      const data = sparseRatings(47, 60, 45, [0, 1, 3, 8, 20, 40]);
+      const { byUser, byItem } = buildViews(data);
+      const mu = data.values.reduce((a, v) => a + v, 0) / data.values.length;
+      for (const [label, implicit] of [['biased ALS-WR', false], ['implicit', true]] as const) {
+        const rank = 5;
+        const bias = !implicit;
+        const spec: SolveSpec = { rank, bias, side: 'user', mu: implicit ? 0 : mu, lambda: implicit ? 0.5 : 0.05, lambdaBias: 0.02, weighted: !implicit, ...(implicit ? { implicit: { alpha: 3 } } : {}) };
+        const S = strideOf(rank, bias);
+        const p: AlsProblem = {
+          rank, stride: S, nUsers: data.nUsers, nItems: data.nItems, userSpec: spec, itemSpec: { ...spec, side: 'item' },
+          solver: 'cholesky', kernels: 'auto', cgSteps: 3, implicit, alpha: 3, trackDelta: true,
+        };
+        const W0 = randomFactors(11, data.nUsers, S, 0.3);
+        const H0 = randomFactors(12, data.nItems, S, 0.3);
+        if (bias) {
+          setConstColumn(W0, data.nUsers, rank, 'user');
+          setConstColumn(H0, data.nItems, rank, 'item');
+        }
+        const runs = [];
+        for (const kernels of ['auto', 'js'] as const) {
+          const exec = lazyExec({ threads: 2, kernels });
+          const b = new FastCpuAls(p, byUser, byItem, data, undefined, W0, H0, exec);
+          try {
+            const stats = [];
+            for (let it = 0; it < 4; it++) stats.push(await b.step());
+            expect(exec.threads === 2 && (exec.heapFor(exec.f32(1)) !== null) === (kernels === 'auto'), `${label} ${kernels}: ${exec.threads} threads, heap ${exec.heapFor(exec.f32(1)) !== null}`);
+            runs.push({ stats, f: await b.readFactors() });
+          } finally {
+            b.destroy();
+          }
+        }
+        const [w, j] = runs;
+        bitwiseEqual(`${label}: user factors, engine.wat vs JS`, w.f.W, j.f.W);
+        bitwiseEqual(`${label}: item factors, engine.wat vs JS`, w.f.H, j.f.H);
+        expect(w.stats.every((s, i) => Object.is(s.sse, j.stats[i].sse) && Object.is(s.sae, j.stats[i].sae)), `${label}: residual sums differ`);
+        // The convergence quantity's Grams are summed in blocks of 256 rows on engine.wat, in one pass in JS:
+        // f64 sums of ~n S terms, so 1e-12 relative of the quantity leaves room.
+        expectClose(`${label}: convergence quantity per iteration`, w.stats.map((s) => s.delta2!), j.stats.map((s) => s.delta2!), { rtol: 1e-12 });
+      }
+      const { train } = plantedRatings(48, 70, 50, 3, 0.4, 0.1, 0);
+      const rank = 9; // both AdaGrad groups, an odd second group
+      const S = rank + 2;
+      const sgd: EngineSpec = {
+        algo: 'sgd', mode: 'stratified', rank, bias: true, adagrad: true, adagradWarmup: true, mu: 3, lambda: 0.05, lambdaBias: 0.03, seed: 6,
+        blocks: 3, lanes: 1, train,
+        W0: setConstColumn(randomFactors(13, train.nUsers, S, 0.1), train.nUsers, rank, 'user'),
+        H0: setConstColumn(randomFactors(14, train.nItems, S, 0.1), train.nItems, rank, 'item'),
+      };
+      const out: { sse: number[]; f: { W: Float32Array; H: Float32Array } }[] = [];
+      for (const kernels of ['auto', 'js'] as const) {
+        const b = new FastCpuSgd(sgd, lazyExec({ threads: 2, kernels }));
+        try {
+          const sse = [];
+          for (let e = 1; e <= 3; e++) sse.push((await b.step(e, 0.1)).train);
+          out.push({ sse, f: await b.readFactors() });
+        } finally {
+          b.destroy();
+        }
+      }
+      bitwiseEqual('stratified SGD: user factors, engine.wat vs JS', out[0].f.W, out[1].f.W);
+      bitwiseEqual('stratified SGD: item factors, engine.wat vs JS', out[0].f.H, out[1].f.H);
+      expect(out[0].sse.every((x, i) => Object.is(x, out[1].sse[i])), `stratified SGD: train sse ${out[0].sse} vs ${out[1].sse}`);
     },
   },
   {
