@@ -385,7 +385,7 @@ export const cpuCases: GpuCase[] = [
     },
   },
   {
-    name: 'f32 CPU engine: engine.wat and the JS kernels give the same bits over whole runs on 2 workers (biased ALS-WR with the convergence quantity, implicit ALS, AdaGrad stratified SGD)',
+    name: 'f32 CPU engine: engine.wat and the JS kernels give the same bits over whole runs on 2 workers (biased ALS-WR with the convergence quantity, implicit ALS, AdaGrad stratified SGD, plain Hogwild SGD)',
     run: async () => {
       const data = sparseRatings(47, 60, 45, [0, 1, 3, 8, 20, 40]);
       const { byUser, byItem } = buildViews(data);
@@ -449,6 +449,20 @@ export const cpuCases: GpuCase[] = [
       bitwiseEqual('stratified SGD: user factors, engine.wat vs JS', out[0].f.W, out[1].f.W);
       bitwiseEqual('stratified SGD: item factors, engine.wat vs JS', out[0].f.H, out[1].f.H);
       expect(out[0].sse.every((x, i) => Object.is(x, out[1].sse[i])), `stratified SGD: train sse ${out[0].sse} vs ${out[1].sse}`);
+      // Plain (constant-rate) Hogwild on one thread: the epoch's Feistel order and the plain update, both kernel sets.
+      const hog: EngineSpec = { ...sgd, mode: 'hogwild', adagrad: false, adagradWarmup: false };
+      const hout: { W: Float32Array; H: Float32Array }[] = [];
+      for (const kernels of ['auto', 'js'] as const) {
+        const b = new FastCpuSgd(hog, lazyExec({ threads: 1, kernels }));
+        try {
+          for (let e = 1; e <= 3; e++) await b.step(e, 0.02);
+          hout.push(await b.readFactors());
+        } finally {
+          b.destroy();
+        }
+      }
+      bitwiseEqual('plain Hogwild SGD: user factors, engine.wat vs JS', hout[0].W, hout[1].W);
+      bitwiseEqual('plain Hogwild SGD: item factors, engine.wat vs JS', hout[0].H, hout[1].H);
     },
   },
   {
