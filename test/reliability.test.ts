@@ -107,10 +107,11 @@ describe('no silently wrong results', () => {
     expect(() => fromLibmf(libmf.replace('1e39', '1e-60'))).toThrow(/line 6: row p0 value 2 = 1e-60 is too small/);
   });
 
-  it('outlier ratings (1e20) with lambda 0.1 name float overflow as the cause, not "use lambda > 0"', async () => {
+  it.each(['reference', 'cpu'] as const)('outlier ratings (1e20) with lambda 0.1 name float overflow as the cause, not "use lambda > 0" (%s engine)', async (backend) => {
     const r: Ratings = { users: Int32Array.of(0, 0, 1, 1, 2), items: Int32Array.of(0, 1, 1, 2, 0), values: Float32Array.of(1e20, 3, 4, 1e20, 2), nUsers: 3, nItems: 3 };
-    const err = await fitAls(r, { rank: 4, lambda: 0.1, backend: 'reference', iterations: 3 }).catch((e) => e);
+    const err = await fitAls(r, { rank: 4, lambda: 0.1, backend, iterations: 3 }).catch((e) => e);
     expect(err).toBeInstanceOf(SingularSystemError);
+    expect(err.message).toMatch(/^item 0: normal equations have entries up to 2\.0e\+39/);
     expect(err.message).toMatch(/float overflow, not too few ratings/);
     expect(err.message).toMatch(/largest \|rating\| is 1\.00e\+20/);
     expect(err.message).not.toMatch(/Use lambda > 0/);

@@ -4,13 +4,13 @@
  * over the pool. The statistics the loop needs (residuals, penalty, implicit trace, the change
  * of W H^T) are computed on the calling thread with f64 sums.
  */
-import { layoutOf, singularError, type SolveSpec } from '../core/layout.ts';
-import { traceProduct } from '../reference/reference.ts';
+import { layoutOf, maxAbs, singularError, type SolveSpec } from '../core/layout.ts';
+import { gramOfColumns, normalEquations, traceProduct } from '../reference/reference.ts';
 import { rowCounts, type Csr, type Ratings } from '../data/ratings.ts';
 import { penalty, type AlsBackend, type AlsProblem, type IterationStats } from '../train/als/backend.ts';
 import type { Factors } from '../train/backend.ts';
 import { HostCopies } from '../train/host-copies.ts';
-import { gramRows, type SolveJob, type SolveResult } from './kernels.ts';
+import { deltaScratch, engineScratch, gramRows, type SolveJob, type SolveResult } from './kernels.ts';
 import { lazyExec, residualsOnPool, type Exec } from './pool.ts';
 import { gramKernel } from './wasm.ts';
 
@@ -35,6 +35,12 @@ export class FastCpuAls implements AlsBackend {
   private readonly val?: { users: Int32Array; items: Int32Array; values: Float32Array };
   /** The Gram kernel: WebAssembly SIMD where it runs, else blocked JS. */
   readonly kernel = gramKernel();
+  /** Each thread's scratch for engine.wat's row solver (made at the first step, when the thread count is known). */
+  private scratch: Float64Array[] | null = null;
+  /** Each thread's scratch for the convergence quantity's Grams on engine.wat (null: the JS Grams). */
+  private dScratch: Float64Array[] | null | undefined;
+  /** The longest row of either side. */
+  private readonly cap: number;
   /** The factors before the iteration (for the convergence quantity), shared with the workers. */
   /** The last good W and H (`last`), in shared buffers: the workers read them for the convergence quantity. */
   private readonly copies: HostCopies;
@@ -81,6 +87,20 @@ export class FastCpuAls implements AlsBackend {
     if (validation && !p.implicit) this.val = share3(validation);
     this.uCounts = rowCounts(byUser);
     this.iCounts = rowCounts(byItem);
+    let cap = 1;
+    for (const c of [this.uCounts, this.iCounts]) for (let r = 0; r < c.length; r++) cap = Math.max(cap, c[r]);
+    this.cap = cap;
+  }
+
+  /** engine.wat solves the rows when every array of the job lives in the engine's shared memory. */
+  private heapScratch(): Float64Array[] | null {
+    const { exec } = this;
+    if (this.scratch === null && exec.heapFor(this.W, this.H, this.base, this.byUser.indptr, this.byUser.indices, this.byUser.values, this.byItem.indptr, this.byItem.indices, this.byItem.values)) {
+      const n = engineScratch(layoutOf(this.p.userSpec).K, this.cap);
+      const s = Array.from({ length: exec.threads }, () => exec.f64(n));
+      if (s.every((a) => exec.heapFor(a))) this.scratch = s;
+    }
+    return this.scratch;
   }
 
   /** Solves every row of `csr` into X with Y fixed, over the pool. */
@@ -115,16 +135,32 @@ export class FastCpuAls implements AlsBackend {
       chunk: Math.max(1, Math.min(64, Math.ceil(csr.nRows / (8 * exec.threads)))),
       wasm: this.kernel.wasm,
     };
-    const res = await exec.run<SolveResult>('solveRows', Array.from({ length: exec.threads }, () => job));
+    const scratch = p.solver === 'cholesky' ? this.heapScratch() : null;
+    const jobs = Array.from({ length: exec.threads }, (_, t) => (scratch ? { ...job, heap: exec.heapFor(X), scratch: scratch[t], cap: this.cap } : job));
+    const res = await exec.run<SolveResult>('solveRows', jobs);
     let singular = 0;
     let first = -1;
     let firstN = 0;
+    let overflow = 0;
+    let firstOver = -1;
     for (const r of res) {
       singular += r.singular;
       if (r.singular > 0 && (first < 0 || r.firstRow < first)) {
         first = r.firstRow;
         firstN = r.firstN;
       }
+      overflow += r.overflow;
+      if (r.overflow > 0 && (firstOver < 0 || r.firstOverflow < firstOver)) firstOver = r.firstOverflow;
+    }
+    if (overflow > 0) {
+      // The evidence the f64 reference gives (src/reference/reference.ts solveSide): the row's normal
+      // equations rebuilt in f64 from the f32 factors, and its largest rating.
+      const Y64 = Float64Array.from(Y);
+      const { A, b } = normalEquations({ ...csr, nCols: nY }, firstOver, Y64, spec, p.implicit ? gramOfColumns(Y64, nY, spec) : undefined);
+      const values = csr.values.subarray(csr.indptr[firstOver], csr.indptr[firstOver + 1]);
+      const big = Math.max(maxAbs(A), maxAbs(b));
+      // (a solution past f32 from entries below the limit: the evidence is the f32 range itself)
+      throw singularError(spec, firstOver, csr.indptr[firstOver + 1] - csr.indptr[firstOver], overflow, { maxAbs: big > 1e30 || !Number.isFinite(big) ? big : Infinity, maxRating: maxAbs(values) });
     }
     if (singular > 0) throw singularError(spec, first, firstN, singular);
   }
@@ -164,15 +200,23 @@ export class FastCpuAls implements AlsBackend {
   private async deltaSquared(): Promise<number> {
     const { exec, p } = this;
     const S = p.stride;
+    const [Wp, Hp] = this.copies.last;
+    const block = 256;
+    if (this.dScratch === undefined) {
+      const heap = exec.heapFor(this.W, this.H, Wp, Hp);
+      const s = heap ? Array.from({ length: exec.threads }, () => exec.f64(deltaScratch(S, block))) : null;
+      this.dScratch = s && s.every((a) => exec.heapFor(a)) ? s : null;
+    }
+    const scratch = this.dScratch;
+    const heap = scratch ? exec.heapFor(this.W) : null;
     const parts = async (X: Float32Array, Xp: Float32Array, n: number, side: 'user' | 'item'): Promise<Float64Array[]> => {
       const T = exec.threads;
-      const jobs = Array.from({ length: T }, (_, t) => ({ X, Xp, S, r0: Math.floor((t * n) / T), r1: Math.floor(((t + 1) * n) / T), side }));
-      const res = await exec.run<Float64Array[]>('deltaGrams', jobs);
+      const jobs = Array.from({ length: T }, (_, t) => ({ X, Xp, S, r0: Math.floor((t * n) / T), r1: Math.floor(((t + 1) * n) / T), side, heap, scratch: scratch?.[t], block }));
+      const res = await exec.run<Float64Array[]>(scratch ? 'deltaGramsWasm' : 'deltaGrams', jobs);
       const sum = res[0];
       for (let t = 1; t < res.length; t++) for (let g = 0; g < 3; g++) for (let e = 0; e < S * S; e++) sum[g][e] += res[t][g][e];
       return sum;
     };
-    const [Wp, Hp] = this.copies.last;
     const [WW, WdW, dWdW] = await parts(this.W, Wp, p.nUsers, 'user');
     const [dHdH, HpdH, HpHp] = await parts(this.H, Hp, p.nItems, 'item');
     return traceProduct(WW, dHdH, S) + 2 * traceProduct(WdW, HpdH, S) + traceProduct(dWdW, HpHp, S);

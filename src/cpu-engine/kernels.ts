@@ -10,6 +10,11 @@
  *
  * Work is handed out in chunks through an Int32Array counter (`Atomics.add`): shared between
  * workers it balances rows of very different lengths; on one thread it is a plain counter.
+ *
+ * Where the job's arrays live in the engine's shared WebAssembly memory (pool.ts Heap; `job.heap`),
+ * the row solve, the SGD update and the residuals run in engine.wat instead (WebAssembly SIMD, in
+ * place): the same operations in the same order as the JS code here, so the same bits, which the
+ * tests check. The JS code stays the fallback where WebAssembly SIMD or shared memory is missing.
  */
 
 /** One side's solve (users with the items fixed, or the reverse). Arrays may be SharedArrayBuffer views. */
@@ -45,6 +50,85 @@ export interface SolveJob {
   chunk: number;
   /** The WebAssembly SIMD Gram kernel's bytes (gram.wat), or null for the JS kernel. */
   wasm: Uint8Array | null;
+  /**
+   * The engine's shared memory when every array above lives in it: the rows are then solved by
+   * engine.wat's als_row (Cholesky only; CG stays in JS), with this thread's `scratch`
+   * (engineScratch(K, cap) f64) and `cap` >= the longest row.
+   */
+  heap?: HeapRef | null;
+  scratch?: Float64Array | null;
+  cap?: number;
+}
+
+/** The engine's shared WebAssembly memory, as a job carries it to a worker. */
+export interface HeapRef {
+  memory: WebAssembly.Memory;
+  /** Tells one engine's memory from another's (each worker keeps an instance per memory). */
+  id: number;
+  /** engine.wat's bytes. */
+  bytes: Uint8Array;
+}
+
+interface EngineWasm {
+  als_setup(...a: number[]): void;
+  als_row(row: number): number;
+  sgd_setup(...a: number[]): void;
+  sgd_hog(q0: number, q1: number): void;
+  sgd_list(q0: number, q1: number): void;
+  residuals(users: number, items: number, values: number, X: number, Y: number, S: number, mu: number, k0: number, k1: number): number;
+  sae(): number;
+}
+
+/** f64 scratch one thread needs for als_row: Q and P (cap x K4), A (K4 x K4), b, r1, xs (K4 each), T (cap). */
+export function engineScratch(K: number, cap: number): number {
+  const K4 = (K + 3) & ~3;
+  return 2 * cap * K4 + K4 * K4 + 3 * K4 + cap;
+}
+
+/** This thread's instance of engine.wat on the heap's memory (the module compiled once per thread). */
+export function engineWasm(h: HeapRef): EngineWasm {
+  const g = globalThis as { __webmfEngine?: { module: WebAssembly.Module; instances: Map<number, EngineWasm> } };
+  g.__webmfEngine ??= { module: new WebAssembly.Module(h.bytes as BufferSource), instances: new Map() };
+  const c = g.__webmfEngine;
+  let x = c.instances.get(h.id);
+  if (!x) {
+    x = new WebAssembly.Instance(c.module, { env: { memory: h.memory } }).exports as unknown as EngineWasm;
+    // a thread keeps the instances of the few engines it served last (the calling thread may serve several fits)
+    if (c.instances.size >= 4) c.instances.delete(c.instances.keys().next().value as number);
+    c.instances.set(h.id, x);
+  }
+  return x;
+}
+
+/** solveRows on engine.wat: the same rows, the same operations in the same order, so the same bits. */
+export function solveRowsWasm(job: SolveJob, E: EngineWasm): SolveResult {
+  const out: SolveResult = { singular: 0, firstRow: -1, firstN: 0, rows: 0, overflow: 0, firstOverflow: -1 };
+  E.als_setup(
+    job.indptr.byteOffset, job.indices.byteOffset, job.values.byteOffset, job.X.byteOffset, job.Y.byteOffset,
+    job.stride, job.rank, job.K, job.bias ? 1 : 0, job.xBias, job.yBias, job.mu, job.lambda, job.lambdaBias,
+    job.weighted ? 1 : 0, job.implicit ? 1 : 0, job.alpha, job.base ? job.base.byteOffset : 0, job.scratch!.byteOffset, job.cap!,
+  );
+  const nChunks = Math.ceil(job.nRows / job.chunk);
+  for (;;) {
+    const c = Atomics.add(job.counter, 0, 1);
+    if (c >= nChunks) break;
+    const rEnd = Math.min((c + 1) * job.chunk, job.nRows);
+    for (let row = c * job.chunk; row < rEnd; row++) {
+      out.rows++;
+      const st = E.als_row(row);
+      if (st === 1) {
+        if (out.singular === 0 || row < out.firstRow) {
+          out.firstRow = row;
+          out.firstN = job.indptr[row + 1] - job.indptr[row];
+        }
+        out.singular++;
+      } else if (st === 2) {
+        if (out.overflow === 0 || row < out.firstOverflow) out.firstOverflow = row;
+        out.overflow++;
+      }
+    }
+  }
+  return out;
 }
 
 interface GramWasm {
@@ -70,7 +154,14 @@ export interface SolveResult {
   firstRow: number;
   firstN: number;
   rows: number;
+  /**
+   * Rows whose normal equations overflow what f32 data can mean (an entry of A or b past 1e30, or not
+   * finite, or a solution past the f32 range): left unchanged, like singular ones; the first of them.
+   */
+  overflow: number;
+  firstOverflow: number;
 }
+
 
 /**
  * A = sum_j p_j q_j^T over the n gathered rows (row-major, K4 = K rounded up to 4 floats per row,
@@ -195,6 +286,7 @@ export function cgDense(A: Float64Array, ld: number, b: Float64Array, x: Float64
  * get zeros. Singular rows are counted (and left unchanged); the caller turns them into an error.
  */
 export function solveRows(job: SolveJob): SolveResult {
+  if (job.heap && job.scratch && job.cholesky) return solveRowsWasm(job, engineWasm(job.heap));
   const { indptr, indices, values, X, Y, stride, rank, K, xBias, yBias, mu, base } = job;
   const K4 = (K + 3) & ~3;
   let cap = 64;
@@ -228,7 +320,14 @@ export function solveRows(job: SolveJob): SolveResult {
   const r4 = new Float64Array(K);
   const M = new Float64Array(K * K);
   const y = new Float64Array(K);
-  const out: SolveResult = { singular: 0, firstRow: -1, firstN: 0, rows: 0 };
+  const out: SolveResult = { singular: 0, firstRow: -1, firstN: 0, rows: 0, overflow: 0, firstOverflow: -1 };
+  const overflowed = (row: number) => {
+    if (out.overflow === 0 || row < out.firstOverflow) out.firstOverflow = row;
+    out.overflow++;
+  };
+  const F32_MAX = 3.4028234663852886e38;
+  // Above this, a normal-equation entry means ratings or factors too large for f32 (src/core/layout.ts OVERFLOW_SCALE).
+  const OVERFLOW_LIMIT = 1e30;
   const nChunks = Math.ceil(job.nRows / job.chunk);
   for (;;) {
     const c = Atomics.add(job.counter, 0, 1);
@@ -264,6 +363,21 @@ export function solveRows(job: SolveJob): SolveResult {
         // A short row (n < K ratings, explicit, lambda > 0): A = D + Q^T Q with D = diag(lambda_t) > 0, so by
         // Woodbury x = A^-1 Q^T t = D^-1 Q^T (I + Q D^-1 Q^T)^-1 t: an n x n Cholesky instead of K x K,
         // and n^2 K instead of n K^2 for the matrix. The same solution, with rounding of the same order.
+        // Overflow evidence, as on the K x K path: the diagonal of Q^T Q (its largest entries) and b.
+        let big = false;
+        for (let t = 0; t < K; t++) {
+          let d = 0;
+          let bt = 0;
+          for (let j = 0; j < n; j++) {
+            d += Q[j * K4 + t] * Q[j * K4 + t];
+            bt += T[j] * Q[j * K4 + t];
+          }
+          if (!(d <= OVERFLOW_LIMIT) || !(Math.abs(bt) <= OVERFLOW_LIMIT)) big = true;
+        }
+        if (big) {
+          overflowed(row);
+          continue;
+        }
         for (let t = 0; t < K; t++) r1[t] = 1 / ((t < rank ? job.lambda : job.lambdaBias) * scale);
         for (let t = K; t < K4; t++) r1[t] = 0;
         for (let j = 0; j < n; j++) {
@@ -295,8 +409,12 @@ export function solveRows(job: SolveJob): SolveResult {
         for (let t = 0; t < K; t++) {
           let s = 0;
           for (let j = 0; j < n; j++) s += Q[j * K4 + t] * y[j];
-          X[xo + (t < rank ? t : xBias)] = s * r1[t];
+          b[t] = s * r1[t];
         }
+        let ok = true;
+        for (let t = 0; t < K; t++) if (!(Math.abs(Math.fround(b[t])) <= F32_MAX)) ok = false;
+        if (!ok) overflowed(row);
+        else for (let t = 0; t < K; t++) X[xo + (t < rank ? t : xBias)] = b[t];
         continue;
       }
       if (wasm) wasm.gram(pOff, 0, n, K4, aOff);
@@ -307,6 +425,12 @@ export function solveRows(job: SolveJob): SolveResult {
         if (tj === 0) continue;
         const o = j * K4;
         for (let a = 0; a < K; a++) b[a] += tj * Q[o + a];
+      }
+      let big = false;
+      for (let a = 0; a < K; a++) if (!(Math.abs(A[a * K4 + a]) <= OVERFLOW_LIMIT) || !(Math.abs(b[a]) <= OVERFLOW_LIMIT)) big = true;
+      if (big) {
+        overflowed(row);
+        continue;
       }
       if (base) for (let a = 0; a < K; a++) for (let c = 0; c <= a; c++) A[a * K4 + c] += base[a * K + c];
       for (let a = 0; a < K; a++) A[a * K4 + a] += (a < rank ? job.lambda : job.lambdaBias) * scale;
@@ -320,12 +444,18 @@ export function solveRows(job: SolveJob): SolveResult {
           continue;
         }
         choleskySolveInPlace(A, b, K, K4);
-        for (let t = 0; t < K; t++) X[xo + (t < rank ? t : xBias)] = b[t];
+        let ok = true;
+        for (let t = 0; t < K; t++) if (!(Math.abs(Math.fround(b[t])) <= F32_MAX)) ok = false;
+        if (!ok) overflowed(row);
+        else for (let t = 0; t < K; t++) X[xo + (t < rank ? t : xBias)] = b[t];
       } else {
         for (let a = 0; a < K; a++) for (let c = a + 1; c < K; c++) A[a * K4 + c] = A[c * K4 + a];
         for (let t = 0; t < K; t++) r1[t] = X[xo + (t < rank ? t : xBias)];
         cgDense(A, K4, b, r1, K, job.cgSteps, r2, r3, r4);
-        for (let t = 0; t < K; t++) X[xo + (t < rank ? t : xBias)] = r1[t];
+        let ok = true;
+        for (let t = 0; t < K; t++) if (!(Math.abs(Math.fround(r1[t])) <= F32_MAX)) ok = false;
+        if (!ok) overflowed(row);
+        else for (let t = 0; t < K; t++) X[xo + (t < rank ? t : xBias)] = r1[t];
       }
     }
   }
@@ -351,6 +481,18 @@ export interface SgdJob {
   lead: number;
   leadOnly: boolean;
   order: Uint32Array;
+  /** The engine's shared memory when every array above lives in it: engine.wat's update then runs. */
+  heap?: HeapRef | null;
+}
+
+/** engine.wat's SGD parameters for this job (Feistel ones for Hogwild). */
+export function sgdSetup(j: SgdJob, E: EngineWasm, n: number, half: number, mask: number, keys: Uint32Array | null): void {
+  const off = (a: ArrayBufferView | null) => (a ? a.byteOffset : 0);
+  E.sgd_setup(
+    j.users.byteOffset, j.items.byteOffset, j.values.byteOffset, j.X.byteOffset, j.Y.byteOffset, j.rank, j.bias ? 1 : 0,
+    j.mu, j.lr, j.lambda, j.lambdaBias, off(j.GU), off(j.GI), j.lead, j.leadOnly ? 1 : 0, off(j.order), n, half, mask,
+    keys ? keys[0] : 0, keys ? keys[1] : 0, keys ? keys[2] : 0, keys ? keys[3] : 0,
+  );
 }
 
 /**
@@ -461,19 +603,28 @@ export function feistelAt(p: number, n: number, half: number, mask: number, keys
 export function sgdHogwild(j: SgdJob & { counter: Int32Array; chunk: number; n: number; half: number; mask: number; keys: Uint32Array }): number {
   const n = j.n;
   const nChunks = Math.ceil(n / j.chunk);
+  const E = j.heap ? engineWasm(j.heap) : null;
+  if (E) sgdSetup(j, E, n, j.half, j.mask, j.keys);
   let done = 0;
   for (;;) {
     const c = Atomics.add(j.counter, 0, 1);
     if (c >= nChunks) break;
     const q1 = Math.min(n, (c + 1) * j.chunk);
-    for (let q = c * j.chunk; q < q1; q++) sgdUpdate(j, feistelAt(q, n, j.half, j.mask, j.keys));
+    if (E) E.sgd_hog(c * j.chunk, q1);
+    else for (let q = c * j.chunk; q < q1; q++) sgdUpdate(j, feistelAt(q, n, j.half, j.mask, j.keys));
     done += q1 - c * j.chunk;
   }
   return done;
 }
 
 /** Residual sums over ratings [k0, k1) (see residualSums), for a part of the ratings on one worker. */
-export function residualPart(j: { users: Int32Array; items: Int32Array; values: Float32Array; X: Float32Array; Y: Float32Array; S: number; mu: number; k0: number; k1: number }): { sse: number; sae: number } {
+export function residualPart(j: { users: Int32Array; items: Int32Array; values: Float32Array; X: Float32Array; Y: Float32Array; S: number; mu: number; k0: number; k1: number; heap?: HeapRef | null }): { sse: number; sae: number } {
+  if (j.heap) {
+    // engine.wat's residuals: the same sums in the same order
+    const E = engineWasm(j.heap);
+    const sse = E.residuals(j.users.byteOffset, j.items.byteOffset, j.values.byteOffset, j.X.byteOffset, j.Y.byteOffset, j.S, j.mu, j.k0, j.k1);
+    return { sse, sae: E.sae() };
+  }
   return residualSums(j.users.subarray(j.k0, j.k1), j.items.subarray(j.k0, j.k1), j.values.subarray(j.k0, j.k1), j.X, j.Y, j.S, j.mu);
 }
 
@@ -486,6 +637,8 @@ export function sgdStratified(
   j: SgdJob & { counter: Int32Array; b: number; blockStart: Uint32Array; shifts: Int32Array; workers: number },
 ): number {
   const { b, blockStart, counter } = j;
+  const E = j.heap ? engineWasm(j.heap) : null;
+  if (E) sgdSetup(j, E, 0, 0, 0, null);
   let done = 0;
   for (let s = 0; s < j.shifts.length; s++) {
     const shift = j.shifts[s];
@@ -493,7 +646,8 @@ export function sgdStratified(
       const p = Atomics.add(counter, 2 * s, 1);
       if (p >= b) break;
       const blk = p * b + ((p + shift) % b);
-      for (let q = blockStart[blk]; q < blockStart[blk + 1]; q++) sgdUpdate(j, j.order[q]);
+      if (E) E.sgd_list(blockStart[blk], blockStart[blk + 1]);
+      else for (let q = blockStart[blk]; q < blockStart[blk + 1]; q++) sgdUpdate(j, j.order[q]);
       done += blockStart[blk + 1] - blockStart[blk];
     }
     if (j.workers > 1) {
@@ -635,9 +789,22 @@ export function gramRows(A: ArrayLike<number>, B: ArrayLike<number>, n: number, 
  * Benchmark job: `reps` Gram builds of the n x K4 rows P (chunks of 1 from counter[0]), each
  * into the worker's own K x K output. Returns a checksum so the work cannot be optimized away.
  */
-export function gramBench(j: { P: Float32Array; n: number; K: number; reps: number; counter: Int32Array; wasm: Uint8Array | null }): number {
+export function gramBench(j: { P: Float32Array; n: number; K: number; reps: number; counter: Int32Array; wasm: Uint8Array | null; heap?: HeapRef | null; scratch?: Float64Array }): number {
   const K4 = (j.K + 3) & ~3;
   let sum = 0;
+  if (j.heap && j.scratch) {
+    // engine.wat's Gram (the one the engine's row solver calls), on this thread's scratch in the shared memory
+    const E = engineWasm(j.heap) as EngineWasm & { gram(p: number, q: number, n: number, k4: number, a: number): void };
+    const Q = new Float64Array(j.scratch.buffer, j.scratch.byteOffset, j.n * K4);
+    Q.set(j.P);
+    const aOff = j.scratch.byteOffset + j.n * K4 * 8;
+    const A = new Float64Array(j.scratch.buffer, aOff, K4 * K4);
+    while (Atomics.add(j.counter, 0, 1) < j.reps) {
+      E.gram(Q.byteOffset, Q.byteOffset, j.n, K4, aOff);
+      sum += A[0];
+    }
+    return sum;
+  }
   const w = j.wasm ? gramWasm(j.wasm) : null;
   if (w) {
     const need = (j.n * K4 + K4 * K4) * 8;
@@ -674,9 +841,64 @@ export function deltaGrams(j: { X: Float32Array; Xp: Float32Array; S: number; r0
   return [gramRows(D, D, n, S, true), gramRows(P, D, n, S, false), gramRows(P, P, n, S, true)];
 }
 
+/** Rows per block of deltaGramsWasm: each thread's scratch holds two blocks and one S4 x S4 Gram (deltaScratch). */
+export function deltaScratch(S: number, block: number): number {
+  const S4 = (S + 3) & ~3;
+  return 2 * block * S4 + S4 * S4;
+}
+
+/**
+ * deltaGrams with engine.wat's Gram: rows [r0, r1) widened to f64 in blocks of `block` rows (padded
+ * to S4 columns, in this thread's `scratch`), each block's Grams added into the result. The same
+ * three matrices; the sums are grouped by blocks (f64, relative error ~ n 2^-53).
+ */
+export function deltaGramsWasm(j: { X: Float32Array; Xp: Float32Array; S: number; r0: number; r1: number; side: 'user' | 'item'; heap: HeapRef; scratch: Float64Array; block: number }): Float64Array[] {
+  const E = engineWasm(j.heap) as EngineWasm & { gram(p: number, q: number, n: number, k4: number, a: number): void };
+  const { S, X, Xp, block: B } = j;
+  const S4 = (S + 3) & ~3;
+  const buf = j.scratch.buffer;
+  const o1 = j.scratch.byteOffset;
+  const o2 = o1 + B * S4 * 8;
+  const oA = o2 + B * S4 * 8;
+  const P1 = new Float64Array(buf, o1, B * S4);
+  const P2 = new Float64Array(buf, o2, B * S4);
+  const A = new Float64Array(buf, oA, S4 * S4);
+  P1.fill(0);
+  P2.fill(0);
+  const user = j.side === 'user';
+  const G = [new Float64Array(S * S), new Float64Array(S * S), new Float64Array(S * S)];
+  const lower = (g: Float64Array) => {
+    for (let a = 0; a < S; a++) for (let c = 0; c <= a; c++) g[a * S + c] += A[a * S4 + c];
+  };
+  for (let r = j.r0; r < j.r1; r += B) {
+    const n = Math.min(B, j.r1 - r);
+    for (let i = 0; i < n; i++) {
+      const at = (r + i) * S;
+      for (let c = 0; c < S; c++) {
+        const x = X[at + c];
+        const p = Xp[at + c];
+        P1[i * S4 + c] = user ? x : p;
+        P2[i * S4 + c] = x - p;
+      }
+    }
+    // user side: X^T X, X^T D, D^T D (P1 = X); item side: D^T D, Xp^T D, Xp^T Xp (P1 = Xp)
+    E.gram(o1, o1, n, S4, oA);
+    lower(G[user ? 0 : 2]);
+    E.gram(o2, o2, n, S4, oA);
+    lower(G[user ? 2 : 0]);
+    E.gram(o1, o2, n, S4, oA);
+    lower(G[1]);
+    // the upper triangle of P1^T P2 is the lower one of P2^T P1, transposed
+    E.gram(o2, o1, n, S4, oA);
+    for (let a = 0; a < S; a++) for (let c = 0; c < a; c++) G[1][c * S + a] += A[a * S4 + c];
+  }
+  for (const g of [G[0], G[2]]) for (let a = 0; a < S; a++) for (let c = 0; c < a; c++) g[c * S + a] = g[a * S + c];
+  return G;
+}
+
 /** Every function the worker needs, in dependency-free order (pool.ts stringifies them). */
-export const WORKER_FUNCTIONS = [gramWasm, gramBlocked, choleskyInPlace, choleskySolveInPlace, cgDense, solveRows, sgdUpdate, feistelAt, sgdHogwild, residualSums, residualPart, sgdStratified, gdResiduals, gdSide, gramBench, gramRows, deltaGrams];
+export const WORKER_FUNCTIONS = [engineWasm, solveRowsWasm, sgdSetup, deltaGramsWasm, gramWasm, gramBlocked, choleskyInPlace, choleskySolveInPlace, cgDense, solveRows, sgdUpdate, feistelAt, sgdHogwild, residualSums, residualPart, sgdStratified, gdResiduals, gdSide, gramBench, gramRows, deltaGrams];
 
 /** The jobs a worker runs, by name. */
-export const OPS = { solveRows, residualPart, sgdHogwild, sgdStratified, gdResiduals, gdSide, gramBench, deltaGrams } as const;
+export const OPS = { solveRows, residualPart, sgdHogwild, sgdStratified, gdResiduals, gdSide, gramBench, deltaGrams, deltaGramsWasm } as const;
 export type OpName = keyof typeof OPS;

@@ -9,11 +9,17 @@
  * places webmf runs: the TypeScript sources under tsx or vitest, the vite app, the library build.
  */
 import { WebmfError } from '../core/errors.ts';
-import { OPS, WORKER_FUNCTIONS, type OpName } from './kernels.ts';
+import { OPS, WORKER_FUNCTIONS, type HeapRef, type OpName } from './kernels.ts';
+import { engineWasmBytes } from './wasm.ts';
 
 export interface ExecOptions {
   /** Worker threads (default: the number of cores). 1 runs on the calling thread. */
   threads?: number;
+  /**
+   * 'auto' (default): arrays in the engine's shared WebAssembly memory where it can be made, so
+   * engine.wat's SIMD kernels run; 'js': plain shared buffers, so the JS kernels run (for comparisons).
+   */
+  kernels?: 'auto' | 'js';
 }
 
 /** Runs kernel jobs: one job per thread of the pool, each taking chunks from a shared counter. */
@@ -31,7 +37,79 @@ export interface Exec {
   f64(n: number): Float64Array;
   u32(n: number): Uint32Array;
   i32(n: number): Int32Array;
+  /**
+   * The engine's shared WebAssembly memory, for a job whose arrays all live in it (the SIMD kernels
+   * of engine.wat then run on them in place), else null (the JS kernels run).
+   */
+  heapFor(...arrays: ArrayBufferView[]): HeapRef | null;
   destroy(): void;
+}
+
+/**
+ * One shared WebAssembly memory that the engine's arrays are carved from (a bump allocator: a fit
+ * allocates its arrays once), so the SIMD kernels on every worker address them in place. Where it
+ * cannot be made (no shared memory, no WebAssembly SIMD) or is full (4 GiB), arrays come from plain
+ * buffers and the JS kernels run on them.
+ */
+class Heap {
+  private top = 64; // offset 0 stays unused: the kernels read address 0 as "none"
+  private readonly buffers = new WeakSet<ArrayBufferLike>();
+  private constructor(
+    readonly ref: HeapRef,
+    private readonly memory: WebAssembly.Memory,
+  ) {}
+
+  static make(): Heap | null {
+    const bytes = engineWasmBytes();
+    if (!bytes) return null;
+    for (const maximum of [65536, 16384, 4096]) {
+      try {
+        const memory = new WebAssembly.Memory({ initial: 1, maximum, shared: true });
+        return new Heap({ memory, id: Math.random(), bytes }, memory);
+      } catch {
+        // a smaller reservation may still fit (32-bit hosts)
+      }
+    }
+    return null;
+  }
+
+  /** `bytes` zeroed bytes, 16-byte aligned, as [buffer, offset]; null when the memory cannot grow that far. */
+  alloc(bytes: number): [ArrayBufferLike, number] | null {
+    const at = this.top;
+    const end = at + Math.ceil(bytes / 16) * 16;
+    const have = this.memory.buffer.byteLength;
+    if (end > have) {
+      try {
+        this.memory.grow(Math.ceil((end - have) / 65536));
+      } catch {
+        return null;
+      }
+    }
+    this.top = end;
+    const buf = this.memory.buffer;
+    this.buffers.add(buf);
+    return [buf, at];
+  }
+
+  holds(a: ArrayBufferView): boolean {
+    return this.buffers.has(a.buffer);
+  }
+}
+
+/** Typed-array makers over the heap where it has room, else over plain (shared) buffers. */
+function makers(heap: Heap | null, shared: boolean) {
+  const make = <T>(C: new (b: ArrayBufferLike, o: number, n: number) => T, size: number) => (n: number): T => {
+    const h = heap?.alloc(size * n);
+    if (h) return new C(h[0], h[1], n);
+    return new C(alloc(size * n, shared), 0, n);
+  };
+  return {
+    f32: make(Float32Array, 4),
+    f64: make(Float64Array, 8),
+    u32: make(Uint32Array, 4),
+    i32: make(Int32Array, 4),
+    heapFor: (...arrays: ArrayBufferView[]): HeapRef | null => (heap && arrays.every((a) => heap.holds(a)) ? heap.ref : null),
+  };
 }
 
 const isNode = (): boolean => typeof process !== 'undefined' && !!process.versions?.node && typeof (globalThis as { Deno?: unknown }).Deno === 'undefined';
@@ -133,7 +211,14 @@ class PoolExec implements Exec {
   private starting: Promise<void> | null = null;
   private destroyed = false;
 
-  constructor(private readonly requested: number | undefined) {}
+  private readonly mk: ReturnType<typeof makers>;
+
+  constructor(
+    private readonly requested: number | undefined,
+    useHeap = true,
+  ) {
+    this.mk = makers(useHeap ? Heap.make() : null, true);
+  }
 
   get reason(): string {
     return this.workers.length ? `${this.workers.length} worker threads` : 'worker threads (not started)';
@@ -191,10 +276,11 @@ class PoolExec implements Exec {
     );
   }
 
-  f32 = (n: number) => new Float32Array(alloc(4 * n, true));
-  f64 = (n: number) => new Float64Array(alloc(8 * n, true));
-  u32 = (n: number) => new Uint32Array(alloc(4 * n, true));
-  i32 = (n: number) => new Int32Array(alloc(4 * n, true));
+  f32 = (n: number) => this.mk.f32(n);
+  f64 = (n: number) => this.mk.f64(n);
+  u32 = (n: number) => this.mk.u32(n);
+  i32 = (n: number) => this.mk.i32(n);
+  heapFor = (...a: ArrayBufferView[]) => this.mk.heapFor(...a);
 
   destroy(): void {
     this.destroyed = true;
@@ -216,16 +302,24 @@ function alloc(bytes: number, shared: boolean): ArrayBuffer | SharedArrayBuffer 
 class InlineExec implements Exec {
   readonly threads = 1;
   readonly shared = false;
-  constructor(readonly reason: string) {}
+  private readonly mk: ReturnType<typeof makers>;
+  constructor(
+    readonly reason: string,
+    useHeap = true,
+  ) {
+    // With shared memory (threads: 1 asked for), the same heap and SIMD kernels as the pool; without, plain buffers.
+    this.mk = makers(typeof SharedArrayBuffer === 'undefined' || !useHeap ? null : Heap.make(), false);
+  }
   async ready(): Promise<void> {}
   async run<R>(op: OpName, jobs: object[]): Promise<R[]> {
     const fn = OPS[op] as (j: object) => R;
     return jobs.map((j) => fn(j));
   }
-  f32 = (n: number) => new Float32Array(alloc(4 * n, false));
-  f64 = (n: number) => new Float64Array(alloc(8 * n, false));
-  u32 = (n: number) => new Uint32Array(alloc(4 * n, false));
-  i32 = (n: number) => new Int32Array(alloc(4 * n, false));
+  f32 = (n: number) => this.mk.f32(n);
+  f64 = (n: number) => this.mk.f64(n);
+  u32 = (n: number) => this.mk.u32(n);
+  i32 = (n: number) => this.mk.i32(n);
+  heapFor = (...a: ArrayBufferView[]) => this.mk.heapFor(...a);
   destroy(): void {}
 }
 
@@ -237,12 +331,13 @@ export function lazyExec(o: ExecOptions = {}): Exec {
   if (o.threads !== undefined && !(Number.isInteger(o.threads) && o.threads >= 1 && o.threads <= 256)) {
     throw new WebmfError(`threads must be an integer in [1, 256], got ${o.threads}`);
   }
-  if (o.threads === 1) return new InlineExec('1 thread (threads: 1)');
+  const heap = o.kernels !== 'js';
+  if (o.threads === 1) return new InlineExec('1 thread (threads: 1)', heap);
   const why = sharedMemoryUnavailable();
-  if (why) return new InlineExec(`1 thread: ${why}`);
+  if (why) return new InlineExec(`1 thread: ${why}`, heap);
   const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
-  if (o.threads === undefined && nav?.hardwareConcurrency === 1) return new InlineExec('1 thread (one core)');
-  return new PoolExec(o.threads);
+  if (o.threads === undefined && nav?.hardwareConcurrency === 1) return new InlineExec('1 thread (one core)', heap);
+  return new PoolExec(o.threads, heap);
 }
 
 /** `lazyExec`, started. */
@@ -267,7 +362,8 @@ export async function residualsOnPool(
   const n = r.values.length;
   const T = exec.threads;
   const shared = exec.shared && r.values.buffer instanceof SharedArrayBuffer && X.buffer instanceof SharedArrayBuffer;
-  const jobs = Array.from({ length: shared ? T : 1 }, (_, t) => ({ ...r, X, Y, S, mu, k0: shared ? Math.floor((t * n) / T) : 0, k1: shared ? Math.floor(((t + 1) * n) / T) : n }));
+  const heap = exec.heapFor(r.users, r.items, r.values, X, Y);
+  const jobs = Array.from({ length: shared ? T : 1 }, (_, t) => ({ ...r, X, Y, S, mu, heap, k0: shared ? Math.floor((t * n) / T) : 0, k1: shared ? Math.floor(((t + 1) * n) / T) : n }));
   const parts = shared ? await exec.run<{ sse: number; sae: number }>('residualPart', jobs) : [OPS.residualPart(jobs[0])];
   let sse = 0;
   let sae = 0;

@@ -116,6 +116,8 @@ export class FastCpuSgd implements SgdBackend {
       lambda: s.lambda, lambdaBias: s.lambdaBias, GU: this.GU, GI: this.GI, lead: adagradLead(s.rank), leadOnly: s.adagrad && s.adagradWarmup && epoch === 1,
       order: this.order,
     };
+    const arrays = [this.users, this.items, this.values, this.X, this.Y, this.order, ...(this.GU && this.GI ? [this.GU, this.GI] : []), ...(this.blockStart ? [this.blockStart] : [])];
+    job.heap = exec.heapFor(...arrays);
     this.counter.fill(0);
     if (this.blockStart) {
       const shifts = Int32Array.from(strataShifts(s.blocks, s.seed, epoch));

@@ -11,8 +11,14 @@ import { cholesky, choleskySolve, cgSolveRow, gramOfColumns, normalEquations } f
 import { colOf, layoutOf, type SolveSpec } from '../../src/core/layout.ts';
 import { adagradLead, gdStepF64, gdViews, sgdUpdateF64, type SgdStepParams } from '../../src/reference/sgd-reference.ts';
 import { feistelParams, feistelPermutation } from '../../src/core/sgd-plan.ts';
-import { gramBlocked, gramRows, gramWasm, solveRows, type SolveJob, type SolveResult } from '../../src/cpu-engine/kernels.ts';
-import { createExec, type Exec } from '../../src/cpu-engine/pool.ts';
+import { engineScratch, gramBlocked, gramRows, gramWasm, solveRows, type SolveJob, type SolveResult } from '../../src/cpu-engine/kernels.ts';
+import { createExec, lazyExec, type Exec } from '../../src/cpu-engine/pool.ts';
+import { FastCpuSgd } from '../../src/cpu-engine/sgd.ts';
+import { FastCpuAls } from '../../src/cpu-engine/als.ts';
+import { strideOf } from '../../src/core/layout.ts';
+import type { AlsProblem } from '../../src/train/als/backend.ts';
+import type { EngineSpec } from '../../src/train/sgd/backend.ts';
+import { SingularSystemError } from '../../src/core/errors.ts';
 import { gramWasmBytes } from '../../src/cpu-engine/wasm.ts';
 import { chooseEngine, probeEngines } from '../../src/cpu-engine/auto.ts';
 import { Rng } from '../../src/util/random.ts';
@@ -125,7 +131,7 @@ export const cpuCases: GpuCase[] = [
     },
   },
   {
-    name: 'f32 CPU engine: every row solve (explicit, biased ALS-WR, implicit; Cholesky and CG) matches the f64 reference on 2 workers with the WebAssembly SIMD Gram, and equals the one-thread blocked-JS result bit for bit',
+    name: 'f32 CPU engine: every row solve (explicit, biased ALS-WR, implicit; Cholesky and CG) matches the f64 reference on 2 workers with the WebAssembly SIMD Gram and with engine.wat, and equals the one-thread blocked-JS result bit for bit',
     run: async () => {
       const r = sparseRatings(31, 41, 29, [0, 1, 2, 5, 9, 17, 29]);
       const { byUser } = buildViews(r);
@@ -148,9 +154,20 @@ export const cpuCases: GpuCase[] = [
           const ji = jobOf(inline, byUser, X0, Y, spec, r.nItems, solver, null);
           const res = await exec.run<SolveResult>('solveRows', [jp, jp]);
           expect(res.length === 2 && res[0].rows + res[1].rows === r.nUsers, `${label}: the workers solved ${res.map((x) => x.rows).join(' + ')} of ${r.nUsers} rows`);
-          expect(res.every((x) => x.singular === 0), `${label}: no singular rows`);
+          expect(res.every((x) => x.singular === 0 && x.overflow === 0), `${label}: no singular or overflowing rows`);
           solveRows(ji);
           bitwiseEqual(`${label}: 2 workers (SIMD Gram) vs 1 thread (JS Gram)`, jp.X, ji.X);
+          // engine.wat's row solver (Cholesky), on the engine's shared memory: the same operations in the same order.
+          if (solver === 'cholesky') {
+            const jw = jobOf(exec, byUser, X0, Y, spec, r.nItems, solver, wasm);
+            const heap = exec.heapFor(jw.indptr, jw.indices, jw.values, jw.X, jw.Y);
+            expect(heap !== null, `${label}: the job's arrays live in the engine's WebAssembly memory`);
+            const cap = Math.max(...Array.from({ length: r.nUsers }, (_, u) => byUser.indptr[u + 1] - byUser.indptr[u]));
+            const scratch = [0, 1].map(() => exec.f64(engineScratch(L.K, cap)));
+            const rw = await exec.run<SolveResult>('solveRows', scratch.map((s) => ({ ...jw, heap, scratch: s, cap })));
+            expect(rw[0].rows + rw[1].rows === r.nUsers && rw.every((x) => x.singular === 0 && x.overflow === 0), `${label}: engine.wat solved every row`);
+            bitwiseEqual(`${label}: engine.wat on 2 workers vs 1 thread (JS)`, jw.X, ji.X);
+          }
           const base = spec.implicit ? gramOfColumns(Float64Array.from(Y), r.nItems, spec) : undefined;
           for (let row = 0; row < r.nUsers; row++) {
             const n = byUser.indptr[row + 1] - byUser.indptr[row];
@@ -297,6 +314,155 @@ export const cpuCases: GpuCase[] = [
       }
       bitwiseEqual('user factors', c.model.userFactors, Float32Array.from(X));
       bitwiseEqual('item factors', c.model.itemFactors, Float32Array.from(Y));
+    },
+  },
+  {
+    name: 'f32 CPU engine: outlier ratings (1e20) are a float-overflow error naming the row, from engine.wat on 2 workers and from the JS kernels, and no factor is written',
+    run: async () => {
+      const r: Ratings = { users: Int32Array.of(0, 0, 1, 1, 2), items: Int32Array.of(0, 1, 1, 2, 0), values: Float32Array.of(1e20, 3, 4, 1e20, 2), nUsers: 3, nItems: 3 };
+      // The whole fit: the f64 reference names float overflow for these ratings, and so must the f32 engine.
+      const err = await fitAls(r, { rank: 4, lambda: 0.1, backend: 'cpu', threads: 2, iterations: 3 }).then(() => null, (e) => e as Error);
+      expect(err instanceof SingularSystemError, `a SingularSystemError, got ${err?.name}: ${err?.message}`);
+      expect(/float overflow, not too few ratings/.test(err!.message) && /largest \|rating\| is 1\.00e\+20/.test(err!.message) && !/Use lambda > 0/.test(err!.message), `message: ${err!.message}`);
+      // Per kernel: the item side, with user factors as large as those ratings make them (~1e20): the
+      // normal equations reach ~1e40, past what f32 data can mean. Both kernels refuse every such row
+      // (the one-rating rows by Woodbury, the others by the K x K path) and leave its factors as they were.
+      const { byItem } = buildViews({ ...r, users: Int32Array.of(0, 0, 1, 1, 2, 2, 2, 2, 2, 2), items: Int32Array.of(0, 1, 1, 2, 0, 0, 1, 2, 0, 1), values: Float32Array.of(1e20, 3, 4, 1e20, 2, 1, 1, 1, 1, 1) });
+      const rank = 4; // K = 4: items 0 and 1 (4 ratings) by the K x K path, item 2 (2 ratings) by Woodbury
+      const spec: SolveSpec = { ...specBase, rank, side: 'item' };
+      const L = layoutOf(spec);
+      const W = Float32Array.from({ length: r.nUsers * L.stride }, (_, k) => (k % 3 === 0 ? 3e19 : -2e19));
+      const H0 = randomFactors(2, r.nItems, L.stride, 0.3);
+      const exec = await pool2();
+      try {
+        const js = jobOf(exec, byItem, H0, W, spec, r.nUsers, 'cholesky', null);
+        const resJs = await exec.run<SolveResult>('solveRows', [js, js]);
+        const jw = jobOf(exec, byItem, H0, W, spec, r.nUsers, 'cholesky', gramWasmBytes());
+        const heap = exec.heapFor(jw.indptr, jw.indices, jw.values, jw.X, jw.Y);
+        expect(heap !== null, 'the job lives in the engine memory');
+        const scratch = [0, 1].map(() => exec.f64(engineScratch(L.K, 8)));
+        const resW = await exec.run<SolveResult>('solveRows', scratch.map((sc) => ({ ...jw, heap, scratch: sc, cap: 8 })));
+        for (const [label, res, X] of [['JS', resJs, js.X], ['engine.wat', resW, jw.X]] as const) {
+          const over = res.reduce((a, x) => a + x.overflow, 0);
+          const first = Math.min(...res.filter((x) => x.overflow > 0).map((x) => x.firstOverflow));
+          expect(over === r.nItems && first === 0 && res.every((x) => x.singular === 0), `${label}: ${over} overflowing rows (first ${first}), expected all ${r.nItems} from row 0`);
+          bitwiseEqual(`${label}: factors of refused rows are left as they were`, X, H0);
+        }
+      } finally {
+        exec.destroy();
+      }
+    },
+  },
+  {
+    name: 'f32 CPU engine: rolling back an SGD epoch restores the AdaGrad accumulators with the factors (the epoch replayed gives the same bits)',
+    run: async () => {
+      const { train } = plantedRatings(43, 40, 30, 3, 0.4, 0.1, 0);
+      const rank = 10; // past AdaGrad's lead group of 8: both accumulators per row are used
+      const S = rank + 2;
+      const spec: EngineSpec = {
+        algo: 'sgd', mode: 'hogwild', rank, bias: true, adagrad: true, adagradWarmup: false, mu: 3, lambda: 0.05, lambdaBias: 0.05, seed: 5,
+        blocks: 2, lanes: 1, train,
+        W0: setConstColumn(randomFactors(7, train.nUsers, S, 0.1), train.nUsers, rank, 'user'),
+        H0: setConstColumn(randomFactors(8, train.nItems, S, 0.1), train.nItems, rank, 'item'),
+      };
+      for (const threads of [1, 2]) {
+        // one thread: the order is fixed, so the replay is exact; stratified keeps that on 2 workers
+        const b = new FastCpuSgd(threads === 1 ? spec : { ...spec, mode: 'stratified' }, lazyExec({ threads }));
+        try {
+          await b.step(1, 0.1);
+          await b.step(2, 0.1);
+          const first = await b.readFactors();
+          await b.restoreLast();
+          await b.step(2, 0.1);
+          const again = await b.readFactors();
+          // Factors alone restored, the replay would start from epoch 2's larger accumulators (smaller steps).
+          bitwiseEqual(`${threads} thread(s): user factors of epoch 2 replayed`, again.W, first.W);
+          bitwiseEqual(`${threads} thread(s): item factors of epoch 2 replayed`, again.H, first.H);
+        } finally {
+          b.destroy();
+        }
+      }
+    },
+  },
+  {
+    name: 'f32 CPU engine: engine.wat and the JS kernels give the same bits over whole runs on 2 workers (biased ALS-WR with the convergence quantity, implicit ALS, AdaGrad stratified SGD, plain Hogwild SGD)',
+    run: async () => {
+      const data = sparseRatings(47, 60, 45, [0, 1, 3, 8, 20, 40]);
+      const { byUser, byItem } = buildViews(data);
+      const mu = data.values.reduce((a, v) => a + v, 0) / data.values.length;
+      for (const [label, implicit] of [['biased ALS-WR', false], ['implicit', true]] as const) {
+        const rank = 5;
+        const bias = !implicit;
+        const spec: SolveSpec = { rank, bias, side: 'user', mu: implicit ? 0 : mu, lambda: implicit ? 0.5 : 0.05, lambdaBias: 0.02, weighted: !implicit, ...(implicit ? { implicit: { alpha: 3 } } : {}) };
+        const S = strideOf(rank, bias);
+        const p: AlsProblem = {
+          rank, stride: S, nUsers: data.nUsers, nItems: data.nItems, userSpec: spec, itemSpec: { ...spec, side: 'item' },
+          solver: 'cholesky', kernels: 'auto', cgSteps: 3, implicit, alpha: 3, trackDelta: true,
+        };
+        const W0 = randomFactors(11, data.nUsers, S, 0.3);
+        const H0 = randomFactors(12, data.nItems, S, 0.3);
+        if (bias) {
+          setConstColumn(W0, data.nUsers, rank, 'user');
+          setConstColumn(H0, data.nItems, rank, 'item');
+        }
+        const runs = [];
+        for (const kernels of ['auto', 'js'] as const) {
+          const exec = lazyExec({ threads: 2, kernels });
+          const b = new FastCpuAls(p, byUser, byItem, data, undefined, W0, H0, exec);
+          try {
+            const stats = [];
+            for (let it = 0; it < 4; it++) stats.push(await b.step());
+            expect(exec.threads === 2 && (exec.heapFor(exec.f32(1)) !== null) === (kernels === 'auto'), `${label} ${kernels}: ${exec.threads} threads, heap ${exec.heapFor(exec.f32(1)) !== null}`);
+            runs.push({ stats, f: await b.readFactors() });
+          } finally {
+            b.destroy();
+          }
+        }
+        const [w, j] = runs;
+        bitwiseEqual(`${label}: user factors, engine.wat vs JS`, w.f.W, j.f.W);
+        bitwiseEqual(`${label}: item factors, engine.wat vs JS`, w.f.H, j.f.H);
+        expect(w.stats.every((s, i) => Object.is(s.sse, j.stats[i].sse) && Object.is(s.sae, j.stats[i].sae)), `${label}: residual sums differ`);
+        // The convergence quantity's Grams are summed in blocks of 256 rows on engine.wat, in one pass in JS:
+        // f64 sums of ~n S terms, so 1e-12 relative of the quantity leaves room.
+        expectClose(`${label}: convergence quantity per iteration`, w.stats.map((s) => s.delta2!), j.stats.map((s) => s.delta2!), { rtol: 1e-12 });
+      }
+      const { train } = plantedRatings(48, 70, 50, 3, 0.4, 0.1, 0);
+      const rank = 9; // both AdaGrad groups, an odd second group
+      const S = rank + 2;
+      const sgd: EngineSpec = {
+        algo: 'sgd', mode: 'stratified', rank, bias: true, adagrad: true, adagradWarmup: true, mu: 3, lambda: 0.05, lambdaBias: 0.03, seed: 6,
+        blocks: 3, lanes: 1, train,
+        W0: setConstColumn(randomFactors(13, train.nUsers, S, 0.1), train.nUsers, rank, 'user'),
+        H0: setConstColumn(randomFactors(14, train.nItems, S, 0.1), train.nItems, rank, 'item'),
+      };
+      const out: { sse: number[]; f: { W: Float32Array; H: Float32Array } }[] = [];
+      for (const kernels of ['auto', 'js'] as const) {
+        const b = new FastCpuSgd(sgd, lazyExec({ threads: 2, kernels }));
+        try {
+          const sse = [];
+          for (let e = 1; e <= 3; e++) sse.push((await b.step(e, 0.1)).train);
+          out.push({ sse, f: await b.readFactors() });
+        } finally {
+          b.destroy();
+        }
+      }
+      bitwiseEqual('stratified SGD: user factors, engine.wat vs JS', out[0].f.W, out[1].f.W);
+      bitwiseEqual('stratified SGD: item factors, engine.wat vs JS', out[0].f.H, out[1].f.H);
+      expect(out[0].sse.every((x, i) => Object.is(x, out[1].sse[i])), `stratified SGD: train sse ${out[0].sse} vs ${out[1].sse}`);
+      // Plain (constant-rate) Hogwild on one thread: the epoch's Feistel order and the plain update, both kernel sets.
+      const hog: EngineSpec = { ...sgd, mode: 'hogwild', adagrad: false, adagradWarmup: false };
+      const hout: { W: Float32Array; H: Float32Array }[] = [];
+      for (const kernels of ['auto', 'js'] as const) {
+        const b = new FastCpuSgd(hog, lazyExec({ threads: 1, kernels }));
+        try {
+          for (let e = 1; e <= 3; e++) await b.step(e, 0.02);
+          hout.push(await b.readFactors());
+        } finally {
+          b.destroy();
+        }
+      }
+      bitwiseEqual('plain Hogwild SGD: user factors, engine.wat vs JS', hout[0].W, hout[1].W);
+      bitwiseEqual('plain Hogwild SGD: item factors, engine.wat vs JS', hout[0].H, hout[1].H);
     },
   },
   {

@@ -12,7 +12,7 @@
  * Usage: node scripts/run.mjs test/mutants/run.ts [--sample] [--only ID,ID] [--in-place] [--no-baseline] [--timeout S] [--check]
  * Exit status: 0 every mutant killed; 1 a survivor or a failing baseline; 2 a stale or malformed list.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -166,9 +166,19 @@ async function main(): Promise<number> {
       const original = readFileSync(path, 'utf8');
       const t = Date.now();
       let r: Awaited<ReturnType<typeof runCases>>;
-      restore = () => writeFileSync(path, original);
+      // A WebAssembly text kernel runs from its committed bytes: the mutant is rebuilt into them, and they are put back.
+      const generated = m.file.endsWith('.wat') ? join(root, m.file.replace(/\.wat$/, '-wasm.ts')) : null;
+      const bytes = generated ? readFileSync(generated, 'utf8') : '';
+      restore = () => {
+        writeFileSync(path, original);
+        if (generated) writeFileSync(generated, bytes);
+      };
       try {
         writeFileSync(path, original.replace(m.find, () => m.replace));
+        if (generated) {
+          const b = spawnSync(process.execPath, [join(root, 'scripts', 'build-wasm.mjs')], { cwd: root, encoding: 'utf8' });
+          if (b.status !== 0) throw new Error(`${m.id}: the mutated ${m.file} does not build: ${b.stderr.slice(0, 400)}`);
+        }
         r = await runCases(root, m.cases ?? casesFor[m.file]);
       } finally {
         restore();
