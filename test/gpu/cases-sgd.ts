@@ -194,6 +194,36 @@ function hogwildMatrixCase(schedule: Schedule, bias: boolean): GpuCase {
   };
 }
 
+/**
+ * The one-lane kernel (shaders/sgd.wgsl) for every row layout it compiles to: W and H as vec4 (stride
+ * % 4 == 0), vec2 (even stride, odd count of vec2 included) or f32 rows (odd stride), unrolled
+ * (<= UNROLL_SLOTS slots) or the loop over slots (longer rows), with and without biases and ADAGRAD
+ * (its lead group ending inside a slot, and the lead-only first epoch). Race-free Hogwild against
+ * the f32 replay of the same kernel (sgdUpdateF32Fused), with the stratified tolerance: the only
+ * gaps left are WGSL's 2.5-ULP division and sqrt (ADAGRAD) and fma double rounding in the replay,
+ * a few u per update.
+ */
+function layoutCase(rank: number, bias: boolean, adagrad: boolean): GpuCase {
+  const stride = bias ? rank + 2 : rank;
+  const rows = stride % 4 === 0 ? 'vec4' : stride % 2 === 0 ? 'vec2' : 'f32';
+  return {
+    name: `sgd: Hogwild one-lane kernel equals the f32 replay for ${rows} rows of stride ${stride} (rank ${rank}, ${bias ? 'biased' : 'plain'}, ${adagrad ? 'adagrad' : 'constant'})`,
+    async run(gpu) {
+      const train = disjointRatings(400, 31 + rank);
+      const opts: SgdOptions = {
+        mode: 'hogwild', rank, epochs: 3, lambda: 0.05, lambdaBias: 0.02, useBias: bias, seed: 13, lanes: 1,
+        learningRate: adagrad ? 0.05 : 0.02, schedule: adagrad ? 'adagrad' : 'constant',
+      };
+      const g = await fitSgd(train, { ...opts, gpu, backend: 'gpu' });
+      const c = await fitSgd(train, { ...opts, backend: 'reference' });
+      expect(g.backend === 'gpu' && c.backend === 'reference', 'one fit on each backend');
+      expectClose('user factors', g.model.userFactors, c.model.userFactors, { rtol: 1e-5, atol: 2e-6 });
+      expectClose('item factors', g.model.itemFactors, c.model.itemFactors, { rtol: 1e-5, atol: 2e-6 });
+      expectClose('train RMSE per epoch', g.history.map((h) => h.trainRmse), c.history.map((h) => h.trainRmse), { rtol: 1e-5 });
+    },
+  };
+}
+
 const SCHEDULES: Schedule[] = ['constant', 'inverse', 'bold-driver', 'adagrad'];
 
 const hogwildPlanted: GpuCase = {
@@ -525,6 +555,8 @@ export const sgdCases: GpuCase[] = [
   hogwildDisjoint,
   ...SCHEDULES.flatMap((sc) => [false, true].map((b) => hogwildMatrixCase(sc, b))),
   hogwildPlanted,
+  // scalar rows (odd strides), vec2 rows with a half last slot, the loop over long rows (> 17 slots)
+  ...([[5, false, true], [7, true, true], [9, true, false], [69, false, true], [70, true, true], [66, false, false]] as const).map(([r, b, a]) => layoutCase(r, b, a)),
   sgdVsF64Case('stratified', true),
   sgdVsF64Case('stratified', false),
   sgdVsF64Case('hogwild', true),

@@ -5,7 +5,7 @@
  */
 import { adapterName, type GpuContext } from '../../gpu/context.ts';
 import { LossKernel } from '../../kernels/loss.ts';
-import { SgdKernel, ShuffleKernel } from '../../kernels/sgd.ts';
+import { SgdKernel, ShuffleKernel, ratingBytes, ratingsBuffer } from '../../kernels/sgd.ts';
 import { GdKernel } from '../../kernels/gd.ts';
 import { gdViews } from '../../core/sparse.ts';
 import { strideOf } from '../../core/layout.ts';
@@ -78,14 +78,15 @@ export class GpuSgdBackend implements SgdBackend {
       const spec = { rank: s.rank, bias: s.bias, adagrad: s.adagrad, nUsers: train.nUsers, nItems: train.nItems, lanes: s.lanes };
       if (s.mode === 'hogwild') {
         const src = fb('sgd.ratings', packRatings(train));
-        this.rt = fb('sgd.ratings.shuffled', n * 12);
+        this.rt = fb('sgd.ratings.shuffled', ratingBytes(n));
         this.shuffle = new ShuffleKernel(gpu, 'sgd.shuffle', n, src, this.rt);
         this.owned.push(this.shuffle);
         this.sgd = new SgdKernel(gpu, 'sgd.hogwild', n, spec, this.X, this.Y);
         this.owned.push(this.sgd);
       } else {
         const plan = stratifiedPlan(train, s.blocks, s.seed);
-        this.rt = fb('sgd.ratings.blocked', packRatings(train, plan.order));
+        this.rt = ratingsBuffer(gpu, 'sgd.ratings.blocked', packRatings(train, plan.order));
+        this.owned.push(this.rt);
         this.sgd = new SgdKernel(gpu, 'sgd.stratified', n, spec, this.X, this.Y);
         this.owned.push(this.sgd);
         this.sgd.setPlan(plan, this.rt);

@@ -18,7 +18,7 @@ import type { FactorModelData, FitResult, IterationReport } from '../../model/ty
 import { Rng } from '../../util/random.ts';
 import { checkCpuBudget, type CpuBudget } from '../../util/budget.ts';
 import { fillRandomFactors, packFactors, strideOf } from '../../core/layout.ts';
-import { lanesFor } from '../../kernels/sgd.ts';
+import { defaultLanes } from '../../kernels/sgd.ts';
 import { checkBackend, type GpuChoice } from '../../gpu/acquire.ts';
 import { chooseEngine, engineOf } from '../../cpu-engine/auto.ts';
 import { FastCpuSgd } from '../../cpu-engine/sgd.ts';
@@ -174,7 +174,7 @@ export async function fitSgd(data: Ratings | Dataset, opts: SgdOptions = {}): Pr
       throw e;
     }
   }
-  const lanes = opts.lanes ?? (gpu && gpu.adapter.software ? 1 : lanesFor(rank));
+  const lanes = opts.lanes ?? defaultLanes(gpu, rank);
   const spec: EngineSpec = {
     algo, mode, rank, bias, adagrad: schedule === 'adagrad', adagradWarmup: schedule === 'adagrad' && !opts.init, mu, lambda, lambdaBias, seed, blocks,
     lanes, train, validation: opts.validation, W0, H0, signal: opts.signal,
