@@ -13,6 +13,7 @@ import { gdStepF64, gdViews, sgdUpdateF64, type GdParams, type SgdStepParams } f
 import { residuals, sgdStep } from '../../src/reference/reference.ts';
 import type { Ratings } from '../../src/data/ratings.ts';
 import { Rng } from '../../src/util/random.ts';
+import { Model } from '../../src/model/model.ts';
 import { expect, expectBelow, expectClose, expectThrows } from './check.ts';
 import type { GpuCase } from './types.ts';
 
@@ -223,6 +224,65 @@ function layoutCase(rank: number, bias: boolean, adagrad: boolean): GpuCase {
     },
   };
 }
+
+/** As the ALS case in cases-model.ts: the fit's own buffers, adopted without uploads, same answers. */
+const keepOnDevice: GpuCase = {
+  name: 'sgd: a GPU fit with keepOnDevice hands its factor buffers to Model: no factor uploads, the same buffers, the same answers as a Model that uploads',
+  async run(gpu) {
+    const { train } = plantedSplit(23, 40, 50, 3, 0.4);
+    const fit = await fitSgd(train, { gpu, backend: 'gpu', rank: 4, epochs: 3, useBias: true, learningRate: 0.05, keepOnDevice: true });
+    expect(fit.backend === 'gpu' && fit.device !== undefined && fit.device.gpu === gpu, 'the GPU fit left its factors on the caller context');
+    const dev = fit.device!;
+    const wDev = await gpu.readF32(dev.users, 0, fit.model.userFactors.length);
+    const hDev = await gpu.readF32(dev.items, 0, fit.model.itemFactors.length);
+    expect(wDev.every((v, e) => Object.is(v, fit.model.userFactors[e])), 'device user factors equal the returned host copy');
+    expect(hDev.every((v, e) => Object.is(v, fit.model.itemFactors[e])), 'device item factors equal the returned host copy');
+    const factorBytes = new Set([fit.model.userFactors.byteLength, fit.model.itemFactors.byteLength]);
+    let uploads = 0;
+    const origStorage = gpu.storage.bind(gpu);
+    const origWrite = gpu.write.bind(gpu);
+    const spy = () => {
+      gpu.storage = (label, sizeOrData) => {
+        if (/^model\.(user|item)Factors$/.test(label)) uploads++;
+        return origStorage(label, sizeOrData);
+      };
+      gpu.write = (buffer, data, offset) => {
+        if (factorBytes.has(data.byteLength)) uploads++;
+        origWrite(buffer, data, offset);
+      };
+    };
+    const users = Uint32Array.from({ length: train.nUsers }, (_, u) => u);
+    const answers = async (m: Model) => m.recommendIndices(users, { k: 5 }, 'gpu');
+    let adoptedAnswers: Awaited<ReturnType<typeof answers>>;
+    spy();
+    const adopted = new Model(fit.model, { gpu, seen: train, device: dev });
+    try {
+      expect(adopted.deviceUsers() === dev.users && adopted.deviceItems() === dev.items, 'the model uses the fit buffers themselves');
+      adoptedAnswers = await answers(adopted);
+      expect(uploads === 0, `${uploads} factor uploads with adopted buffers (expected none)`);
+    } finally {
+      gpu.storage = origStorage;
+      gpu.write = origWrite;
+      adopted.destroy();
+    }
+    uploads = 0;
+    spy();
+    const uploaded = new Model(fit.model, { gpu, seen: train });
+    try {
+      const got = await answers(uploaded);
+      expect(uploads >= 2, `a Model without the fit buffers uploads users and items (${uploads} counted, expected at least 2)`);
+      for (let u = 0; u < users.length; u++) {
+        expect(got[u].index.every((v, j) => v === adoptedAnswers[u].index[j]) && got[u].score.every((v, j) => Object.is(v, adoptedAnswers[u].score[j])), `user ${u}: adopted and uploaded models differ`);
+      }
+    } finally {
+      gpu.storage = origStorage;
+      gpu.write = origWrite;
+      uploaded.destroy();
+    }
+    const plain = await fitSgd(train, { gpu, backend: 'gpu', rank: 4, epochs: 1 });
+    expect(plain.device === undefined, 'a fit without keepOnDevice hands over no buffers');
+  },
+};
 
 const SCHEDULES: Schedule[] = ['constant', 'inverse', 'bold-driver', 'adagrad'];
 
@@ -546,6 +606,7 @@ const partialFitGpu: GpuCase = {
 };
 
 export const sgdCases: GpuCase[] = [
+  keepOnDevice,
   workedStep,
   popQuiz3,
   permutation,

@@ -193,7 +193,17 @@ export class GpuSgdBackend implements SgdBackend {
     return this.kept;
   }
 
+  /** Hands the factor buffers (users, items) to the caller: destroy() then leaves them alive. */
+  releaseFactors(): { users: GPUBuffer; items: GPUBuffer } {
+    const i = this.owned.indexOf(this.X);
+    const j = this.owned.indexOf(this.Y);
+    if (i < 0 || j < 0) throw new Error('SGD factors already released or destroyed');
+    this.owned.splice(Math.max(i, j), 1);
+    this.owned.splice(Math.min(i, j), 1);
+    return { users: this.X, items: this.Y };
+  }
+
   destroy(): void {
-    for (const o of this.owned) o.destroy();
+    for (const o of this.owned.splice(0)) o.destroy();
   }
 }

@@ -90,6 +90,13 @@ export interface SgdOptions extends GpuChoice {
   signal?: AbortSignal;
   /** Host memory and CPU work allowed before a fit starts (see util/budget.ts); a rank past it is a LimitError. */
   cpuBudget?: CpuBudget;
+  /**
+   * With a caller's `gpu`: leave the final factors on that device and hand them over as
+   * `FitResult.device` (no readback and re-upload for a `Model` made with the same context; the
+   * caller owns them: pass them to `Model` or destroy them). Ignored on the CPU, when the fit makes
+   * its own device, and after a lost device moved the fit to the CPU.
+   */
+  keepOnDevice?: boolean;
 }
 
 /** An epoch's report; `gpuSeconds` is the device time of the training pass (timestamp queries) when available. */
@@ -221,6 +228,7 @@ export async function fitSgd(data: Ratings | Dataset, opts: SgdOptions = {}): Pr
       e.result = { ...result, history: [] };
       throw e;
     }
+    if (opts.keepOnDevice && gpu && !ownGpu && run.backend instanceof GpuSgdBackend) result.device = { gpu, ...run.backend.releaseFactors() };
     return result;
   } finally {
     run.backend?.destroy();
