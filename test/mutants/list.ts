@@ -545,8 +545,13 @@ export const mutants: Mutant[] = [
     why: 'seen/excluded items are not masked when recommending from an include list',
   },
   {
+    id: 'score.direct-quad-last-dropped', file: 'shaders/score.wgsl', kind: 'dropped',
+    find: '  if (c + 3u < P.nCols) { S[o + 3u] = finish(r, c + 3u, acc.w); }\n', replace: '',
+    why: 'on the direct path every fourth candidate of a row is never scored',
+  },
+  {
     id: 'score.direct-candidate-index', file: 'shaders/score.wgsl', kind: 'index',
-    find: 'let yb = colItem(c) * P.stride;', replace: 'let yb = c * P.stride;',
+    find: 'let yb1 = colItem(min(c + 1u, last)) * P.stride;', replace: 'let yb1 = min(c + 1u, last) * P.stride;',
     why: 'include lists score the wrong items',
   },
   {
