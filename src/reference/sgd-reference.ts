@@ -139,11 +139,13 @@ export function sgdUpdateF32(X: Float32Array, Y: Float32Array, u: number, i: num
 }
 
 /**
- * fma in f32: a * b of two f32 is exact in f64 (48 significant bits), so the only roundings are the
- * f64 sum's and the final one to f32; they differ from one correct rounding only when the f64 sum
- * lands exactly halfway between two f32 (double rounding), which moves the result by 1 u at most.
+ * WGSL's fma(a, b, c) in f32 as the software adapter computes it: the product rounded to f32, then
+ * the sum (WGSL lets fma inherit the accuracy of a * b + c; SwiftShader rounds twice, and this
+ * replay then matches its stratified runs bit for bit). A hardware GPU fuses the two (one
+ * rounding): the two differ by at most 1 u of the result per fma, which the comparisons'
+ * tolerances allow for.
  */
-const fma32 = (a: number, b: number, c: number): number => f(a * b + c);
+const fma32 = (a: number, b: number, c: number): number => f(f(a * b) + c);
 
 /**
  * The update of shaders/sgd.wgsl (one invocation per rating), f32, in its order: the dot product as
