@@ -5,7 +5,7 @@
  * the same rank, lambda and epochs.
  *
  *   node --import ./scripts/register.mjs bench/sgd-bench.ts [--preset=ml-1m] [--ranks=16,32,64,128]
- *        [--timing-epochs=3] [--epochs=20] [--rank=32] [--lambda=0.05] [--threads=<cores>] [--seed=1]
+ *        [--timing-epochs=3] [--epochs=20] [--rank=32] [--lambda=0.05] [--threads=<cores>] [--seed=1] [--reps=3]
  *        [--sections=kernel,speed,modes,quality,movielens] [--out=DIR]
  *
  * Sections: `kernel` the Hogwild update alone (one dispatch over pre-shuffled ratings, rank 16 and
@@ -58,6 +58,7 @@ const qRank = Number(args.rank ?? 32);
 const lambda = Number(args.lambda ?? 0.05);
 const threads = Number(args.threads ?? os.cpus().length);
 const seed = Number(args.seed ?? 1);
+const reps = Number(args.reps ?? 3);
 const sections = new Set((args.sections ?? 'kernel,speed,modes,quality,movielens').split(','));
 
 const { Loss, Matrix, Model, version: libmfVersion } = await loadLibmf();
@@ -277,10 +278,10 @@ if (sections.has('movielens')) {
         fit: (o) => fitAls(mt, { rank: R, iterations: 10, useBias: true, weightedLambda: true, lambda: 0.05, lambdaBias: 0.05, gpu, backend: 'gpu', seed, validation: o.validation, onIteration: o.onIteration }),
       },
     ];
-    // Wall time of whole fits (median of 3, interleaved with LIBMF), without a validation set.
+    // Wall time of whole fits (median of `reps`, interleaved with LIBMF), without a validation set.
     const L: { s: number; rmse: number }[] = [];
     const T: { s: number; rmse: number }[][] = runs.map(() => []);
-    for (let rep = 0; rep < 3; rep++) {
+    for (let rep = 0; rep < reps; rep++) {
       L.push(libmf(EP));
       for (const [j, r] of runs.entries()) {
         const t = performance.now();
@@ -316,7 +317,7 @@ if (sections.has('movielens')) {
     }
     const tto = (pts: [number, number][]) => pts.find(([, y]) => y <= target)?.[0];
     const fmtT = (x?: number) => (x === undefined ? 'not reached' : `${x.toFixed(2)} s`);
-    log(`Wall time of the whole fit (upload included, as LIBMF's includes its own; median of 3, interleaved). Time to target: the first point of the test-RMSE curve at or below ${target.toFixed(4)} (1.01 x LIBMF's final ${lm.rmse.toFixed(4)}).\n`);
+    log(`Wall time of the whole fit (upload included, as LIBMF's includes its own; median of ${reps}, interleaved). Time to target: the first point of the test-RMSE curve at or below ${target.toFixed(4)} (1.01 x LIBMF's final ${lm.rmse.toFixed(4)}).\n`);
     log('| run | wall s | / LIBMF wall | test RMSE | / LIBMF RMSE | time to target |');
     log('|---|---:|---:|---:|---:|---:|');
     log(`| LIBMF ${libmfVersion} (native, ${threads} threads, lr 0.1 AdaGrad) | ${lm.s.toFixed(3)} | 1 | ${lm.rmse.toFixed(4)} | 1 | ${fmtT(tto(lcurve))} |`);
