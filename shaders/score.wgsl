@@ -5,15 +5,16 @@
 // Entry `score`: workgroup (16, 16) computes a 64 x 64 tile of S (4 x 4 per thread), staging
 //   64 x 16 slices of both operands in workgroup memory (consecutive threads read consecutive floats).
 //   Dispatch: ceil(B / 64) * ceil(nCols / 64) workgroups (linearized, folded 2-D by the host).
-// Entry `direct`: the same scores, one thread per entry of S, no workgroup memory and no barriers
-//   (for software adapters, where barriers cost more than the staging saves, and for a batch of a
-//   few rows, where a 64-row tile would be mostly empty). Consecutive threads take consecutive
-//   columns. Dispatch: ceil(B * nCols / 64) workgroups of 64.
+// Entry `direct`: the same scores, one thread per four consecutive entries of a row of S (each
+//   query element loaded once for four candidates), no workgroup memory and no barriers (for
+//   software adapters, where barriers cost more than the staging saves, and for a batch of a few
+//   rows, where a 64-row tile would be mostly empty). Consecutive threads take consecutive quads.
+//   Dispatch: ceil(B * ceil(nCols / 4) / 64) workgroups of 64.
 // Entry `mask`: one workgroup per batch row b sets S[b, col] = MASK for every item in
 //   maskIdx[maskPtr[b] .. maskPtr[b+1]) (seen / excluded items; with candidates, found by binary
 //   search in the ascending `cand`). Dispatch: B workgroups.
 // Bindings: 0 params, 1 Q, 2 Y, 3 rowIdx, 4 cand, 5 qn, 6 yn, 7 S, 8 maskPtr, 9 maskIdx.
-// Both score entries accumulate over columns in the same order, so they give bit-identical scores.
+// Both score entries accumulate over columns in the same order with fma, so they give bit-identical scores.
 
 struct Params {
   rows: u32, nCols: u32, stride: u32, cols: u32,
@@ -76,10 +77,10 @@ fn score(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
     let kn = min(KT, P.cols - k0);
     for (var kk = 0u; kk < kn; kk++) {
       let yk = vec4<f32>(Ys[lid.x][kk], Ys[lid.x + 16u][kk], Ys[lid.x + 32u][kk], Ys[lid.x + 48u][kk]);
-      acc0 += Qs[lid.y][kk] * yk;
-      acc1 += Qs[lid.y + 16u][kk] * yk;
-      acc2 += Qs[lid.y + 32u][kk] * yk;
-      acc3 += Qs[lid.y + 48u][kk] * yk;
+      acc0 = fma(vec4<f32>(Qs[lid.y][kk]), yk, acc0);
+      acc1 = fma(vec4<f32>(Qs[lid.y + 16u][kk]), yk, acc1);
+      acc2 = fma(vec4<f32>(Qs[lid.y + 32u][kk]), yk, acc2);
+      acc3 = fma(vec4<f32>(Qs[lid.y + 48u][kk]), yk, acc3);
     }
     workgroupBarrier();
   }
@@ -107,14 +108,27 @@ fn finish(r: u32, c: u32, acc: f32) -> f32 {
 fn direct(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
           @builtin(local_invocation_index) tid: u32) {
   let g = wgLinear(wid, nwg) * 64u + tid;
-  if (g >= P.rows * P.nCols) { return; }
-  let r = g / P.nCols;
-  let c = g % P.nCols;
+  let quads = (P.nCols + 3u) / 4u;
+  if (g >= P.rows * quads) { return; }
+  let r = g / quads;
+  let c = (g % quads) * 4u;
   let qb = rowIdx[r] * P.stride;
+  // four consecutive columns share each load of the query row; past the last column the last
+  // candidate is scored again (its score is not stored)
+  let last = P.nCols - 1u;
   let yb = colItem(c) * P.stride;
-  var acc = 0.0;
-  for (var k = 0u; k < P.cols; k++) { acc += Q[qb + k] * Y[yb + k]; }
-  S[g] = finish(r, c, acc);
+  let yb1 = colItem(min(c + 1u, last)) * P.stride;
+  let yb2 = colItem(min(c + 2u, last)) * P.stride;
+  let yb3 = colItem(min(c + 3u, last)) * P.stride;
+  var acc = vec4<f32>(0.0);
+  for (var k = 0u; k < P.cols; k++) {
+    acc = fma(vec4<f32>(Q[qb + k]), vec4<f32>(Y[yb + k], Y[yb1 + k], Y[yb2 + k], Y[yb3 + k]), acc);
+  }
+  let o = r * P.nCols + c;
+  S[o] = finish(r, c, acc.x);
+  if (c + 1u < P.nCols) { S[o + 1u] = finish(r, c + 1u, acc.y); }
+  if (c + 2u < P.nCols) { S[o + 2u] = finish(r, c + 2u, acc.z); }
+  if (c + 3u < P.nCols) { S[o + 3u] = finish(r, c + 3u, acc.w); }
 }
 
 // Position of `item` in the ascending candidate list, or nCols when absent.

@@ -1,41 +1,49 @@
-// SGD over observed ratings, updating the factors in place (the source's rule plus biases):
-//   e = a - (mu + x_u . y_i)
-//   w <- w + lrU (e h - lambda w),  h <- h + lrI (e w_old - lambda h)          (k < RANK)
-//   b_u <- b_u + lrU (e - lambdaBias b_u),  b_i <- b_i + lrI (e - lambdaBias b_i)   (BIAS)
-// Factor layout (src/cpu/reference.ts): rows of STRIDE floats; with BIAS user = [w, b_u, 1],
+// SGD over observed ratings, one invocation per rating, updating the factors W (users) and H
+// (items) in place (the source's rule plus biases):
+//   e = a - (mu + w_u . h_i)
+//   w <- w + lrU (e h - lambda w),  h <- h + lrI (e w_old - lambda h)                  (c < RANK)
+//   b_u <- b_u + lrU (e - lambdaBias b_u),  b_i <- b_i + lrI (e - lambdaBias b_i)        (BIAS)
+// Factor layout (src/core/layout.ts): rows of STRIDE floats; with BIAS user = [w, b_u, 1],
 // item = [h, 1, b_i]. The constant-1 columns are never written.
 // ADAGRAD (LIBMF's per-row rule): a row's columns form two groups, the lead [0, LEAD) with the
-// biases, and the rest [LEAD, RANK), each with its own accumulator (GU[2u], GU[2u + 1]; the same
+// biases, and the rest [LEAD, RANK), each with its own accumulator (GU[u] = (lead, rest); the same
 // for GI). A group's rate is lr / sqrt(G); after the update G += |group gradient|^2 / K (K = LEAD,
 // + 1 with BIAS; RANK - LEAD). P.leadOnly (LIBMF's first epoch) updates only the lead group; the
 // dot product always spans every column. Without ADAGRAD, LEAD = RANK and P.leadOnly = 0.
 //
-// A group of LANES invocations handles one rating: lane l owns columns k = l, l + LANES, ... for
-// both the read and the write, so no two lanes ever touch the same factor element. The dot product
-// is reduced through workgroup memory in a fixed order: lane sums in column order, then
-// ((0 + s_0) + s_1) + ... + s_{LANES-1}; lane 0 adds b_u then b_i to s_0. Lane 0 alone owns the
-// biases and the ADAGRAD accumulators. src/cpu/sgd-reference.ts replays exactly this order in f32.
+// The row accessors are prepended by the host (src/kernels/sgd.ts rowPrelude): W and H are bound as
+// arrays of vec4 (STRIDE % 4 == 0), vec2 (STRIDE even) or f32, and loadW/storeW (loadH/storeH) move
+// slot j = columns [4j, 4j + 4) of a row as one vec4 (columns >= STRIDE read as 0, never written).
+// A row is NV = ceil(STRIDE / 4) slots, held in private arrays between the dot product and the
+// update, so each factor element is loaded once and stored once per rating.
+// Arithmetic order (src/reference/sgd-reference.ts sgdUpdateF32Fused replays it in f32): the dot
+// product is one fma chain over the columns in order (the bias columns multiply the other side's
+// constant 1, so they add b_u then b_i exactly); per column gw = fma(e, h, -(lambda w)),
+// w' = fma(rate, gw, w); the squared-gradient sums add gw * gw column by column.
 //
-// Entry `hogwild` (WG = GROUPS * LANES): group g (of P.groups) walks shuffled positions
-//   p = g, g + groups, g + 2 groups, ... (P.run steps) of the packed rating list `rt`
-//   (user, item, bitcast value), which shaders/shuffle.wgsl permuted for this epoch.
-//   Dispatch: ceil(groups / GROUPS) workgroups.
-//   RACES. Groups in different workgroups update the same rows concurrently with plain f32 loads and
-//   stores (WGSL has no float atomics). What a race CAN do: lose an update (two groups read the same
-//   w, both write, one write wins); tear a vector (a row ends up with some columns from one update
-//   and some from another, since lanes store columns independently); use a stale value (a dot product
-//   or an ADAGRAD accumulator read while another group is mid-update). Each of these only perturbs a
-//   step by an amount bounded by the step itself (staleness is bounded by the number of concurrently
-//   running groups touching the row). What a race CANNOT do: produce a NaN or Inf by itself, or a
-//   value no invocation computed: every 32-bit aligned store is a single transaction on GPU hardware,
-//   so every load returns a whole f32 that some invocation wrote from finite inputs; nothing is
-//   written outside the row being updated, and the constant-1 bias columns are never written.
+// Entry `hogwild` (WG invocations per workgroup): invocation t walks the positions
+//   [t * P.run, min(n, (t + 1) * P.run)) of the packed rating list `rt` (user, item, bitcast value),
+//   which shaders/shuffle.wgsl permuted for this epoch, four ratings (three vec4 loads) at a time;
+//   P.run is a multiple of 4 and rt holds at least ceil(3n / 4) vec4. P.groups = ceil(n / P.run)
+//   invocations. Dispatch: ceil(P.groups / WG) workgroups (2-D folded).
+//   RACES. Invocations update the same rows concurrently with plain f32 loads and stores (WGSL has
+//   no float atomics). What a race CAN do: lose an update (two invocations read the same w, both
+//   write, one write wins); tear a vector (a row ends up with some slots from one update and some
+//   from another); use a stale value (a dot product or an ADAGRAD accumulator read while another
+//   invocation is mid-update). Each of these only perturbs a step by an amount bounded by the step
+//   itself (staleness is bounded by the number of concurrently running invocations touching the
+//   row). What a race CANNOT do: produce a NaN or Inf by itself, or a value no invocation computed:
+//   every aligned 32-bit word of a store is written whole, so every load returns, per float, a value
+//   some invocation wrote from finite inputs; nothing is written outside the row being updated, and
+//   the constant-1 bias columns are stored back unchanged (select keeps the loaded 1).
 //   Divergence, if any, comes from the learning rate, and the host's loss check catches it.
-// Entry `stratified` (WG = LANES, one group): workgroup p runs block (p, (p + S.shift) mod S.b) of the
-//   b x b grid, walking its ratings (rt[bstart[blk] .. bstart[blk + 1]]) in their fixed order. The
-//   b blocks of a sub-epoch share no user and no item, so there are no races and the result is
-//   deterministic. Dispatch: S.b workgroups per sub-epoch, b sub-epochs per epoch.
-// Bindings: 0 params, 1 rt, 2 X (users), 3 Y (items), 4 GU, 5 GI, 6 bstart, 7 sub-epoch params.
+// Entry `stratified` (WG invocations per workgroup): invocation r runs block (r, (r + S.shift) mod
+//   S.b) of the b x b grid, walking its ratings (rt words 3p.., p in [bstart[blk], bstart[blk + 1]))
+//   in their fixed order. The b blocks of a sub-epoch share no user and no item, so there are no
+//   races and the result is deterministic. Dispatch: ceil(S.b / WG) workgroups per sub-epoch, b
+//   sub-epochs per epoch.
+// Bindings: 0 params, 1 rt (as vec4<u32>), 2 W (users), 3 H (items), 4 GU, 5 GI (vec2 per row),
+//   6 bstart, 7 sub-epoch params.
 
 struct Params {
   n: u32, run: u32, groups: u32, leadOnly: u32,
@@ -44,137 +52,121 @@ struct Params {
 struct Sub { shift: u32, b: u32, _p0: u32, _p1: u32 }
 
 override RANK: u32 = 8u;
-override STRIDE: u32 = 8u;
-override LANES: u32 = 8u;
 override WG: u32 = 64u;
 override BIAS: bool = false;
 override ADAGRAD: bool = false;
 override LEAD: u32 = 8u;
 
 @group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> rt: array<u32>;
-@group(0) @binding(2) var<storage, read_write> X: array<f32>;
-@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
-@group(0) @binding(4) var<storage, read_write> GU: array<f32>;
-@group(0) @binding(5) var<storage, read_write> GI: array<f32>;
+@group(0) @binding(1) var<storage, read> rt: array<vec4<u32>>;
+@group(0) @binding(4) var<storage, read_write> GU: array<vec2<f32>>;
+@group(0) @binding(5) var<storage, read_write> GI: array<vec2<f32>>;
 @group(0) @binding(6) var<storage, read> bstart: array<u32>;
 @group(0) @binding(7) var<uniform> S: Sub;
 
-var<workgroup> dotp: array<f32, WG>;
-var<workgroup> sq: array<vec4<f32>, WG>;
-var<workgroup> glr: array<vec4<f32>, WG>;
-var<workgroup> blkRange: vec2<u32>;
-
-// One rating for one group. Every lane of the workgroup calls this the same number of times
-// (barriers inside); `live` is false for padding slots.
-fn sgdStep(u: u32, i: u32, a: f32, lane: u32, gb: u32, live: bool) {
-  let xu = u * STRIDE;
-  let yi = i * STRIDE;
+// One rating (user u, item i, value a), slot by slot in a loop: the form for long rows. Rows of up
+// to UNROLL_SLOTS slots run `rate` from the prelude instead, the same steps unrolled with the
+// column masks resolved on the host (src/kernels/sgd.ts unrolledRate).
+fn rateLoop(u: u32, i: u32, a: f32) {
   var s = 0.0;
-  if (live) {
-    for (var k = lane; k < RANK; k += LANES) { s = s + X[xu + k] * Y[yi + k]; }
-    if (lane == 0u) {
-      if (BIAS) {
-        s = s + X[xu + RANK];
-        s = s + Y[yi + RANK + 1u];
-      }
-      if (ADAGRAD) {
-        glr[gb] = vec4<f32>(P.lr / sqrt(GU[2u * u]), P.lr / sqrt(GI[2u * i]),
-                            P.lr / sqrt(GU[2u * u + 1u]), P.lr / sqrt(GI[2u * i + 1u]));
-      }
-    }
+  for (var j = 0u; j < NV; j++) {
+    let wj = loadW(u, j);
+    let hj = loadH(i, j);
+    s = fma(wj.x, hj.x, s);
+    s = fma(wj.y, hj.y, s);
+    s = fma(wj.z, hj.z, s);
+    s = fma(wj.w, hj.w, s);
   }
-  dotp[gb + lane] = s;
-  workgroupBarrier();
-  var tot = 0.0;
-  for (var l = 0u; l < LANES; l++) { tot = tot + dotp[gb + l]; }
-  var lrs = vec4<f32>(P.lr);
-  if (ADAGRAD) { lrs = glr[gb]; }
-  workgroupBarrier();
-  // (user, item) squared-gradient sums of the lead group in .xy, of the rest in .zw.
-  var g2 = vec4<f32>(0.0);
-  if (live) {
-    let e = a - (P.mu + tot);
-    let kEnd = select(RANK, LEAD, P.leadOnly != 0u);
-    for (var k = lane; k < kEnd; k += LANES) {
-      let w = X[xu + k];
-      let h = Y[yi + k];
-      let gw = e * h - P.lambda * w;
-      let gh = e * w - P.lambda * h;
-      if (k < LEAD) {
-        X[xu + k] = w + lrs.x * gw;
-        Y[yi + k] = h + lrs.y * gh;
-        g2 = vec4<f32>(g2.x + gw * gw, g2.y + gh * gh, g2.zw);
-      } else {
-        X[xu + k] = w + lrs.z * gw;
-        Y[yi + k] = h + lrs.w * gh;
-        g2 = vec4<f32>(g2.xy, g2.z + gw * gw, g2.w + gh * gh);
-      }
-    }
-    if (BIAS && lane == 0u) {
-      let bu = X[xu + RANK];
-      let bi = Y[yi + RANK + 1u];
-      let gbu = e - P.lambdaBias * bu;
-      let gbi = e - P.lambdaBias * bi;
-      X[xu + RANK] = bu + lrs.x * gbu;
-      Y[yi + RANK + 1u] = bi + lrs.y * gbi;
-      g2 = vec4<f32>(g2.x + gbu * gbu, g2.y + gbi * gbi, g2.zw);
+  let e = a - (P.mu + s);
+  let ev = vec4<f32>(e);
+  // (lead, rest) rates of the user row and of the item row
+  var ru = vec2<f32>(P.lr);
+  var ri = vec2<f32>(P.lr);
+  var gu = vec2<f32>(0.0);
+  var gi = vec2<f32>(0.0);
+  if (ADAGRAD) {
+    gu = GU[u];
+    gi = GI[i];
+    ru = vec2<f32>(P.lr / sqrt(gu.x), P.lr / sqrt(gu.y));
+    ri = vec2<f32>(P.lr / sqrt(gi.x), P.lr / sqrt(gi.y));
+  }
+  let leadOnly = P.leadOnly != 0u;
+  // squared-gradient sums (lead, rest) of the user row and of the item row
+  var tu = vec2<f32>(0.0);
+  var ti = vec2<f32>(0.0);
+  for (var j = 0u; j < NV; j++) {
+    let c = vec4<u32>(4u * j) + vec4<u32>(0u, 1u, 2u, 3u);
+    let fac = c < vec4<u32>(RANK);
+    // lead group: the first LEAD columns and the bias columns
+    let lead = (c < vec4<u32>(LEAD)) | !fac;
+    let on = lead | vec4<bool>(!leadOnly);
+    let inRow = c < vec4<u32>(STRIDE);
+    let updU = (fac | (c == vec4<u32>(RANK))) & on & inRow;
+    let updI = (fac | (c == vec4<u32>(RANK + 1u))) & on & inRow;
+    let lam = select(vec4<f32>(P.lambdaBias), vec4<f32>(P.lambda), fac);
+    let wj = loadW(u, j);
+    let hj = loadH(i, j);
+    let gw = fma(ev, hj, -(lam * wj));
+    let gh = fma(ev, wj, -(lam * hj));
+    let rw = select(vec4<f32>(ru.y), vec4<f32>(ru.x), lead);
+    let rh = select(vec4<f32>(ri.y), vec4<f32>(ri.x), lead);
+    storeW(u, j, select(wj, fma(rw, gw, wj), updU));
+    storeH(i, j, select(hj, fma(rh, gh, hj), updI));
+    if (ADAGRAD) {
+      let qw = select(vec4<f32>(0.0), gw * gw, updU);
+      let qh = select(vec4<f32>(0.0), gh * gh, updI);
+      // column by column, into the lead or the rest sum (adding 0 elsewhere is exact)
+      tu = tu + select(vec2<f32>(0.0, qw.x), vec2<f32>(qw.x, 0.0), lead.x);
+      tu = tu + select(vec2<f32>(0.0, qw.y), vec2<f32>(qw.y, 0.0), lead.y);
+      tu = tu + select(vec2<f32>(0.0, qw.z), vec2<f32>(qw.z, 0.0), lead.z);
+      tu = tu + select(vec2<f32>(0.0, qw.w), vec2<f32>(qw.w, 0.0), lead.w);
+      ti = ti + select(vec2<f32>(0.0, qh.x), vec2<f32>(qh.x, 0.0), lead.x);
+      ti = ti + select(vec2<f32>(0.0, qh.y), vec2<f32>(qh.y, 0.0), lead.y);
+      ti = ti + select(vec2<f32>(0.0, qh.z), vec2<f32>(qh.z, 0.0), lead.z);
+      ti = ti + select(vec2<f32>(0.0, qh.w), vec2<f32>(qh.w, 0.0), lead.w);
     }
   }
   if (ADAGRAD) {
-    sq[gb + lane] = g2;
-    workgroupBarrier();
-    if (live && lane == 0u) {
-      var t = vec4<f32>(0.0);
-      for (var l = 0u; l < LANES; l++) { t = t + sq[gb + l]; }
-      let K0 = f32(select(LEAD, LEAD + 1u, BIAS));
-      GU[2u * u] = GU[2u * u] + t.x / K0;
-      GI[2u * i] = GI[2u * i] + t.y / K0;
-      if (LEAD < RANK && P.leadOnly == 0u) {
-        let K1 = f32(RANK - LEAD);
-        GU[2u * u + 1u] = GU[2u * u + 1u] + t.z / K1;
-        GI[2u * i + 1u] = GI[2u * i + 1u] + t.w / K1;
-      }
-    }
+    let K0 = f32(select(LEAD, LEAD + 1u, BIAS));
+    let rest = LEAD < RANK && !leadOnly;
+    let K1 = f32(max(RANK - LEAD, 1u));
+    GU[u] = vec2<f32>(gu.x + tu.x / K0, select(gu.y, gu.y + tu.y / K1, rest));
+    GI[i] = vec2<f32>(gi.x + ti.x / K0, select(gi.y, gi.y + ti.y / K1, rest));
   }
 }
 
 @compute @workgroup_size(WG)
 fn hogwild(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
            @builtin(local_invocation_index) lid: u32) {
-  let wg = wgLinear(wid, nwg);
-  let lane = lid % LANES;
-  let gb = lid - lane;
-  let g = wg * (WG / LANES) + lid / LANES;
-  for (var j = 0u; j < P.run; j++) {
-    let p = g + j * P.groups;
-    let live = g < P.groups && p < P.n;
-    var u = 0u;
-    var i = 0u;
-    var a = 0.0;
-    if (live) {
-      u = rt[3u * p];
-      i = rt[3u * p + 1u];
-      a = bitcast<f32>(rt[3u * p + 2u]);
-    }
-    sgdStep(u, i, a, lane, gb, live);
+  let t = wgLinear(wid, nwg) * WG + lid;
+  if (t >= P.groups) { return; }
+  let p0 = t * P.run;
+  let p1 = min(P.n, p0 + P.run);
+  for (var q = p0; q < p1; q += 4u) {
+    // ratings q .. q + 3 are words 3q .. 3q + 11: three vec4 from word 3q (q % 4 == 0)
+    let b = (q / 4u) * 3u;
+    let v0 = rt[b];
+    let v1 = rt[b + 1u];
+    let v2 = rt[b + 2u];
+    rate(v0.x, v0.y, bitcast<f32>(v0.z));
+    if (q + 1u < p1) { rate(v0.w, v1.x, bitcast<f32>(v1.y)); }
+    if (q + 2u < p1) { rate(v1.z, v1.w, bitcast<f32>(v2.x)); }
+    if (q + 3u < p1) { rate(v2.y, v2.z, bitcast<f32>(v2.w)); }
   }
+}
+
+fn word(k: u32) -> u32 {
+  return rt[k / 4u][k % 4u];
 }
 
 @compute @workgroup_size(WG)
 fn stratified(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
               @builtin(local_invocation_index) lid: u32) {
-  let row = wgLinear(wid, nwg);
-  if (lid == 0u) {
-    var r = vec2<u32>(0u, 0u);
-    if (row < S.b) {
-      let blk = row * S.b + (row + S.shift) % S.b;
-      r = vec2<u32>(bstart[blk], bstart[blk + 1u]);
-    }
-    blkRange = r;
-  }
-  let rg = workgroupUniformLoad(&blkRange);
-  for (var p = rg.x; p < rg.y; p++) {
-    sgdStep(rt[3u * p], rt[3u * p + 1u], bitcast<f32>(rt[3u * p + 2u]), lid, 0u, true);
+  let r = wgLinear(wid, nwg) * WG + lid;
+  if (r >= S.b) { return; }
+  let blk = r * S.b + (r + S.shift) % S.b;
+  let end = bstart[blk + 1u];
+  for (var p = bstart[blk]; p < end; p++) {
+    rate(word(3u * p), word(3u * p + 1u), bitcast<f32>(word(3u * p + 2u)));
   }
 }

@@ -19,7 +19,7 @@ import { buildCsr, type Csr, type Ratings } from '../../src/data/ratings.ts';
 import { uploadCsr, destroyCsr } from '../../src/kernels/device-csr.ts';
 import { NormalEqSolver, defaultVariant, type KernelVariant, type SolveParams } from '../../src/kernels/normal-eq.ts';
 import { CgSolver } from '../../src/kernels/cg.ts';
-import { SgdKernel } from '../../src/kernels/sgd.ts';
+import { SgdKernel, ratingsBuffer } from '../../src/kernels/sgd.ts';
 import { encodeTopK } from '../../src/kernels/topk.ts';
 import { encodeScores } from '../../src/kernels/score.ts';
 import { Scratch } from '../../src/kernels/scratch.ts';
@@ -164,7 +164,7 @@ const SGD: KernelDef = {
       nUsers: SGD_USERS,
       nItems: SGD_ITEMS,
     };
-    const rt = gpu.storage('bench.sgd.ratings', packRatings(r));
+    const rt = ratingsBuffer(gpu, 'bench.sgd.ratings', packRatings(r));
     const X = gpu.storage('bench.sgd.X', factors(SGD_USERS, K, 7, Math.sqrt(3 / K)));
     const Y = gpu.storage('bench.sgd.Y', factors(SGD_ITEMS, K, 8, Math.sqrt(3 / K)));
     const k = new SgdKernel(gpu, 'bench.sgd', n, { rank: K, bias: false, adagrad: false, nUsers: SGD_USERS, nItems: SGD_ITEMS }, X, Y);

@@ -57,7 +57,7 @@ export function encodeScores(gpu: GpuContext, enc: GPUCommandEncoder, s: Scratch
   const scorePipe = gpu.pipeline(direct ? 'model.score.direct' : 'model.score', scoreWgsl, scoreConstants, direct ? 'direct' : 'score');
   const g = bindGroupByName(gpu, 'model.score', scorePipe, scoreWgsl, { P: params, Q: spec.Q, Y: spec.Y, rowIdx, cand, qn, yn, S });
   const pass = enc.beginComputePass({ label: 'model.score.pass' });
-  gpu.dispatch(pass, scorePipe, g, direct ? Math.ceil((rows * nCols) / 64) : Math.ceil(rows / TILE) * tilesC);
+  gpu.dispatch(pass, scorePipe, g, direct ? Math.ceil((rows * Math.ceil(nCols / 4)) / 64) : Math.ceil(rows / TILE) * tilesC);
   if (spec.maskPtr && spec.maskIdx && spec.maskIdx.length > 0) {
     if (spec.maskPtr.length !== rows + 1) throw new InputError(`mask pointer length ${spec.maskPtr.length} != rows + 1 (${rows + 1})`);
     const maskPipe = gpu.pipeline('model.mask', scoreWgsl, scoreConstants, 'mask');

@@ -1,12 +1,13 @@
 /**
- * Host side of shaders/shuffle.wgsl (the per-epoch permutation) and shaders/sgd.wgsl (Hogwild and
- * stratified SGD). The factors stay on the device; each epoch is encoded into the caller's encoder.
+ * Host side of shaders/shuffle.wgsl (the per-epoch permutation), shaders/sgd.wgsl (one invocation
+ * per rating) and shaders/sgd_lanes.wgsl (several lanes per rating): Hogwild and stratified SGD.
+ * The factors stay on the device; each epoch is encoded into the caller's encoder.
  */
 import { adagradLead, strideOf } from '../core/layout.ts';
 import { bindGroupByName, packUniform, uniformSize } from '../gpu/wgsl.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import type { FeistelParams, StratifiedPlan } from '../core/sgd-plan.ts';
-import { sgdWgsl, shuffleWgsl } from './shaders.ts';
+import { sgdLanesWgsl, sgdWgsl, shuffleWgsl } from './shaders.ts';
 
 /** Lanes per rating: the smallest power of two >= rank, at most 32 (one warp / subgroup on most GPUs). */
 export function lanesFor(rank: number): number {
@@ -78,7 +79,11 @@ export interface SgdKernelSpec {
   adagrad: boolean;
   nUsers: number;
   nItems: number;
-  /** Lanes per rating (default lanesFor(rank)). */
+  /**
+   * Lanes per rating (default defaultLanes). 1 runs shaders/sgd.wgsl (one invocation per rating,
+   * vector loads, no barriers); more run shaders/sgd_lanes.wgsl (lanes share a rating through
+   * workgroup memory).
+   */
   lanes?: number;
 }
 
@@ -91,13 +96,174 @@ export interface SgdStepUniform {
   leadOnly?: boolean;
 }
 
-/** Workgroup size of the Hogwild entry (a multiple of the lanes). */
+/**
+ * The default lanes per rating: 1 on a software adapter (SwiftShader), where one invocation per
+ * rating with vector loads runs at copy bandwidth and barriers cost more than they save; else
+ * lanesFor(rank) (coalesced row access on hardware GPUs).
+ */
+export function defaultLanes(gpu: GpuContext | null | undefined, rank: number): number {
+  return gpu && gpu.adapter.software ? 1 : lanesFor(rank);
+}
+
+/** Workgroup size of the Hogwild entries (a multiple of the lanes). */
 const HOGWILD_WG = 64;
+/**
+ * Ratings per invocation of the one-lane Hogwild entry (a multiple of 4: shaders/sgd.wgsl reads four
+ * packed ratings as three vec4). Long runs amortize the per-invocation start; 64 reached copy
+ * bandwidth at rank 16 on SwiftShader.
+ */
+export const SGD_RUN = 64;
+/**
+ * Invocations per workgroup of the one-lane stratified entry. Each invocation walks one block of a
+ * sub-epoch, and a software adapter runs a workgroup on one thread in SIMD groups of 4: small
+ * workgroups spread the b blocks over every core.
+ */
+const STRAT_WG = 4;
+
+/** Bytes of a packed-rating buffer for n ratings: 12 n rounded up to whole vec4 (what shaders/sgd.wgsl reads). */
+export const ratingBytes = (n: number): number => Math.max(16, Math.ceil((12 * n) / 16) * 16);
+
+/** A device buffer of packed ratings (src/core/sgd-plan.ts packRatings), padded to whole vec4. */
+export function ratingsBuffer(gpu: GpuContext, label: string, packed: Uint32Array): GPUBuffer {
+  const n = packed.length / 3;
+  const padded = new Uint32Array(ratingBytes(n) / 4);
+  padded.set(packed);
+  return gpu.storage(label, padded);
+}
 
 /**
- * SGD over packed ratings `rt` (n triples) with factors X (users) and Y (items) updated in place.
- * Hogwild: `encodeHogwild` (rt permuted beforehand by ShuffleKernel). Stratified: `encodeStratified`
- * with rt in the plan's block order.
+ * The row accessors shaders/sgd.wgsl is compiled with (a binding's element type and a function-scope
+ * array length are what `override` cannot express): W and H as arrays of vec4 when a row is whole
+ * vec4 (stride % 4 == 0), of vec2 when it is even, else of f32; slot j of a row is columns
+ * [4j, 4j + 4), padded with zeros past the stride and stored only up to it.
+ */
+export function rowPrelude(stride: number): string {
+  const nv = Math.ceil(stride / 4);
+  const head = `const STRIDE: u32 = ${stride}u;\nconst NV: u32 = ${nv}u;\n`;
+  const side = (M: string, binding: number) => {
+    if (stride % 4 === 0) {
+      return (
+        `@group(0) @binding(${binding}) var<storage, read_write> ${M}: array<vec4<f32>>;\n` +
+        `fn load${M}(r: u32, j: u32) -> vec4<f32> { return ${M}[r * NV + j]; }\n` +
+        `fn store${M}(r: u32, j: u32, v: vec4<f32>) { ${M}[r * NV + j] = v; }\n`
+      );
+    }
+    if (stride % 2 === 0) {
+      const s2 = stride / 2;
+      // the last slot of a row is half (two floats) when s2 is odd
+      const lastHalf = s2 % 2 === 1;
+      return (
+        `@group(0) @binding(${binding}) var<storage, read_write> ${M}: array<vec2<f32>>;\n` +
+        `fn load${M}(r: u32, j: u32) -> vec4<f32> {\n  let b = r * ${s2}u + 2u * j;\n` +
+        (lastHalf ? `  if (j + 1u == NV) { return vec4<f32>(${M}[b], 0.0, 0.0); }\n` : '') +
+        `  return vec4<f32>(${M}[b], ${M}[b + 1u]);\n}\n` +
+        `fn store${M}(r: u32, j: u32, v: vec4<f32>) {\n  let b = r * ${s2}u + 2u * j;\n  ${M}[b] = v.xy;\n` +
+        (lastHalf ? `  if (j + 1u < NV) { ${M}[b + 1u] = v.zw; }\n` : `  ${M}[b + 1u] = v.zw;\n`) +
+        `}\n`
+      );
+    }
+    return (
+      `@group(0) @binding(${binding}) var<storage, read_write> ${M}: array<f32>;\n` +
+      `fn load${M}(r: u32, j: u32) -> vec4<f32> {\n  let b = r * STRIDE + 4u * j;\n  var v = vec4<f32>(0.0);\n` +
+      `  for (var c = 0u; c < 4u && 4u * j + c < STRIDE; c++) { v[c] = ${M}[b + c]; }\n  return v;\n}\n` +
+      `fn store${M}(r: u32, j: u32, v: vec4<f32>) {\n  let b = r * STRIDE + 4u * j;\n` +
+      `  for (var c = 0u; c < 4u && 4u * j + c < STRIDE; c++) { ${M}[b + c] = v[c]; }\n}\n`
+    );
+  };
+  return head + side('W', 2) + side('H', 3);
+}
+
+/** Rows of at most this many vec4 slots get the unrolled `rate` (longer ones loop: code size). */
+export const UNROLL_SLOTS = 17;
+
+/**
+ * `fn rate` of shaders/sgd.wgsl for one layout, unrolled: the steps of `rateLoop`, slot by slot, with
+ * each column's role (factor or bias or constant, lead or rest group) resolved here, so a slot of
+ * plain factor columns is four vector operations and two stores. A software adapter's compiler
+ * keeps the named slots in registers, where a loop over a private array goes through memory.
+ * Same arithmetic, same order as rateLoop (and sgdUpdateF32Fused).
+ */
+export function unrolledRate(rank: number, bias: boolean, adagrad: boolean): string {
+  const stride = strideOf(rank, bias);
+  const lead = adagrad ? adagradLead(rank) : rank;
+  const nv = Math.ceil(stride / 4);
+  const C = ['x', 'y', 'z', 'w'];
+  const L: string[] = ['fn rate(u: u32, i: u32, a: f32) {', '  var s = 0.0;'];
+  for (let j = 0; j < nv; j++) {
+    L.push(`  let w${j} = loadW(u, ${j}u);`, `  let h${j} = loadH(i, ${j}u);`);
+    for (let q = 0; q < 4 && 4 * j + q < stride; q++) L.push(`  s = fma(w${j}.${C[q]}, h${j}.${C[q]}, s);`);
+  }
+  L.push('  let e = a - (P.mu + s);', '  let ev = vec4<f32>(e);');
+  if (adagrad) {
+    L.push(
+      '  let gu = GU[u];', '  let gi = GI[i];',
+      '  let ru = vec2<f32>(P.lr / sqrt(gu.x), P.lr / sqrt(gu.y));', '  let ri = vec2<f32>(P.lr / sqrt(gi.x), P.lr / sqrt(gi.y));',
+      '  var tu = vec2<f32>(0.0);', '  var ti = vec2<f32>(0.0);',
+    );
+  } else {
+    L.push('  let ru = vec2<f32>(P.lr);', '  let ri = vec2<f32>(P.lr);');
+  }
+  L.push('  let rest = P.leadOnly == 0u;');
+  const vec = (xs: string[], t: string) => (xs.every((x) => x === xs[0]) ? `vec4<${t}>(${xs[0]})` : `vec4<${t}>(${xs.join(', ')})`);
+  for (let j = 0; j < nv; j++) {
+    const cols = [0, 1, 2, 3].map((q) => 4 * j + q);
+    const fac = cols.map((c) => c < rank);
+    const isLead = cols.map((c, q) => c < lead || !fac[q]);
+    // 'true', 'false' or 'rest' (a rest-group column: updated unless P.leadOnly)
+    const upd = (own: number) => cols.map((c, q) => (c >= stride || !(fac[q] || c === own) ? 'false' : isLead[q] ? 'true' : 'rest'));
+    const uU = upd(rank);
+    const uI = upd(rank + 1);
+    const lam = vec(fac.map((x) => (x ? 'P.lambda' : 'P.lambdaBias')), 'f32');
+    const store = (M: string, r: string, old: string, rate: string, g: string, u: string[]) => {
+      const next = `fma(${rate}, ${g}, ${old})`;
+      L.push(u.every((x) => x === 'true') ? `    store${M}(${r}, ${j}u, ${next});` : `    store${M}(${r}, ${j}u, select(${old}, ${next}, ${vec(u, 'bool')}));`);
+    };
+    L.push('  {');
+    L.push(`    let gw = fma(ev, h${j}, -(${lam} * w${j}));`, `    let gh = fma(ev, w${j}, -(${lam} * h${j}));`);
+    store('W', 'u', `w${j}`, vec(isLead.map((x) => (x ? 'ru.x' : 'ru.y')), 'f32'), 'gw', uU);
+    store('H', 'i', `h${j}`, vec(isLead.map((x) => (x ? 'ri.x' : 'ri.y')), 'f32'), 'gh', uI);
+    if (adagrad) {
+      for (let q = 0; q < 4; q++) {
+        const g = isLead[q] ? 'x' : 'y';
+        if (uU[q] !== 'false') L.push(`    tu.${g} = tu.${g} + gw.${C[q]} * gw.${C[q]};`);
+        if (uI[q] !== 'false') L.push(`    ti.${g} = ti.${g} + gh.${C[q]} * gh.${C[q]};`);
+      }
+    }
+    L.push('  }');
+  }
+  if (adagrad) {
+    const K0 = bias ? lead + 1 : lead;
+    if (lead < rank) {
+      const K1 = rank - lead;
+      L.push(
+        `  GU[u] = vec2<f32>(gu.x + tu.x / ${K0}.0, select(gu.y, gu.y + tu.y / ${K1}.0, rest));`,
+        `  GI[i] = vec2<f32>(gi.x + ti.x / ${K0}.0, select(gi.y, gi.y + ti.y / ${K1}.0, rest));`,
+      );
+    } else {
+      L.push(`  GU[u] = vec2<f32>(gu.x + tu.x / ${K0}.0, gu.y);`, `  GI[i] = vec2<f32>(gi.x + ti.x / ${K0}.0, gi.y);`);
+    }
+  }
+  L.push('}');
+  return L.join('\n') + '\n';
+}
+
+/** shaders/sgd.wgsl for one layout (cached: the pipeline cache keys on the text). */
+const sgdCodes = new Map<string, string>();
+export function sgdCode(rank: number, bias: boolean, adagrad: boolean): string {
+  const stride = strideOf(rank, bias);
+  const key = `${rank},${bias},${adagrad}`;
+  let c = sgdCodes.get(key);
+  if (!c) {
+    const rate = Math.ceil(stride / 4) <= UNROLL_SLOTS ? unrolledRate(rank, bias, adagrad) : 'fn rate(u: u32, i: u32, a: f32) { rateLoop(u, i, a); }\n';
+    sgdCodes.set(key, (c = rowPrelude(stride) + rate + sgdWgsl));
+  }
+  return c;
+}
+
+/**
+ * SGD over packed ratings `rt` (n triples, a ratingsBuffer) with factors W (users) and H (items)
+ * updated in place. Hogwild: `encodeHogwild` (rt permuted beforehand by ShuffleKernel). Stratified:
+ * `encodeStratified` with rt in the plan's block order.
  */
 export class SgdKernel {
   readonly lanes: number;
@@ -106,6 +272,8 @@ export class SgdKernel {
   readonly GI: GPUBuffer;
   private readonly params: GPUBuffer;
   private readonly constants: Record<string, number>;
+  /** The module: shaders/sgd.wgsl with its row prelude (one lane) or shaders/sgd_lanes.wgsl. */
+  private readonly code: string;
   private pHog?: GPUComputePipeline;
   private pStrat?: GPUComputePipeline;
   private subs?: GPUBuffer;
@@ -113,47 +281,67 @@ export class SgdKernel {
   private bstart?: GPUBuffer;
   private hogGroups = new Map<GPUBuffer, GPUBindGroup>();
   private stratB = 0;
-  /** Hogwild parallelism: concurrent groups (one rating each at a time). */
+  /**
+   * Hogwild parallelism: with one lane, the invocations (each a run of SGD_RUN ratings); with more,
+   * the concurrent groups of lanes (one rating each at a time).
+   */
   readonly groups: number;
+  /** Ratings each Hogwild invocation (one lane) or group (more) walks per epoch. */
+  readonly run: number;
 
   constructor(
     private readonly gpu: GpuContext,
     readonly label: string,
     readonly n: number,
     readonly spec: SgdKernelSpec,
-    private readonly X: GPUBuffer,
-    private readonly Y: GPUBuffer,
+    private readonly W: GPUBuffer,
+    private readonly H: GPUBuffer,
     opts: { groups?: number } = {},
   ) {
-    this.lanes = spec.lanes ?? lanesFor(spec.rank);
+    this.lanes = spec.lanes ?? defaultLanes(gpu, spec.rank);
     this.stride = strideOf(spec.rank, spec.bias);
-    this.constants = {
-      RANK: spec.rank, STRIDE: this.stride, LANES: this.lanes, BIAS: spec.bias ? 1 : 0, ADAGRAD: spec.adagrad ? 1 : 0,
-      LEAD: spec.adagrad ? adagradLead(spec.rank) : spec.rank,
-    };
-    this.params = gpu.uniform(`${label}.params`, new Uint8Array(uniformSize(sgdWgsl, 'P')));
+    const lead = spec.adagrad ? adagradLead(spec.rank) : spec.rank;
+    if (this.lanes === 1) {
+      this.code = sgdCode(spec.rank, spec.bias, spec.adagrad);
+      this.constants = { RANK: spec.rank, BIAS: spec.bias ? 1 : 0, ADAGRAD: spec.adagrad ? 1 : 0, LEAD: lead };
+      this.run = SGD_RUN;
+      this.groups = Math.max(1, Math.ceil(n / SGD_RUN));
+    } else {
+      this.code = sgdLanesWgsl;
+      this.constants = {
+        RANK: spec.rank, STRIDE: this.stride, LANES: this.lanes, BIAS: spec.bias ? 1 : 0, ADAGRAD: spec.adagrad ? 1 : 0, LEAD: lead,
+      };
+      // Enough concurrent groups to fill a large GPU, but at least ~16 ratings per group per epoch.
+      this.groups = Math.max(1, Math.min(opts.groups ?? 16384, Math.ceil(n / 16)));
+      this.run = Math.ceil(n / this.groups);
+    }
+    this.params = gpu.uniform(`${label}.params`, new Uint8Array(uniformSize(this.code, 'P')));
     // Two ADAGRAD accumulators per row (lead columns, the rest), starting at 1 (LIBMF); unused (tiny) buffers otherwise.
-    this.GU = gpu.storage(`${label}.adagradUsers`, spec.adagrad ? new Float32Array(2 * spec.nUsers).fill(1) : new Float32Array(1));
-    this.GI = gpu.storage(`${label}.adagradItems`, spec.adagrad ? new Float32Array(2 * spec.nItems).fill(1) : new Float32Array(1));
-    // Enough concurrent groups to fill a large GPU, but at least ~16 ratings per group per epoch.
-    this.groups = Math.max(1, Math.min(opts.groups ?? 16384, Math.ceil(n / 16)));
+    this.GU = gpu.storage(`${label}.adagradUsers`, spec.adagrad ? new Float32Array(2 * spec.nUsers).fill(1) : new Float32Array(4));
+    this.GI = gpu.storage(`${label}.adagradItems`, spec.adagrad ? new Float32Array(2 * spec.nItems).fill(1) : new Float32Array(4));
+  }
+
+  /** The ADAGRAD accumulators, where the module reads them (the unrolled one-lane code does only with ADAGRAD). */
+  private accumulators(): { GU?: GPUBuffer; GI?: GPUBuffer } {
+    const unrolled = this.lanes === 1 && Math.ceil(this.stride / 4) <= UNROLL_SLOTS;
+    return this.spec.adagrad || !unrolled ? { GU: this.GU, GI: this.GI } : {};
   }
 
   setStep(s: SgdStepUniform): void {
-    const run = Math.ceil(this.n / this.groups);
     this.gpu.write(
       this.params,
-      packUniform(sgdWgsl, 'P', { n: this.n, run, groups: this.groups, leadOnly: this.spec.adagrad && !!s.leadOnly, mu: s.mu, lr: s.lr, lambda: s.lambda, lambdaBias: s.lambdaBias }),
+      packUniform(this.code, 'P', { n: this.n, run: this.run, groups: this.groups, leadOnly: this.spec.adagrad && !!s.leadOnly, mu: s.mu, lr: s.lr, lambda: s.lambda, lambdaBias: s.lambdaBias }),
     );
   }
 
-  /** One Hogwild epoch over `rt` (already shuffled). */
+  /** One Hogwild epoch over `rt` (already shuffled; at least ratingBytes(n) bytes). */
   encodeHogwild(pass: GPUComputePassEncoder, rt: GPUBuffer): void {
+    if (rt.size < ratingBytes(this.n)) throw new Error(`${this.label}: the rating buffer holds ${rt.size} bytes; ${this.n} ratings need ${ratingBytes(this.n)} (ratingsBuffer)`);
     const wg = Math.max(HOGWILD_WG, this.lanes);
-    this.pHog ??= this.gpu.pipeline(`${this.label}.hogwild`, sgdWgsl, { ...this.constants, WG: wg }, 'hogwild');
+    this.pHog ??= this.gpu.pipeline(`${this.label}.hogwild`, this.code, { ...this.constants, WG: wg }, 'hogwild');
     let bg = this.hogGroups.get(rt);
     if (!bg) {
-      bg = bindGroupByName(this.gpu, `${this.label}.hogwild`, this.pHog, sgdWgsl, { P: this.params, rt, X: this.X, Y: this.Y, GU: this.GU, GI: this.GI });
+      bg = bindGroupByName(this.gpu, `${this.label}.hogwild`, this.pHog, this.code, { P: this.params, rt, W: this.W, H: this.H, ...this.accumulators() });
       this.hogGroups.set(rt, bg);
     }
     this.gpu.dispatch(pass, this.pHog, bg, Math.ceil(this.groups / (wg / this.lanes)));
@@ -161,24 +349,25 @@ export class SgdKernel {
 
   /** Uploads the block boundaries of a stratified plan (rt must hold the ratings in plan order). */
   setPlan(plan: StratifiedPlan, rt: GPUBuffer): void {
+    if (rt.size < ratingBytes(this.n)) throw new Error(`${this.label}: the rating buffer holds ${rt.size} bytes; ${this.n} ratings need ${ratingBytes(this.n)} (ratingsBuffer)`);
     const b = plan.b;
     this.stratB = b;
     this.bstart = this.gpu.storage(`${this.label}.blockStart`, plan.blockStart);
     // One 256-byte slot per sub-epoch (the minimum uniform offset alignment), one bind group each.
     this.subs = this.gpu.buffer(`${this.label}.subEpochs`, b * 256, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-    this.pStrat = this.gpu.pipeline(`${this.label}.stratified`, sgdWgsl, { ...this.constants, WG: this.lanes }, 'stratified');
+    const wg = this.lanes === 1 ? STRAT_WG : this.lanes;
+    this.pStrat = this.gpu.pipeline(`${this.label}.stratified`, this.code, { ...this.constants, WG: wg }, 'stratified');
     this.subGroups = [];
     for (let s = 0; s < b; s++) {
       this.subGroups.push(
-        bindGroupByName(this.gpu, `${this.label}.stratified.${s}`, this.pStrat, sgdWgsl, {
+        bindGroupByName(this.gpu, `${this.label}.stratified.${s}`, this.pStrat, this.code, {
           P: this.params,
           rt,
-          X: this.X,
-          Y: this.Y,
-          GU: this.GU,
-          GI: this.GI,
+          W: this.W,
+          H: this.H,
+          ...this.accumulators(),
           bstart: this.bstart,
-          S: { buffer: this.subs, offset: s * 256, size: uniformSize(sgdWgsl, 'S') },
+          S: { buffer: this.subs, offset: s * 256, size: uniformSize(this.code, 'S') },
         }),
       );
     }
@@ -189,9 +378,11 @@ export class SgdKernel {
     const b = this.stratB;
     if (!this.subs || !this.subGroups || !this.pStrat) throw new Error('SgdKernel.setPlan must be called before encodeStratified');
     const data = new Uint8Array(b * 256);
-    for (let s = 0; s < b; s++) data.set(packUniform(sgdWgsl, 'S', { shift: shifts[s], b }), s * 256);
+    for (let s = 0; s < b; s++) data.set(packUniform(this.code, 'S', { shift: shifts[s], b }), s * 256);
     this.gpu.write(this.subs, data);
-    for (let s = 0; s < b; s++) this.gpu.dispatch(pass, this.pStrat, this.subGroups[s], b);
+    // one lane: one invocation per block, STRAT_WG per workgroup; more: one workgroup per block
+    const count = this.lanes === 1 ? Math.ceil(b / STRAT_WG) : b;
+    for (let s = 0; s < b; s++) this.gpu.dispatch(pass, this.pStrat, this.subGroups[s], count);
   }
 
   destroy(): void {

@@ -3,6 +3,7 @@ export { default as lossWgsl } from '../../shaders/loss.wgsl?raw';
 export { default as lossDirectBody } from '../../shaders/loss_direct.wgsl?raw';
 export { default as gramWgsl } from '../../shaders/gram.wgsl?raw';
 export { default as sgdWgsl } from '../../shaders/sgd.wgsl?raw';
+export { default as sgdLanesWgsl } from '../../shaders/sgd_lanes.wgsl?raw';
 export { default as shuffleWgsl } from '../../shaders/shuffle.wgsl?raw';
 export { default as gdWgsl } from '../../shaders/gd.wgsl?raw';
 

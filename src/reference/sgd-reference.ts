@@ -46,10 +46,12 @@ export function adagradState(nUsers: number, nItems: number, rank: number): Adag
 }
 
 /**
- * One SGD update on rating (u, i, a), in place, in exactly the order of shaders/sgd.wgsl, f32.
+ * One SGD update on rating (u, i, a), in place, in exactly the GPU kernel's order, f32: with one
+ * lane shaders/sgd.wgsl (sgdUpdateF32Fused), with more shaders/sgd_lanes.wgsl.
  * Returns the error e (before the update).
  */
 export function sgdUpdateF32(X: Float32Array, Y: Float32Array, u: number, i: number, a: number, p: SgdStepParams): number {
+  if (p.lanes === 1) return sgdUpdateF32Fused(X, Y, u, i, a, p);
   const { rank, bias, lanes } = p;
   const S = strideOf(rank, bias);
   const xu = u * S;
@@ -131,6 +133,79 @@ export function sgdUpdateF32(X: Float32Array, Y: Float32Array, u: number, i: num
       const K1 = rank - lead;
       ag.GU[2 * u + 1] = f(ag.GU[2 * u + 1] + f(tU1 / K1));
       ag.GI[2 * i + 1] = f(ag.GI[2 * i + 1] + f(tI1 / K1));
+    }
+  }
+  return e;
+}
+
+/**
+ * WGSL's fma(a, b, c) in f32 as the software adapter computes it: the product rounded to f32, then
+ * the sum (WGSL lets fma inherit the accuracy of a * b + c; SwiftShader rounds twice, and this
+ * replay then matches its stratified runs bit for bit). A hardware GPU fuses the two (one
+ * rounding): the two differ by at most 1 u of the result per fma, which the comparisons'
+ * tolerances allow for.
+ */
+const fma32 = (a: number, b: number, c: number): number => f(f(a * b) + c);
+
+/**
+ * The update of shaders/sgd.wgsl (one invocation per rating), f32, in its order: the dot product as
+ * one fma chain over every column of the stride (the bias columns meet the other side's constant 1,
+ * so this adds b_u then b_i); per column gw = fma(e, h, -(lambda w)), w' = fma(rate, gw, w), the
+ * constant-1 columns kept; the squared-gradient sums column by column.
+ */
+export function sgdUpdateF32Fused(X: Float32Array, Y: Float32Array, u: number, i: number, a: number, p: SgdStepParams): number {
+  const { rank, bias } = p;
+  const S = strideOf(rank, bias);
+  const xu = u * S;
+  const yi = i * S;
+  let s = 0;
+  for (let c = 0; c < S; c++) s = fma32(X[xu + c], Y[yi + c], s);
+  const e = f(f(a) - f(f(p.mu) + s));
+  const lr = f(p.lr);
+  const lam = f(p.lambda);
+  const lamB = f(p.lambdaBias);
+  const ag = p.adagrad;
+  const lead = ag ? ag.lead : rank;
+  const leadOnly = !!ag?.leadOnly;
+  // [lead, rest] rates and squared-gradient sums of the user row and of the item row
+  const ru = [lr, lr];
+  const ri = [lr, lr];
+  if (ag) {
+    for (const g of [0, 1]) {
+      ru[g] = f(lr / f(Math.sqrt(ag.GU[2 * u + g])));
+      ri[g] = f(lr / f(Math.sqrt(ag.GI[2 * i + g])));
+    }
+  }
+  const tu = [0, 0];
+  const ti = [0, 0];
+  for (let c = 0; c < S; c++) {
+    const fac = c < rank;
+    const g = c < lead || !fac ? 0 : 1;
+    const on = g === 0 || !leadOnly;
+    const updU = (fac || c === rank) && on;
+    const updI = (fac || c === rank + 1) && on;
+    const l = fac ? lam : lamB;
+    const w = X[xu + c];
+    const h = Y[yi + c];
+    const gw = fma32(e, h, -f(l * w));
+    const gh = fma32(e, w, -f(l * h));
+    if (updU) {
+      X[xu + c] = fma32(ru[g], gw, w);
+      tu[g] = f(tu[g] + f(gw * gw));
+    }
+    if (updI) {
+      Y[yi + c] = fma32(ri[g], gh, h);
+      ti[g] = f(ti[g] + f(gh * gh));
+    }
+  }
+  if (ag) {
+    const K0 = bias ? lead + 1 : lead;
+    ag.GU[2 * u] = f(ag.GU[2 * u] + f(tu[0] / K0));
+    ag.GI[2 * i] = f(ag.GI[2 * i] + f(ti[0] / K0));
+    if (lead < rank && !leadOnly) {
+      const K1 = rank - lead;
+      ag.GU[2 * u + 1] = f(ag.GU[2 * u + 1] + f(tu[1] / K1));
+      ag.GI[2 * i + 1] = f(ag.GI[2 * i + 1] + f(ti[1] / K1));
     }
   }
   return e;

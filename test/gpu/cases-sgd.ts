@@ -13,6 +13,7 @@ import { gdStepF64, gdViews, sgdUpdateF64, type GdParams, type SgdStepParams } f
 import { residuals, sgdStep } from '../../src/reference/reference.ts';
 import type { Ratings } from '../../src/data/ratings.ts';
 import { Rng } from '../../src/util/random.ts';
+import { Model } from '../../src/model/model.ts';
 import { expect, expectBelow, expectClose, expectThrows } from './check.ts';
 import type { GpuCase } from './types.ts';
 
@@ -193,6 +194,95 @@ function hogwildMatrixCase(schedule: Schedule, bias: boolean): GpuCase {
     },
   };
 }
+
+/**
+ * The one-lane kernel (shaders/sgd.wgsl) for every row layout it compiles to: W and H as vec4 (stride
+ * % 4 == 0), vec2 (even stride, odd count of vec2 included) or f32 rows (odd stride), unrolled
+ * (<= UNROLL_SLOTS slots) or the loop over slots (longer rows), with and without biases and ADAGRAD
+ * (its lead group ending inside a slot, and the lead-only first epoch). Race-free Hogwild against
+ * the f32 replay of the same kernel (sgdUpdateF32Fused), with the stratified tolerance: the only
+ * gaps left are WGSL's 2.5-ULP division and sqrt (ADAGRAD) and fma double rounding in the replay,
+ * a few u per update.
+ */
+function layoutCase(rank: number, bias: boolean, adagrad: boolean): GpuCase {
+  const stride = bias ? rank + 2 : rank;
+  const rows = stride % 4 === 0 ? 'vec4' : stride % 2 === 0 ? 'vec2' : 'f32';
+  return {
+    name: `sgd: Hogwild one-lane kernel equals the f32 replay for ${rows} rows of stride ${stride} (rank ${rank}, ${bias ? 'biased' : 'plain'}, ${adagrad ? 'adagrad' : 'constant'})`,
+    async run(gpu) {
+      const train = disjointRatings(400, 31 + rank);
+      const opts: SgdOptions = {
+        mode: 'hogwild', rank, epochs: 3, lambda: 0.05, lambdaBias: 0.02, useBias: bias, seed: 13, lanes: 1,
+        learningRate: adagrad ? 0.05 : 0.02, schedule: adagrad ? 'adagrad' : 'constant',
+      };
+      const g = await fitSgd(train, { ...opts, gpu, backend: 'gpu' });
+      const c = await fitSgd(train, { ...opts, backend: 'reference' });
+      expect(g.backend === 'gpu' && c.backend === 'reference', 'one fit on each backend');
+      expectClose('user factors', g.model.userFactors, c.model.userFactors, { rtol: 1e-5, atol: 2e-6 });
+      expectClose('item factors', g.model.itemFactors, c.model.itemFactors, { rtol: 1e-5, atol: 2e-6 });
+      expectClose('train RMSE per epoch', g.history.map((h) => h.trainRmse), c.history.map((h) => h.trainRmse), { rtol: 1e-5 });
+    },
+  };
+}
+
+/** As the ALS case in cases-model.ts: the fit's own buffers, adopted without uploads, same answers. */
+const keepOnDevice: GpuCase = {
+  name: 'sgd: a GPU fit with keepOnDevice hands its factor buffers to Model: no factor uploads, the same buffers, the same answers as a Model that uploads',
+  async run(gpu) {
+    const { train } = plantedSplit(23, 40, 50, 3, 0.4);
+    const fit = await fitSgd(train, { gpu, backend: 'gpu', rank: 4, epochs: 3, useBias: true, learningRate: 0.05, keepOnDevice: true });
+    expect(fit.backend === 'gpu' && fit.device !== undefined && fit.device.gpu === gpu, 'the GPU fit left its factors on the caller context');
+    const dev = fit.device!;
+    const wDev = await gpu.readF32(dev.users, 0, fit.model.userFactors.length);
+    const hDev = await gpu.readF32(dev.items, 0, fit.model.itemFactors.length);
+    expect(wDev.every((v, e) => Object.is(v, fit.model.userFactors[e])), 'device user factors equal the returned host copy');
+    expect(hDev.every((v, e) => Object.is(v, fit.model.itemFactors[e])), 'device item factors equal the returned host copy');
+    const factorBytes = new Set([fit.model.userFactors.byteLength, fit.model.itemFactors.byteLength]);
+    let uploads = 0;
+    const origStorage = gpu.storage.bind(gpu);
+    const origWrite = gpu.write.bind(gpu);
+    const spy = () => {
+      gpu.storage = (label, sizeOrData) => {
+        if (/^model\.(user|item)Factors$/.test(label)) uploads++;
+        return origStorage(label, sizeOrData);
+      };
+      gpu.write = (buffer, data, offset) => {
+        if (factorBytes.has(data.byteLength)) uploads++;
+        origWrite(buffer, data, offset);
+      };
+    };
+    const users = Uint32Array.from({ length: train.nUsers }, (_, u) => u);
+    const answers = async (m: Model) => m.recommendIndices(users, { k: 5 }, 'gpu');
+    let adoptedAnswers: Awaited<ReturnType<typeof answers>>;
+    spy();
+    const adopted = new Model(fit.model, { gpu, seen: train, device: dev });
+    try {
+      expect(adopted.deviceUsers() === dev.users && adopted.deviceItems() === dev.items, 'the model uses the fit buffers themselves');
+      adoptedAnswers = await answers(adopted);
+      expect(uploads === 0, `${uploads} factor uploads with adopted buffers (expected none)`);
+    } finally {
+      gpu.storage = origStorage;
+      gpu.write = origWrite;
+      adopted.destroy();
+    }
+    uploads = 0;
+    spy();
+    const uploaded = new Model(fit.model, { gpu, seen: train });
+    try {
+      const got = await answers(uploaded);
+      expect(uploads >= 2, `a Model without the fit buffers uploads users and items (${uploads} counted, expected at least 2)`);
+      for (let u = 0; u < users.length; u++) {
+        expect(got[u].index.every((v, j) => v === adoptedAnswers[u].index[j]) && got[u].score.every((v, j) => Object.is(v, adoptedAnswers[u].score[j])), `user ${u}: adopted and uploaded models differ`);
+      }
+    } finally {
+      gpu.storage = origStorage;
+      gpu.write = origWrite;
+      uploaded.destroy();
+    }
+    const plain = await fitSgd(train, { gpu, backend: 'gpu', rank: 4, epochs: 1 });
+    expect(plain.device === undefined, 'a fit without keepOnDevice hands over no buffers');
+  },
+};
 
 const SCHEDULES: Schedule[] = ['constant', 'inverse', 'bold-driver', 'adagrad'];
 
@@ -516,6 +606,7 @@ const partialFitGpu: GpuCase = {
 };
 
 export const sgdCases: GpuCase[] = [
+  keepOnDevice,
   workedStep,
   popQuiz3,
   permutation,
@@ -525,6 +616,8 @@ export const sgdCases: GpuCase[] = [
   hogwildDisjoint,
   ...SCHEDULES.flatMap((sc) => [false, true].map((b) => hogwildMatrixCase(sc, b))),
   hogwildPlanted,
+  // scalar rows (odd strides), vec2 rows with a half last slot, the loop over long rows (> 17 slots)
+  ...([[5, false, true], [7, true, true], [9, true, false], [69, false, true], [70, true, true], [66, false, false]] as const).map(([r, b, a]) => layoutCase(r, b, a)),
   sgdVsF64Case('stratified', true),
   sgdVsF64Case('stratified', false),
   sgdVsF64Case('hogwild', true),

@@ -40,6 +40,7 @@ const MODEL = ['recommend', 'similar items', 'batched predict', 'fold-in users',
 /** Default cases per file: the ones that run its kernels (cheapest first where the order allows). */
 export const casesFor: Record<string, string[]> = {
   'shaders/sgd.wgsl': SGD,
+  'shaders/sgd_lanes.wgsl': SGD,
   'shaders/shuffle.wgsl': ['sgd: the GPU shuffle', 'sgd: Hogwild'],
   'shaders/gd.wgsl': ['gd: full-batch'],
   'shaders/loss.wgsl': ['loss reduction', 'sgd: stratified', 'implicit ALS', 'whole fit'],
@@ -81,77 +82,229 @@ export const mutants: Mutant[] = [
     find: '  return wid.x + wid.y * nwg.x;', replace: '  return wid.x + wid.y * (nwg.x - 1u);',
     why: 'a dispatch folded into 2-D gives two workgroups of each row boundary the same linear id',
   },
-  // ---------------------------------------------------------------- SGD (shaders/sgd.wgsl)
+  // ---------------------------------------------------------------- SGD, one invocation per rating (shaders/sgd.wgsl)
   {
     id: 'sgd.hogwild-drop-every-20th', file: 'shaders/sgd.wgsl', kind: 'skipped', sample: true,
+    find: 'if (q + 3u < p1) {', replace: 'if (q + 3u < p1 && (q + 3u) % 20u != 19u) {',
+    cases: ['sgd: Hogwild on ratings sharing no row'],
+    why: 'Hogwild silently skips 5% of the ratings every epoch (every 20th position; the audit mutant)',
+  },
+  {
+    id: 'sgd.hogwild-run-short', file: 'shaders/sgd.wgsl', kind: 'off-by-one',
+    find: 'let p1 = min(P.n, p0 + P.run);', replace: 'let p1 = min(P.n, p0 + P.run - 1u);',
+    cases: ['sgd: Hogwild on ratings sharing no row'],
+    why: 'the last rating of every run of 64 is never visited',
+  },
+  {
+    id: 'sgd.hogwild-quad-order', file: 'shaders/sgd.wgsl', kind: 'index',
+    find: 'rate(v1.z, v1.w, bitcast<f32>(v2.x));', replace: 'rate(v1.z, v1.z, bitcast<f32>(v2.x));',
+    cases: ['sgd: Hogwild on ratings sharing no row'],
+    why: 'the third rating of every packed quad is read with the wrong item',
+  },
+  {
+    id: 'sgd.loop-drop-mu', file: 'shaders/sgd.wgsl', kind: 'dropped',
+    find: 'let e = a - (P.mu + s);', replace: 'let e = a - s;',
+    cases: ['one-lane kernel'],
+    why: 'long rows: the error ignores the global mean',
+  },
+  {
+    id: 'sgd.loop-drop-lambda-w', file: 'shaders/sgd.wgsl', kind: 'dropped',
+    find: 'let gw = fma(ev, hj, -(lam * wj));', replace: 'let gw = ev * hj;',
+    cases: ['one-lane kernel'],
+    why: 'long rows: user factors are not regularized',
+  },
+  {
+    id: 'sgd.loop-h-uses-new-w', file: 'shaders/sgd.wgsl', kind: 'index',
+    find: 'let gh = fma(ev, wj, -(lam * hj));', replace: 'let gh = fma(ev, wj + P.lr * gw, -(lam * hj));',
+    cases: ['one-lane kernel'],
+    why: 'long rows: the item step uses the already-updated user vector',
+  },
+  {
+    id: 'sgd.loop-bias-reg-uses-lambda', file: 'shaders/sgd.wgsl', kind: 'dropped',
+    find: 'let lam = select(vec4<f32>(P.lambdaBias), vec4<f32>(P.lambda), fac);', replace: 'let lam = vec4<f32>(P.lambda);',
+    cases: ['one-lane kernel'],
+    why: 'long rows: the biases are regularized with lambda instead of lambdaBias',
+  },
+  {
+    id: 'sgd.loop-constant-column-written', file: 'shaders/sgd.wgsl', kind: 'dropped',
+    find: 'storeW(u, j, select(wj, fma(rw, gw, wj), updU));', replace: 'storeW(u, j, fma(rw, gw, wj));',
+    cases: ['one-lane kernel'],
+    why: "long rows: the user's constant-1 column is updated like a factor (and b_i's multiplier drifts)",
+  },
+  {
+    id: 'sgd.loop-last-slot-skipped', file: 'shaders/sgd.wgsl', kind: 'off-by-one',
+    find: 'for (var j = 0u; j < NV; j++) {\n    let c =', replace: 'for (var j = 0u; j + 1u < NV; j++) {\n    let c =',
+    cases: ['one-lane kernel'],
+    why: 'long rows: the last four columns are never updated',
+  },
+  {
+    id: 'sgd.loop-adagrad-K0', file: 'shaders/sgd.wgsl', kind: 'off-by-one',
+    find: 'let K0 = f32(select(LEAD, LEAD + 1u, BIAS));', replace: 'let K0 = f32(LEAD);',
+    cases: ['one-lane kernel'],
+    why: "long rows: AdaGrad averages the lead group's squared gradient over one column too few with biases",
+  },
+  {
+    id: 'sgd.loop-adagrad-no-sqrt', file: 'shaders/sgd.wgsl', kind: 'operator',
+    find: 'ru = vec2<f32>(P.lr / sqrt(gu.x), P.lr / sqrt(gu.y));', replace: 'ru = vec2<f32>(P.lr / gu.x, P.lr / gu.y);',
+    cases: ['one-lane kernel'],
+    why: 'long rows: the AdaGrad rate divides by G instead of sqrt(G)',
+  },
+  {
+    id: 'sgd.stratified-no-shift', file: 'shaders/sgd.wgsl', kind: 'index',
+    find: 'let blk = r * S.b + (r + S.shift) % S.b;', replace: 'let blk = r * S.b + r % S.b;',
+    cases: ['sgd: stratified'],
+    why: 'every sub-epoch runs the diagonal blocks: most ratings are never visited',
+  },
+  {
+    id: 'sgd.stratified-last-rating', file: 'shaders/sgd.wgsl', kind: 'off-by-one',
+    find: 'for (var p = bstart[blk]; p < end; p++) {', replace: 'for (var p = bstart[blk]; p + 1u < end; p++) {',
+    cases: ['sgd: stratified'],
+    why: 'the last rating of every block is skipped',
+  },
+  {
+    id: 'sgd.stratified-word', file: 'shaders/sgd.wgsl', kind: 'index',
+    find: 'return rt[k / 4u][k % 4u];', replace: 'return rt[k / 4u][(k + 1u) % 4u];',
+    cases: ['sgd: stratified'],
+    why: 'stratified SGD reads the packed ratings one word off within a vec4',
+  },
+  // the unrolled row step and the row accessors, generated by src/kernels/sgd.ts
+  {
+    id: 'host.sgd-unrolled-drop-mu', file: 'src/kernels/sgd.ts', kind: 'dropped', sample: true,
+    find: "'  let e = a - (P.mu + s);'", replace: "'  let e = a - s;'",
+    cases: ["sgd: the source's worked step", 'sgd: pop quiz 3'],
+    why: 'the error ignores the global mean: every biased/offset fit learns a shifted model',
+  },
+  {
+    id: 'host.sgd-unrolled-drop-lambda-w', file: 'src/kernels/sgd.ts', kind: 'dropped',
+    find: '`    let gw = fma(ev, h${j}, -(${lam} * w${j}));`', replace: '`    let gw = ev * h${j};`',
+    cases: ['sgd: stratified GPU equals the f32 CPU replay for 5 epochs (plain, constant, default'],
+    why: 'user factors are not regularized',
+  },
+  {
+    id: 'host.sgd-unrolled-h-uses-new-w', file: 'src/kernels/sgd.ts', kind: 'index',
+    find: '`    let gh = fma(ev, w${j}, -(${lam} * h${j}));`', replace: '`    let gh = fma(ev, w${j} + P.lr * gw, -(${lam} * h${j}));`',
+    cases: ["sgd: the source's worked step"],
+    why: 'the item step uses the already-updated user vector (the source says: the old w)',
+  },
+  {
+    id: 'host.sgd-unrolled-bias-never-updated', file: 'src/kernels/sgd.ts', kind: 'dropped',
+    find: "c >= stride || !(fac[q] || c === own) ? 'false'", replace: "c >= stride || !fac[q] ? 'false'",
+    cases: ['sgd: stratified GPU equals the f32 CPU replay for 5 epochs (biased, constant, default'],
+    why: 'the biases are never learned',
+  },
+  {
+    id: 'host.sgd-unrolled-rest-in-lead-epoch', file: 'src/kernels/sgd.ts', kind: 'dropped',
+    find: "isLead[q] ? 'true' : 'rest'", replace: "'true'",
+    cases: ['sgd: stratified GPU equals the f32 CPU replay for 5 epochs (plain, adagrad'],
+    why: "AdaGrad's lead-only first epoch (LIBMF's warm-up) updates every column",
+  },
+  {
+    id: 'host.sgd-unrolled-dot-column-dropped', file: 'src/kernels/sgd.ts', kind: 'off-by-one',
+    find: 'for (let q = 0; q < 4 && 4 * j + q < stride; q++) L.push', replace: 'for (let q = 0; q < 3 && 4 * j + q < stride; q++) L.push',
+    cases: ['sgd: stratified GPU equals the f32 CPU replay for 5 epochs (plain, constant, default'],
+    why: 'the prediction leaves out every fourth column',
+  },
+  {
+    id: 'host.sgd-unrolled-adagrad-K0', file: 'src/kernels/sgd.ts', kind: 'off-by-one',
+    find: 'const K0 = bias ? lead + 1 : lead;', replace: 'const K0 = lead;',
+    cases: ['sgd: stratified GPU equals the f32 CPU replay for 5 epochs (biased, adagrad'],
+    why: "AdaGrad averages the lead group's squared gradient over one column too few with biases",
+  },
+  {
+    id: 'host.sgd-vec2-tail-store', file: 'src/kernels/sgd.ts', kind: 'off-by-one',
+    find: '(lastHalf ? `  if (j + 1u < NV) { ${M}[b + 1u] = v.zw; }\\n` : `  ${M}[b + 1u] = v.zw;\\n`)', replace: '`  ${M}[b + 1u] = v.zw;\\n`',
+    cases: ['sgd: stratified GPU equals the f32 CPU replay for 5 epochs (biased, constant, default'],
+    why: 'rows of an odd count of vec2 overwrite the first two columns of the next row',
+  },
+  {
+    id: 'host.sgd-scalar-row-bound', file: 'src/kernels/sgd.ts', kind: 'off-by-one',
+    find: '`  for (var c = 0u; c < 4u && 4u * j + c < STRIDE; c++) { ${M}[b + c] = v[c]; }\\n}\\n`', replace: '`  for (var c = 0u; c < 4u; c++) { ${M}[b + c] = v[c]; }\\n}\\n`',
+    cases: ['one-lane kernel'],
+    why: 'rows of an odd stride write past their end into the next row',
+  },
+  {
+    id: 'host.sgd-run-unaligned', file: 'src/kernels/sgd.ts', kind: 'index',
+    find: 'export const SGD_RUN = 64;', replace: 'export const SGD_RUN = 62;',
+    cases: ['sgd: Hogwild on ratings sharing no row'],
+    why: 'runs that are not whole quads read the packed ratings out of step',
+  },
+  {
+    id: 'host.sgd-groups-floor', file: 'src/kernels/sgd.ts', kind: 'off-by-one',
+    find: 'this.groups = Math.max(1, Math.ceil(n / SGD_RUN));', replace: 'this.groups = Math.max(1, Math.floor(n / SGD_RUN));',
+    cases: ['sgd: Hogwild on ratings sharing no row'],
+    why: 'the last partial run of ratings is never visited',
+  },
+  // ---------------------------------------------------------------- SGD, several lanes per rating (shaders/sgd_lanes.wgsl)
+  {
+    id: 'sgd-lanes.hogwild-drop-every-20th', file: 'shaders/sgd_lanes.wgsl', kind: 'skipped',
     find: 'let live = g < P.groups && p < P.n;',
     replace: 'let live = g < P.groups && p < P.n && p % 20u != 19u;',
     cases: ['sgd: Hogwild on ratings sharing no row'],
     why: 'Hogwild silently skips 5% of the ratings every epoch (the audit mutant)',
   },
   {
-    id: 'sgd.drop-mu', file: 'shaders/sgd.wgsl', kind: 'dropped',
+    id: 'sgd-lanes.drop-mu', file: 'shaders/sgd_lanes.wgsl', kind: 'dropped',
     find: 'let e = a - (P.mu + tot);', replace: 'let e = a - tot;',
     why: 'the error ignores the global mean: every biased/offset fit learns a shifted model',
   },
   {
-    id: 'sgd.drop-lambda-w', file: 'shaders/sgd.wgsl', kind: 'dropped',
+    id: 'sgd-lanes.drop-lambda-w', file: 'shaders/sgd_lanes.wgsl', kind: 'dropped',
     find: 'let gw = e * h - P.lambda * w;', replace: 'let gw = e * h;',
     why: 'user factors are not regularized',
   },
   {
-    id: 'sgd.h-uses-new-w', file: 'shaders/sgd.wgsl', kind: 'index',
+    id: 'sgd-lanes.h-uses-new-w', file: 'shaders/sgd_lanes.wgsl', kind: 'index',
     find: 'let gh = e * w - P.lambda * h;', replace: 'let gh = e * (w + lrs.x * gw) - P.lambda * h;',
     why: 'the item step uses the already-updated user vector (the source says: the old w)',
   },
   {
-    id: 'sgd.bias-reg-uses-lambda', file: 'shaders/sgd.wgsl', kind: 'dropped',
+    id: 'sgd-lanes.bias-reg-uses-lambda', file: 'shaders/sgd_lanes.wgsl', kind: 'dropped',
     find: 'let gbu = e - P.lambdaBias * bu;', replace: 'let gbu = e - P.lambda * bu;',
     why: 'the user bias is regularized with lambda instead of lambdaBias',
   },
   {
-    id: 'sgd.drop-item-bias-in-dot', file: 'shaders/sgd.wgsl', kind: 'dropped',
-    find: '        s = s + Y[yi + RANK + 1u];\n', replace: '',
+    id: 'sgd-lanes.drop-item-bias-in-dot', file: 'shaders/sgd_lanes.wgsl', kind: 'dropped',
+    find: '        s = s + H[yi + RANK + 1u];\n', replace: '',
     why: 'the prediction leaves out the item bias',
   },
   {
-    id: 'sgd.item-bias-index', file: 'shaders/sgd.wgsl', kind: 'index',
-    find: 'let bi = Y[yi + RANK + 1u];', replace: 'let bi = Y[yi + RANK];',
+    id: 'sgd-lanes.item-bias-index', file: 'shaders/sgd_lanes.wgsl', kind: 'index',
+    find: 'let bi = H[yi + RANK + 1u];', replace: 'let bi = H[yi + RANK];',
     why: 'the item-bias update reads the constant-1 column instead of the bias',
   },
   {
-    id: 'sgd.lane-stride', file: 'shaders/sgd.wgsl', kind: 'index',
-    find: 'for (var k = lane; k < RANK; k += LANES) { s = s + X[xu + k] * Y[yi + k]; }',
-    replace: 'for (var k = lane; k < RANK; k += 1u) { s = s + X[xu + k] * Y[yi + k]; }',
+    id: 'sgd-lanes.lane-stride', file: 'shaders/sgd_lanes.wgsl', kind: 'index',
+    find: 'for (var k = lane; k < RANK; k += LANES) { s = s + W[xu + k] * H[yi + k]; }',
+    replace: 'for (var k = lane; k < RANK; k += 1u) { s = s + W[xu + k] * H[yi + k]; }',
     why: 'with several lanes per rating, lanes sum overlapping columns: the dot product is wrong',
   },
   {
-    id: 'sgd.missing-dot-barrier', file: 'shaders/sgd.wgsl', kind: 'barrier',
+    id: 'sgd-lanes.missing-dot-barrier', file: 'shaders/sgd_lanes.wgsl', kind: 'barrier',
     find: '  dotp[gb + lane] = s;\n  workgroupBarrier();\n', replace: '  dotp[gb + lane] = s;\n',
     why: 'lanes read the other lanes\' partial dot products before they are written',
   },
   {
-    id: 'sgd.last-column-skipped', file: 'shaders/sgd.wgsl', kind: 'off-by-one',
+    id: 'sgd-lanes.last-column-skipped', file: 'shaders/sgd_lanes.wgsl', kind: 'off-by-one',
     find: 'for (var k = lane; k < kEnd; k += LANES) {', replace: 'for (var k = lane; k + 1u < kEnd; k += LANES) {',
     why: 'the last latent column is never updated',
   },
   {
-    id: 'sgd.adagrad-K0', file: 'shaders/sgd.wgsl', kind: 'off-by-one',
+    id: 'sgd-lanes.adagrad-K0', file: 'shaders/sgd_lanes.wgsl', kind: 'off-by-one',
     find: 'let K0 = f32(select(LEAD, LEAD + 1u, BIAS));', replace: 'let K0 = f32(LEAD);',
     why: 'AdaGrad averages the lead group\'s squared gradient over one column too few with biases',
   },
   {
-    id: 'sgd.adagrad-no-sqrt', file: 'shaders/sgd.wgsl', kind: 'operator',
+    id: 'sgd-lanes.adagrad-no-sqrt', file: 'shaders/sgd_lanes.wgsl', kind: 'operator',
     find: 'glr[gb] = vec4<f32>(P.lr / sqrt(GU[2u * u]),', replace: 'glr[gb] = vec4<f32>(P.lr / GU[2u * u],',
     why: 'the AdaGrad rate divides by G instead of sqrt(G)',
   },
   {
-    id: 'sgd.stratified-no-shift', file: 'shaders/sgd.wgsl', kind: 'index',
+    id: 'sgd-lanes.stratified-no-shift', file: 'shaders/sgd_lanes.wgsl', kind: 'index',
     find: 'let blk = row * S.b + (row + S.shift) % S.b;', replace: 'let blk = row * S.b + row % S.b;',
     why: 'every sub-epoch runs the diagonal blocks: most ratings are never visited',
   },
   {
-    id: 'sgd.stratified-last-rating', file: 'shaders/sgd.wgsl', kind: 'off-by-one',
+    id: 'sgd-lanes.stratified-last-rating', file: 'shaders/sgd_lanes.wgsl', kind: 'off-by-one',
     find: 'for (var p = rg.x; p < rg.y; p++) {', replace: 'for (var p = rg.x; p + 1u < rg.y; p++) {',
     why: 'the last rating of every block is skipped',
   },
@@ -482,8 +635,13 @@ export const mutants: Mutant[] = [
     why: 'seen/excluded items are not masked when recommending from an include list',
   },
   {
+    id: 'score.direct-quad-last-dropped', file: 'shaders/score.wgsl', kind: 'dropped',
+    find: '  if (c + 3u < P.nCols) { S[o + 3u] = finish(r, c + 3u, acc.w); }\n', replace: '',
+    why: 'on the direct path every fourth candidate of a row is never scored',
+  },
+  {
     id: 'score.direct-candidate-index', file: 'shaders/score.wgsl', kind: 'index',
-    find: 'let yb = colItem(c) * P.stride;', replace: 'let yb = c * P.stride;',
+    find: 'let yb1 = colItem(min(c + 1u, last)) * P.stride;', replace: 'let yb1 = min(c + 1u, last) * P.stride;',
     why: 'include lists score the wrong items',
   },
   {
@@ -619,9 +777,11 @@ export const mutants: Mutant[] = [
  * - normal_eq.wgsl: writing tgt into the unused lanes of the rhs block (vec4(tgt, tgt, 0, 0)): only
  *   column KP of the rhs block is ever read by the finish kernel.
  * - normal_eq_finish.wgsl: base[j * K + i] for base[i * K + j]: the base Gram Y^T Y is symmetric.
- * - sgd.wgsl: `p = g * P.run + j` (contiguous runs) for `p = g + j * P.groups`: every position is
- *   still visited once per epoch, only in another race-dependent order; Hogwild's result is defined
- *   only up to that order.
+ * - sgd_lanes.wgsl: `p = g * P.run + j` (contiguous runs) for `p = g + j * P.groups`: every position
+ *   is still visited once per epoch, only in another race-dependent order; Hogwild's result is
+ *   defined only up to that order. (shaders/sgd.wgsl walks contiguous runs.)
+ * - sgd.ts: STRAT_WG (blocks per workgroup of the one-lane stratified entry) ceil -> floor in the
+ *   dispatch count: the suite's plans have b = 4 = STRAT_WG blocks, where both agree.
  * - gd.wgsl: writing Old[at] instead of 1.0 in the constant column: Old is 1 there already.
  * - cholesky.wgsl: dropping only workgroupBarrier() from sync() (keeping storageBarrier()): every
  *   WGSL barrier is a workgroup control barrier, and the adapters we run on make workgroup memory

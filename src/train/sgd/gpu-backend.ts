@@ -5,7 +5,7 @@
  */
 import { adapterName, type GpuContext } from '../../gpu/context.ts';
 import { LossKernel } from '../../kernels/loss.ts';
-import { SgdKernel, ShuffleKernel } from '../../kernels/sgd.ts';
+import { SgdKernel, ShuffleKernel, ratingBytes, ratingsBuffer } from '../../kernels/sgd.ts';
 import type { Parallelism } from '../../model/types.ts';
 import { GdKernel } from '../../kernels/gd.ts';
 import { gdViews } from '../../core/sparse.ts';
@@ -81,7 +81,7 @@ export class GpuSgdBackend implements SgdBackend {
       const spec = { rank: s.rank, bias: s.bias, adagrad: s.adagrad, nUsers: train.nUsers, nItems: train.nItems, lanes: s.lanes };
       if (s.mode === 'hogwild') {
         const src = fb('sgd.ratings', packRatings(train));
-        this.rt = fb('sgd.ratings.shuffled', n * 12);
+        this.rt = fb('sgd.ratings.shuffled', ratingBytes(n));
         this.shuffle = new ShuffleKernel(gpu, 'sgd.shuffle', n, src, this.rt);
         this.owned.push(this.shuffle);
         this.sgd = new SgdKernel(gpu, 'sgd.hogwild', n, spec, this.X, this.Y);
@@ -89,7 +89,8 @@ export class GpuSgdBackend implements SgdBackend {
       } else {
         const plan = stratifiedPlan(train, s.blocks, s.seed);
         this.strata = plan.b;
-        this.rt = fb('sgd.ratings.blocked', packRatings(train, plan.order));
+        this.rt = ratingsBuffer(gpu, 'sgd.ratings.blocked', packRatings(train, plan.order));
+        this.owned.push(this.rt);
         this.sgd = new SgdKernel(gpu, 'sgd.stratified', n, spec, this.X, this.Y);
         this.owned.push(this.sgd);
         this.sgd.setPlan(plan, this.rt);
@@ -203,7 +204,17 @@ export class GpuSgdBackend implements SgdBackend {
     return { updatesInFlight: this.sgd?.groups ?? 0 };
   }
 
+  /** Hands the factor buffers (users, items) to the caller: destroy() then leaves them alive. */
+  releaseFactors(): { users: GPUBuffer; items: GPUBuffer } {
+    const i = this.owned.indexOf(this.X);
+    const j = this.owned.indexOf(this.Y);
+    if (i < 0 || j < 0) throw new Error('SGD factors already released or destroyed');
+    this.owned.splice(Math.max(i, j), 1);
+    this.owned.splice(Math.min(i, j), 1);
+    return { users: this.X, items: this.Y };
+  }
+
   destroy(): void {
-    for (const o of this.owned) o.destroy();
+    for (const o of this.owned.splice(0)) o.destroy();
   }
 }

@@ -18,7 +18,7 @@ import type { FactorModelData, FitResult, IterationReport } from '../../model/ty
 import { Rng } from '../../util/random.ts';
 import { checkCpuBudget, type CpuBudget } from '../../util/budget.ts';
 import { fillRandomFactors, packFactors, strideOf } from '../../core/layout.ts';
-import { lanesFor } from '../../kernels/sgd.ts';
+import { defaultLanes } from '../../kernels/sgd.ts';
 import { checkBackend, type GpuChoice } from '../../gpu/acquire.ts';
 import { chooseEngine, engineOf } from '../../cpu-engine/auto.ts';
 import { FastCpuSgd } from '../../cpu-engine/sgd.ts';
@@ -90,6 +90,13 @@ export interface SgdOptions extends GpuChoice {
   signal?: AbortSignal;
   /** Host memory and CPU work allowed before a fit starts (see util/budget.ts); a rank past it is a LimitError. */
   cpuBudget?: CpuBudget;
+  /**
+   * With a caller's `gpu`: leave the final factors on that device and hand them over as
+   * `FitResult.device` (no readback and re-upload for a `Model` made with the same context; the
+   * caller owns them: pass them to `Model` or destroy them). Ignored on the CPU, when the fit makes
+   * its own device, and after a lost device moved the fit to the CPU.
+   */
+  keepOnDevice?: boolean;
 }
 
 /** An epoch's report; `gpuSeconds` is the device time of the training pass (timestamp queries) when available. */
@@ -174,7 +181,7 @@ export async function fitSgd(data: Ratings | Dataset, opts: SgdOptions = {}): Pr
       throw e;
     }
   }
-  const lanes = opts.lanes ?? (gpu && gpu.adapter.software ? 1 : lanesFor(rank));
+  const lanes = opts.lanes ?? defaultLanes(gpu, rank);
   const spec: EngineSpec = {
     algo, mode, rank, bias, adagrad: schedule === 'adagrad', adagradWarmup: schedule === 'adagrad' && !opts.init, mu, lambda, lambdaBias, seed, blocks,
     lanes, train, validation: opts.validation, W0, H0, signal: opts.signal,
@@ -222,6 +229,7 @@ export async function fitSgd(data: Ratings | Dataset, opts: SgdOptions = {}): Pr
       e.result = { ...result, history: [] };
       throw e;
     }
+    if (opts.keepOnDevice && gpu && !ownGpu && run.backend instanceof GpuSgdBackend) result.device = { gpu, ...run.backend.releaseFactors() };
     return result;
   } finally {
     run.backend?.destroy();
