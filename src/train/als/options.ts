@@ -63,7 +63,7 @@ export interface AlsOptions extends GpuChoice {
   keepOnDevice?: boolean;
 }
 
-type Passthrough = 'threads' | 'cpuBudget' | 'init' | 'gpu' | 'gpuSource' | 'onWarning' | 'validation' | 'earlyStopping' | 'onIteration' | 'signal' | 'keepOnDevice';
+type Passthrough = 'threads' | 'cpuBudget' | 'init' | 'gpu' | 'gpuSource' | 'gpuLimits' | 'onWarning' | 'validation' | 'earlyStopping' | 'onIteration' | 'signal' | 'keepOnDevice';
 export type ResolvedAls = Required<Omit<AlsOptions, Passthrough>> & Pick<AlsOptions, Passthrough>;
 
 export function resolveAls(o: AlsOptions): ResolvedAls {
@@ -92,6 +92,7 @@ export function resolveAls(o: AlsOptions): ResolvedAls {
     init: o.init,
     gpu: o.gpu,
     gpuSource: o.gpuSource,
+    gpuLimits: o.gpuLimits,
     onWarning: o.onWarning,
     validation: o.validation,
     earlyStopping: o.earlyStopping,
