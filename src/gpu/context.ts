@@ -39,10 +39,17 @@ export interface GpuContextOptions {
 export interface GpuLimitsRequest {
   maxStorageBufferBindingSize?: number;
   maxBufferSize?: number;
+  /**
+   * webmf's own: the device memory (bytes) a fit may plan to use. WebGPU does not report device
+   * memory, so without it only the per-buffer limits are checked (src/gpu/budget.ts).
+   */
+  deviceMemory?: number;
 }
 
-/** The names GpuLimitsRequest accepts. */
+/** The WebGPU limits GpuLimitsRequest can lower. */
 export const LOWERABLE_LIMITS = ['maxStorageBufferBindingSize', 'maxBufferSize'] as const;
+/** Every name GpuLimitsRequest accepts. */
+export const LIMIT_NAMES = [...LOWERABLE_LIMITS, 'deviceMemory'] as const;
 
 /**
  * The smallest size limit webmf accepts: chunk plans align chunks to 256-byte binding offsets and to
@@ -56,7 +63,7 @@ export function checkLimitsRequest(req: unknown): GpuLimitsRequest {
   if (typeof req !== 'object' || req === null || Array.isArray(req)) throw new InputError(`limits must be an object like { maxStorageBufferBindingSize: 4194304 }, got ${String(req)}`);
   const out: GpuLimitsRequest = {};
   for (const [k, v] of Object.entries(req)) {
-    if (!(LOWERABLE_LIMITS as readonly string[]).includes(k)) throw new InputError(`limits: unknown limit '${k}' (webmf can lower ${LOWERABLE_LIMITS.join(', ')})`);
+    if (!(LIMIT_NAMES as readonly string[]).includes(k)) throw new InputError(`limits: unknown limit '${k}' (webmf accepts ${LIMIT_NAMES.join(', ')})`);
     if (v === undefined) continue;
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < MIN_SIZE_LIMIT || v % 4 !== 0) {
       throw new InputError(`limits.${k} must be a whole number of bytes, a multiple of 4 and at least ${MIN_SIZE_LIMIT} (1 MiB), got ${String(v)}`);
@@ -140,6 +147,8 @@ export class GpuContext {
   private readonly stagingPool: GPUBuffer[] = [];
   /** Bytes written to and read from the device, for the benchmark's traffic figures. */
   readonly traffic = { uploaded: 0, downloaded: 0 };
+  /** Bytes of the buffers made through this context and not yet destroyed, and the most at once. */
+  readonly memory = { live: 0, peak: 0 };
 
   private constructor(device: GPUDevice, adapter: AdapterDescription, owned: boolean, limits: GpuLimitsRequest = {}) {
     this.device = device;
@@ -176,6 +185,11 @@ export class GpuContext {
     if (adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
     const device = await adapter.requestDevice({ label: 'webmf.device', requiredLimits, requiredFeatures });
     return new GpuContext(device, describe(adapter.info, source), true, limits);
+  }
+
+  /** The device-memory budget a fit is checked against (limits.deviceMemory), or undefined. */
+  get memoryBudget(): number | undefined {
+    return this.requestedLimits.deviceMemory;
   }
 
   /** The largest buffer webmf may bind as storage here: min(maxStorageBufferBindingSize, maxBufferSize), in bytes. */
@@ -229,12 +243,36 @@ export class GpuContext {
     if (usage & GPUBufferUsage.STORAGE) this.requireLimit(`buffer '${label}'`, 'maxStorageBufferBindingSize', size);
     this.requireLimit(`buffer '${label}'`, 'maxBufferSize', size);
     const buf = this.device.createBuffer({ label, size, usage, mappedAtCreation: !!data });
+    this.track(buf, size);
     if (data) {
       new Uint8Array(buf.getMappedRange(0, size)).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
       buf.unmap();
       this.traffic.uploaded += data.byteLength;
     }
     return buf;
+  }
+
+  /** Counts a buffer in `memory` until its destroy() (wrapped once; a second destroy() counts nothing). */
+  private track(buf: GPUBuffer, size: number): void {
+    const mem = this.memory;
+    mem.live += size;
+    if (mem.live > mem.peak) mem.peak = mem.live;
+    const destroy = buf.destroy.bind(buf);
+    let gone = false;
+    try {
+      Object.defineProperty(buf, 'destroy', {
+        configurable: true,
+        value: () => {
+          if (!gone) {
+            gone = true;
+            mem.live -= size;
+          }
+          destroy();
+        },
+      });
+    } catch {
+      // an implementation that forbids it: the figure then counts this buffer until the context ends
+    }
   }
 
   /** A storage buffer usable as a copy source and destination. */

@@ -22,6 +22,19 @@ import { stopCases } from './cases-stops.ts';
 import { rankingCases } from './cases-ranking.ts';
 import { cpuCases } from './cases-cpu.ts';
 import { calibCases } from './cases-calib.ts';
+import { chunkCases } from './cases-chunks.ts';
 import type { GpuCase } from './types.ts';
 
 export const allCases: GpuCase[] = [...foundationCases, ...hostCases, ...alsCases, ...sgdCases, ...modelCases, ...stopCases, ...rankingCases, ...cpuCases, ...calibCases];
+
+/**
+ * The second run, on a context with 1 MiB binding / 2 MiB buffer limits (TINY_LIMITS): every case
+ * that sizes GPU buffers, with the same tolerances as the first run (their data fits the limits,
+ * so this proves the lowered limits break nothing), then the chunking cases, whose data is over
+ * the limits and whose results must equal the unchunked run's bit for bit. Left out: the CPU
+ * engine's cases and the calibration microkernels (no buffer sizes of webmf's plans), and the
+ * host cases that probe the adapter's own limits.
+ */
+export const limitedCases: GpuCase[] = [...foundationCases, ...alsCases, ...sgdCases, ...modelCases, ...stopCases, ...rankingCases];
+export { chunkCases };
+export { TINY_LIMITS, limitedContext } from './cases-chunks.ts';
