@@ -21,7 +21,7 @@ const MIB = 2 ** 20;
 /**
  * The device plan of a GPU ALS fit, checked before anything is allocated (src/gpu/budget.ts). With a
  * device-memory budget, the solve scratch per buffer shrinks (more, smaller solve batches: the passes)
- * to what is left after the factors and ratings, between 1 MiB and 128 MiB.
+ * to what is left after the factors and ratings, between 256 KiB and 128 MiB.
  */
 export function planAlsDevice(gpu: GpuContext, p: AlsProblem, nRatings: number, nValidation: number): { plan: DevicePlan; scratchBytes: number } {
   const input = (rank: number, scratchBytes: number): AlsPlanInput => ({
@@ -31,7 +31,7 @@ export function planAlsDevice(gpu: GpuContext, p: AlsProblem, nRatings: number, 
     const budget = gpu.memoryBudget;
     if (budget === undefined) return 128 * MIB;
     const fixed = alsDevicePlan(gpu, input(rank, 0)).total;
-    return Math.max(MIB, Math.min(128 * MIB, Math.floor((budget - fixed) / 6)));
+    return Math.max(MIB / 4, Math.min(128 * MIB, Math.floor((budget - fixed) / 6)));
   };
   const fits = (rank: number): boolean => {
     try {
