@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- --quick] [-- --suites calibration,kernels,fits,peer,scaling,projection,als-ranks,netflix] [-- --ranks 16,64]
  *   [-- --als-ranks 16,32] [-- --out DIR]` (default suites: all but als-ranks and netflix)
- * `--suites netflix [--netflix-ratings N] [--netflix-rank R] [--netflix-backend gpu|cpu|auto]`: the 100M-rating
+ * `--suites netflix [--netflix-ratings N] [--netflix-rank R] [--netflix-backend gpu|cpu|auto] [--netflix-no-cpu-fallback]`: the 100M-rating
  * Netflix-shaped run (bench/suites/netflix.ts), written to bench/results/<date>-<adapter>-netflix/.
  * Runs the benchmark suites in Node on Dawn (the `webgpu` package) and writes
  * bench/results/<date>-<adapter>[-quick]/{results.json, results.md, *.svg}.
@@ -43,6 +43,7 @@ try {
       nRatings: n ? Number(n) : undefined,
       rank: rk ? Number(rk) : undefined,
       backend: (argOf('--netflix-backend') as 'gpu' | 'cpu' | 'auto' | undefined) ?? 'gpu',
+      cpuFallback: !argv.includes('--netflix-no-cpu-fallback'),
     });
     const slug = env.adapter.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
     const dir = args.out ?? join(BENCH_ROOT, 'results', `${env.date}-${slug}-netflix`);
