@@ -1,5 +1,6 @@
 /** webmf: matrix factorization on the GPU through WebGPU (browser and Node), with an f64 CPU reference path. */
-export { GpuContext, adapterName, type AdapterDescription, type GpuContextOptions } from './gpu/context.ts';
+export { GpuContext, adapterName, MIN_SIZE_LIMIT, type AdapterDescription, type GpuContextOptions, type GpuLimitsRequest } from './gpu/context.ts';
+export { DeviceMemoryError, alsDevicePlan, sgdDevicePlan, type DevicePlan, type DevicePart } from './gpu/budget.ts';
 export * from './core/errors.ts';
 export { IdMap, buildCsr, buildViews, validateRatings, ratingsFromTriples, globalMean, type Ratings, type Csr, type ExternalId } from './data/ratings.ts';
 export type { Dataset, ItemMeta } from './data/dataset.ts';

@@ -71,3 +71,29 @@ export function req<T extends string | number>(o: Parsed, name: string, command:
   if (v === undefined) throw new UsageError(`${command}: --${name} is required`);
   return v as T;
 }
+
+const SIZE_UNITS: Record<string, number> = { '': 1, B: 1, KIB: 1024, MIB: 1024 ** 2, GIB: 1024 ** 3, KB: 1e3, MB: 1e6, GB: 1e9 };
+
+/**
+ * Parses `--gpu-limits maxStorageBufferBindingSize=4MiB,maxBufferSize=8MiB,deviceMemory=2GiB` (sizes in bytes, or with
+ * KiB/MiB/GiB or KB/MB/GB). Names and sizes are checked again by GpuContext.create (at least 1 MiB).
+ */
+export function parseGpuLimits(command: string, text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  const known = ['maxStorageBufferBindingSize', 'maxBufferSize', 'deviceMemory'];
+  for (const part of text.split(',')) {
+    const m = /^\s*([A-Za-z]+)\s*=\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$/.exec(part);
+    if (!m) throw new UsageError(`${command}: --gpu-limits takes NAME=SIZE[,NAME=SIZE], e.g. maxStorageBufferBindingSize=4MiB,maxBufferSize=8MiB; got ${JSON.stringify(part)}`);
+    const [, name, num, unit] = m;
+    if (!known.includes(name)) throw new UsageError(`${command}: --gpu-limits: unknown limit '${name}' (webmf accepts ${known.join(', ')})`);
+    const mult = SIZE_UNITS[unit.toUpperCase()];
+    if (mult === undefined) throw new UsageError(`${command}: --gpu-limits: unknown unit '${unit}' in ${JSON.stringify(part)} (use bytes, KiB, MiB, GiB, KB, MB or GB)`);
+    const bytes = Number(num) * mult;
+    if (!Number.isSafeInteger(bytes) || bytes < 1024 * 1024 || bytes % 4 !== 0) {
+      throw new UsageError(`${command}: --gpu-limits: ${name} must be a whole number of bytes, a multiple of 4 and at least 1MiB, got ${JSON.stringify(part.trim())}`);
+    }
+    if (name in out) throw new UsageError(`${command}: --gpu-limits names ${name} twice`);
+    out[name] = bytes;
+  }
+  return out;
+}

@@ -16,7 +16,7 @@ import { tunePlotSvg } from '../tune/plot.ts';
 import { writeFileSync } from 'node:fs';
 import type { RankBy } from '../model/model.ts';
 import { loadModelFile, saveModelFile } from '../model/node-io.ts';
-import { helpText, parseArgs, req, UsageError, type OptSpec, type Parsed } from './args.ts';
+import { helpText, parseArgs, parseGpuLimits, req, UsageError, type OptSpec, type Parsed } from './args.ts';
 import { cloneIds, readRatingsFile, restrictTo, type ReadFlags } from './load.ts';
 import { readFactorFile, writeFactorFiles } from './factors.ts';
 import { Progress } from './progress.ts';
@@ -62,6 +62,7 @@ const TRAIN: Record<string, OptSpec> = {
     help: "default auto: a hardware GPU; on a software adapter the faster of it and the f32 CPU engine (measured once, cached); no GPU: the f32 CPU engine. 'reference': the f64 engine",
   },
   threads: { type: 'int', help: 'worker threads of the f32 CPU engine (default: the core count)' },
+  'gpu-limits': { type: 'string', help: 'lower GPU size limits, e.g. maxStorageBufferBindingSize=4MiB,maxBufferSize=8MiB (data is then chunked to fit)' },
   'init-users': { type: 'string', help: 'warm start: user factor file (the --save-factors layout)' },
   'init-items': { type: 'string', help: 'warm start: item factor file' },
   save: { type: 'string', help: 'write the model (webmf binary format) to this file' },
@@ -81,6 +82,7 @@ const RECOMMEND: Record<string, OptSpec> = {
   include: { type: 'string', help: 'comma-separated item IDs to choose from' },
   'rank-by': { type: 'string', choices: ['auto', 'ranking', 'explicit'], help: 'auto (default): the ranking model when the file has one; explicit: predicted ratings' },
   backend: { type: 'string', choices: ['gpu', 'cpu'], help: 'default: the GPU when one is found' },
+  'gpu-limits': { type: 'string', help: 'lower GPU size limits, e.g. maxStorageBufferBindingSize=4MiB,maxBufferSize=8MiB (data is then chunked to fit)' },
   json: { type: 'flag', help: 'print one JSON object on stdout' },
   help: { type: 'flag', short: 'h', help: 'this help' },
 };
@@ -91,6 +93,7 @@ const SIMILAR: Record<string, OptSpec> = {
   user: { type: 'string', help: 'user ID (users similar to it by cosine), instead of --item' },
   k: { type: 'int', short: 'k', help: 'how many (default 10)' },
   backend: { type: 'string', choices: ['gpu', 'cpu'], help: 'default: the GPU when one is found' },
+  'gpu-limits': { type: 'string', help: 'lower GPU size limits, e.g. maxStorageBufferBindingSize=4MiB,maxBufferSize=8MiB (data is then chunked to fit)' },
   json: { type: 'flag', help: 'print one JSON object on stdout' },
   help: { type: 'flag', short: 'h', help: 'this help' },
 };
@@ -106,6 +109,7 @@ const EVAL: Record<string, OptSpec> = {
   relevance: { type: 'number', help: 'test ratings at or above this are relevant for ranking metrics (default: all)' },
   'rank-by': { type: 'string', choices: ['auto', 'ranking', 'explicit'], help: 'model the ranking metrics rank by (as recommend; default auto)' },
   backend: { type: 'string', choices: ['gpu', 'cpu'], help: 'default: the GPU when one is found' },
+  'gpu-limits': { type: 'string', help: 'lower GPU size limits, e.g. maxStorageBufferBindingSize=4MiB,maxBufferSize=8MiB (data is then chunked to fit)' },
   json: { type: 'flag', help: 'print one JSON object on stdout' },
   help: { type: 'flag', short: 'h', help: 'this help' },
 };
@@ -138,11 +142,16 @@ function version(): string {
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
 const warn = (s: string) => process.stderr.write(`webmf: ${s}\n`);
 
-async function openGpu(backend: string | undefined, command: string): Promise<GpuContext | undefined> {
+/** The --gpu-limits of a command line (undefined without the option). */
+function gpuLimitsOf(o: Parsed, command: string): Record<string, number> | undefined {
+  return typeof o['gpu-limits'] === 'string' ? parseGpuLimits(command, o['gpu-limits']) : undefined;
+}
+
+async function openGpu(backend: string | undefined, command: string, gpuLimits?: Record<string, number>): Promise<GpuContext | undefined> {
   if (backend === 'cpu') return undefined;
   try {
     // the library's one way to a GPU; the CLI words the fallback itself (any failure, with its reason)
-    return (await acquireGpu({ backend: 'gpu' })).gpu ?? undefined;
+    return (await acquireGpu({ backend: 'gpu', gpuLimits })).gpu ?? undefined;
   } catch (e) {
     if (backend === 'gpu') throw new WebmfError(`${command}: --backend gpu, but no WebGPU adapter: ${(e as Error).message}`);
     warn(`no WebGPU adapter (${(e as Error).message.split('\n')[0]}); using the CPU backend`);
@@ -171,6 +180,7 @@ async function train(argv: string[]): Promise<number> {
   const dataPath = req<string>(o, 'data', 'train');
   const algo = (o.algo as string) ?? 'als';
   if (o.test && o.split) throw new UsageError('train: give --test or --split, not both');
+  const gpuLimits = gpuLimitsOf(o, 'train'); // checked before any data is read
   const only = (name: string, algos: string[]) => {
     if (o[name] !== undefined && !algos.includes(algo)) throw new UsageError(`train: --${name} applies to --algo ${algos.join('|')}, not ${algo}`);
   };
@@ -230,7 +240,7 @@ async function train(argv: string[]): Promise<number> {
   }
 
   const fitBackend = ((o.backend as string | undefined) ?? 'auto') as 'auto' | 'gpu' | 'cpu' | 'reference';
-  const gpu = fitBackend === 'reference' ? undefined : await openGpu(fitBackend === 'gpu' ? 'gpu' : fitBackend === 'cpu' ? 'cpu' : undefined, 'train');
+  const gpu = fitBackend === 'reference' ? undefined : await openGpu(fitBackend === 'gpu' ? 'gpu' : fitBackend === 'cpu' ? 'cpu' : undefined, 'train', gpuLimits);
   try {
     const iters = o.iters as number | undefined;
     const bar = new Progress(iters ?? (algo === 'sgd' || algo === 'gd' ? 20 : 10), algo, !quiet);
@@ -245,6 +255,7 @@ async function train(argv: string[]): Promise<number> {
       // 'auto' chooses its own engine (and GPU); the CLI's GPU serves the model's queries afterwards
       backend: fitBackend,
       gpu: fitBackend === 'gpu' ? gpu : undefined,
+      gpuLimits,
       threads: o.threads as number | undefined,
       validation: algo === 'ials' ? undefined : test,
       earlyStopping: o['early-stopping'] !== undefined ? { patience: o['early-stopping'] as number } : undefined,
@@ -392,7 +403,7 @@ function idList(s: unknown): string[] | undefined {
 
 async function withModel<T>(o: Parsed, command: string, fn: (m: Model, gpu?: GpuContext) => Promise<T>): Promise<T> {
   const path = req<string>(o, 'model', command);
-  const gpu = await openGpu(o.backend as string | undefined, command);
+  const gpu = await openGpu(o.backend as string | undefined, command, gpuLimitsOf(o, command));
   try {
     const m = loadModelFile(path, { gpu });
     try {
@@ -466,6 +477,7 @@ const TUNE: Record<string, OptSpec> = {
   bias: { type: 'flag', help: 'sgd: add mu + b_u + b_i' },
   seed: { type: 'int', help: 'seed of the validation split, the random search and the initial factors' },
   backend: { type: 'string', choices: ['gpu', 'cpu'], help: 'default: the GPU when one is found' },
+  'gpu-limits': { type: 'string', help: 'lower GPU size limits, e.g. maxStorageBufferBindingSize=4MiB,maxBufferSize=8MiB (data is then chunked to fit)' },
   save: { type: 'string', help: 'save the best configuration, refitted on all of --data, with its ranking model' },
   plot: { type: 'string', help: 'write an SVG of validation RMSE against lambda, one line per rank' },
   json: { type: 'flag', help: 'print one JSON object on stdout' },
@@ -495,7 +507,7 @@ async function tuneCmd(argv: string[]): Promise<number> {
     const t = await readRatingsFile(o.test as string, { format: o.format as never, users: cloneIds(full.dataset.users), items: cloneIds(full.dataset.items) });
     test = restrictTo(t.dataset.ratings, full.dataset.ratings.nUsers, full.dataset.ratings.nItems).ratings;
   }
-  const gpu = await openGpu(o.backend as string | undefined, 'tune');
+  const gpu = await openGpu(o.backend as string | undefined, 'tune', gpuLimitsOf(o, 'tune'));
   // Ctrl-C stops the search between iterations and keeps the best trial so far
   const ac = new AbortController();
   const onSigint = () => {

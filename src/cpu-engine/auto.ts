@@ -9,7 +9,7 @@
  *    verdict is cached per adapter, kind and rank in memory and, in Node, in
  *    <webmf cache>/engine-probe.json.
  */
-import { GpuContext, adapterName } from '../gpu/context.ts';
+import { GpuContext, adapterName, type GpuLimitsRequest } from '../gpu/context.ts';
 import { acquireGpu } from '../gpu/acquire.ts';
 import { buildViews, type Ratings } from '../data/ratings.ts';
 import { strideOf, type SolveSpec } from '../core/layout.ts';
@@ -34,6 +34,7 @@ export interface ChooseOptions {
   backend: Backend;
   gpu?: GpuContext;
   gpuSource?: GPU;
+  gpuLimits?: GpuLimitsRequest;
   onWarning?: (m: string) => void;
   /** Worker threads for the CPU engine (default: the core count). */
   threads?: number;
@@ -183,7 +184,7 @@ export async function chooseEngine(o: ChooseOptions, kind: 'als' | 'sgd', rank: 
   if (b === 'cpu') return { engine: 'cpu', reason: "backend 'cpu': the f32 CPU engine", gpu: null, own: null };
   if (o.gpu) return { engine: 'gpu', reason: `the caller's GPU (${adapterName(o.gpu.adapter)})`, gpu: o.gpu, own: null };
   // The one way to a GPU (src/gpu/acquire.ts): it warns and returns none when 'auto' finds no adapter.
-  const got = await acquireGpu({ backend: b, gpuSource: o.gpuSource, onWarning: o.onWarning }, 'the f32 CPU engine');
+  const got = await acquireGpu({ backend: b, gpuSource: o.gpuSource, gpuLimits: o.gpuLimits, onWarning: o.onWarning }, 'the f32 CPU engine');
   if (!got.gpu) return { engine: 'cpu', reason: `no WebGPU adapter (${got.noGpu}); the f32 CPU engine instead`, gpu: null, own: null };
   const gpu = got.gpu;
   const name = adapterName(gpu.adapter);

@@ -2,7 +2,7 @@
  * The one way a fit, a model, the CLI or the demo gets a GPU: `backend` 'auto' | 'gpu' | 'cpu',
  * an optional caller's `gpu`, an optional `gpuSource` (the WebGPU entry object) and `onWarning`.
  */
-import { GpuContext } from './context.ts';
+import { GpuContext, type GpuLimitsRequest } from './context.ts';
 import { InputError, NoWebGpuError } from '../core/errors.ts';
 
 export type BackendChoice = 'auto' | 'gpu' | 'cpu' | 'reference';
@@ -24,6 +24,12 @@ export interface GpuChoice {
   gpu?: GpuContext;
   /** The WebGPU entry object to request an adapter from (default: navigator.gpu, or Dawn in Node). */
   gpuSource?: GPU;
+  /**
+   * Lower size limits for a GPU made here (`{ maxStorageBufferBindingSize, maxBufferSize }`, bytes):
+   * webmf then plans every buffer and chunk with min(requested, device). Ignored with a caller's `gpu`
+   * (give the limits to its GpuContext.create).
+   */
+  gpuLimits?: GpuLimitsRequest;
   /** Where warnings go (the CPU fallback). Default console.warn. */
   onWarning?: (message: string) => void;
 }
@@ -47,7 +53,7 @@ export async function acquireGpu(
   if (backend === 'cpu' || backend === 'reference') return { gpu: null, own: null };
   if (o.gpu) return { gpu: o.gpu, own: null };
   try {
-    const gpu = await GpuContext.create({ gpu: o.gpuSource });
+    const gpu = await createGpu(o);
     return { gpu, own: gpu };
   } catch (e) {
     if (backend === 'auto' && e instanceof NoWebGpuError) {
@@ -56,4 +62,9 @@ export async function acquireGpu(
     }
     throw e;
   }
+}
+
+/** Makes a new GpuContext from a choice's `gpuSource` and `gpuLimits` (every GPU webmf makes for a caller comes from here). */
+export function createGpu(o: Pick<GpuChoice, 'gpuSource' | 'gpuLimits'>): Promise<GpuContext> {
+  return GpuContext.create({ gpu: o.gpuSource, limits: o.gpuLimits });
 }

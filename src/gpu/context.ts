@@ -2,7 +2,7 @@
  * The GPU host layer: one `GpuContext` per device. It owns error capture, the pipeline cache,
  * buffer creation with labels, the one dispatch helper and the one readback helper.
  */
-import { DeviceLostError, GpuError, LimitError, NoWebGpuError } from '../core/errors.ts';
+import { DeviceLostError, GpuError, InputError, LimitError, NoWebGpuError } from '../core/errors.ts';
 import wgslPrelude from '../../shaders/prelude.wgsl?raw';
 
 /** What to install where no adapter is found (repeated from discover.ts, which imports node:fs and stays out of browser bundles). */
@@ -27,6 +27,64 @@ export interface GpuContextOptions {
   /** A `GPU` object (navigator.gpu or the Node `webgpu` package's). Found automatically when omitted. */
   gpu?: GPU;
   powerPreference?: GPUPowerPreference;
+  /**
+   * Lower size limits than the device has, enforced by webmf in every size check and chunk plan
+   * (the effective limit is min(requested, device)). Used to run large data on devices that grant
+   * little, and to exercise chunking on small data.
+   */
+  limits?: GpuLimitsRequest;
+}
+
+/** The size limits a caller may lower (bytes). */
+export interface GpuLimitsRequest {
+  maxStorageBufferBindingSize?: number;
+  maxBufferSize?: number;
+  /**
+   * webmf's own: the device memory (bytes) a fit may plan to use. WebGPU does not report device
+   * memory, so without it only the per-buffer limits are checked (src/gpu/budget.ts).
+   */
+  deviceMemory?: number;
+}
+
+/** The WebGPU limits GpuLimitsRequest can lower. */
+export const LOWERABLE_LIMITS = ['maxStorageBufferBindingSize', 'maxBufferSize'] as const;
+/** Every name GpuLimitsRequest accepts. */
+export const LIMIT_NAMES = [...LOWERABLE_LIMITS, 'deviceMemory'] as const;
+
+/**
+ * The smallest size limit webmf accepts: chunk plans align chunks to 256-byte binding offsets and to
+ * the loss reduction's 512 KiB partial blocks (src/kernels/loss.ts), so a smaller one cannot be honoured.
+ */
+export const MIN_SIZE_LIMIT = 1024 * 1024;
+
+/** Checks a limits request: known names, integers of at least MIN_SIZE_LIMIT bytes, multiples of 4. */
+export function checkLimitsRequest(req: unknown): GpuLimitsRequest {
+  if (req === undefined) return {};
+  if (typeof req !== 'object' || req === null || Array.isArray(req)) throw new InputError(`limits must be an object like { maxStorageBufferBindingSize: 4194304 }, got ${String(req)}`);
+  const out: GpuLimitsRequest = {};
+  for (const [k, v] of Object.entries(req)) {
+    if (!(LIMIT_NAMES as readonly string[]).includes(k)) throw new InputError(`limits: unknown limit '${k}' (webmf accepts ${LIMIT_NAMES.join(', ')})`);
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < MIN_SIZE_LIMIT || v % 4 !== 0) {
+      throw new InputError(`limits.${k} must be a whole number of bytes, a multiple of 4 and at least ${MIN_SIZE_LIMIT} (1 MiB), got ${String(v)}`);
+    }
+    out[k as keyof GpuLimitsRequest] = v;
+  }
+  return out;
+}
+
+/** The device's limits as a plain object, with the requested size limits lowered to min(requested, device). */
+function effectiveLimits(device: GPUDevice, req: GpuLimitsRequest): GPUSupportedLimits {
+  const out: Record<string, number> = {};
+  for (const k in device.limits) {
+    const v = (device.limits as unknown as Record<string, unknown>)[k];
+    if (typeof v === 'number') out[k] = v;
+  }
+  for (const k of LOWERABLE_LIMITS) {
+    const r = req[k];
+    if (r !== undefined) out[k] = Math.min(r, out[k] ?? r);
+  }
+  return Object.freeze(out) as unknown as GPUSupportedLimits;
 }
 
 /** Limits the engine asks for (the adapter's maxima, so large data sets fit). */
@@ -77,7 +135,10 @@ async function findGpu(): Promise<{ gpu: GPU; source: string }> {
 export class GpuContext {
   readonly device: GPUDevice;
   readonly adapter: AdapterDescription;
+  /** The limits webmf plans with: the device's, with any requested size limits lowered (see GpuContextOptions.limits). */
   readonly limits: GPUSupportedLimits;
+  /** The size limits asked for in create() (empty when none). */
+  readonly requestedLimits: GpuLimitsRequest;
   readonly hasTimestamps: boolean;
   private readonly owned: boolean;
   private lostError: DeviceLostError | null = null;
@@ -86,11 +147,14 @@ export class GpuContext {
   private readonly stagingPool: GPUBuffer[] = [];
   /** Bytes written to and read from the device, for the benchmark's traffic figures. */
   readonly traffic = { uploaded: 0, downloaded: 0 };
+  /** Bytes of the buffers made through this context and not yet destroyed, and the most at once. */
+  readonly memory = { live: 0, peak: 0 };
 
-  private constructor(device: GPUDevice, adapter: AdapterDescription, owned: boolean) {
+  private constructor(device: GPUDevice, adapter: AdapterDescription, owned: boolean, limits: GpuLimitsRequest = {}) {
     this.device = device;
     this.adapter = adapter;
-    this.limits = device.limits;
+    this.requestedLimits = limits;
+    this.limits = effectiveLimits(device, limits);
     this.owned = owned;
     this.hasTimestamps = device.features.has('timestamp-query');
     device.lost.then((info) => {
@@ -105,9 +169,10 @@ export class GpuContext {
   };
 
   static async create(opts: GpuContextOptions = {}): Promise<GpuContext> {
+    const limits = checkLimitsRequest(opts.limits);
     if (opts.device) {
       const info = (opts.device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
-      return new GpuContext(opts.device, describe(info, "the caller's GPUDevice"), false);
+      return new GpuContext(opts.device, describe(info, "the caller's GPUDevice"), false, limits);
     }
     const { gpu, source } = opts.gpu ? { gpu: opts.gpu, source: "the caller's GPU object" } : await findGpu();
     const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
@@ -119,7 +184,17 @@ export class GpuContext {
     const requiredFeatures: GPUFeatureName[] = [];
     if (adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
     const device = await adapter.requestDevice({ label: 'webmf.device', requiredLimits, requiredFeatures });
-    return new GpuContext(device, describe(adapter.info, source), true);
+    return new GpuContext(device, describe(adapter.info, source), true, limits);
+  }
+
+  /** The device-memory budget a fit is checked against (limits.deviceMemory), or undefined. */
+  get memoryBudget(): number | undefined {
+    return this.requestedLimits.deviceMemory;
+  }
+
+  /** The largest buffer webmf may bind as storage here: min(maxStorageBufferBindingSize, maxBufferSize), in bytes. */
+  get maxStorageBytes(): number {
+    return Math.min(this.limits.maxStorageBufferBindingSize, this.limits.maxBufferSize);
   }
 
   /** Throws the first device-lost or uncaptured error seen so far. */
@@ -168,12 +243,36 @@ export class GpuContext {
     if (usage & GPUBufferUsage.STORAGE) this.requireLimit(`buffer '${label}'`, 'maxStorageBufferBindingSize', size);
     this.requireLimit(`buffer '${label}'`, 'maxBufferSize', size);
     const buf = this.device.createBuffer({ label, size, usage, mappedAtCreation: !!data });
+    this.track(buf, size);
     if (data) {
       new Uint8Array(buf.getMappedRange(0, size)).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
       buf.unmap();
       this.traffic.uploaded += data.byteLength;
     }
     return buf;
+  }
+
+  /** Counts a buffer in `memory` until its destroy() (wrapped once; a second destroy() counts nothing). */
+  private track(buf: GPUBuffer, size: number): void {
+    const mem = this.memory;
+    mem.live += size;
+    if (mem.live > mem.peak) mem.peak = mem.live;
+    const destroy = buf.destroy.bind(buf);
+    let gone = false;
+    try {
+      Object.defineProperty(buf, 'destroy', {
+        configurable: true,
+        value: () => {
+          if (!gone) {
+            gone = true;
+            mem.live -= size;
+          }
+          destroy();
+        },
+      });
+    } catch {
+      // an implementation that forbids it: the figure then counts this buffer until the context ends
+    }
   }
 
   /** A storage buffer usable as a copy source and destination. */
@@ -242,6 +341,27 @@ export class GpuContext {
    * keeps on the host wait once, not twice). Offsets and sizes are multiples of 4.
    */
   async readMany(parts: { buffer: GPUBuffer; offset?: number; size?: number }[]): Promise<ArrayBuffer[]> {
+    const all = parts.reduce((a, p) => a + Math.ceil((p.size ?? p.buffer.size - (p.offset ?? 0)) / 4) * 4, 0);
+    // A staging buffer is a buffer too: above maxBufferSize the ranges are read in pieces of at most
+    // half of it (a power of two, so the pool's rounding stays within the limit), one mapping each.
+    const piece = 2 ** Math.floor(Math.log2(this.limits.maxBufferSize)) / 2;
+    if (all > piece) return Promise.all(parts.map((p) => this.readPieces(p, piece)));
+    return this.readOnce(parts);
+  }
+
+  private async readPieces(p: { buffer: GPUBuffer; offset?: number; size?: number }, piece: number): Promise<ArrayBuffer> {
+    const offset = p.offset ?? 0;
+    const size = p.size ?? p.buffer.size - offset;
+    const out = new Uint8Array(size);
+    for (let at = 0; at < size; at += piece) {
+      const n = Math.min(piece, size - at);
+      const [b] = await this.readOnce([{ buffer: p.buffer, offset: offset + at, size: n }]);
+      out.set(new Uint8Array(b), at);
+    }
+    return out.buffer;
+  }
+
+  private async readOnce(parts: { buffer: GPUBuffer; offset?: number; size?: number }[]): Promise<ArrayBuffer[]> {
     const sizes = parts.map((p) => p.size ?? p.buffer.size - (p.offset ?? 0));
     const padded = sizes.map((n) => Math.ceil(n / 4) * 4);
     const total = Math.max(4, padded.reduce((a, b) => a + b, 0));

@@ -9,12 +9,19 @@ import { bindGroupByName, uniformSize } from '../gpu/wgsl.ts';
 import { packSolveParams, type SolveParams } from './normal-eq.ts';
 import { cgWgsl } from './shaders.ts';
 
+/** One 256-byte uniform slot per storage chunk (the minimum uniform offset alignment). */
+const PARAM_STRIDE = 256;
+
+/**
+ * With a CSR in several storage chunks (DeviceCsr.chunks), one dispatch per chunk: its rows, its
+ * indices and values, and an indptr whose positions are relative to the chunk's first entry.
+ */
 export class CgSolver {
   private readonly params: GPUBuffer;
-  private readonly indptr: GPUBuffer;
+  private readonly indptr: GPUBuffer[];
   private readonly dummyBase: GPUBuffer;
   private readonly pipe: GPUComputePipeline;
-  private readonly groups = new Map<string, GPUBindGroup>();
+  private readonly groups = new Map<string, GPUBindGroup[]>();
   private useBase = false;
 
   constructor(
@@ -32,15 +39,33 @@ export class CgSolver {
     const TILE = Math.max(1, Math.min(64, Math.floor(budget / ((K + 2) * 4))));
     gpu.requireLimit(`CG solve at rank ${spec.rank}`, 'maxComputeWorkgroupStorageSize', (5 * K + WG + K + 2) * 4);
     this.pipe = gpu.pipeline(`${label}.cg`, cgWgsl, { WG, K, RANK: spec.rank, TILE, STEPS: steps });
-    this.params = gpu.uniform(`${label}.params`, new Uint8Array(uniformSize(cgWgsl, 'P')));
-    this.indptr = gpu.storage(`${label}.indptr`, csr.host.indptr);
-    this.dummyBase = gpu.storage(`${label}.noBase`, 16);
+    const n = csr.chunks.length;
+    this.params = gpu.buffer(`${label}.params`, n * PARAM_STRIDE, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+    this.indptr = [];
+    try {
+      if (n === 1) this.indptr.push(gpu.storage(`${label}.indptr`, csr.host.indptr));
+      else {
+        csr.chunks.forEach((c, k) => {
+          // rows before the chunk are never read (clamped to 0); rows row0..row1 relative to entry0
+          const rel = new Uint32Array(c.row1 + 1);
+          for (let r = c.row0; r <= c.row1; r++) rel[r] = csr.host.indptr[r] - c.entry0;
+          this.indptr.push(gpu.storage(`${label}.indptr[${k}]`, rel));
+        });
+      }
+      this.dummyBase = gpu.storage(`${label}.noBase`, 16);
+    } catch (e) {
+      this.params.destroy();
+      for (const b of this.indptr) b.destroy();
+      throw e;
+    }
   }
 
   setParams(p: SolveParams, useBase = false): void {
-    const buf = new ArrayBuffer(uniformSize(cgWgsl, 'P'));
-    const all = { rowBase: 0, rowCount: this.csr.nRows, segBase: 0, segCount: 0 };
-    packSolveParams(new DataView(buf), all, layoutOf(this.spec), !!this.spec.implicit, p, useBase);
+    const buf = new ArrayBuffer(this.csr.chunks.length * PARAM_STRIDE);
+    this.csr.chunks.forEach((c, k) => {
+      const rows = { rowBase: c.row0, rowCount: c.row1 - c.row0, segBase: 0, segCount: 0, chunk: k };
+      packSolveParams(new DataView(buf, k * PARAM_STRIDE, uniformSize(cgWgsl, 'P')), rows, layoutOf(this.spec), !!this.spec.implicit, p, useBase);
+    });
     this.gpu.write(this.params, new Uint8Array(buf));
     this.useBase = useBase;
   }
@@ -50,16 +75,19 @@ export class CgSolver {
     const key = `${bufferId(X)}#${bufferId(Y)}#${bufferId(base)}`;
     let g = this.groups.get(key);
     if (!g) {
-      const { idx, val, counts } = this.csr;
-      g = bindGroupByName(this.gpu, `${this.label}.cg`, this.pipe, cgWgsl, { P: this.params, idx, val, Y, counts, indptr: this.indptr, base: base ?? this.dummyBase, X });
+      const { counts } = this.csr;
+      g = this.csr.chunks.map((c, k) => {
+        const P: GPUBufferBinding = { buffer: this.params, offset: k * PARAM_STRIDE, size: uniformSize(cgWgsl, 'P') };
+        return bindGroupByName(this.gpu, `${this.label}.cg[${k}]`, this.pipe, cgWgsl, { P, idx: c.idx, val: c.val, Y, counts, indptr: this.indptr[k], base: base ?? this.dummyBase, X });
+      });
       this.groups.set(key, g);
     }
     const pass = enc.beginComputePass({ label: `${this.label}.cg.pass` });
-    this.gpu.dispatch(pass, this.pipe, g, this.csr.nRows);
+    this.csr.chunks.forEach((c, k) => this.gpu.dispatch(pass, this.pipe, g[k], c.row1 - c.row0));
     pass.end();
   }
 
   destroy(): void {
-    for (const b of [this.params, this.indptr, this.dummyBase]) b.destroy();
+    for (const b of [this.params, ...this.indptr, this.dummyBase]) b.destroy();
   }
 }

@@ -24,12 +24,35 @@ export function lossDirectWgsl(stride: number): string {
   const terms = Array.from({ length: stride / W }, (_, c) => (W === 1 ? `X[xu + ${c}u] * Y[yi + ${c}u]` : `dot(X[xu + ${c}u], Y[yi + ${c}u])`));
   return `alias FV = ${fv};\nfn rowDot(xu: u32, yi: u32) -> f32 { return ${terms.join(' + ')}; }\n${lossDirectBody}`;
 }
+/** One 256-byte uniform slot per chunk (the minimum uniform offset alignment). */
+const PARAM_STRIDE = 256;
+/**
+ * Ratings per chunk are a multiple of this: whole blocks of 32 partial-sum workgroups, so a chunk's
+ * first partial sits at a multiple of 32 x 8 = 256 bytes (minStorageBufferOffsetAlignment) in `part`.
+ * 131,072 ratings = 512 KiB per array, which is why GpuContext accepts no size limit under 1 MiB.
+ */
+export const LOSS_CHUNK_QUANTUM = WG * PER * 32;
 
+/** Ratings [k0, k0 + n) with their three arrays in buffers of their own; partial sums from `part0`. */
+interface LossChunk {
+  k0: number;
+  n: number;
+  part0: number;
+  parts: number;
+  users: GPUBuffer;
+  items: GPUBuffer;
+  values: GPUBuffer;
+}
+
+/**
+ * Ratings above the storage-binding limit are cut into chunks (a multiple of LOSS_CHUNK_QUANTUM
+ * each): one `partials` dispatch per chunk writes its workgroups' sums into its window of `part`,
+ * and `total` sums all of `part` as before. Each workgroup sums the same ratings in the same order
+ * as without chunks, so the result is bit for bit the unchunked one.
+ */
 export class LossKernel {
-  readonly users: GPUBuffer;
-  readonly items: GPUBuffer;
-  readonly values: GPUBuffer;
   readonly out: GPUBuffer;
+  private readonly chunks: LossChunk[] = [];
   private readonly part: GPUBuffer;
   private readonly params: GPUBuffer;
   private readonly parts: number;
@@ -49,18 +72,38 @@ export class LossKernel {
     values: Float32Array,
     variant: KernelVariant = 'auto',
   ) {
-    this.variant = resolveVariant(gpu, variant);
     this.n = values.length;
-    this.users = gpu.storage(`${label}.users`, users);
-    this.items = gpu.storage(`${label}.items`, items);
-    this.values = gpu.storage(`${label}.values`, values);
-    const direct = this.variant === 'direct';
-    this.parts = Math.max(1, Math.ceil(this.n / (direct ? CH : WG * PER)));
-    this.parts2 = Math.max(1, Math.ceil(this.parts / CH));
-    this.part = gpu.storage(`${label}.partials`, this.parts * 8);
-    this.part2 = gpu.storage(`${label}.partials2`, direct ? this.parts2 * 8 : 8);
-    this.out = gpu.storage(`${label}.out`, 8);
-    this.params = gpu.uniform(`${label}.params`, new Uint8Array(Math.max(uniformSize(lossWgsl, 'P'), uniformSize(lossDirectWgsl(1), 'P'))));
+    const per = Math.floor(gpu.maxStorageBytes / 4);
+    const size = this.n <= per ? Math.max(1, this.n) : Math.floor(per / LOSS_CHUNK_QUANTUM) * LOSS_CHUNK_QUANTUM;
+    const made: GPUBuffer[] = [];
+    const mk = (b: GPUBuffer) => (made.push(b), b);
+    try {
+      for (let k0 = 0; k0 < Math.max(1, this.n); k0 += size) {
+        const n = Math.min(size, this.n - k0);
+        const tag = size < this.n ? `[${this.chunks.length}]` : '';
+        const part0 = k0 / (WG * PER);
+        this.chunks.push({
+          k0, n, part0,
+          parts: Math.max(1, Math.ceil(n / (WG * PER))),
+          users: mk(gpu.storage(`${label}.users${tag}`, users.subarray(k0, k0 + n))),
+          items: mk(gpu.storage(`${label}.items${tag}`, items.subarray(k0, k0 + n))),
+          values: mk(gpu.storage(`${label}.values${tag}`, values.subarray(k0, k0 + n))),
+        });
+      }
+      // The direct variant reads the ratings as one binding: with more than one chunk, the tiled one.
+      this.variant = this.chunks.length > 1 ? 'tiled' : resolveVariant(gpu, variant);
+      const direct = this.variant === 'direct';
+      this.parts = Math.max(1, Math.ceil(this.n / (direct ? CH : WG * PER)));
+      this.parts2 = Math.max(1, Math.ceil(this.parts / CH));
+      this.part = mk(gpu.storage(`${label}.partials`, this.parts * 8));
+      this.part2 = mk(gpu.storage(`${label}.partials2`, direct ? this.parts2 * 8 : 8));
+      this.out = mk(gpu.storage(`${label}.out`, 8));
+      // One uniform slot per chunk (each slot holds either variant's P).
+      this.params = mk(gpu.buffer(`${label}.params`, this.chunks.length * PARAM_STRIDE, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST));
+    } catch (e) {
+      for (const b of made) b.destroy();
+      throw e;
+    }
     this.pPartials = gpu.pipeline(`${label}.partials`, lossWgsl, { WG, PER }, 'partials');
     this.pTotal = gpu.pipeline(`${label}.total`, lossWgsl, { WG, PER }, 'total');
   }
@@ -90,26 +133,49 @@ export class LossKernel {
 
   readonly n: number;
 
+  /** The ratings' arrays of chunk 0 (the only chunk below the binding limit). */
+  get users(): GPUBuffer {
+    return this.chunks[0].users;
+  }
+  get items(): GPUBuffer {
+    return this.chunks[0].items;
+  }
+  get values(): GPUBuffer {
+    return this.chunks[0].values;
+  }
+  /** How many chunks the ratings are stored in. */
+  get chunkCount(): number {
+    return this.chunks.length;
+  }
+
   /** Encodes the reduction for factors X (users) and Y (items) of the given stride. */
   encode(enc: GPUCommandEncoder, X: GPUBuffer, Y: GPUBuffer, stride: number, mu: number, implicitAlpha?: number): void {
     if (this.variant === 'direct') {
       this.encodeDirect(enc, X, Y, stride, mu, implicitAlpha);
       return;
     }
-    this.gpu.write(this.params, packUniform(lossWgsl, 'P', { n: this.n, stride, mu, parts: this.parts, alpha: implicitAlpha ?? 0, implicit: implicitAlpha !== undefined }));
+    const data = new Uint8Array(this.chunks.length * PARAM_STRIDE);
+    this.chunks.forEach((c, k) =>
+      data.set(packUniform(lossWgsl, 'P', { n: c.n, stride, mu, parts: this.parts, alpha: implicitAlpha ?? 0, implicit: implicitAlpha !== undefined }), k * PARAM_STRIDE),
+    );
+    this.gpu.write(this.params, data);
     const key = `${bufferId(X)}#${bufferId(Y)}`;
     let g = this.groups.get(key);
     if (!g) {
-      const { params: P, users, items, values, part, out } = this;
-      g = [
-        bindGroupByName(this.gpu, `${this.label}.partials`, this.pPartials, lossWgsl, { P, users, items, values, X, Y, part }),
-        bindGroupByName(this.gpu, `${this.label}.total`, this.pTotal, lossWgsl, { P, part, out }),
-      ];
+      const { part, out } = this;
+      const pSize = uniformSize(lossWgsl, 'P');
+      const one = this.chunks.length === 1;
+      g = this.chunks.map((c, k) => {
+        const P: GPUBufferBinding = { buffer: this.params, offset: k * PARAM_STRIDE, size: pSize };
+        const win: GPUBuffer | GPUBufferBinding = one ? part : { buffer: part, offset: c.part0 * 8, size: c.parts * 8 };
+        return bindGroupByName(this.gpu, `${this.label}.partials${one ? '' : `[${k}]`}`, this.pPartials, lossWgsl, { P, users: c.users, items: c.items, values: c.values, X, Y, part: win });
+      });
+      g.push(bindGroupByName(this.gpu, `${this.label}.total`, this.pTotal, lossWgsl, { P: { buffer: this.params, offset: 0, size: pSize }, part, out }));
       this.groups.set(key, g);
     }
     const pass = enc.beginComputePass({ label: `${this.label}.pass` });
-    this.gpu.dispatch(pass, this.pPartials, g[0], this.parts);
-    this.gpu.dispatch(pass, this.pTotal, g[1], 1);
+    this.chunks.forEach((c, k) => this.gpu.dispatch(pass, this.pPartials, g[k], c.parts));
+    this.gpu.dispatch(pass, this.pTotal, g[this.chunks.length], 1);
     pass.end();
   }
 
@@ -123,6 +189,7 @@ export class LossKernel {
   }
 
   destroy(): void {
-    for (const b of [this.users, this.items, this.values, this.part, this.part2, this.out, this.params]) b.destroy();
+    for (const c of this.chunks) for (const b of [c.users, c.items, c.values]) b.destroy();
+    for (const b of [this.part, this.part2, this.out, this.params]) b.destroy();
   }
 }

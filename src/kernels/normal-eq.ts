@@ -43,6 +43,8 @@ export interface Batch {
   rowCount: number;
   segBase: number;
   segCount: number;
+  /** The storage chunk of the CSR holding every row of the batch (DeviceCsr.chunks). */
+  chunk: number;
 }
 
 export { defaultVariant, type KernelVariant } from './variant.ts';
@@ -98,21 +100,23 @@ export class NormalEqSolver {
     const maxK = Math.floor(Math.sqrt(lim.maxStorageBufferBindingSize / 4));
     if (K > maxK) throw new LimitError(`rank ${spec.rank} too large for one ${K}x${K} system`, 'maxStorageBufferBindingSize', K * K * 4, lim.maxStorageBufferBindingSize);
     const KP = Math.ceil(K / 4) * 4;
-    const budget = Math.min(budgetBytes, lim.maxStorageBufferBindingSize);
+    const budget = Math.min(budgetBytes, gpu.maxStorageBytes);
     const rowBytes = K * K * 4;
     const slotBytes = KP * (KP + 4) * 4;
     const maxRows = Math.max(1, Math.min(Math.floor(budget / rowBytes), lim.maxComputeWorkgroupsPerDimension * 64));
     const maxSlots = Math.max(1, Math.floor(budget / slotBytes));
-    // plan batches
+    // plan batches (never across a storage chunk of the CSR: a batch binds one chunk's arrays)
     const rs = csr.rowSegHost;
     let r0 = 0;
     while (r0 < csr.nRows) {
       let r1 = r0;
-      while (r1 < csr.nRows && r1 - r0 < maxRows && rs[r1 + 1] - rs[r0] <= maxSlots) r1++;
+      const ck = csr.rowChunk[r0];
+      const end = csr.chunks[ck].row1;
+      while (r1 < end && r1 - r0 < maxRows && rs[r1 + 1] - rs[r0] <= maxSlots) r1++;
       if (r1 === r0) {
         throw new LimitError(`${spec.side} ${r0} has too many ratings for one batch at rank ${spec.rank}`, 'segment partials per batch', rs[r0 + 1] - rs[r0], maxSlots);
       }
-      this.batches.push({ rowBase: r0, rowCount: r1 - r0, segBase: rs[r0], segCount: rs[r1] - rs[r0] });
+      this.batches.push({ rowBase: r0, rowCount: r1 - r0, segBase: rs[r0], segCount: rs[r1] - rs[r0], chunk: ck });
       r0 = r1;
     }
     const rowsMax = Math.max(1, ...this.batches.map((b) => b.rowCount));
@@ -187,9 +191,10 @@ export class NormalEqSolver {
     let g = this.groups.get(key);
     if (g) return g;
     const gpu = this.gpu;
-    g = this.batches.map((_, i) => {
+    g = this.batches.map((bt, i) => {
       const P: GPUBufferBinding = { buffer: this.params, offset: i * PARAM_STRIDE, size: uniformSize(normalEqWgsl, 'P') };
-      const { idx, val, segs, rowSeg, counts } = this.csr;
+      const { segs, rowSeg, counts } = this.csr;
+      const { idx, val } = this.csr.chunks[bt.chunk];
       const { partial, A, B, status } = this;
       if (this.rows) {
         const ro = this.rows;

@@ -143,8 +143,8 @@ export class Model {
    * through `backend: 'cpu'` arguments.
    */
   static async create(data: FactorModelData, opts: Omit<ModelOptions, 'gpu'> & GpuChoice = {}): Promise<Model> {
-    const { backend, gpu: given, gpuSource, onWarning, ...rest } = opts;
-    const { gpu, own } = await acquireGpu({ backend, gpu: given, gpuSource, onWarning }, 'the CPU path');
+    const { backend, gpu: given, gpuSource, gpuLimits, onWarning, ...rest } = opts;
+    const { gpu, own } = await acquireGpu({ backend, gpu: given, gpuSource, gpuLimits, onWarning }, 'the CPU path');
     try {
       const m = new Model(data, { ...rest, gpu: gpu ?? undefined });
       m.ownGpu = own;

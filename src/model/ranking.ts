@@ -23,7 +23,7 @@ import type { AlsOptions } from '../train/als/options.ts';
 /** Ranking model defaults, chosen by NDCG@10 on MovieLens latest-small (bench/models.ts). */
 export const RANKING_DEFAULTS = { rank: 16, alpha: 1, lambda: 0.1, iterations: 10 } as const;
 
-export type RankingOptions = Pick<AlsOptions, 'rank' | 'alpha' | 'lambda' | 'iterations' | 'seed' | 'backend' | 'gpu' | 'gpuSource' | 'onWarning' | 'onIteration' | 'signal' | 'kernels' | 'solver' | 'cgSteps'>;
+export type RankingOptions = Pick<AlsOptions, 'rank' | 'alpha' | 'lambda' | 'iterations' | 'seed' | 'backend' | 'gpu' | 'gpuSource' | 'gpuLimits' | 'onWarning' | 'onIteration' | 'signal' | 'kernels' | 'solver' | 'cgSteps'>;
 
 /** The events of `r` as implicit feedback: every rating becomes f = 1. */
 export function ratedEvents(r: Ratings): Ratings {
@@ -62,7 +62,7 @@ export async function fitRecommender(data: Ratings | Dataset, options: Recommend
   if (als.implicit) throw new InputError('fitRecommender: the explicit model must be explicit (use fitAls for implicit feedback)');
   const fit = await fitAls(data, als);
   if (ranking === false) return fit;
-  const shared = { backend: als.backend, gpu: als.gpu, gpuSource: als.gpuSource, onWarning: als.onWarning, signal: als.signal, seed: als.seed, kernels: als.kernels };
+  const shared = { backend: als.backend, gpu: als.gpu, gpuSource: als.gpuSource, gpuLimits: als.gpuLimits, onWarning: als.onWarning, signal: als.signal, seed: als.seed, kernels: als.kernels };
   const rk = await fitRankingModel(data, { ...shared, ...(ranking ?? {}) });
   return { ...fit, model: withRanking(fit.model, rk.model) };
 }

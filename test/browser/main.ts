@@ -1,6 +1,6 @@
 /** Runs the shared GPU-vs-CPU cases in the page, on navigator.gpu, and publishes the results. */
 import { GpuContext, adapterName } from '../../src/gpu/context.ts';
-import { allCases } from '../gpu/all-cases.ts';
+import { allCases, chunkCases, limitedCases, limitedContext } from '../gpu/all-cases.ts';
 
 interface CaseResult {
   name: string;
@@ -24,11 +24,18 @@ async function main() {
   const gpu = await GpuContext.create();
   state.adapter = adapterName(gpu.adapter);
   log.textContent = `adapter: ${state.adapter}\n`;
-  for (const c of allCases) {
+  // the case list, then the same cases under 1 MiB binding limits, then chunked data against the unchunked run
+  const small = await limitedContext(gpu);
+  const runs = [
+    ...allCases.map((c) => ({ name: c.name, run: () => gpu.scoped(() => c.run(gpu)) })),
+    ...limitedCases.map((c) => ({ name: `[1 MiB limits] ${c.name}`, run: () => small.scoped(() => c.run(small)) })),
+    ...chunkCases.map((c) => ({ name: c.name, run: () => gpu.scoped(() => c.run(gpu)) })),
+  ];
+  for (const c of runs) {
     if (filter && !c.name.includes(filter)) continue;
     const t0 = performance.now();
     try {
-      await gpu.scoped(() => c.run(gpu));
+      await c.run();
       state.results.push({ name: c.name, ok: true, ms: performance.now() - t0 });
     } catch (e) {
       const err = e as Error;
@@ -37,6 +44,7 @@ async function main() {
     const r = state.results[state.results.length - 1];
     log.textContent += `${r.ok ? 'ok  ' : 'FAIL'} ${r.name}${r.error ? `\n     ${r.error}` : ''}\n`;
   }
+  small.destroy();
   gpu.destroy();
 }
 

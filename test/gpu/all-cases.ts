@@ -22,6 +22,40 @@ import { stopCases } from './cases-stops.ts';
 import { rankingCases } from './cases-ranking.ts';
 import { cpuCases } from './cases-cpu.ts';
 import { calibCases } from './cases-calib.ts';
+import { chunkCases } from './cases-chunks.ts';
 import type { GpuCase } from './types.ts';
 
 export const allCases: GpuCase[] = [...foundationCases, ...hostCases, ...alsCases, ...sgdCases, ...modelCases, ...stopCases, ...rankingCases, ...cpuCases, ...calibCases];
+
+/**
+ * The second run, on a context with 1 MiB binding / 2 MiB buffer limits (TINY_LIMITS), with the
+ * same tolerances as the first: the cases' data fits the limits, so this proves the lowered limits
+ * change no answer (more, smaller solve and score batches), and the chunking cases (cases-chunks.ts)
+ * put data over the limits and compare with the unchunked run bit for bit.
+ * `npm test` runs the subset below (whole fits of every ALS kernel family and SGD mode, and the
+ * model-out kernels, whose batches the limits cut); WEBMF_LIMITED_ALL=1 runs every case but these:
+ *  - 'rank 256 Cholesky solve (global scratch)' reads one batch's systems for all rows; under 1 MiB
+ *    the two rows' segment partials (1 MB) are two batches, so the test's premise does not hold;
+ *  - the device-destroyed cases, which destroy the shared device (one is enough, in the first run);
+ *  - the CPU engine and calibration cases, which size no GPU buffers of webmf's plans.
+ */
+const LIMITED_SUBSET = [
+  'whole fit: ALS',
+  'sgd: stratified GPU equals the f32 CPU replay for 5 epochs (biased, constant, 8 lanes)',
+  'sgd: Hogwild whole fit on race-free ratings equals the CPU engine (biased, constant)',
+  'normal equations (Gram upper triangle + rhs) match f64, tiled kernels: rank 16, long row',
+  'recommend top-10 over 3,000 items',
+  'recommend top-512',
+  'evaluate on the GPU',
+  'similar items and similar users',
+  'batched predict',
+  'fold-in',
+  'keepOnDevice',
+];
+const LIMITED_NEVER = ['rank 256 Cholesky solve (global scratch)', 'a device destroyed'];
+const limitedAll = typeof process !== 'undefined' && process.env?.WEBMF_LIMITED_ALL === '1';
+export const limitedCases: GpuCase[] = [...foundationCases, ...alsCases, ...sgdCases, ...modelCases, ...stopCases, ...rankingCases].filter(
+  (c) => !LIMITED_NEVER.some((n) => c.name.includes(n)) && (limitedAll || LIMITED_SUBSET.some((n) => c.name.includes(n))),
+);
+export { chunkCases };
+export { TINY_LIMITS, limitedContext } from './cases-chunks.ts';

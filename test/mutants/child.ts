@@ -5,7 +5,7 @@
  * A mutated file is read fresh by this process, so each mutant gets its own process.
  */
 import { GpuContext } from '../../src/gpu/context.ts';
-import { allCases } from '../gpu/all-cases.ts';
+import { allCases, chunkCases } from '../gpu/all-cases.ts';
 
 const filters: string[] = JSON.parse(process.argv[2] ?? '[]');
 const keepGoing = process.argv.includes('--all');
@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   const failures: string[] = [];
   let first: { name: string; error: string } | null = null;
   try {
-    for (const c of allCases) {
+    for (const c of [...allCases, ...chunkCases]) {
       if (filters.length && !filters.some((f) => c.name.includes(f))) continue;
       ran++;
       try {

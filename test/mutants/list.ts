@@ -73,6 +73,7 @@ export const casesFor: Record<string, string[]> = {
   'src/kernels/pairs.ts': ['batched predict', 'evaluate on the GPU'],
   'src/gpu/wgsl.ts': ['loss reduction', 'sgd: the source', 'normal equations'],
   'src/kernels/gram.ts': ['convergence quantity', 'implicit ALS'],
+  'src/kernels/device-csr.ts': ['chunking: a CSR over', 'chunking: ALS-WR', 'whole fit: ALS'],
 };
 
 export const mutants: Mutant[] = [
@@ -734,8 +735,24 @@ export const mutants: Mutant[] = [
   },
   {
     id: 'host.loss-mu-dropped', file: 'src/kernels/loss.ts', kind: 'index',
-    find: '{ n: this.n, stride, mu, parts: this.parts,', replace: '{ n: this.n, stride, mu: 0, parts: this.parts,',
+    find: '{ n: c.n, stride, mu, parts: this.parts,', replace: '{ n: c.n, stride, mu: 0, parts: this.parts,',
     why: 'the global mean never reaches the loss kernel: biased fits report the wrong RMSE',
+  },
+  {
+    id: 'host.loss-chunk-window', file: 'src/kernels/loss.ts', kind: 'index',
+    find: '{ buffer: part, offset: c.part0 * 8, size: c.parts * 8 }', replace: '{ buffer: part, offset: 0, size: c.parts * 8 }',
+    why: 'every loss chunk writes its partial sums over the first chunk\'s: chunked sums lose ratings', cases: ['chunking: the loss'],
+  },
+  {
+    id: 'host.csr-chunk-relative', file: 'src/kernels/device-csr.ts', kind: 'dropped',
+    find: '      segs[s * 4 + 1] -= e0;\n', replace: '',
+    why: 'segment starts stay global while the kernel reads a chunk: rows past the first chunk read the wrong ratings',
+    cases: ['chunking: a CSR over', 'chunking: ALS-WR'],
+  },
+  {
+    id: 'host.batch-within-chunk', file: 'src/kernels/normal-eq.ts', kind: 'off-by-one',
+    find: 'const end = csr.chunks[ck].row1;', replace: 'const end = csr.nRows;',
+    why: 'a solve batch runs past its chunk, binding one chunk for rows stored in the next', cases: ['chunking: ALS-WR'],
   },
   {
     id: 'host.sgd-lambdas-swapped', file: 'src/kernels/sgd.ts', kind: 'index', sample: true,

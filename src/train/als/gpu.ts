@@ -16,6 +16,42 @@ import { penalty, type AlsBackend, type AlsProblem, type IterationStats } from '
 import type { Factors } from '../backend.ts';
 import type { Parallelism } from '../../model/types.ts';
 import type { AlsUploads } from './uploads.ts';
+import { alsDevicePlan, checkDevicePlan, largestFittingRank, type AlsPlanInput, type DevicePlan } from '../../gpu/budget.ts';
+
+const MIB = 2 ** 20;
+
+/**
+ * The device plan of a GPU ALS fit, checked before anything is allocated (src/gpu/budget.ts). With a
+ * device-memory budget, the solve scratch per buffer shrinks (more, smaller solve batches: the passes)
+ * to what is left after the factors and ratings, between 256 KiB and 128 MiB.
+ */
+export function planAlsDevice(gpu: GpuContext, p: AlsProblem, nRatings: number, nValidation: number): { plan: DevicePlan; scratchBytes: number } {
+  const input = (rank: number, scratchBytes: number): AlsPlanInput => ({
+    rank, bias: p.userSpec.bias, implicit: p.implicit, nUsers: p.nUsers, nItems: p.nItems, nRatings, nValidation, solver: p.solver, scratchBytes,
+  });
+  const scratchFor = (rank: number): number => {
+    const budget = gpu.memoryBudget;
+    if (budget === undefined) return 128 * MIB;
+    const fixed = alsDevicePlan(gpu, input(rank, 0)).total;
+    return Math.max(MIB / 4, Math.min(128 * MIB, Math.floor((budget - fixed) / 6)));
+  };
+  const fits = (rank: number): boolean => {
+    try {
+      checkDevicePlan(gpu, '', alsDevicePlan(gpu, input(rank, scratchFor(rank))), () => '');
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const scratchBytes = scratchFor(p.rank);
+  const plan = checkDevicePlan(gpu, `ALS at rank ${p.rank} (${p.nUsers} users, ${p.nItems} items, ${nRatings} ratings)`, alsDevicePlan(gpu, input(p.rank, scratchBytes)), () => {
+    const r = p.rank > 1 ? largestFittingRank(p.rank - 1, fits) : 0;
+    return r > 0
+      ? `lower the rank to at most ${r}, or raise the limit; backend 'cpu' has no device limit`
+      : "the ratings alone do not fit: raise the limit, or use backend 'cpu'";
+  });
+  return { plan, scratchBytes };
+}
 
 // scalars buffer layout (4-byte words)
 const S_STATUS_U = 0; // u32 count, u32 min row
@@ -48,6 +84,8 @@ export class GpuAls implements AlsBackend {
   private readonly gram: GramKernel;
   private readonly scalars: GPUBuffer;
   private readonly scalarWords: number;
+  /** What this fit planned to allocate on the device (bytes by part), checked before allocating. */
+  readonly devicePlan: DevicePlan;
 
   constructor(
     private readonly gpu: GpuContext,
@@ -66,6 +104,8 @@ export class GpuAls implements AlsBackend {
     if (p.hostCopies ?? true) this.keptFactors = () => this.kept;
     const K = layoutOf(p.userSpec).K;
     gpu.requireLimit(`rank ${p.rank}: Cholesky vectors in workgroup memory`, 'maxComputeWorkgroupStorageSize', 16 * K + 20);
+    const { plan, scratchBytes } = planAlsDevice(gpu, p, train.values.length, validation && !p.implicit ? validation.values.length : 0);
+    this.devicePlan = plan;
     const bytes = (n: number) => n * p.stride * 4;
     // A failure part-way (a size over a device limit) releases what was already made.
     const own = <T extends { destroy(): void }>(o: T): T => {
@@ -88,7 +128,7 @@ export class GpuAls implements AlsBackend {
         own({ destroy: () => destroyCsr(this.items) });
       }
       const mk = (csr: DeviceCsr, spec: typeof p.userSpec, label: string) => {
-        const s = own(p.solver === 'cg' ? new CgSolver(gpu, csr, spec, p.cgSteps, label) : new NormalEqSolver(gpu, csr, spec, label, p.kernels));
+        const s = own(p.solver === 'cg' ? new CgSolver(gpu, csr, spec, p.cgSteps, label) : new NormalEqSolver(gpu, csr, spec, label, p.kernels, scratchBytes));
         s.setParams({ mu: spec.mu, lambda: spec.lambda, lambdaBias: spec.lambdaBias, weighted: spec.weighted, alpha: p.alpha }, p.implicit);
         return s;
       };

@@ -76,7 +76,7 @@ export interface AlsOptions extends GpuChoice {
   hostCopies?: boolean;
 }
 
-type Passthrough = 'threads' | 'cpuBudget' | 'init' | 'gpu' | 'gpuSource' | 'onWarning' | 'validation' | 'earlyStopping' | 'onIteration' | 'signal' | 'keepOnDevice' | 'uploads' | 'hostCopies';
+type Passthrough = 'threads' | 'cpuBudget' | 'init' | 'gpu' | 'gpuSource' | 'gpuLimits' | 'onWarning' | 'validation' | 'earlyStopping' | 'onIteration' | 'signal' | 'keepOnDevice' | 'uploads' | 'hostCopies';
 export type ResolvedAls = Required<Omit<AlsOptions, Passthrough>> & Pick<AlsOptions, Passthrough>;
 
 export function resolveAls(o: AlsOptions): ResolvedAls {
@@ -105,6 +105,7 @@ export function resolveAls(o: AlsOptions): ResolvedAls {
     init: o.init,
     gpu: o.gpu,
     gpuSource: o.gpuSource,
+    gpuLimits: o.gpuLimits,
     onWarning: o.onWarning,
     validation: o.validation,
     earlyStopping: o.earlyStopping,

@@ -13,6 +13,7 @@ import { strideOf } from '../../core/layout.ts';
 import type { EngineSpec, SgdBackend, Sse } from './backend.ts';
 import type { Factors } from '../backend.ts';
 import { feistelParams, packRatings, stratifiedPlan, strataShifts } from '../../core/sgd-plan.ts';
+import { checkDevicePlan, sgdDevicePlan, type DevicePlan } from '../../gpu/budget.ts';
 
 export class GpuSgdBackend implements SgdBackend {
   readonly kind = 'gpu' as const;
@@ -38,6 +39,8 @@ export class GpuSgdBackend implements SgdBackend {
   private gd?: GdKernel;
   /** Stratified: the plan's b (b blocks of a stratum run at once). */
   private strata = 0;
+  /** What this fit planned to allocate on the device (bytes by part), checked before allocating. */
+  readonly devicePlan: DevicePlan;
 
   constructor(
     private readonly gpu: GpuContext,
@@ -46,6 +49,18 @@ export class GpuSgdBackend implements SgdBackend {
     this.adapter = adapterName(gpu.adapter);
     this.stride = strideOf(s.rank, s.bias);
     this.kept = { W: s.W0.slice(), H: s.H0.slice() };
+    const nRatings = s.train.values.length;
+    // SGD walks one rating list per dispatch (the shuffle permutes all of it), so the list is one
+    // binding: checked, with the factors and the device-memory budget, before anything is made.
+    this.devicePlan = checkDevicePlan(
+      gpu,
+      `${s.algo === 'gd' ? 'GD' : `SGD (${s.mode})`} at rank ${s.rank} (${s.train.nUsers} users, ${s.train.nItems} items, ${nRatings} ratings)`,
+      sgdDevicePlan(gpu, { ...s, nUsers: s.train.nUsers, nItems: s.train.nItems, nRatings, nValidation: s.validation?.values.length ?? 0 }),
+      (part) =>
+        part && /rating list|GD /.test(part.what)
+          ? "ALS stores its ratings in chunks under this limit (algo 'als'), or use backend 'cpu', or fewer ratings"
+          : "lower the rank, or raise the limit; backend 'cpu' has no device limit",
+    );
     // A failure part-way (a size over a device limit) releases what was already made.
     try {
       const { train } = s;

@@ -1,0 +1,161 @@
+/**
+ * Chunking under lowered limits: data larger than a 1 MiB storage binding is stored in chunks and
+ * gives the unchunked run's results bit for bit. Each kernel sees the same entries in the same order
+ * with or without chunks (a solve batch binds one chunk of whole rows; a loss chunk is whole
+ * reduction workgroups), so equality is exact, not a tolerance. The same cases run in Node and Chrome.
+ */
+import { GpuContext, type GpuLimitsRequest } from '../../src/gpu/context.ts';
+import { fitAls, type AlsOptions } from '../../src/train/als/index.ts';
+import { fitSgd } from '../../src/train/sgd/index.ts';
+import { buildViews, type Ratings } from '../../src/data/ratings.ts';
+import { uploadCsr, destroyCsr } from '../../src/kernels/device-csr.ts';
+import { LossKernel } from '../../src/kernels/loss.ts';
+import { CheckError, assertFinite, expect, expectThrows } from './check.ts';
+import { randomFactors, sparseRatings } from './fixtures.ts';
+import type { GpuCase } from './types.ts';
+
+const MIB = 2 ** 20;
+/** The smallest limits webmf accepts: every array of the data below is over them. */
+export const TINY_LIMITS: GpuLimitsRequest = { maxStorageBufferBindingSize: MIB, maxBufferSize: 2 * MIB };
+
+/** A context on the same device with lowered limits (the caller's device: destroy() leaves it alive). */
+export function limitedContext(gpu: GpuContext, limits: GpuLimitsRequest = TINY_LIMITS): Promise<GpuContext> {
+  return GpuContext.create({ device: gpu.device, limits });
+}
+
+/** 300,000 ratings: 1.2 MB per CSR array and per loss array, over a 1 MiB binding (2 chunks each). */
+let big: Ratings | undefined;
+const bigRatings = (): Ratings => (big ??= sparseRatings(31, 2000, 800, [60, 120, 170, 250]));
+
+/** Bit-for-bit equality of two f32 arrays (finite first); a failure names the index and both values. */
+export function expectSameBits(label: string, got: Float32Array, ref: Float32Array): void {
+  if (got.length !== ref.length) throw new CheckError(`${label}: length ${got.length}, unchunked ${ref.length}`);
+  assertFinite(label, got);
+  assertFinite(`${label} (unchunked)`, ref);
+  const a = new Uint32Array(got.buffer, got.byteOffset, got.length);
+  const b = new Uint32Array(ref.buffer, ref.byteOffset, ref.length);
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== b[i]) throw new CheckError(`${label}: index ${i}: chunked ${got[i]} vs unchunked ${ref[i]} (bits differ)`);
+  }
+}
+
+async function alsSame(gpu: GpuContext, o: AlsOptions): Promise<void> {
+  const data = bigRatings();
+  const small = await limitedContext(gpu);
+  try {
+    const base: AlsOptions = { iterations: 2, seed: 3, backend: 'gpu', trackDelta: true, ...o };
+    const whole = await fitAls(data, { ...base, gpu });
+    const live = small.memory.live;
+    const chunked = await fitAls(data, { ...base, gpu: small });
+    expect(small.memory.live === live, `the chunked fit released its buffers (${small.memory.live - live} bytes left)`);
+    expect(small.memory.peak > 4 * MIB, `the chunked fit allocated its data (${small.memory.peak} bytes at peak)`);
+    expectSameBits('user factors', chunked.model.userFactors, whole.model.userFactors);
+    expectSameBits('item factors', chunked.model.itemFactors, whole.model.itemFactors);
+    for (const k of ['trainRmse', 'trainLoss', 'delta'] as const) {
+      expectSameBits(`${k} per iteration`, Float32Array.from(chunked.history.map((h) => h[k] ?? 0)), Float32Array.from(whole.history.map((h) => h[k] ?? 0)));
+    }
+  } finally {
+    small.destroy();
+  }
+}
+
+export const chunkCases: GpuCase[] = [
+  {
+    name: 'chunking: a CSR over a 1 MiB binding is stored as chunks of whole rows, each within the limit, holding exactly the host arrays; segment positions are chunk-relative',
+    async run(gpu) {
+      const small = await limitedContext(gpu);
+      const { byUser } = buildViews(bigRatings());
+      const d = uploadCsr(small, 'test.chunkedCsr', byUser);
+      try {
+        expect(d.chunks.length >= 2, `${d.chunks.length} chunks for ${byUser.indices.length} entries`);
+        let next = 0;
+        for (const [k, c] of d.chunks.entries()) {
+          expect(c.row0 === next && c.entry0 === byUser.indptr[c.row0] && c.entry1 === byUser.indptr[c.row1], `chunk ${k} is whole rows ${c.row0}..${c.row1}`);
+          expect((c.entry1 - c.entry0) * 4 <= MIB, `chunk ${k} holds ${(c.entry1 - c.entry0) * 4} bytes, within 1 MiB`);
+          next = c.row1;
+          const idx = new Uint32Array(await small.read(c.idx, 0, (c.entry1 - c.entry0) * 4));
+          const val = new Float32Array(await small.read(c.val, 0, (c.entry1 - c.entry0) * 4));
+          for (let p = 0; p < idx.length; p++) {
+            if (idx[p] !== byUser.indices[c.entry0 + p] || val[p] !== byUser.values[c.entry0 + p]) throw new CheckError(`chunk ${k} entry ${p}: ${idx[p]}/${val[p]} vs ${byUser.indices[c.entry0 + p]}/${byUser.values[c.entry0 + p]}`);
+          }
+        }
+        expect(next === byUser.nRows, 'the chunks cover every row');
+        const segs = new Uint32Array(await small.read(d.segs));
+        for (let s = 0; s < d.nSegs; s++) {
+          const r = segs[s * 4];
+          const c = d.chunks[d.rowChunk[r]];
+          const e0 = byUser.indptr[r] - c.entry0;
+          const e1 = byUser.indptr[r + 1] - c.entry0;
+          if (!(segs[s * 4 + 1] >= e0 && segs[s * 4 + 2] <= e1 && segs[s * 4 + 1] < segs[s * 4 + 2])) throw new CheckError(`segment ${s} of row ${r}: ${segs[s * 4 + 1]}..${segs[s * 4 + 2]} outside ${e0}..${e1}`);
+        }
+      } finally {
+        destroyCsr(d);
+        small.destroy();
+      }
+    },
+  },
+  {
+    name: 'chunking: the loss over 300k ratings in 1 MiB chunks equals the one-buffer reduction bit for bit',
+    async run(gpu) {
+      const data = bigRatings();
+      const small = await limitedContext(gpu);
+      const W = randomFactors(4, data.nUsers, 8, 0.3);
+      const H = randomFactors(5, data.nItems, 8, 0.3);
+      const bufs = [gpu.storage('test.W', W), gpu.storage('test.H', H)];
+      const whole = new LossKernel(gpu, 'test.loss', data.users, data.items, data.values);
+      const chunked = new LossKernel(small, 'test.lossChunked', data.users, data.items, data.values);
+      try {
+        expect(whole.chunkCount === 1 && chunked.chunkCount >= 2, `chunks: ${whole.chunkCount} and ${chunked.chunkCount}`);
+        const a = await whole.run(bufs[0], bufs[1], 8, 3.5);
+        const b = await chunked.run(bufs[0], bufs[1], 8, 3.5);
+        expectSameBits('(sse, sae)', Float32Array.of(b.sse, b.sae), Float32Array.of(a.sse, a.sae));
+      } finally {
+        whole.destroy();
+        chunked.destroy();
+        for (const x of bufs) x.destroy();
+        small.destroy();
+      }
+    },
+  },
+  {
+    name: 'chunking: ALS-WR (Cholesky) under 1 MiB limits equals the unchunked fit bit for bit (factors, RMSE, loss, delta)',
+    run: (gpu) => alsSame(gpu, { rank: 4, lambda: 0.05, useBias: true, weightedLambda: true }),
+  },
+  {
+    name: 'chunking: ALS with the CG solver under 1 MiB limits equals the unchunked fit bit for bit',
+    run: (gpu) => alsSame(gpu, { rank: 4, lambda: 0.1, useBias: false, weightedLambda: false, solver: 'cg', cgSteps: 1, iterations: 1 }),
+  },
+  {
+    name: "chunking: SGD whose rating list is over the binding limit fails before allocating, with a DeviceMemoryError naming the size, the limit and algo 'als'",
+    async run(gpu) {
+      const small = await limitedContext(gpu);
+      try {
+        const e = await expectThrows('sgd', () => fitSgd(bigRatings(), { rank: 4, epochs: 1, backend: 'gpu', gpu: small }), { name: 'DeviceMemoryError', message: /rating list.*MiB.*algo 'als'/ });
+        expect(/maxStorageBufferBindingSize = \d+, device allows 1048576/.test(e.message), `the limit in: ${e.message}`);
+        expect(small.memory.live === 0, `nothing was allocated (${small.memory.live} bytes)`);
+      } finally {
+        small.destroy();
+      }
+    },
+  },
+  {
+    name: 'budget: an ALS fit over the deviceMemory budget fails before allocating, saying what it needs, the budget and the largest rank that fits',
+    async run(gpu) {
+      // 3,000 users with 3 ratings each: the factors and solve scratch dominate, so the rank decides the fit
+      const data = sparseRatings(7, 3000, 300, [3]);
+      const small = await limitedContext(gpu, { deviceMemory: 2 * MIB });
+      try {
+        const e = await expectThrows('als', () => fitAls(data, { rank: 64, iterations: 1, backend: 'gpu', gpu: small }), { name: 'DeviceMemoryError', message: /needs [\d.]+ MiB of device memory.*2\.0 MiB budget; lower the rank to at most \d+/ });
+        const r = Number(/at most (\d+)/.exec(e.message)![1]);
+        expect(small.memory.live === 0, `nothing was allocated (${small.memory.live} bytes)`);
+        // the advice is right: that rank fits and trains
+        expect(r >= 2 && r < 64, `advised rank ${r}`);
+        const fit = await fitAls(data, { rank: r, iterations: 1, backend: 'gpu', gpu: small });
+        assertFinite('factors at the advised rank', fit.model.itemFactors);
+        expect(small.memory.peak <= 2 * MIB, `peak ${small.memory.peak} bytes within the 2 MiB budget`);
+      } finally {
+        small.destroy();
+      }
+    },
+  },
+];
