@@ -90,16 +90,15 @@ export class LossKernel {
           values: mk(gpu.storage(`${label}.values${tag}`, values.subarray(k0, k0 + n))),
         });
       }
-      // The direct variant reads the ratings as one binding: with more than one chunk, the tiled one.
-      this.variant = this.chunks.length > 1 ? 'tiled' : resolveVariant(gpu, variant);
+      this.variant = resolveVariant(gpu, variant);
       const direct = this.variant === 'direct';
       this.parts = Math.max(1, Math.ceil(this.n / (direct ? CH : WG * PER)));
       this.parts2 = Math.max(1, Math.ceil(this.parts / CH));
       this.part = mk(gpu.storage(`${label}.partials`, this.parts * 8));
       this.part2 = mk(gpu.storage(`${label}.partials2`, direct ? this.parts2 * 8 : 8));
       this.out = mk(gpu.storage(`${label}.out`, 8));
-      // One uniform slot per chunk (each slot holds either variant's P).
-      this.params = mk(gpu.buffer(`${label}.params`, this.chunks.length * PARAM_STRIDE, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST));
+      // One uniform slot per chunk and one for the whole (either variant's P fits a slot).
+      this.params = mk(gpu.buffer(`${label}.params`, (this.chunks.length + 1) * PARAM_STRIDE, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST));
     } catch (e) {
       for (const b of made) b.destroy();
       throw e;
@@ -108,26 +107,40 @@ export class LossKernel {
     this.pTotal = gpu.pipeline(`${label}.total`, lossWgsl, { WG, PER }, 'total');
   }
 
+  /**
+   * The barrier-free reduction. Chunked ratings: one `partials` dispatch per chunk into its window
+   * of `part` (a chunk holds a multiple of CH ratings, so every invocation sums the same CH ratings
+   * as without chunks: the result is the unchunked one bit for bit); `sums` and `total` then run
+   * over all of `part` with the last uniform slot.
+   */
   private encodeDirect(enc: GPUCommandEncoder, X: GPUBuffer, Y: GPUBuffer, stride: number, mu: number, implicitAlpha?: number): void {
     const code = lossDirectWgsl(stride);
     const c = { WG: DWG, CH, NV: stride / loadWidth(stride) };
     const pipes = (['partials', 'sums', 'total'] as const).map((e) => this.gpu.pipeline(`${this.label}.direct.${e}`, code, e === 'total' ? { NV: c.NV } : c, e));
-    this.gpu.write(this.params, packUniform(code, 'P', { n: this.n, parts: this.parts, parts2: this.parts2, mu, alpha: implicitAlpha ?? 0, implicit: implicitAlpha !== undefined }));
+    const nc = this.chunks.length;
+    const common = { mu, alpha: implicitAlpha ?? 0, implicit: implicitAlpha !== undefined };
+    const data = new Uint8Array((nc + 1) * PARAM_STRIDE);
+    this.chunks.forEach((ch, k) => data.set(packUniform(code, 'P', { n: ch.n, parts: Math.max(1, Math.ceil(ch.n / CH)), parts2: this.parts2, ...common }), k * PARAM_STRIDE));
+    data.set(packUniform(code, 'P', { n: this.n, parts: this.parts, parts2: this.parts2, ...common }), nc * PARAM_STRIDE);
+    this.gpu.write(this.params, data);
     const key = `direct#${stride}#${bufferId(X)}#${bufferId(Y)}`;
     let g = this.groups.get(key);
     if (!g) {
-      const { params: P, users, items, values, part, part2, out } = this;
-      g = [
-        bindGroupByName(this.gpu, `${this.label}.direct.partials`, pipes[0], code, { P, users, items, values, X, Y, part }),
-        bindGroupByName(this.gpu, `${this.label}.direct.sums`, pipes[1], code, { P, part, part2 }),
-        bindGroupByName(this.gpu, `${this.label}.direct.total`, pipes[2], code, { P, part2, out }),
-      ];
+      const { part, part2, out } = this;
+      const pSize = uniformSize(code, 'P');
+      const slot = (k: number): GPUBufferBinding => ({ buffer: this.params, offset: k * PARAM_STRIDE, size: pSize });
+      g = this.chunks.map((ch, k) => {
+        const win: GPUBuffer | GPUBufferBinding = nc === 1 ? part : { buffer: part, offset: (ch.k0 / CH) * 8, size: Math.max(1, Math.ceil(ch.n / CH)) * 8 };
+        return bindGroupByName(this.gpu, `${this.label}.direct.partials${nc === 1 ? '' : `[${k}]`}`, pipes[0], code, { P: slot(k), users: ch.users, items: ch.items, values: ch.values, X, Y, part: win });
+      });
+      g.push(bindGroupByName(this.gpu, `${this.label}.direct.sums`, pipes[1], code, { P: slot(nc), part, part2 }));
+      g.push(bindGroupByName(this.gpu, `${this.label}.direct.total`, pipes[2], code, { P: slot(nc), part2, out }));
       this.groups.set(key, g);
     }
     const pass = enc.beginComputePass({ label: `${this.label}.pass` });
-    this.gpu.dispatch(pass, pipes[0], g[0], Math.ceil(this.parts / DWG));
-    this.gpu.dispatch(pass, pipes[1], g[1], Math.ceil(this.parts2 / DWG));
-    this.gpu.dispatch(pass, pipes[2], g[2], 1);
+    this.chunks.forEach((ch, k) => this.gpu.dispatch(pass, pipes[0], g[k], Math.ceil(Math.ceil(ch.n / CH) / DWG)));
+    this.gpu.dispatch(pass, pipes[1], g[nc], Math.ceil(this.parts2 / DWG));
+    this.gpu.dispatch(pass, pipes[2], g[nc + 1], 1);
     pass.end();
   }
 

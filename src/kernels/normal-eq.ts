@@ -165,13 +165,15 @@ export class NormalEqSolver {
       // the fused kernel binds 9 storage buffers (the WebGPU default allows 8)
       const fused = bands.length === 1 && gpu.limits.maxStorageBuffersPerShaderStage >= 9 ? make(bands[0], 'solve', 'rowsSolve') : undefined;
       // each batch's rows longest first, so the lanes of one SIMD group run about as long
-      // (row, first rating, count, 0)
+      // (row, first rating, count, 0); the first rating is a position in the batch's storage chunk
+      // (a batch never spans two), as the segment build's positions are
       const order = new Uint32Array(Math.max(1, csr.nRows) * 4);
       const ip = csr.host.indptr;
       for (const b of this.batches) {
+        const e0 = csr.chunks[b.chunk].entry0;
         const rowsOf = Array.from({ length: b.rowCount }, (_, i) => b.rowBase + i);
         rowsOf.sort((x, y) => ip[y + 1] - ip[y] - (ip[x + 1] - ip[x]) || x - y);
-        rowsOf.forEach((row, i) => order.set([row, ip[row], ip[row + 1] - ip[row], 0], (b.rowBase + i) * 4));
+        rowsOf.forEach((row, i) => order.set([row, ip[row] - e0, ip[row + 1] - ip[row], 0], (b.rowBase + i) * 4));
       }
       this.rows = { bands, pipes, fused, order: gpu.storage(`${label}.order`, order) };
     }
