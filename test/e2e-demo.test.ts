@@ -402,7 +402,7 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
       const buttons = await picks[k].$$('.stars button');
       await buttons[stars - 1].click();
     }
-    await waitFor(() => document.querySelectorAll('#you-recs li').length >= 10 && document.querySelectorAll('#you-ratings .chip').length === 3, 'fold-in recommendations', 15_000);
+    await waitFor(() => document.querySelectorAll('#you-recs li').length >= 10 && document.querySelectorAll('#you-ratings .chip').length === 3 && document.getElementById('you-recs')!.dataset.ratings === '3', 'fold-in recommendations', 15_000);
     const youRecs = await page.$$eval('#you-recs li .t', (els) => els.map((e) => e.textContent ?? ''));
     expect(youRecs.filter((t) => ratedTitles.includes(t))).toEqual([]);
     expect(await page.$eval('#you-timing', (e) => e.textContent)).toMatch(/fold-in \+ top-k: [\d.]+ ms/);

@@ -132,7 +132,7 @@ export type FromWorker =
   | { type: 'trained'; summary: RunSummary }
   /** rankedBy: which model ranked (as `evaluate` and the CLI say it); implicitScores: the scores are preferences, not ratings. */
   | { type: 'userResult'; user: number; userId: string; rated: ScoredItem[]; recs: ScoredItem[]; nRated: number; rankedBy: string; implicitScores: boolean }
-  | { type: 'foldInResult'; user: number; recs: ScoredItem[]; ms: number; rankedBy: string; implicitScores: boolean }
+  | { type: 'foldInResult'; user: number; recs: ScoredItem[]; ms: number; rankedBy: string; implicitScores: boolean; nRatings: number }
   | { type: 'similarResult'; item: number; title: string; items: ScoredItem[] }
   | { type: 'searchResult'; query: string; channel: 'you' | 'similar'; items: ItemInfo[] }
   | {

@@ -42,6 +42,7 @@ export class RecommendTab {
     engine.on('foldInResult', (m) => {
       this.showRanker(m.rankedBy, m.implicitScores);
       $('you-recs').replaceChildren(...m.recs.map((r: ScoredItem) => this.recRow(r)));
+      $('you-recs').dataset.ratings = String(m.nRatings); // which fold-in this list answers
       $('you-timing').textContent = `fold-in + top-k: ${m.ms.toFixed(1)} ms`;
     });
   }

@@ -372,7 +372,7 @@ async function foldIn(ratings: [number, number][], k: number, rankBy: 'ranking' 
   const r = mdl.foldIn({ items: ratings.map((x) => x[0]), values: ratings.map((x) => x[1]) }, youIndex >= 0 ? { userId: youIndex } : {});
   youIndex = r.index;
   const [top] = await mdl.recommendIndices(Uint32Array.of(youIndex), { k, include: candidates(), rankBy: rankBy === 'explicit' ? 'explicit' : 'auto' });
-  post({ type: 'foldInResult', user: youIndex, recs: scored(top.index, top.score), ms: performance.now() - t0, rankedBy, implicitScores });
+  post({ type: 'foldInResult', user: youIndex, recs: scored(top.index, top.score), ms: performance.now() - t0, rankedBy, implicitScores, nRatings: ratings.length });
 }
 
 async function similar(item: number, k: number): Promise<void> {
