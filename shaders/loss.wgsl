@@ -6,7 +6,7 @@
 // Entry `partials`: each workgroup reduces WG*PER ratings (consecutive threads read consecutive
 //   ratings) to (sum e^2, sum |e|), written to part[wg]. Dispatch: ceil(n / (WG*PER)) workgroups.
 // Entry `total`: one workgroup sums part[0..parts) into out[0..1]. Dispatch: 1 workgroup.
-// Bindings: 0 params, 1 users, 2 items, 3 values, 4 X, 5 Y, 6 part, 7 out.
+// Bindings: 0 params, 1 users, 2 items, 3 values, 4 W, 5 H, 6 part, 7 out.
 
 struct Params { n: u32, stride: u32, mu: f32, parts: u32, alpha: f32, implicit: u32, _p0: u32, _p1: u32 }
 
@@ -17,8 +17,8 @@ override PER: u32 = 16u;
 @group(0) @binding(1) var<storage, read> users: array<u32>;
 @group(0) @binding(2) var<storage, read> items: array<u32>;
 @group(0) @binding(3) var<storage, read> values: array<f32>;
-@group(0) @binding(4) var<storage, read> X: array<f32>;
-@group(0) @binding(5) var<storage, read> Y: array<f32>;
+@group(0) @binding(4) var<storage, read> W: array<f32>;
+@group(0) @binding(5) var<storage, read> H: array<f32>;
 @group(0) @binding(6) var<storage, read_write> part: array<vec2<f32>>;
 @group(0) @binding(7) var<storage, read_write> out: array<f32>;
 
@@ -46,7 +46,7 @@ fn partials(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
       let u = users[k];
       let i = items[k];
       var p = P.mu;
-      for (var c = 0u; c < P.stride; c++) { p += X[u * P.stride + c] * Y[i * P.stride + c]; }
+      for (var c = 0u; c < P.stride; c++) { p += W[u * P.stride + c] * H[i * P.stride + c]; }
       if (P.implicit != 0u) {
         let af = P.alpha * values[k];
         let d = select(0.0, 1.0, values[k] > 0.0) - p;   // preference p = [f > 0], as the solver uses

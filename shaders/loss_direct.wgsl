@@ -7,7 +7,7 @@
 // Entry `partials`: one invocation sums CH consecutive ratings into part[id].
 // Entry `sums`: one invocation sums CH consecutive entries of part into part2[id].
 // Entry `total`: one invocation sums part2[0..parts2) into out[0..1].
-// Bindings: 0 params, 1 users, 2 items, 3 values, 4 X, 5 Y, 6 part, 7 part2, 8 out.
+// Bindings: 0 params, 1 users, 2 items, 3 values, 4 W, 5 H, 6 part, 7 part2, 8 out.
 // Dispatch: partials ceil(n / (CH WG)), sums ceil(parts / (CH WG)) workgroups, total 1.
 
 struct Params { n: u32, parts: u32, parts2: u32, implicit: u32, mu: f32, alpha: f32, _p0: u32, _p1: u32 }
@@ -20,8 +20,8 @@ override NV: u32;
 @group(0) @binding(1) var<storage, read> users: array<u32>;
 @group(0) @binding(2) var<storage, read> items: array<u32>;
 @group(0) @binding(3) var<storage, read> values: array<f32>;
-@group(0) @binding(4) var<storage, read> X: array<FV>;
-@group(0) @binding(5) var<storage, read> Y: array<FV>;
+@group(0) @binding(4) var<storage, read> W: array<FV>;
+@group(0) @binding(5) var<storage, read> H: array<FV>;
 @group(0) @binding(6) var<storage, read_write> part: array<vec2<f32>>;
 @group(0) @binding(7) var<storage, read_write> part2: array<vec2<f32>>;
 @group(0) @binding(8) var<storage, read_write> out: array<f32>;

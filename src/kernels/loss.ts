@@ -21,7 +21,7 @@ const CH = 64;
 export function lossDirectWgsl(stride: number): string {
   const W = loadWidth(stride);
   const fv = W === 1 ? 'f32' : `vec${W}<f32>`;
-  const terms = Array.from({ length: stride / W }, (_, c) => (W === 1 ? `X[xu + ${c}u] * Y[yi + ${c}u]` : `dot(X[xu + ${c}u], Y[yi + ${c}u])`));
+  const terms = Array.from({ length: stride / W }, (_, c) => (W === 1 ? `W[xu + ${c}u] * H[yi + ${c}u]` : `dot(W[xu + ${c}u], H[yi + ${c}u])`));
   return `alias FV = ${fv};\nfn rowDot(xu: u32, yi: u32) -> f32 { return ${terms.join(' + ')}; }\n${lossDirectBody}`;
 }
 /** One 256-byte uniform slot per chunk (the minimum uniform offset alignment). */
@@ -113,7 +113,7 @@ export class LossKernel {
    * as without chunks: the result is the unchunked one bit for bit); `sums` and `total` then run
    * over all of `part` with the last uniform slot.
    */
-  private encodeDirect(enc: GPUCommandEncoder, X: GPUBuffer, Y: GPUBuffer, stride: number, mu: number, implicitAlpha?: number): void {
+  private encodeDirect(enc: GPUCommandEncoder, W: GPUBuffer, H: GPUBuffer, stride: number, mu: number, implicitAlpha?: number): void {
     const code = lossDirectWgsl(stride);
     const c = { WG: DWG, CH, NV: stride / loadWidth(stride) };
     const pipes = (['partials', 'sums', 'total'] as const).map((e) => this.gpu.pipeline(`${this.label}.direct.${e}`, code, e === 'total' ? { NV: c.NV } : c, e));
@@ -123,7 +123,7 @@ export class LossKernel {
     this.chunks.forEach((ch, k) => data.set(packUniform(code, 'P', { n: ch.n, parts: Math.max(1, Math.ceil(ch.n / CH)), parts2: this.parts2, ...common }), k * PARAM_STRIDE));
     data.set(packUniform(code, 'P', { n: this.n, parts: this.parts, parts2: this.parts2, ...common }), nc * PARAM_STRIDE);
     this.gpu.write(this.params, data);
-    const key = `direct#${stride}#${bufferId(X)}#${bufferId(Y)}`;
+    const key = `direct#${stride}#${bufferId(W)}#${bufferId(H)}`;
     let g = this.groups.get(key);
     if (!g) {
       const { part, part2, out } = this;
@@ -131,7 +131,7 @@ export class LossKernel {
       const slot = (k: number): GPUBufferBinding => ({ buffer: this.params, offset: k * PARAM_STRIDE, size: pSize });
       g = this.chunks.map((ch, k) => {
         const win: GPUBuffer | GPUBufferBinding = nc === 1 ? part : { buffer: part, offset: (ch.k0 / CH) * 8, size: Math.max(1, Math.ceil(ch.n / CH)) * 8 };
-        return bindGroupByName(this.gpu, `${this.label}.direct.partials${nc === 1 ? '' : `[${k}]`}`, pipes[0], code, { P: slot(k), users: ch.users, items: ch.items, values: ch.values, X, Y, part: win });
+        return bindGroupByName(this.gpu, `${this.label}.direct.partials${nc === 1 ? '' : `[${k}]`}`, pipes[0], code, { P: slot(k), users: ch.users, items: ch.items, values: ch.values, W, H, part: win });
       });
       g.push(bindGroupByName(this.gpu, `${this.label}.direct.sums`, pipes[1], code, { P: slot(nc), part, part2 }));
       g.push(bindGroupByName(this.gpu, `${this.label}.direct.total`, pipes[2], code, { P: slot(nc), part2, out }));
@@ -161,10 +161,10 @@ export class LossKernel {
     return this.chunks.length;
   }
 
-  /** Encodes the reduction for factors X (users) and Y (items) of the given stride. */
-  encode(enc: GPUCommandEncoder, X: GPUBuffer, Y: GPUBuffer, stride: number, mu: number, implicitAlpha?: number): void {
+  /** Encodes the reduction for factors W (users) and H (items) of the given stride. */
+  encode(enc: GPUCommandEncoder, W: GPUBuffer, H: GPUBuffer, stride: number, mu: number, implicitAlpha?: number): void {
     if (this.variant === 'direct') {
-      this.encodeDirect(enc, X, Y, stride, mu, implicitAlpha);
+      this.encodeDirect(enc, W, H, stride, mu, implicitAlpha);
       return;
     }
     const data = new Uint8Array(this.chunks.length * PARAM_STRIDE);
@@ -172,7 +172,7 @@ export class LossKernel {
       data.set(packUniform(lossWgsl, 'P', { n: c.n, stride, mu, parts: this.parts, alpha: implicitAlpha ?? 0, implicit: implicitAlpha !== undefined }), k * PARAM_STRIDE),
     );
     this.gpu.write(this.params, data);
-    const key = `${bufferId(X)}#${bufferId(Y)}`;
+    const key = `${bufferId(W)}#${bufferId(H)}`;
     let g = this.groups.get(key);
     if (!g) {
       const { part, out } = this;
@@ -181,7 +181,7 @@ export class LossKernel {
       g = this.chunks.map((c, k) => {
         const P: GPUBufferBinding = { buffer: this.params, offset: k * PARAM_STRIDE, size: pSize };
         const win: GPUBuffer | GPUBufferBinding = one ? part : { buffer: part, offset: c.part0 * 8, size: c.parts * 8 };
-        return bindGroupByName(this.gpu, `${this.label}.partials${one ? '' : `[${k}]`}`, this.pPartials, lossWgsl, { P, users: c.users, items: c.items, values: c.values, X, Y, part: win });
+        return bindGroupByName(this.gpu, `${this.label}.partials${one ? '' : `[${k}]`}`, this.pPartials, lossWgsl, { P, users: c.users, items: c.items, values: c.values, W, H, part: win });
       });
       g.push(bindGroupByName(this.gpu, `${this.label}.total`, this.pTotal, lossWgsl, { P: { buffer: this.params, offset: 0, size: pSize }, part, out }));
       this.groups.set(key, g);
@@ -193,9 +193,9 @@ export class LossKernel {
   }
 
   /** Runs the reduction and reads (sse, sae). */
-  async run(X: GPUBuffer, Y: GPUBuffer, stride: number, mu: number): Promise<{ sse: number; sae: number; rmse: number; mae: number }> {
+  async run(W: GPUBuffer, H: GPUBuffer, stride: number, mu: number): Promise<{ sse: number; sae: number; rmse: number; mae: number }> {
     const enc = this.gpu.device.createCommandEncoder({ label: `${this.label}.encoder` });
-    this.encode(enc, X, Y, stride, mu);
+    this.encode(enc, W, H, stride, mu);
     this.gpu.submit(enc);
     const [sse, sae] = await this.gpu.readF32(this.out, 0, 2);
     return { sse, sae, rmse: Math.sqrt(sse / this.n), mae: sae / this.n };
