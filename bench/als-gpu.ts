@@ -20,7 +20,7 @@ import type { Ratings } from '../src/data/ratings.ts';
 import type { FitResult, IterationReport } from '../src/model/types.ts';
 import { SHAPES, benchSplit, synthOf } from './lib/synth.ts';
 import { loadMovielens, BENCH_ROOT } from './lib/node.ts';
-import { loadLibmf } from './lib/libmf.ts';
+import { libmfMatrix, loadLibmf } from './lib/libmf.ts';
 
 const argv = process.argv.slice(2);
 const outArg = argv.includes('--out') ? argv[argv.indexOf('--out') + 1] : undefined;
@@ -67,13 +67,8 @@ try {
   else {
     const { Loss, Matrix, Model, version } = await loadLibmf();
     const { train, test } = splitRandom(ml, { testFraction: 0.1, seed: 7 });
-    const toMatrix = (r: Ratings) => {
-      const m = new Matrix();
-      for (let k = 0; k < r.values.length; k++) m.push(r.users[k], r.items[k], r.values[k]);
-      return m;
-    };
-    const mTrain = toMatrix(train);
-    const mTest = toMatrix(test);
+    const mTrain = libmfMatrix({ Matrix }, train);
+    const mTest = libmfMatrix({ Matrix }, test);
     const threads = os.cpus().length;
     const libmf = () => {
       const t0 = performance.now();

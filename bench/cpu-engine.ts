@@ -24,7 +24,7 @@ import type { FitResult } from '../src/model/types.ts';
 import { createExec, coreCount } from '../src/cpu-engine/pool.ts';
 import { gramWasmBytes } from '../src/cpu-engine/wasm.ts';
 import { loadMovielens, BENCH_ROOT } from './lib/node.ts';
-import { loadLibmf } from './lib/libmf.ts';
+import { libmfMatrix, loadLibmf } from './lib/libmf.ts';
 
 const args = Object.fromEntries(process.argv.slice(2).map((a) => {
   const [k, v] = a.replace(/^--/, '').split('=');
@@ -121,13 +121,8 @@ if (!ml) {
   log(`MovieLens latest-small (dslabs 2016 snapshot): ${ml.nUsers} users x ${ml.nItems} items; train ${train.values.length}, test ${test.values.length} (random 90/10, seed 7)`);
   log();
   const rmseOf = (f: FitResult) => residuals(test.users, test.items, test.values, f.model.userFactors, f.model.itemFactors, f.model.stride, f.model.mu).rmse;
-  const toMatrix = (r: Ratings) => {
-    const m = new Matrix();
-    for (let k = 0; k < r.values.length; k++) m.push(r.users[k], r.items[k], r.values[k]);
-    return m;
-  };
-  const mTrain = toMatrix(train);
-  const mTest = toMatrix(test);
+  const mTrain = libmfMatrix({ Matrix }, train);
+  const mTest = libmfMatrix({ Matrix }, test);
   const cpuS = (c0: NodeJS.CpuUsage) => {
     const c = process.cpuUsage(c0);
     return (c.user + c.system) / 1e6;

@@ -32,7 +32,7 @@ import { residuals } from '../src/reference/reference.ts';
 import { generatePreset } from '../src/data/synthetic.ts';
 import { splitRandom } from '../src/data/split.ts';
 import type { Ratings } from '../src/data/ratings.ts';
-import { loadLibmf } from './lib/libmf.ts';
+import { libmfMatrix, loadLibmf } from './lib/libmf.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SgdKernel, ratingsBuffer } from '../src/kernels/sgd.ts';
@@ -205,13 +205,8 @@ if (sections.has('modes')) {
 
 if (sections.has('quality')) {
   log(`\n## Quality and wall time vs libmf: rank ${qRank}, lambda ${lambda}, ${epochs} epochs, identical split\n`);
-  const toMatrix = (r: Ratings) => {
-    const m = new Matrix();
-    for (let k = 0; k < r.values.length; k++) m.push(r.users[k], r.items[k], r.values[k]);
-    return m;
-  };
-  const mTrain = toMatrix(train);
-  const mTest = toMatrix(test);
+  const mTrain = libmfMatrix({ Matrix }, train);
+  const mTest = libmfMatrix({ Matrix }, test);
   t0 = performance.now();
   const lm = new Model({ loss: Loss.REAL_L2, factors: qRank, threads, iterations: epochs, lambdaP2: lambda, lambdaQ2: lambda, learningRate: 0.1, quiet: true });
   lm.fit(mTrain);

@@ -21,7 +21,7 @@ import type { FactorModelData } from '../../src/model/types.ts';
 import { Rng } from '../../src/util/random.ts';
 import { fitAls } from '../../src/train/als/index.ts';
 import { CheckError, expect, expectClose, expectThrows } from './check.ts';
-import { randomFactors, setConstColumn, sparseRatings } from './fixtures.ts';
+import { deviceFactorChecks, randomFactors, setConstColumn, sparseRatings } from './fixtures.ts';
 import type { GpuCase } from './types.ts';
 
 const U32 = 2 ** -24;
@@ -377,57 +377,33 @@ export const modelCases: GpuCase[] = [
       expect(fit.backend === 'gpu' && fit.device !== undefined, 'the GPU fit left its factors on the device');
       const dev = fit.device!;
       expect(dev.gpu === gpu, 'the handed-over buffers live on the caller context');
-      // the buffers hold exactly the host copies the fit returned
-      const wDev = await gpu.readF32(dev.users, 0, fit.model.userFactors.length);
-      const hDev = await gpu.readF32(dev.items, 0, fit.model.itemFactors.length);
-      expect(wDev.every((v, e) => Object.is(v, fit.model.userFactors[e])), 'device user factors equal the returned host copy');
-      expect(hDev.every((v, e) => Object.is(v, fit.model.itemFactors[e])), 'device item factors equal the returned host copy');
-      // count factor-sized buffer creations and queue writes while the adopting model answers
-      const factorBytes = new Set([fit.model.userFactors.byteLength, fit.model.itemFactors.byteLength]);
-      let uploads = 0;
-      const origStorage = gpu.storage.bind(gpu);
-      const origWrite = gpu.write.bind(gpu);
-      // a model buffer for factors, or a queue write of a whole factor matrix
-      const spy = () => {
-        gpu.storage = (label, sizeOrData) => {
-          if (/^model\.(user|item)Factors$/.test(label)) uploads++;
-          return origStorage(label, sizeOrData);
-        };
-        gpu.write = (buffer, data, offset) => {
-          if (factorBytes.has(data.byteLength)) uploads++;
-          origWrite(buffer, data, offset);
-        };
-      };
-      spy();
+      // the buffers hold exactly the host copies the fit returned; factor uploads are counted
+      const checks = await deviceFactorChecks(gpu, fit);
       const users = Uint32Array.from({ length: ratings.nUsers }, (_, u) => u);
       const adopted = new Model(fit.model, { gpu, seen: ratings, device: dev });
       let gotAdopted: { index: Uint32Array; score: Float32Array }[];
       let simAdopted: { index: Uint32Array; score: Float32Array };
       try {
-        expect(adopted.deviceUsers() === dev.users && adopted.deviceItems() === dev.items, 'the model uses the fit buffers themselves');
-        gotAdopted = await adopted.recommendIndices(users, { k: 7 }, 'gpu');
-        simAdopted = await adopted.similarIndices('item', 3, 5, {}, 'gpu');
-        expect(uploads === 0, `${uploads} factor uploads with adopted buffers (expected none)`);
+        const r = await checks.uploads(async () => {
+          expect(adopted.deviceUsers() === dev.users && adopted.deviceItems() === dev.items, 'the model uses the fit buffers themselves');
+          return [await adopted.recommendIndices(users, { k: 7 }, 'gpu'), await adopted.similarIndices('item', 3, 5, {}, 'gpu')] as const;
+        });
+        [gotAdopted, simAdopted] = r.value;
+        expect(r.count === 0, `${r.count} factor uploads with adopted buffers (expected none)`);
       } finally {
-        gpu.storage = origStorage;
-        gpu.write = origWrite;
         adopted.destroy();
       }
       // the counter sees an ordinary model upload (so zero above means something)
-      uploads = 0;
-      spy();
       const uploaded = new Model(fit.model, { gpu, seen: ratings });
       try {
-        const got = await uploaded.recommendIndices(users, { k: 7 }, 'gpu');
-        const sim = await uploaded.similarIndices('item', 3, 5, {}, 'gpu');
-        expect(uploads >= 2, `a Model without the fit buffers uploads users and items (${uploads} counted, expected at least 2)`);
+        const r = await checks.uploads(async () => [await uploaded.recommendIndices(users, { k: 7 }, 'gpu'), await uploaded.similarIndices('item', 3, 5, {}, 'gpu')] as const);
+        const [got, sim] = r.value;
+        expect(r.count >= 2, `a Model without the fit buffers uploads users and items (${r.count} counted, expected at least 2)`);
         for (let u = 0; u < users.length; u++) {
           expect(got[u].index.every((v, j) => v === gotAdopted[u].index[j]) && got[u].score.every((v, j) => Object.is(v, gotAdopted[u].score[j])), `user ${u}: adopted and uploaded models differ`);
         }
         expect(sim.index.every((v, j) => v === simAdopted.index[j]) && sim.score.every((v, j) => Object.is(v, simAdopted.score[j])), 'similar items differ');
       } finally {
-        gpu.storage = origStorage;
-        gpu.write = origWrite;
         uploaded.destroy();
       }
       // Model.create with the caller's context uses it (and leaves it alive on destroy)

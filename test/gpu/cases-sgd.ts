@@ -16,6 +16,7 @@ import { Rng } from '../../src/util/random.ts';
 import { Model } from '../../src/model/model.ts';
 import { expect, expectBelow, expectClose, expectThrows } from './check.ts';
 import type { GpuCase } from './types.ts';
+import { deviceFactorChecks } from './fixtures.ts';
 
 const U32 = 2 ** -24; // unit roundoff of f32
 
@@ -233,50 +234,29 @@ const keepOnDevice: GpuCase = {
     const fit = await fitSgd(train, { gpu, backend: 'gpu', rank: 4, epochs: 3, useBias: true, learningRate: 0.05, keepOnDevice: true });
     expect(fit.backend === 'gpu' && fit.device !== undefined && fit.device.gpu === gpu, 'the GPU fit left its factors on the caller context');
     const dev = fit.device!;
-    const wDev = await gpu.readF32(dev.users, 0, fit.model.userFactors.length);
-    const hDev = await gpu.readF32(dev.items, 0, fit.model.itemFactors.length);
-    expect(wDev.every((v, e) => Object.is(v, fit.model.userFactors[e])), 'device user factors equal the returned host copy');
-    expect(hDev.every((v, e) => Object.is(v, fit.model.itemFactors[e])), 'device item factors equal the returned host copy');
-    const factorBytes = new Set([fit.model.userFactors.byteLength, fit.model.itemFactors.byteLength]);
-    let uploads = 0;
-    const origStorage = gpu.storage.bind(gpu);
-    const origWrite = gpu.write.bind(gpu);
-    const spy = () => {
-      gpu.storage = (label, sizeOrData) => {
-        if (/^model\.(user|item)Factors$/.test(label)) uploads++;
-        return origStorage(label, sizeOrData);
-      };
-      gpu.write = (buffer, data, offset) => {
-        if (factorBytes.has(data.byteLength)) uploads++;
-        origWrite(buffer, data, offset);
-      };
-    };
+    const checks = await deviceFactorChecks(gpu, fit);
     const users = Uint32Array.from({ length: train.nUsers }, (_, u) => u);
     const answers = async (m: Model) => m.recommendIndices(users, { k: 5 }, 'gpu');
-    let adoptedAnswers: Awaited<ReturnType<typeof answers>>;
-    spy();
     const adopted = new Model(fit.model, { gpu, seen: train, device: dev });
+    let adoptedAnswers: Awaited<ReturnType<typeof answers>>;
     try {
-      expect(adopted.deviceUsers() === dev.users && adopted.deviceItems() === dev.items, 'the model uses the fit buffers themselves');
-      adoptedAnswers = await answers(adopted);
-      expect(uploads === 0, `${uploads} factor uploads with adopted buffers (expected none)`);
+      const r = await checks.uploads(async () => {
+        expect(adopted.deviceUsers() === dev.users && adopted.deviceItems() === dev.items, 'the model uses the fit buffers themselves');
+        return answers(adopted);
+      });
+      adoptedAnswers = r.value;
+      expect(r.count === 0, `${r.count} factor uploads with adopted buffers (expected none)`);
     } finally {
-      gpu.storage = origStorage;
-      gpu.write = origWrite;
       adopted.destroy();
     }
-    uploads = 0;
-    spy();
     const uploaded = new Model(fit.model, { gpu, seen: train });
     try {
-      const got = await answers(uploaded);
-      expect(uploads >= 2, `a Model without the fit buffers uploads users and items (${uploads} counted, expected at least 2)`);
+      const { count, value: got } = await checks.uploads(() => answers(uploaded));
+      expect(count >= 2, `a Model without the fit buffers uploads users and items (${count} counted, expected at least 2)`);
       for (let u = 0; u < users.length; u++) {
         expect(got[u].index.every((v, j) => v === adoptedAnswers[u].index[j]) && got[u].score.every((v, j) => Object.is(v, adoptedAnswers[u].score[j])), `user ${u}: adopted and uploaded models differ`);
       }
     } finally {
-      gpu.storage = origStorage;
-      gpu.write = origWrite;
       uploaded.destroy();
     }
     const plain = await fitSgd(train, { gpu, backend: 'gpu', rank: 4, epochs: 1 });

@@ -1,6 +1,8 @@
 /** Seeded test data the tests make themselves. */
 import { Rng } from '../../src/util/random.ts';
 import type { FitResult } from '../../src/model/types.ts';
+import type { GpuContext } from '../../src/gpu/context.ts';
+import { expect } from './check.ts';
 import { buildCsr, type Csr, type Ratings } from '../../src/data/ratings.ts';
 
 /**
@@ -83,4 +85,40 @@ export function predictions(f: FitResult, r: Ratings): Float64Array {
     out[k] = s;
   }
   return out;
+}
+
+/**
+ * For a fit made with keepOnDevice: checks that the handed-over device buffers hold exactly the
+ * host factors the fit returned, and gives `uploads(run)`, which counts the factor uploads made
+ * while `run` runs (a model buffer for factors, or a queue write the size of a factor matrix).
+ */
+export async function deviceFactorChecks(gpu: GpuContext, fit: FitResult): Promise<{ uploads<T>(run: () => Promise<T>): Promise<{ count: number; value: T }> }> {
+  const dev = fit.device!;
+  const wDev = await gpu.readF32(dev.users, 0, fit.model.userFactors.length);
+  const hDev = await gpu.readF32(dev.items, 0, fit.model.itemFactors.length);
+  expect(wDev.every((v, e) => Object.is(v, fit.model.userFactors[e])), 'device user factors equal the returned host copy');
+  expect(hDev.every((v, e) => Object.is(v, fit.model.itemFactors[e])), 'device item factors equal the returned host copy');
+  const factorBytes = new Set([fit.model.userFactors.byteLength, fit.model.itemFactors.byteLength]);
+  return {
+    async uploads<T>(run: () => Promise<T>) {
+      let count = 0;
+      const origStorage = gpu.storage.bind(gpu);
+      const origWrite = gpu.write.bind(gpu);
+      gpu.storage = (label, sizeOrData) => {
+        if (/^model\.(user|item)Factors$/.test(label)) count++;
+        return origStorage(label, sizeOrData);
+      };
+      gpu.write = (buffer, data, offset) => {
+        if (factorBytes.has(data.byteLength)) count++;
+        origWrite(buffer, data, offset);
+      };
+      try {
+        const value = await run();
+        return { count, value };
+      } finally {
+        gpu.storage = origStorage;
+        gpu.write = origWrite;
+      }
+    },
+  };
 }
