@@ -316,6 +316,22 @@ export const alsCases: GpuCase[] = [
           message: /user 0: normal equations are singular/,
         });
       }
+      // The same 2 x 2 block inside a rank-20 system (items 2..19 are unit vectors on the other
+      // dimensions, pivots 1): at this size the direct variant solves with cholesky_direct.wgsl
+      // rather than in registers, so its pivot rule is exercised too.
+      const R = 20;
+      const wide: Ratings = { users: new Int32Array(R), items: Int32Array.from({ length: R }, (_, i) => i), values: new Float32Array(R).fill(3), nUsers: 1, nItems: R };
+      const H = new Float32Array(R * R);
+      H.set([1, 1], 0);
+      H.set([1, 1.004], R);
+      for (let i = 2; i < R; i++) H[i * R + i] = 1;
+      const wideInit = { users: new Float32Array(R).fill(0.1), items: H };
+      for (const kernels of ['tiled', 'direct'] as const) {
+        await expectThrows(`ill-conditioned at rank ${R}, ${kernels}`, () => fitAls(wide, { rank: R, lambda: 0, iterations: 1, gpu, backend: 'gpu', kernels, init: wideInit, useBias: false }), {
+          name: 'SingularSystemError',
+          message: /user 0: normal equations are singular/,
+        });
+      }
     },
   },
   {
