@@ -102,16 +102,22 @@ export const chunkCases: GpuCase[] = [
       const W = randomFactors(4, data.nUsers, 8, 0.3);
       const H = randomFactors(5, data.nItems, 8, 0.3);
       const bufs = [gpu.storage('test.W', W), gpu.storage('test.H', H)];
-      const whole = new LossKernel(gpu, 'test.loss', data.users, data.items, data.values);
-      const chunked = new LossKernel(small, 'test.lossChunked', data.users, data.items, data.values);
       try {
-        expect(whole.chunkCount === 1 && chunked.chunkCount >= 2, `chunks: ${whole.chunkCount} and ${chunked.chunkCount}`);
-        const a = await whole.run(bufs[0], bufs[1], 8, 3.5);
-        const b = await chunked.run(bufs[0], bufs[1], 8, 3.5);
-        expectSameBits('(sse, sae)', Float32Array.of(b.sse, b.sae), Float32Array.of(a.sse, a.sae));
+        // both reductions: the tree (tiled) and the barrier-free one (direct)
+        for (const variant of ['tiled', 'direct'] as const) {
+          const whole = new LossKernel(gpu, 'test.loss', data.users, data.items, data.values, variant);
+          const chunked = new LossKernel(small, 'test.lossChunked', data.users, data.items, data.values, variant);
+          try {
+            expect(whole.chunkCount === 1 && chunked.chunkCount >= 2, `chunks: ${whole.chunkCount} and ${chunked.chunkCount}`);
+            const a = await whole.run(bufs[0], bufs[1], 8, 3.5);
+            const b = await chunked.run(bufs[0], bufs[1], 8, 3.5);
+            expectSameBits(`${variant}: (sse, sae)`, Float32Array.of(b.sse, b.sae), Float32Array.of(a.sse, a.sae));
+          } finally {
+            whole.destroy();
+            chunked.destroy();
+          }
+        }
       } finally {
-        whole.destroy();
-        chunked.destroy();
         for (const x of bufs) x.destroy();
         small.destroy();
       }

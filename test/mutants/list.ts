@@ -744,6 +744,11 @@ export const mutants: Mutant[] = [
     why: 'every loss chunk writes its partial sums over the first chunk\'s: chunked sums lose ratings', cases: ['chunking: the loss'],
   },
   {
+    id: 'host.loss-direct-chunk-window', file: 'src/kernels/loss.ts', kind: 'index',
+    find: '{ buffer: part, offset: (ch.k0 / CH) * 8, size: Math.max(1, Math.ceil(ch.n / CH)) * 8 }', replace: '{ buffer: part, offset: 0, size: Math.max(1, Math.ceil(ch.n / CH)) * 8 }',
+    why: 'the barrier-free loss writes every chunk\'s partial sums over the first chunk\'s', cases: ['chunking: the loss'],
+  },
+  {
     id: 'host.csr-chunk-relative', file: 'src/kernels/device-csr.ts', kind: 'dropped',
     find: '      segs[s * 4 + 1] -= e0;\n', replace: '',
     why: 'segment starts stay global while the kernel reads a chunk: rows past the first chunk read the wrong ratings',
