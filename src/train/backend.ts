@@ -39,3 +39,16 @@ export interface TrainBackend<S> {
   parallelism?(): Parallelism;
   destroy(): void;
 }
+
+/**
+ * A GPU backend handing its factor buffers to the caller: takes them out of `owned` (what its
+ * destroy() releases), so they outlive the backend. `what` names the backend in the error.
+ */
+export function releaseFactorBuffers(owned: { destroy(): void }[], users: GPUBuffer, items: GPUBuffer, what: string): { users: GPUBuffer; items: GPUBuffer } {
+  const i = owned.indexOf(users);
+  const j = owned.indexOf(items);
+  if (i < 0 || j < 0) throw new Error(`${what} factors already released or destroyed`);
+  owned.splice(Math.max(i, j), 1);
+  owned.splice(Math.min(i, j), 1);
+  return { users, items };
+}

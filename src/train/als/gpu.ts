@@ -13,7 +13,7 @@ import { CgSolver } from '../../kernels/cg.ts';
 import { LossKernel } from '../../kernels/loss.ts';
 import { GramKernel } from '../../kernels/gram.ts';
 import { penalty, type AlsBackend, type AlsProblem, type IterationStats } from './backend.ts';
-import type { Factors } from '../backend.ts';
+import { releaseFactorBuffers, type Factors } from '../backend.ts';
 import type { Parallelism } from '../../model/types.ts';
 import type { AlsUploads } from './uploads.ts';
 import { alsDevicePlan, checkDevicePlan, largestFittingRank, type AlsPlanInput, type DevicePlan } from '../../gpu/budget.ts';
@@ -303,12 +303,7 @@ export class GpuAls implements AlsBackend {
 
   /** Gives up W and H (the current factors) to the caller: `destroy` leaves them alive. */
   releaseFactors(): { users: GPUBuffer; items: GPUBuffer } {
-    const i = this.owned.indexOf(this.W);
-    const j = this.owned.indexOf(this.H);
-    if (i < 0 || j < 0) throw new Error('ALS factors already released or destroyed');
-    this.owned.splice(Math.max(i, j), 1);
-    this.owned.splice(Math.min(i, j), 1);
-    return { users: this.W, items: this.H };
+    return releaseFactorBuffers(this.owned, this.W, this.H, 'ALS');
   }
 
   destroy(): void {

@@ -11,7 +11,7 @@ import { GdKernel } from '../../kernels/gd.ts';
 import { gdViews } from '../../core/sparse.ts';
 import { strideOf } from '../../core/layout.ts';
 import type { EngineSpec, SgdBackend, Sse } from './backend.ts';
-import type { Factors } from '../backend.ts';
+import { releaseFactorBuffers, type Factors } from '../backend.ts';
 import { feistelParams, packRatings, stratifiedPlan, strataShifts } from '../../core/sgd-plan.ts';
 import { checkDevicePlan, sgdDevicePlan, type DevicePlan } from '../../gpu/budget.ts';
 
@@ -221,12 +221,7 @@ export class GpuSgdBackend implements SgdBackend {
 
   /** Hands the factor buffers (users, items) to the caller: destroy() then leaves them alive. */
   releaseFactors(): { users: GPUBuffer; items: GPUBuffer } {
-    const i = this.owned.indexOf(this.X);
-    const j = this.owned.indexOf(this.Y);
-    if (i < 0 || j < 0) throw new Error('SGD factors already released or destroyed');
-    this.owned.splice(Math.max(i, j), 1);
-    this.owned.splice(Math.min(i, j), 1);
-    return { users: this.X, items: this.Y };
+    return releaseFactorBuffers(this.owned, this.X, this.Y, 'SGD');
   }
 
   destroy(): void {
