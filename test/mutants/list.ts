@@ -379,6 +379,12 @@ export const mutants: Mutant[] = [
     why: 'the f32 engine\'s loss counts a stored f = 0 as a preference of 1, unlike its solver',
   },
   {
+    id: 'loss.implicit-unobserved', file: 'shaders/loss.wgsl', kind: 'dropped',
+    find: 'acc += vec2<f32>((1.0 + af) * d * d - p * p, af);', replace: 'acc += vec2<f32>((1.0 + af) * d * d, af);',
+    why: 'a stored entry is counted twice: once here and once in the all-entries term tr(W^T W H^T H) the fit adds (src/train/als/index.ts)',
+    cases: ['loss reduction, implicit', 'implicit ALS'],
+  },
+  {
     id: 'loss.missing-barrier', file: 'shaders/loss.wgsl', kind: 'barrier',
     find: '  red[tid] = x;\n  workgroupBarrier();\n', replace: '  red[tid] = x;\n',
     why: 'the tree reduction reads slots before other threads wrote them',
@@ -437,7 +443,7 @@ export const mutants: Mutant[] = [
   },
   {
     id: 'neq-rows.drop-base', file: 'src/kernels/normal-eq-rows.ts', kind: 'dropped',
-    find: 'out.push(`${g(a, b)} += base[${a * K + b}u];`);', replace: 'out.push(`${g(a, b)} += 0.0;`);',
+    find: 'out.push(`${g(a, b)} += base[${a * K + b}u];`);', replace: 'out.push(`${g(a, b)} += 0.0 * base[${a * K + b}u];`);',
     why: 'implicit ALS leaves out Y^T Y (the unobserved entries)',
   },
   {
@@ -490,6 +496,33 @@ export const mutants: Mutant[] = [
     id: 'loss-direct.implicit-preference', file: 'shaders/loss_direct.wgsl', kind: 'dropped',
     find: 'let d = select(0.0, 1.0, v > 0.0) - p;', replace: 'let d = 1.0 - p;',
     why: 'a stored f = 0 counts as a preference of 1 in the loss while the solver uses 0',
+  },
+  {
+    id: 'loss-direct.implicit-confidence', file: 'shaders/loss_direct.wgsl', kind: 'dropped',
+    find: 'acc += vec2<f32>((1.0 + af) * d * d - p * p, af);', replace: 'acc += vec2<f32>(af * d * d - p * p, af);',
+    why: 'the barrier-free implicit loss weighs a stored entry by alpha f instead of the confidence 1 + alpha f',
+    cases: ['loss reduction, implicit', 'implicit ALS'],
+  },
+  {
+    id: 'loss-direct.implicit-unobserved', file: 'shaders/loss_direct.wgsl', kind: 'dropped',
+    find: 'acc += vec2<f32>((1.0 + af) * d * d - p * p, af);', replace: 'acc += vec2<f32>((1.0 + af) * d * d, af);',
+    why: 'a stored entry is counted twice: once here and once in the all-entries term tr(W^T W H^T H) the fit adds (src/train/als/index.ts)',
+    cases: ['loss reduction, implicit', 'implicit ALS'],
+  },
+  {
+    id: 'loss-direct.total-range', file: 'shaders/loss_direct.wgsl', kind: 'off-by-one',
+    find: 'for (var k = 0u; k < P.parts2; k++) { acc += part2[k]; }', replace: 'for (var k = 1u; k < P.parts2; k++) { acc += part2[k]; }',
+    why: 'the final level drops the first 4096 ratings\' sums',
+  },
+  {
+    id: 'neq-rows.second-rating', file: 'shaders/normal_eq_rows.wgsl', kind: 'index',
+    find: '    /*@RATING(p + 1u)*/', replace: '    /*@RATING(p)*/',
+    why: 'with two ratings per loop pass, the first is counted twice and the second never',
+  },
+  {
+    id: 'neq-rows.unweighted-lambda', file: 'shaders/normal_eq_rows.wgsl', kind: 'dropped',
+    find: 'let scale = select(1.0, f32(n), P.weighted != 0u);', replace: 'let scale = 1.0;',
+    why: 'ALS-WR (the default) regularizes every row by lambda instead of lambda times its rating count',
   },
   // ---------------------------------------------------------------- ALS build, tiled
   {
