@@ -12,7 +12,7 @@
  */
 import { calibCopyWgsl, calibFmaWgsl } from '../lib/calib-shaders.ts';
 import { mapStats, timeGpu } from '../lib/timing.ts';
-import type { BenchCtx, CalibrationResult } from '../lib/types.ts';
+import { peakGbps, peakGflops, type BenchCtx, type CalibrationResult } from '../lib/types.ts';
 
 const WG = 256;
 const ITERS = 4096;
@@ -88,6 +88,6 @@ export async function runCalibration(ctx: BenchCtx): Promise<CalibrationResult> 
     fma: { gflops: mapStats(fma.ms, (ms) => flopsPerRun / (ms * 1e6)), flopsPerRun, source: fma.source, workgroups: count },
     copy: { gbps: mapStats(copy.t.ms, (ms) => copy.moved / (ms * 1e6)), bytesPerRun: copy.moved, source: copy.t.source },
   };
-  ctx.log(`calibration: FMA peak ${res.fma.gflops.median.toFixed(2)} GFLOP/s, copy ${res.copy.gbps.median.toFixed(2)} GB/s (${fma.source})`);
+  ctx.log(`calibration: FMA peak ${peakGflops(res).toFixed(2)} GFLOP/s (median ${res.fma.gflops.median.toFixed(2)}), copy ${peakGbps(res).toFixed(2)} GB/s (median ${res.copy.gbps.median.toFixed(2)}) (${fma.source})`);
   return res;
 }
