@@ -217,9 +217,9 @@ describe('calibration microkernels on the GPU (checked against closed forms)', (
   });
   afterAll(() => gpu?.destroy());
 
-  it('the FMA kernel computes ITERS steps of c <- m c + a on 8 chains (f64 closed form), and timeGpu reports finite times', async () => {
+  it('the FMA kernel computes ITERS steps of c <- m c + a on 3 vec4 chains (f64 closed form), and timeGpu reports finite times', async () => {
     const WG = 64;
-    const ITERS = 32;
+    const ITERS = 64; // one pass of the x64-unrolled loop
     const count = 2;
     const m = 0.999;
     const a = 0.001;
@@ -246,14 +246,15 @@ describe('calibration microkernels on the GPU (checked against closed forms)', (
       for (let gid = 0; gid < count * WG; gid++) {
         const s = Math.fround((gid & 1023) * Math.fround(1e-4));
         let sum = 0;
-        for (let c = 0; c < 8; c++) for (let l = 0; l < 4; l++) {
+        for (let c = 0; c < 3; c++) for (let l = 0; l < 4; l++) {
           let x = s + l * 0.1 + c * 0.01;
           for (let i = 0; i < ITERS; i++) x = mf * x + af;
           sum += x;
         }
-        // 32 lanes x 32 steps of f32 rounding on values < 1: each step adds <= 2^-24 relative, so 1e-5 relative is ample
+        // 12 lanes x 64 steps of f32 rounding on values < 1 (sum >= 2.5): each lane is off <= 65 u absolute, so
+        // <= 12 x 65 u / 2.5 = 4.7e-5 relative; 1e-4 is ample and still far below a dropped chain (about 1%)
         expect(Number.isFinite(got[gid])).toBe(true);
-        expect(Math.abs(got[gid] - sum) / Math.abs(sum)).toBeLessThan(1e-5);
+        expect(Math.abs(got[gid] - sum) / Math.abs(sum)).toBeLessThan(1e-4);
       }
     } finally {
       out.destroy();

@@ -22,7 +22,7 @@ export const METHOD = [
   'Seeded inputs everywhere (synthetic data from src/data/synthetic.ts, seeded splits, seeded factors).',
   'Every timed quantity has an uncounted warm-up; kernels and calibration report the median of N runs with min and max; fits report the median seconds per iteration over iterations 2..n with min and max.',
   'GPU time comes from timestamp queries (begin/end of every compute pass, summed) when the adapter offers them; otherwise wall time from submit to a completed readback.',
-  'Kernel problem sizes are set per adapter by a probe run, so a fast GPU gets large problems and a software rasterizer small ones; the sizes are in the tables.',
+  'Kernel problem sizes are searched per adapter (bench/suites/kernels.ts growToTarget): from a share of an ml-1m fit (1,024 rows of 100 ratings, 256k SGD ratings, 256 top-k users), grown x4 while a run is under a quarter of the target time (about 200 ms) and shrunk only while over 4x it, so per-dispatch overhead does not dominate; the sizes are in the tables.',
   'FLOP and byte counts are analytic (bench/lib/roofline.ts): useful FLOPs (upper triangle for the Gram build, K³/3 + 2K² per Cholesky solve) and compulsory bytes; % of peak is against this adapter\'s calibration microkernels.',
   'Fits run through the public engines (fitAls, fitSgd); λ = 0.05 per rating for everyone (webmf ALS uses the ALS-WR weighting, the same objective as LIBMF\'s λ_p2 = λ_q2); SGD uses LIBMF\'s AdaGrad rule at learning rate 0.1 for both.',
   'Peak memory is the host process (Node RSS / Chrome JS heap) sampled after every iteration; WebGPU does not report device memory.',

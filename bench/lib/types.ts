@@ -33,6 +33,14 @@ export interface BenchCtx {
 
 export type TimeSource = 'timestamp' | 'wall';
 
+/**
+ * The calibrated peaks every "% of peak" divides by: the best run of each microkernel. A ceiling is what the adapter
+ * can do; other processes on a shared machine only slow runs down, so the best run is the closest to it (and a
+ * kernel's share of it is never flattered by a slow calibration run).
+ */
+export const peakGflops = (c: CalibrationResult): number => c.fma.gflops.max;
+export const peakGbps = (c: CalibrationResult): number => c.copy.gbps.max;
+
 export interface CalibrationResult {
   fma: { gflops: Stats; flopsPerRun: number; source: TimeSource; workgroups: number };
   copy: { gbps: Stats; bytesPerRun: number; source: TimeSource };

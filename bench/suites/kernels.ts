@@ -11,8 +11,9 @@
  *  - CG step: CgSolver (3 steps, warm start), rows of 100 ratings.
  *  - SGD update: SgdKernel Hogwild pass over pre-shuffled packed ratings (shuffle not timed).
  *  - Top-k scoring: tiled score product + multi-pass top-10 selection over 4096 candidates.
- * Each kernel's size is set by a probe run so that one timed run takes about `targetMs` on this
- * adapter (a fast GPU gets big problems, the software rasterizer small ones).
+ * Each kernel's size grows until one timed run takes about `targetMs` on this adapter (growToTarget: a fast GPU
+ * gets big problems, the software rasterizer smaller ones, and neither a size where per-dispatch overhead
+ * dominates); the size is in the table.
  */
 import type { GpuContext } from '../../src/gpu/context.ts';
 import { buildCsr, type Csr, type Ratings } from '../../src/data/ratings.ts';
@@ -27,7 +28,7 @@ import { packRatings } from '../../src/core/sgd-plan.ts';
 import { Rng } from '../../src/util/random.ts';
 import { choleskyWork, cgWork, gramBuildWork, sgdWork, topkWork, type Work } from '../lib/roofline.ts';
 import { stats, timeGpu, type GpuTiming, type Stats } from '../lib/timing.ts';
-import type { BenchCtx, CalibrationResult, KernelRow } from '../lib/types.ts';
+import { peakGbps, peakGflops, type BenchCtx, type CalibrationResult, type KernelRow } from '../lib/types.ts';
 
 export const KERNEL_RANKS = [16, 32, 64, 128, 256];
 
@@ -42,8 +43,9 @@ interface Instance {
 
 interface KernelDef {
   name: string;
-  /** Smallest size (the probe) and the largest allowed. */
+  /** Smallest size, where the full run's size search starts (a share of an ml-1m fit; --quick starts at min), the largest allowed. */
   min: number;
+  start: number;
   max: (K: number) => number;
   make: (gpu: GpuContext, K: number, size: number, variant: KernelVariant) => Instance;
   /** Has 'tiled' and 'direct' variants (src/kernels/normal-eq.ts, topk.ts). */
@@ -77,6 +79,11 @@ function factors(n: number, K: number, seed: number, scale: number): Float32Arra
 
 const N_COLS = 4096;
 const ROW_LEN = 100;
+/**
+ * Where the full run's size search starts: a sixth of ml-1m's 6,040 users (rows of 100 ratings, ml-1m has 165 on
+ * average), and a quarter of its 1M ratings for SGD, 256 users for top-k.
+ */
+const ML1M_ROWS = 1024;
 
 function solverInstance(gpu: GpuContext, K: number, rows: number, len: number, solve: boolean, variant: KernelVariant): Instance & { solver: NormalEqSolver } {
   const csr = fixedCsr(rows, len, N_COLS, 11 + K);
@@ -102,6 +109,7 @@ function solverInstance(gpu: GpuContext, K: number, rows: number, len: number, s
 const GRAM: KernelDef = {
   name: 'Gram build',
   min: 4,
+  start: ML1M_ROWS,
   max: (K) => Math.floor((96 * 1024 * 1024) / (K * K * 4)),
   make: (gpu, K, rows, variant) => solverInstance(gpu, K, rows, ROW_LEN, false, variant),
   variants: true,
@@ -113,6 +121,7 @@ const sumWork = (a: Work, b: Work): Work => ({ flops: a.flops + b.flops, bytes: 
 const SOLVE: KernelDef = {
   name: 'Build + solve (ALS rows)',
   min: 4,
+  start: ML1M_ROWS,
   max: (K) => Math.floor((96 * 1024 * 1024) / (K * K * 4)),
   make: (gpu, K, rows, variant) => solverInstance(gpu, K, rows, ROW_LEN, true, variant),
   variants: true,
@@ -122,6 +131,7 @@ const CG_STEPS = 3;
 const CG: KernelDef = {
   name: `CG (${CG_STEPS} steps)`,
   min: 4,
+  start: ML1M_ROWS,
   max: () => 200_000,
   make: (gpu, K, rows) => {
     const csr = fixedCsr(rows, ROW_LEN, N_COLS, 13 + K);
@@ -154,6 +164,7 @@ const SGD_ITEMS = 4096;
 const SGD: KernelDef = {
   name: 'SGD update (Hogwild)',
   min: 4096,
+  start: 262_144,
   max: (K) => Math.min(20_000_000, Math.floor((200 * 1024 * 1024) / 12)),
   make: (gpu, K, n) => {
     const rng = new Rng(17 + K);
@@ -190,6 +201,7 @@ const TOPK_K = 10;
 const TOPK: KernelDef = {
   name: `Top-${TOPK_K} scoring`,
   min: 4,
+  start: 256,
   max: () => Math.floor((48 * 1024 * 1024) / (TOPK_ITEMS * 4)),
   variants: true,
   make: (gpu, K, rows, variant) => {
@@ -213,19 +225,46 @@ const TOPK: KernelDef = {
   },
 };
 
+/**
+ * The size at which one run of `measure` takes about `targetMs`. A small run is mostly fixed cost (submission,
+ * dispatch set-up, the readback), so scaling straight from the smallest size picks problems far too small (the
+ * previous probe gave 4-user top-k and 143-row Gram builds). The search starts at `min` (cheap; it also warms the
+ * pipeline) and grows x4 while a run takes under a quarter of the target, or while the size is below `start` (a
+ * share of an ml-1m fit) and a run is under the target; then scales linearly to the target. It never returns less
+ * than `start` when `start` ran within 2x the target, nor less than the largest size that did. Capped by `max`.
+ */
+export async function growToTarget(
+  range: { min: number; start: number; max: number },
+  targetMs: number,
+  measure: (size: number, first: boolean) => Promise<number>,
+): Promise<number> {
+  const { min, start, max } = range;
+  let size = min;
+  let ms = await measure(size, true);
+  let ok = ms <= 2 * targetMs ? size : min;
+  while (size < max && (ms < targetMs / 4 || (size < start && ms < targetMs))) {
+    size = Math.min(max, size * 4);
+    ms = await measure(size, false);
+    if (ms <= 2 * targetMs) ok = size;
+  }
+  return Math.max(min, Math.min(max, Math.max(Math.min(start, ok), Math.floor((size * targetMs) / Math.max(ms, 0.05)))));
+}
+
 async function sized(ctx: BenchCtx, def: KernelDef, K: number, targetMs: number, runs: number, variant: KernelVariant): Promise<{ inst: Instance; t: GpuTiming; size: number }> {
   const { gpu } = ctx;
-  let size = def.min;
-  const probe = def.make(gpu, K, size, variant);
-  let t: GpuTiming;
-  try {
-    t = await gpu.scoped(() => timeGpu(gpu, probe.encode, { warmup: 1, runs: 1 }));
-  } finally {
-    probe.destroy();
-  }
-  size = Math.max(def.min, Math.min(def.max(K), Math.floor((size * targetMs) / Math.max(t.ms.median, 0.05))));
+  const range = { min: def.min, start: ctx.quick ? def.min : def.start, max: def.max(K) };
+  let last = 0;
+  const size = await growToTarget(range, targetMs, async (n, first) => {
+    const probe = def.make(gpu, K, n, variant);
+    try {
+      return (last = (await gpu.scoped(() => timeGpu(gpu, probe.encode, { warmup: first ? 1 : 0, runs: 1 }))).ms.median);
+    } finally {
+      probe.destroy();
+    }
+  });
   const inst = def.make(gpu, K, size, variant);
-  t = await gpu.scoped(() => timeGpu(gpu, inst.encode, { warmup: 1, runs }));
+  // a kernel that is slow even at its smallest size (a tiled variant on a software adapter) gets 3 runs
+  const t = await gpu.scoped(() => timeGpu(gpu, inst.encode, { warmup: 1, runs: last > 4 * targetMs ? Math.min(runs, 3) : runs }));
   return { inst, t, size };
 }
 
@@ -243,8 +282,8 @@ function row(def: string, K: number, size: string, w: Work, ms: Stats, source: G
     source,
     gflops,
     gbps,
-    pctPeakFlops: cal ? (100 * gflops) / cal.fma.gflops.median : null,
-    pctPeakBw: cal ? (100 * gbps) / cal.copy.gbps.median : null,
+    pctPeakFlops: cal ? (100 * gflops) / peakGflops(cal) : null,
+    pctPeakBw: cal ? (100 * gbps) / peakGbps(cal) : null,
     ...(note ? { note } : {}),
   };
 }
@@ -284,16 +323,14 @@ async function timeCholesky(ctx: BenchCtx, K: number, targetMs: number, runs: nu
       for (const b of [X, Y, pristine]) b.destroy();
     }
   };
-  const probeRows = 4;
-  const probe = await once(probeRows, 1);
-  const rows = Math.max(probeRows, Math.min(maxRows, Math.floor((probeRows * targetMs) / Math.max(probe.ms.median, 0.05))));
+  const rows = await growToTarget({ min: 4, start: ctx.quick ? 4 : ML1M_ROWS, max: maxRows }, targetMs, async (n) => (await once(n, 1)).ms.median);
   const t = await once(rows, runs);
   const note = t.source === 'wall' ? 'wall time includes restoring A (copy)' : undefined;
   return row(`Cholesky solve (${variant})`, K, `${rows} systems ${K}×${K}`, choleskyWork(rows, K), t.ms, t.source, cal, note);
 }
 
-export async function runKernels(ctx: BenchCtx, cal?: CalibrationResult, ranks = KERNEL_RANKS): Promise<KernelRow[]> {
-  const targetMs = ctx.quick ? 60 : 250;
+export async function runKernels(ctx: BenchCtx, cal?: CalibrationResult, ranks = KERNEL_RANKS, opts: { targetMs?: number } = {}): Promise<KernelRow[]> {
+  const targetMs = opts.targetMs ?? (ctx.quick ? 60 : 200);
   const runs = ctx.quick ? 3 : 5;
   // the engine picks 'direct' on software adapters and 'tiled' on hardware; the full run measures both
   const engine = defaultVariant(ctx.gpu);

@@ -7,14 +7,14 @@
  */
 import { PROJECTION_DEVICES, iterationWork, roofline, type Algorithm } from '../lib/roofline.ts';
 import { SHAPES } from '../lib/synth.ts';
-import type { BenchResults, CalibrationResult, FitRow, ProjectionRow } from '../lib/types.ts';
+import { peakGbps, peakGflops, type BenchResults, type CalibrationResult, type FitRow, type ProjectionRow } from '../lib/types.ts';
 
 const ALGOS: Algorithm[] = ['als', 'als-cg', 'ials', 'ials-cg', 'sgd-hogwild', 'sgd-stratified'];
 const NETFLIX = { name: 'netflix', nUsers: 480_189, nItems: 17_770, nnz: 100_480_507 };
 
 export function runProjection(cal: CalibrationResult | undefined, fits: FitRow[] = [], ranks = [16, 64, 128]): NonNullable<BenchResults['projection']> {
   const devices = [...PROJECTION_DEVICES];
-  const here = cal ? { name: 'this adapter (calibrated peaks)', gflops: cal.fma.gflops.median, gbps: cal.copy.gbps.median, source: 'Calibration suite' } : null;
+  const here = cal ? { name: 'this adapter (calibrated peaks)', gflops: peakGflops(cal), gbps: peakGbps(cal), source: 'Calibration suite' } : null;
   const rows: ProjectionRow[] = [];
   for (const shape of [SHAPES['ml-1m'], SHAPES['ml-25m'], NETFLIX]) {
     for (const rank of ranks) {

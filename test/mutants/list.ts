@@ -727,13 +727,18 @@ export const mutants: Mutant[] = [
   // ---------------------------------------------------------------- calibration microkernels
   {
     id: 'calib-fma.dropped-chain', file: 'shaders/calib_fma.wgsl', kind: 'dropped',
-    find: '(c4 + c5) + (c6 + c7)', replace: '(c4 + c5) + (c6 + c6)',
+    find: 'let t = (c0 + c1) + c2;', replace: 'let t = (c0 + c1) + c1;',
     why: 'one FMA chain is left out of the folded result (the compiler may then drop its work)',
   },
   {
-    id: 'calib-copy.stride', file: 'shaders/calib_copy.wgsl', kind: 'index',
-    find: 'i += threads;', replace: 'i += WG;',
-    why: 'the grid stride is one workgroup: elements are copied twice and the tail never',
+    id: 'calib-copy.block', file: 'shaders/calib_copy.wgsl', kind: 'index',
+    find: 'dst[i + 2u] = v2;', replace: 'dst[i + 2u] = v1;',
+    why: 'one element of each block of 4 is copied from its neighbour',
+  },
+  {
+    id: 'calib-copy.tail', file: 'shaders/calib_copy.wgsl', kind: 'off-by-one',
+    find: 'if (i >= P.n) { return; }', replace: 'if (i > P.n) { return; }',
+    why: 'the block that starts at n is copied too (4 elements past n)',
   },
   // ---------------------------------------------------------------- host: uniform packing and dispatch
   {
