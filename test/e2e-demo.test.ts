@@ -3,8 +3,8 @@
  * and drives it in headless Chrome (WebGPU on, SwiftShader on machines without a GPU). It loads a
  * small synthetic set, trains ALS and SGD on the GPU, runs the ALS-vs-SGD comparison, reads
  * recommendations with titles, folds in a new user, hovers the PCA map and runs the Learn table —
- * and checks that no console error appeared and that no main-thread task longer than 100 ms ran
- * while training (PerformanceObserver 'longtask'). Screenshots go to test-artifacts/.
+ * and checks that no console error appeared and that no main-thread task broke the 100 ms budget
+ * while training (a trace's per-task CPU and wall times; see whileTraining). Screenshots go to test-artifacts/.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
@@ -41,7 +41,6 @@ declare global {
       chartPoints(): number; maxChartDrawMs(): number; mapPoints(): number; mapRenderer(): string; mapScreenOf(j: number): [number, number] | null;
       tuneResult(): { trials: { rank: number; lambda: number; iterations: number; score: number }[]; best: { rank: number; lambda: number; iterations: number; score: number }; stopped: string; uploads: number; validationRatings: number; metric: string } | null;
     };
-    __longTasks: { start: number; duration: number }[];
   }
 }
 
@@ -126,12 +125,6 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
       if (m.type() === 'error') consoleErrors.push(m.text());
     });
     page.on('pageerror', (e) => consoleErrors.push(`page error: ${(e as Error).message}`));
-    await page.evaluateOnNewDocument(() => {
-      window.__longTasks = [];
-      new PerformanceObserver((list) => {
-        for (const e of list.getEntries()) window.__longTasks.push({ start: e.startTime, duration: e.duration });
-      }).observe({ type: 'longtask', buffered: true });
-    });
   });
 
   afterAll(async () => {
@@ -155,13 +148,43 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
   const shot = (name: string) => page.screenshot({ path: join(artifacts, `demo-${name}.png`), fullPage: true });
   const state = () => page.evaluate(() => ({ ...window.__demo, chartPoints: window.__demo.chartPoints() }));
 
-  /** Runs `act`, waits until `nRuns` runs have finished, and returns the long tasks (> 100 ms) seen meanwhile. */
-  async function whileTraining(act: () => Promise<void>, nRuns: number): Promise<{ start: number; duration: number }[]> {
-    const t0 = await page.evaluate(() => performance.now());
-    await act();
-    await waitFor((n) => window.__demo.runs.length >= n, 'the training runs to finish', 60_000, nRuns);
-    const t1 = await page.evaluate(() => performance.now());
-    return page.evaluate((a, b) => window.__longTasks.filter((t) => t.start + t.duration >= a && t.start <= b && t.duration > 100), t0, t1);
+  /**
+   * Runs `act`, waits until `nRuns` runs have finished, and returns the page's main-thread tasks
+   * meanwhile that broke the 100 ms budget (the RAIL response budget: a task longer than that
+   * delays the page's answer to input by a noticeable amount), from a trace of the window
+   * (category 'toplevel': every task's wall time `dur` and its thread's CPU time `tdur`).
+   *
+   * What is measured is the demo's own main-thread work, not the machine's load: training runs
+   * in a worker, and a main-thread task's CPU time is what the demo controls, while its wall
+   * time also counts the time the scheduler gave the thread's core to other processes (with a
+   * load of 12 on 2 cores, a 20 ms task can take 120 ms). A task breaks the budget when
+   *  - its CPU time exceeds 100 ms (work the demo should have moved off the main thread or cut
+   *    up; the same on any machine, loaded or not), or
+   *  - its wall time exceeds 100 ms times the window's stretch, the median wall/CPU ratio of the
+   *    main thread's tasks of 2 ms CPU or more (about 1 on an idle machine, ~6 at load 12): a
+   *    task that waits (a synchronous read-back, say) stands out of its neighbours by far more
+   *    than the load stretches them, so blocking on something other than the CPU still fails.
+   */
+  async function whileTraining(act: () => Promise<void>, nRuns: number): Promise<{ ms: number; cpuMs: number; stretch: number }[]> {
+    await page.tracing.start({ categories: ['toplevel'] });
+    let events: { ph: string; name: string; pid: number; tid: number; dur?: number; tdur?: number; args?: { name?: string } }[];
+    try {
+      await act();
+      await waitFor((n) => window.__demo.runs.length >= n, 'the training runs to finish', 60_000, nRuns);
+    } finally {
+      const buf = await page.tracing.stop();
+      events = buf ? JSON.parse(new TextDecoder().decode(buf)).traceEvents : [];
+    }
+    const mainThreads = new Set(events.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
+    const tasks = events
+      .filter((e) => e.ph === 'X' && e.name === 'ThreadControllerImpl::RunTask' && mainThreads.has(`${e.pid}:${e.tid}`) && e.tdur !== undefined)
+      .map((e) => ({ ms: e.dur! / 1000, cpuMs: e.tdur! / 1000 }));
+    expect(tasks.length, 'main-thread tasks in the trace').toBeGreaterThan(0);
+    const ratios = tasks.filter((t) => t.cpuMs >= 2).map((t) => t.ms / t.cpuMs).sort((a, b) => a - b);
+    const stretch = Math.max(1, ratios.length ? ratios[Math.floor(ratios.length / 2)] : 1);
+    const worst = tasks.reduce((a, t) => (t.cpuMs > a.cpuMs ? t : a), tasks[0]);
+    console.log(`e2e: ${tasks.length} main-thread tasks while training; the most CPU: ${worst.cpuMs.toFixed(1)} ms (wall ${worst.ms.toFixed(1)} ms); stretch ${stretch.toFixed(2)}`);
+    return tasks.filter((t) => t.cpuMs > 100 || t.ms > 100 * stretch).map((t) => ({ ...t, stretch }));
   }
 
   it('loads a synthetic set, trains ALS and SGD on the GPU, recommends with titles, folds in a new user', async () => {
@@ -372,7 +395,7 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
 
     const long = [...longAls, ...longSgd, ...longH2h];
     console.log(`e2e: longest chart redraw ${(await page.evaluate(() => window.__demo.maxChartDrawMs())).toFixed(1)} ms; long tasks while training: ${long.length}`);
-    expect(long, `main-thread tasks over 100 ms while training: ${JSON.stringify(long)}`).toEqual([]);
+    expect(long, `main-thread tasks over the 100 ms budget while training: ${JSON.stringify(long)}`).toEqual([]);
 
     // Recommend: a user's list, with titles.
     await page.click('[data-tab=recommend]');

@@ -253,8 +253,19 @@ describe('data get: the cache is verified on every use', () => {
       const got = await dataGet('ml-100k', { cacheDir, fetch: serve });
       expect(rd(`${got.path}.md5`, 'utf8')).toMatch(/^[0-9a-f]{32}\n$/);
       expect((await dataGet('ml-100k', { cacheDir })).log.join('\n')).toMatch(/MD5 [0-9a-f]{32} verified/);
+      // The byte to corrupt comes from the zip structure, not a search of the whole file: the entry's
+      // data starts after its 30-byte local header, name and extra field (lengths at offsets 26 and
+      // 28), and is stored (method 0) so it is the text itself; the rating 5 of its second line
+      // becomes 9. (A 0x35 found anywhere could be a byte of the DOS time or date, which no check reads.)
       const bad = rd(got.path);
-      bad[bad.indexOf(0x35)] = 0x39; // the stored rating 5 becomes 9
+      const hdr = new DataView(bad.buffer, bad.byteOffset, bad.byteLength);
+      expect(hdr.getUint32(0, true)).toBe(0x04034b50); // local file header
+      expect(hdr.getUint16(8, true)).toBe(0); // stored
+      const data0 = 30 + hdr.getUint16(26, true) + hdr.getUint16(28, true);
+      const at = data0 + '1\t2\t3\t881250949\n2\t2\t'.length;
+      expect(at).toBeLessThan(data0 + hdr.getUint32(18, true)); // inside the entry's data
+      expect(bad[at]).toBe(0x35);
+      bad[at] = 0x39;
       wr(got.path, bad);
       await expect(dataGet('ml-100k', { cacheDir })).rejects.toThrow(/cached .*ml-100k\.zip is corrupt: MD5 [0-9a-f]{32}, expected [0-9a-f]{32}; fetch it again with `webmf data get ml-100k --force`/);
       // Copied in by hand (no recorded checksum): the CRC-32 of every entry is checked instead.

@@ -207,7 +207,7 @@ export async function tune(data: Ratings | Dataset, options: TuneOptions): Promi
       // ALS on a device: each split's ratings go up once, for every trial and rung
       if (gpu && algo !== 'sgd') {
         const { AlsUploads } = await import('../train/als/uploads.ts');
-        f.uploads = new AlsUploads(gpu, s.train, algo === 'als' ? s.test : undefined, `tune.fold${folds.length + 1}`);
+        f.uploads = new AlsUploads(gpu, s.train, algo === 'als' ? s.test : undefined, `tune.fold${folds.length + 1}`, options.als?.kernels);
         uploads++;
       }
       folds.push(f);

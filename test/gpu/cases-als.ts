@@ -32,9 +32,26 @@ const ALS_TOL = {
   cg: { pred: 3e-4, rmse: 1e-5, delta: 1e-4 },
 } as const;
 
+/** Runs `f` and returns, with its result, the labels of every pipeline it asked `gpu` for. */
+async function pipelineLabels<T>(gpu: GpuContext, f: () => Promise<T>): Promise<[T, Set<string>]> {
+  const seen = new Set<string>();
+  const own = gpu.pipeline;
+  gpu.pipeline = (label, ...rest) => (seen.add(label), own.call(gpu, label, ...rest));
+  try {
+    return [await f(), seen];
+  } finally {
+    gpu.pipeline = own;
+  }
+}
+
 async function gpuVsCpu(gpu: GpuContext, data: Ratings, o: AlsOptions): Promise<void> {
   const base: AlsOptions = { iterations: 3, seed: 5, ...o };
-  const g = await fitAls(data, { ...base, backend: 'gpu', gpu });
+  const [g, labels] = await pipelineLabels(gpu, () => fitAls(data, { ...base, backend: 'gpu', gpu }));
+  // A forced kernel family holds for the loss reduction too (not only the solve): the barrier-free
+  // loss builds its 'direct' pipelines, the tiled one only its tree reduction.
+  if (o.kernels && o.kernels !== 'auto') {
+    expect(labels.has('als.trainLoss.direct.partials') === (o.kernels === 'direct'), `kernels '${o.kernels}': the loss reduction's pipelines were ${[...labels].filter((l) => l.startsWith('als.trainLoss')).join(', ')}`);
+  }
   const c = await fitAls(data, { ...base, backend: 'reference' });
   expect(g.backend === 'gpu' && c.backend === 'reference', 'backends as requested');
   const tol = ALS_TOL[o.solver === 'cg' ? 'cg' : 'cholesky'];

@@ -11,6 +11,7 @@ import { destroyCsr, uploadCsr, type DeviceCsr } from '../../kernels/device-csr.
 import { NormalEqSolver } from '../../kernels/normal-eq.ts';
 import { CgSolver } from '../../kernels/cg.ts';
 import { LossKernel } from '../../kernels/loss.ts';
+import { resolveVariant } from '../../kernels/variant.ts';
 import { GramKernel } from '../../kernels/gram.ts';
 import { penalty, type AlsBackend, type AlsProblem, type IterationStats } from './backend.ts';
 import { releaseFactorBuffers, type Factors } from '../backend.ts';
@@ -136,8 +137,12 @@ export class GpuAls implements AlsBackend {
       this.iSolve = mk(this.items, p.itemSpec, 'als.items');
       this.uStatus = this.uSolve instanceof NormalEqSolver ? this.uSolve : null;
       this.iStatus = this.iSolve instanceof NormalEqSolver ? this.iSolve : null;
-      this.loss = shared ? shared.loss : own(new LossKernel(gpu, 'als.trainLoss', train.users, train.items, train.values));
-      this.valLoss = validation && !p.implicit ? (shared?.valLoss ?? own(new LossKernel(gpu, 'als.validationLoss', validation.users, validation.items, validation.values))) : null;
+      // The loss reduction follows the `kernels` option too (tiled: workgroup tree; direct: barrier-free).
+      if (shared && shared.loss.variant !== resolveVariant(gpu, p.kernels)) {
+        throw new Error(`ALS: the shared uploads' loss kernels are '${shared.loss.variant}', this fit asks for kernels '${p.kernels}': make the AlsUploads with the same kernels`);
+      }
+      this.loss = shared ? shared.loss : own(new LossKernel(gpu, 'als.trainLoss', train.users, train.items, train.values, p.kernels));
+      this.valLoss = validation && !p.implicit ? (shared?.valLoss ?? own(new LossKernel(gpu, 'als.validationLoss', validation.users, validation.items, validation.values, p.kernels))) : null;
       this.gram = own(new GramKernel(gpu, 'als.gram', p.stride, Math.max(p.nUsers, p.nItems)));
       this.scalarWords = S_DIAG + 2 * p.stride;
       this.scalars = own(gpu.storage('als.scalars', this.scalarWords * 4));

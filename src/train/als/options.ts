@@ -41,8 +41,9 @@ export interface AlsOptions extends GpuChoice {
   /** Row solver. Default 'cholesky'. */
   solver?: 'cholesky' | 'cg';
   /**
-   * Normal-equation kernels: 'tiled' (workgroup-cooperative, for hardware GPUs), 'direct'
-   * (barrier-free, for software adapters) or 'auto' (default: by the adapter).
+   * Kernels for the normal equations, the Cholesky solve and the loss reduction: 'tiled'
+   * (workgroup-cooperative, for hardware GPUs), 'direct' (barrier-free, for software adapters) or
+   * 'auto' (default: by the adapter).
    */
   kernels?: 'auto' | 'tiled' | 'direct';
   /** Conjugate-gradient steps per row per half-iteration (solver 'cg'). Default 3. */

@@ -8,6 +8,7 @@ import type { GpuContext } from '../../gpu/context.ts';
 import { buildViews, type Csr, type Ratings } from '../../data/ratings.ts';
 import { destroyCsr, uploadCsr, type DeviceCsr } from '../../kernels/device-csr.ts';
 import { LossKernel } from '../../kernels/loss.ts';
+import type { KernelVariant } from '../../kernels/variant.ts';
 
 export class AlsUploads {
   readonly byUser: Csr;
@@ -24,6 +25,8 @@ export class AlsUploads {
     readonly train: Ratings,
     readonly validation?: Ratings,
     label = 'als.shared',
+    /** The fits' `kernels` option: the loss reduction's variant (a fit with other kernels refuses these uploads). */
+    kernels: KernelVariant = 'auto',
   ) {
     const views = buildViews(train);
     this.byUser = views.byUser;
@@ -33,9 +36,9 @@ export class AlsUploads {
       this.made.push({ destroy: () => destroyCsr(this.users) });
       this.items = uploadCsr(gpu, `${label}.byItem`, this.byItem);
       this.made.push({ destroy: () => destroyCsr(this.items) });
-      this.loss = new LossKernel(gpu, `${label}.trainLoss`, train.users, train.items, train.values);
+      this.loss = new LossKernel(gpu, `${label}.trainLoss`, train.users, train.items, train.values, kernels);
       this.made.push(this.loss);
-      this.valLoss = validation ? new LossKernel(gpu, `${label}.validationLoss`, validation.users, validation.items, validation.values) : null;
+      this.valLoss = validation ? new LossKernel(gpu, `${label}.validationLoss`, validation.users, validation.items, validation.values, kernels) : null;
       if (this.valLoss) this.made.push(this.valLoss);
     } catch (e) {
       this.destroy();
