@@ -140,6 +140,11 @@ export class GpuContext {
   /** The size limits asked for in create() (empty when none). */
   readonly requestedLimits: GpuLimitsRequest;
   readonly hasTimestamps: boolean;
+  /**
+   * The subgroup sizes when the device has the 'subgroups' feature (from the adapter's info; both 0
+   * where the info does not say), or null without it. Kernels that `enable subgroups;` check it.
+   */
+  readonly subgroups: { minSize: number; maxSize: number } | null;
   private readonly owned: boolean;
   private lostError: DeviceLostError | null = null;
   private uncaptured: GpuError | null = null;
@@ -157,6 +162,8 @@ export class GpuContext {
     this.limits = effectiveLimits(device, limits);
     this.owned = owned;
     this.hasTimestamps = device.features.has('timestamp-query');
+    const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number } }).adapterInfo;
+    this.subgroups = device.features.has('subgroups' as GPUFeatureName) ? { minSize: info?.subgroupMinSize ?? 0, maxSize: info?.subgroupMaxSize ?? 0 } : null;
     device.lost.then((info) => {
       this.lostError = new DeviceLostError(info.reason ?? 'unknown', info.message || 'no message');
     });
@@ -183,6 +190,8 @@ export class GpuContext {
     for (const k of WANTED_LIMITS) requiredLimits[k] = adapter.limits[k] as number;
     const requiredFeatures: GPUFeatureName[] = [];
     if (adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
+    // subgroup operations (shaders that `enable subgroups;`), used where the adapter has them
+    if (adapter.features.has('subgroups' as GPUFeatureName)) requiredFeatures.push('subgroups' as GPUFeatureName);
     const device = await adapter.requestDevice({ label: 'webmf.device', requiredLimits, requiredFeatures });
     return new GpuContext(device, describe(adapter.info, source), true, limits);
   }
@@ -299,8 +308,10 @@ export class GpuContext {
       .join(',')}`;
     let p = cache.get(key);
     if (!p) {
-      // Every shader gets the shared helpers (shaders/prelude.wgsl) in front.
-      const module = this.device.createShaderModule({ label: `${label}.module`, code: wgslPrelude + code });
+      // Every shader gets the shared helpers (shaders/prelude.wgsl) in front, after its directives
+      // (`enable ...;`, `diagnostic(...);`), which WGSL requires before any declaration.
+      const directives = /^(?:\s*(?:\/\/[^\n]*\n|(?:enable|requires|diagnostic)\b[^;]*;))*/.exec(code)?.[0] ?? '';
+      const module = this.device.createShaderModule({ label: `${label}.module`, code: directives + '\n' + wgslPrelude + code.slice(directives.length) });
       p = this.device.createComputePipeline({ label, layout: 'auto', compute: { module, entryPoint, constants } });
       cache.set(key, p);
     }

@@ -27,6 +27,13 @@ export const SHARED = {
    * Rank 64 takes 13 bands of 176, whose compilation on SwiftShader cost more than the build saved.
    */
   ROWS_MAXK: 48,
+  /**
+   * K range of the subgroup build (shaders/normal_eq_subgroup.wgsl), where the device has subgroups.
+   * Below it the register build fuses the solve (rank 16 + bias); above it a lane would hold more
+   * named accumulators than its compile time repays.
+   */
+  SUBGROUP_MINK: 18,
+  SUBGROUP_MAXK: 68,
 } as const;
 
 /** Overrides of shaders/topk.wgsl. */

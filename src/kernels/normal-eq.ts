@@ -14,6 +14,26 @@ import { SHARED } from './constants.ts';
 import { resolveVariant, type KernelVariant } from './variant.ts';
 import { choleskyDirectWgsl, choleskyWgsl, normalEqDirectWgsl, normalEqFinishWgsl, normalEqWgsl } from './shaders.ts';
 import { normalEqRowsWgsl, planBands, type Band } from './normal-eq-rows.ts';
+import { normalEqSubgroupWgsl, subgroupShare, SUBGROUP_LANES } from './normal-eq-subgroup.ts';
+
+/**
+ * How the direct variant sums the systems: 'rows' (shaders/normal_eq_rows.wgsl, one invocation per
+ * row), 'subgroups' (shaders/normal_eq_subgroup.wgsl, four subgroup lanes per row; needs the
+ * 'subgroups' feature), 'segments' (normal_eq_direct.wgsl partials + finish), or 'auto' (subgroups
+ * for SHARED.SUBGROUP_MINK..SUBGROUP_MAXK unknowns where the device has them, else rows up to
+ * SHARED.ROWS_MAXK, else segments).
+ */
+export type DirectBuild = 'auto' | 'rows' | 'subgroups' | 'segments';
+
+/** The build 'auto' resolves to for K unknowns on this device (the direct variant). */
+export function resolveDirectBuild(gpu: GpuContext, K: number, build: DirectBuild = 'auto'): Exclude<DirectBuild, 'auto'> {
+  const sub = subgroupShare(gpu) !== null && K <= SHARED.SUBGROUP_MAXK;
+  if (build === 'subgroups') return sub ? 'subgroups' : K <= SHARED.ROWS_MAXK ? 'rows' : 'segments';
+  if (build === 'rows') return K <= SHARED.ROWS_MAXK ? 'rows' : 'segments';
+  if (build === 'segments') return 'segments';
+  if (sub && K >= SHARED.SUBGROUP_MINK) return 'subgroups';
+  return K <= SHARED.ROWS_MAXK ? 'rows' : 'segments';
+}
 
 export interface SolveParams {
   mu: number;
@@ -77,11 +97,14 @@ export class NormalEqSolver {
   /**
    * How the systems are summed: 'segments' (a partial per segment of at most csr.chunk ratings,
    * then the finish kernel) or 'rows' (shaders/normal_eq_rows.wgsl: one invocation sums a whole
-   * row in registers, a band of the triangle at a time).
+   * row in registers, a band of the triangle at a time) or 'subgroups' (normal_eq_subgroup.wgsl:
+   * four subgroup lanes share a row, each holding a quarter of the triangle in registers).
    */
-  readonly build: 'segments' | 'rows';
+  readonly build: Exclude<DirectBuild, 'auto'>;
   /** 'rows' build: the bands, their pipelines, and the fused build + solve when one band holds the system. */
   private readonly rows?: { bands: Band[]; pipes: { pipe: GPUComputePipeline; code: string }[]; fused?: { pipe: GPUComputePipeline; code: string }; order: GPUBuffer };
+  /** 'subgroups' build: its pipeline and rows per workgroup (the row order is rows.order; rows.pipes is empty). */
+  private subgroup?: { pipe: GPUComputePipeline; code: string; perGroup: number };
 
   constructor(
     private readonly gpu: GpuContext,
@@ -90,8 +113,8 @@ export class NormalEqSolver {
     readonly label: string,
     variant: KernelVariant = 'auto',
     budgetBytes = DEFAULT_BUDGET,
-    /** The direct variant's build: 'rows' where K allows (the default), or 'segments' (tests of that path). */
-    directBuild: 'rows' | 'segments' = 'rows',
+    /** The direct variant's build (DirectBuild; 'auto' by default, the others for tests and benchmarks of each path). */
+    directBuild: DirectBuild = 'auto',
   ) {
     const L = (this.L = layoutOf(spec));
     const K = L.K;
@@ -151,9 +174,14 @@ export class NormalEqSolver {
       this.cholPipe = gpu.pipeline(`${label}.cholesky`, choleskyWgsl, { WG: cholWG, K, RANK: spec.rank, MS });
     }
     this.perInvocation = this.variant === 'direct' ? cholWG : 1;
-    this.build = this.variant === 'direct' && K <= SHARED.ROWS_MAXK && directBuild === 'rows' ? 'rows' : 'segments';
-    if (this.build === 'rows') {
-      const bands = planBands(K);
+    this.build = this.variant === 'direct' ? resolveDirectBuild(gpu, K, directBuild) : 'segments';
+    if (this.build === 'subgroups') {
+      const code = normalEqSubgroupWgsl(K, spec.rank, spec.bias, subgroupShare(gpu)!);
+      const WGS = 64;
+      this.subgroup = { pipe: gpu.pipeline(`${label}.subgroups`, code, { WG: WGS, K, RANK: spec.rank }), code, perGroup: WGS / SUBGROUP_LANES };
+    }
+    if (this.build === 'rows' || this.build === 'subgroups') {
+      const bands = this.build === 'rows' ? planBands(K) : [];
       // two ratings per loop pass where the system fits one invocation; one in the bands (half the
       // code to compile, no measurable difference per flop)
       const unroll = bands.length === 1 ? 2 : 1;
@@ -201,7 +229,9 @@ export class NormalEqSolver {
       if (this.rows) {
         const ro = this.rows;
         const common = { P, idx, val, Y, order: ro.order, base: base ?? this.dummyBase, A, B };
+        const sg = this.subgroup;
         return [
+          ...(sg ? [bindGroupByName(gpu, `${this.label}.subgroups[${i}]`, sg.pipe, sg.code, common)] : []),
           ...ro.pipes.map((p, k) => bindGroupByName(gpu, `${this.label}.rows[${k}][${i}]`, p.pipe, p.code, common)),
           ro.fused ? bindGroupByName(gpu, `${this.label}.rowsSolve[${i}]`, ro.fused.pipe, ro.fused.code, { ...common, X, status }) : null,
           bindGroupByName(gpu, `${this.label}.cholesky[${i}]`, this.cholPipe, this.cholCode, { P, A, B, X, counts, status }),
@@ -258,7 +288,9 @@ export class NormalEqSolver {
           this.gpu.dispatch(pass, ro.fused.pipe, g[ro.pipes.length], n);
           return;
         }
-        if (build) ro.pipes.forEach((p, k) => this.gpu.dispatch(pass, p.pipe, g[k], n));
+        const sg = this.subgroup;
+        if (build && sg) this.gpu.dispatch(pass, sg.pipe, g[0], Math.ceil(b.rowCount / sg.perGroup));
+        else if (build) ro.pipes.forEach((p, k) => this.gpu.dispatch(pass, p.pipe, g[k], n));
         if (solve) this.gpu.dispatch(pass, this.cholPipe, chol, n);
         return;
       }

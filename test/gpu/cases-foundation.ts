@@ -13,7 +13,8 @@ import {
   type SolveSpec,
 } from '../../src/reference/reference.ts';
 import { uploadCsr, destroyCsr } from '../../src/kernels/device-csr.ts';
-import { NormalEqSolver, type KernelVariant } from '../../src/kernels/normal-eq.ts';
+import { NormalEqSolver, type DirectBuild, type KernelVariant } from '../../src/kernels/normal-eq.ts';
+import { subgroupShare } from '../../src/kernels/normal-eq-subgroup.ts';
 import { LossKernel } from '../../src/kernels/loss.ts';
 import { buildCsr, type Csr } from '../../src/data/ratings.ts';
 import { expect, expectBelow, expectClose, factorResidual, solveResidual } from './check.ts';
@@ -74,7 +75,7 @@ interface NeShape {
 }
 
 /** Solver + inputs for one shape; f64 references computed from the same f32 inputs. */
-function setup(gpu: GpuContext, s: NeShape, seed: number, variant: KernelVariant, build: 'rows' | 'segments' = 'rows') {
+function setup(gpu: GpuContext, s: NeShape, seed: number, variant: KernelVariant, build: DirectBuild = 'auto') {
   const spec: SolveSpec = {
     rank: s.rank,
     bias: !!s.bias,
@@ -116,11 +117,11 @@ function absScale(csr: Csr, row: number, Y: Float32Array, spec: SolveSpec, base?
   return sc;
 }
 
-async function checkBuild(gpu: GpuContext, s: NeShape, seed: number, variant: KernelVariant, build: 'rows' | 'segments' = 'rows'): Promise<void> {
+async function checkBuild(gpu: GpuContext, s: NeShape, seed: number, variant: KernelVariant, build: DirectBuild = 'auto'): Promise<void> {
   const t = setup(gpu, s, seed, variant, build);
   try {
     expect(t.solver.batches.length === 1, 'test shape must fit one batch');
-    if (variant === 'direct' && build === 'segments') expect(t.solver.build === 'segments', `direct build ${t.solver.build}, asked for segments`);
+    if (variant === 'direct' && build !== 'auto') expect(t.solver.build === build, `direct build ${t.solver.build}, asked for ${build}`);
     const enc = gpu.device.createCommandEncoder();
     t.solver.encodeBuild(enc, t.X, t.Yb, { base: t.baseBuf });
     gpu.submit(enc);
@@ -131,8 +132,9 @@ async function checkBuild(gpu: GpuContext, s: NeShape, seed: number, variant: Ke
       const sc = absScale(t.csr, row, t.Y, t.spec, t.base);
       const n = t.csr.indptr[row + 1] - t.csr.indptr[row];
       // the segment build sums at most `chunk` ratings in sequence and then the segments' partials;
-      // the rows build (normal_eq_rows.wgsl) sums all n of a row in sequence
-      const chunk = t.solver.build === 'rows' ? Math.max(1, n) : s.chunk ?? 1024;
+      // the rows and subgroup builds (normal_eq_rows.wgsl, normal_eq_subgroup.wgsl) sum all n of a
+      // row in sequence, each entry in one accumulator
+      const chunk = t.solver.build === 'rows' || t.solver.build === 'subgroups' ? Math.max(1, n) : s.chunk ?? 1024;
       // f32 summation bound: (terms per sequential sum + number of partials + product roundings) * u
       const rtol = (Math.min(n, chunk) + Math.ceil(n / chunk) + 8) * U32 * 2;
       const gotU: number[] = [];
@@ -153,8 +155,8 @@ async function checkBuild(gpu: GpuContext, s: NeShape, seed: number, variant: Ke
   }
 }
 
-async function checkSolve(gpu: GpuContext, s: NeShape, seed: number, variant: KernelVariant): Promise<void> {
-  const t = setup(gpu, s, seed, variant);
+async function checkSolve(gpu: GpuContext, s: NeShape, seed: number, variant: KernelVariant, build: DirectBuild = 'auto'): Promise<void> {
+  const t = setup(gpu, s, seed, variant, build);
   try {
     const K = t.L.K;
     let enc = gpu.device.createCommandEncoder();
@@ -212,6 +214,14 @@ const SHAPES: [string, NeShape][] = [
   ['rank 64 (Cholesky from global memory)', { rows: 6, cols: 300, rank: 64, lengths: [100, 250, 1, 0, 64, 300], chunk: 128 }],
 ];
 
+// The subgroup build (normal_eq_subgroup.wgsl), which 'auto' picks for 18..68 unknowns where the
+// adapter has subgroups (so SHAPES' rank 33 biased and rank 64 systems run it there), on a shape of
+// its own: the triangle's edge (K = 26, not a multiple of 4), the implicit base Gram and weighted
+// lambda; and the one-invocation register build it replaces, forced on a K = 21 biased system, so
+// both stay checked on such an adapter.
+const SUBGROUP_SHAPE: [string, NeShape] = ['rank 26, implicit with base Gram, weighted lambda', { rows: 9, cols: 80, rank: 26, implicit: true, weighted: true, lengths: [0, 3, 17, 80] }];
+const ROWS_SHAPE: [string, NeShape] = ['rank 20 biased (K = 21, two bands), rows of 0/1/many', { rows: 20, cols: 120, rank: 20, bias: true, lengths: [1, 40, 120, 0, 7] }];
+
 export const foundationCases: GpuCase[] = [
   ...VARIANTS.flatMap((v) => [
     ...SHAPES.map(([name, s], i): GpuCase => ({
@@ -228,6 +238,25 @@ export const foundationCases: GpuCase[] = [
       name: `normal equations (Gram upper triangle + rhs) match f64, direct kernels (segment build): ${name}`,
       run: (gpu) => checkBuild(gpu, s, 150 + i, v, 'segments'),
     })),
+    ...(v === 'direct'
+      ? [
+          {
+            name: `normal equations match f64, direct kernels (subgroup build, on adapters with subgroups): ${SUBGROUP_SHAPE[0]}`,
+            run: async (gpu: GpuContext) => {
+              if (!subgroupShare(gpu)) return; // no subgroups: 'subgroups' resolves to the register build, checked below
+              await checkBuild(gpu, SUBGROUP_SHAPE[1], 170, v, 'subgroups');
+            },
+          },
+          {
+            name: `normal equations match f64, direct kernels (register build forced): ${ROWS_SHAPE[0]}`,
+            run: (gpu: GpuContext) => checkBuild(gpu, ROWS_SHAPE[1], 180, v, 'rows'),
+          },
+          {
+            name: `batched Cholesky: factor and solve residuals within 20·K·u, direct kernels (register build forced): ${ROWS_SHAPE[0]}`,
+            run: (gpu: GpuContext) => checkSolve(gpu, ROWS_SHAPE[1], 181, v, 'rows'),
+          },
+        ]
+      : []),
     {
       name: `rank 128 biased Cholesky solve agrees with f64, ${v} kernels`,
       run: (gpu: GpuContext) => checkSolve(gpu, { rows: 3, cols: 400, rank: 128, bias: true, lengths: [400, 200, 150] }, 300, v),

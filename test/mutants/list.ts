@@ -30,8 +30,17 @@ const NEQ_TILED = ['normal equations (Gram upper triangle + rhs) match f64, tile
 const NEQ_DIRECT = ['normal equations (Gram upper triangle + rhs) match f64, direct', 'whole fit: ALS direct'];
 const NEQ_ROWS = [
   'normal equations (Gram upper triangle + rhs) match f64, direct kernels: ',
+  'direct kernels (register build forced)',
   'batched Cholesky: factor and solve residuals within 20·K·u, direct',
   'whole fit: ALS direct',
+];
+// the subgroup build: its own K = 26 implicit case, then SHAPES' rank 33 biased and rank 64 systems
+// ('auto' takes the subgroup build for them on an adapter with subgroups)
+const NEQ_SUB = [
+  'direct kernels (subgroup build',
+  'match f64, direct kernels: rank 33',
+  'within 20·K·u, direct kernels: rank 33',
+  'match f64, direct kernels: rank 64',
 ];
 const CHOL_TILED = ['batched Cholesky: factor and solve residuals within 20·K·u, tiled', 'rank 128 biased Cholesky solve agrees with f64, tiled', 'lambda = 0', 'rank 256'];
 const CHOL_DIRECT = ['batched Cholesky: factor and solve residuals within 20·K·u, direct', 'rank 128 biased Cholesky solve agrees with f64, direct', 'lambda = 0'];
@@ -49,6 +58,8 @@ export const casesFor: Record<string, string[]> = {
   'shaders/normal_eq_rows.wgsl': NEQ_ROWS,
   'shaders/loss_direct.wgsl': ['loss reduction', 'whole fit: ALS direct'],
   'src/kernels/normal-eq-rows.ts': NEQ_ROWS,
+  'shaders/normal_eq_subgroup.wgsl': NEQ_SUB,
+  'src/kernels/normal-eq-subgroup.ts': NEQ_SUB,
   'shaders/normal_eq_finish.wgsl': ['normal equations', 'whole fit: ALS'],
   'shaders/solve_params.wgsl': ['normal equations', 'whole fit: ALS', 'implicit'],
   'shaders/cholesky.wgsl': CHOL_TILED,
@@ -420,6 +431,62 @@ export const mutants: Mutant[] = [
     id: 'neq-direct.diagonal-not-written', file: 'shaders/normal_eq_direct.wgsl', kind: 'off-by-one',
     find: 'for (var b = a; b < K; b++) { partial[o + a * PW + b] = acc[b][q]; }', replace: 'for (var b = a + 1u; b < K; b++) { partial[o + a * PW + b] = acc[b][q]; }',
     why: 'the Gram diagonal is never written',
+  },
+  // ---------------------------------------------------------------- ALS build, subgroups (generated)
+  {
+    id: 'neq-sub.broadcast-lane', file: 'src/kernels/normal-eq-subgroup.ts', kind: 'index',
+    find: 'rating.push(`let w${a} = wt.x * ${sh(`u${c0(a)}`, a % S)};`);', replace: 'rating.push(`let w${a} = wt.x * ${sh(`u${c0(a)}`, (a + 1) % S)};`);',
+    why: 'each row of the triangle is multiplied by the neighbouring unknown\'s factor (the quad shares the wrong lane)',
+  },
+  {
+    id: 'neq-sub.column', file: 'src/kernels/normal-eq-subgroup.ts', kind: 'off-by-one',
+    find: 'columns.push(`let t${c} = min(${S * c}u + lane, K - 1u);', replace: 'columns.push(`let t${c} = min(${S * c}u + lane + 1u, K - 1u);',
+    why: 'each lane loads the next unknown\'s column of the factor row',
+  },
+  {
+    id: 'neq-sub.drop-weight', file: 'src/kernels/normal-eq-subgroup.ts', kind: 'dropped',
+    find: 'rating.push(`let w${a} = wt.x * ', replace: 'rating.push(`let w${a} = 1.0 * ',
+    why: 'implicit ALS builds the Gram without the confidence weights',
+  },
+  {
+    id: 'neq-sub.bias-column', file: 'src/kernels/normal-eq-subgroup.ts', kind: 'index',
+    find: "${bias ? 'Y[yo + P.yBias]' : '0.0'}", replace: "${bias ? 'Y[yo + P.xBias]' : '0.0'}",
+    why: 'the right-hand side subtracts the constant column instead of the other side\'s bias',
+  },
+  {
+    id: 'neq-sub.drop-base', file: 'src/kernels/normal-eq-subgroup.ts', kind: 'dropped',
+    find: 'addBase.push(`${g(a, c)} += base[${a * K}u + t${c}];`);', replace: 'addBase.push(`${g(a, c)} += 0.0;`);',
+    why: 'implicit ALS leaves out Y^T Y (the unobserved entries)',
+  },
+  {
+    id: 'neq-sub.lambda-lane', file: 'src/kernels/normal-eq-subgroup.ts', kind: 'index',
+    find: 'lane == ${a % S}u);`);', replace: 'lane == 0u);`);',
+    why: 'lambda lands off the diagonal for three rows in four',
+  },
+  {
+    id: 'neq-sub.lambda-bias', file: 'src/kernels/normal-eq-subgroup.ts', kind: 'dropped',
+    find: "${a < rank ? 'P.lambda' : 'P.lambdaBias'} * scale", replace: "${'P.lambda'} * scale",
+    why: 'the bias unknown is regularized with lambda instead of lambdaBias',
+  },
+  {
+    id: 'neq-sub.diagonal-not-stored', file: 'src/kernels/normal-eq-subgroup.ts', kind: 'off-by-one',
+    find: 'conds.push(`${S * c}u + lane >= ${a}u`);', replace: 'conds.push(`${S * c}u + lane > ${a}u`);',
+    why: 'the Gram diagonal is never written for rows not on a lane-0 column',
+  },
+  {
+    id: 'neq-sub.last-rating', file: 'shaders/normal_eq_subgroup.wgsl', kind: 'off-by-one',
+    find: 'for (; p < e; p++) {', replace: 'for (; p + 1u < e; p++) {',
+    why: 'every row loses its last rating',
+  },
+  {
+    id: 'neq-sub.row-slot', file: 'shaders/normal_eq_subgroup.wgsl', kind: 'index',
+    find: 'let r = o.x - P.rowBase;', replace: 'let r = i;',
+    why: 'a system is written to the slot of its place in the longest-first order, not of its row',
+  },
+  {
+    id: 'neq-sub.quad-check', file: 'shaders/normal_eq_subgroup.wgsl', kind: 'operator',
+    find: '!= slot || (lid & 3u) != lane', replace: '== slot || (lid & 3u) != lane',
+    why: 'the guard against a quad split over subgroups fires on every correct quad (NaN systems)',
   },
   // ---------------------------------------------------------------- ALS build, rows (generated)
   {
