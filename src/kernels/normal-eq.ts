@@ -53,6 +53,12 @@ const PARAM_STRIDE = 256; // minUniformBufferOffsetAlignment upper bound
 const DEFAULT_BUDGET = 128 * 1024 * 1024;
 /** Smallest K the direct variant solves with the blocked kernel (below it, cholesky_direct.wgsl). */
 const BLOCKED_MINK = 8;
+/**
+ * Workgroup size of the blocked Cholesky: a few SIMD groups, so that even a few hundred systems of
+ * rank 128 (the bench's, or a small batch) spread over every core of a software adapter, which
+ * runs each workgroup on one thread.
+ */
+const BLOCKED_WG = 8;
 
 export class NormalEqSolver {
   readonly L: SolveLayout;
@@ -78,6 +84,8 @@ export class NormalEqSolver {
   private useBase = false;
   /** Rows (segments) per workgroup: 1 for the tiled kernels, WG for the direct ones. */
   private readonly perInvocation: number;
+  /** Systems per workgroup of the Cholesky dispatch (the blocked kernel uses small workgroups: see BLOCKED_WG). */
+  private readonly cholPer: number;
   /**
    * How the systems are summed: 'segments' (a partial per segment of at most csr.chunk ratings,
    * then the finish kernel) or 'rows' (shaders/normal_eq_rows.wgsl: one invocation sums a whole
@@ -154,7 +162,7 @@ export class NormalEqSolver {
         // 4 x 4 blocks with vec4 scratch (shaders/cholesky_blocked.wgsl)
         this.cholCode = choleskyBlockedWgsl;
         this.blocks = gpu.storage(`${label}.blocks`, rowsMax * blockBytes);
-        this.cholPipe = gpu.pipeline(`${label}.choleskyBlocked`, choleskyBlockedWgsl, { WG: cholWG, K, RANK: spec.rank, NB });
+        this.cholPipe = gpu.pipeline(`${label}.choleskyBlocked`, choleskyBlockedWgsl, { WG: BLOCKED_WG, K, RANK: spec.rank, NB });
       } else {
         this.cholCode = choleskyDirectWgsl;
         this.cholPipe = gpu.pipeline(`${label}.choleskyDirect`, choleskyDirectWgsl, { WG: cholWG, K, RANK: spec.rank });
@@ -168,6 +176,7 @@ export class NormalEqSolver {
       this.cholPipe = gpu.pipeline(`${label}.cholesky`, choleskyWgsl, { WG: cholWG, K, RANK: spec.rank, MS });
     }
     this.perInvocation = this.variant === 'direct' ? cholWG : 1;
+    this.cholPer = this.blocks ? BLOCKED_WG : this.perInvocation;
     this.build = this.variant === 'direct' && K <= SHARED.ROWS_MAXK && directBuild === 'rows' ? 'rows' : 'segments';
     if (this.build === 'rows') {
       const bands = planBands(K);
@@ -283,7 +292,7 @@ export class NormalEqSolver {
           return;
         }
         if (build) ro.pipes.forEach((p, k) => this.gpu.dispatch(pass, p.pipe, g[k], n));
-        if (solve) this.gpu.dispatch(pass, this.cholPipe, chol, n);
+        if (solve) this.gpu.dispatch(pass, this.cholPipe, chol, Math.ceil(b.rowCount / this.cholPer));
         return;
       }
       const [gb, gf, gc] = groups[i];
@@ -291,7 +300,7 @@ export class NormalEqSolver {
         this.gpu.dispatch(pass, this.buildPipe, gb, Math.ceil(b.segCount / per));
         this.gpu.dispatch(pass, this.finishPipe, gf, b.rowCount);
       }
-      if (solve) this.gpu.dispatch(pass, this.cholPipe, gc, Math.ceil(b.rowCount / per));
+      if (solve) this.gpu.dispatch(pass, this.cholPipe, gc, Math.ceil(b.rowCount / this.cholPer));
     });
     pass.end();
   }
