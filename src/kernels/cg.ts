@@ -8,6 +8,8 @@ import type { DeviceCsr } from './device-csr.ts';
 import { bindGroupByName, uniformSize } from '../gpu/wgsl.ts';
 import { packSolveParams, type SolveParams } from './normal-eq.ts';
 import { cgWgsl } from './shaders.ts';
+import { resolveVariant, type KernelVariant } from './variant.ts';
+import { CG_DIRECT_MAXK, cgDirectWgsl } from './cg-direct.ts';
 
 /** One 256-byte uniform slot per storage chunk (the minimum uniform offset alignment). */
 const PARAM_STRIDE = 256;
@@ -21,6 +23,11 @@ export class CgSolver {
   private readonly indptr: GPUBuffer[];
   private readonly dummyBase: GPUBuffer;
   private readonly pipe: GPUComputePipeline;
+  /** The kernel's source (bindings by name) and rows per workgroup (1 tiled, WG direct). */
+  private readonly code: string;
+  private readonly perWorkgroup: number;
+  /** The kernel in use: 'tiled' (shaders/cg.wgsl, a workgroup per row) or 'direct' (src/kernels/cg-direct.ts, an invocation per row; up to CG_DIRECT_MAXK unknowns). */
+  readonly variant: Exclude<KernelVariant, 'auto'>;
   private readonly groups = new Map<string, GPUBindGroup[]>();
   private useBase = false;
 
@@ -30,15 +37,26 @@ export class CgSolver {
     readonly spec: Pick<SolveSpec, 'rank' | 'bias' | 'side' | 'implicit'>,
     readonly steps: number,
     readonly label: string,
+    variant: KernelVariant = 'auto',
   ) {
     const L = layoutOf(spec);
     const K = L.K;
     const lim = gpu.limits;
     const WG = Math.min(64, lim.maxComputeInvocationsPerWorkgroup);
-    const budget = lim.maxComputeWorkgroupStorageSize - (5 * K + WG) * 4;
-    const TILE = Math.max(1, Math.min(64, Math.floor(budget / ((K + 2) * 4))));
-    gpu.requireLimit(`CG solve at rank ${spec.rank}`, 'maxComputeWorkgroupStorageSize', (5 * K + WG + K + 2) * 4);
-    this.pipe = gpu.pipeline(`${label}.cg`, cgWgsl, { WG, K, RANK: spec.rank, TILE, STEPS: steps });
+    this.variant = resolveVariant(gpu, variant);
+    if (this.variant === 'direct' && K > CG_DIRECT_MAXK) this.variant = 'tiled';
+    if (this.variant === 'direct') {
+      this.code = cgDirectWgsl(K, { rank: spec.rank, stride: L.stride, xBias: L.xBias, yBias: L.yBias, bias: !!spec.bias });
+      this.pipe = gpu.pipeline(`${label}.cgDirect`, this.code, { WG, STEPS: steps });
+      this.perWorkgroup = WG;
+    } else {
+      const budget = lim.maxComputeWorkgroupStorageSize - (5 * K + WG) * 4;
+      const TILE = Math.max(1, Math.min(64, Math.floor(budget / ((K + 2) * 4))));
+      gpu.requireLimit(`CG solve at rank ${spec.rank}`, 'maxComputeWorkgroupStorageSize', (5 * K + WG + K + 2) * 4);
+      this.code = cgWgsl;
+      this.pipe = gpu.pipeline(`${label}.cg`, cgWgsl, { WG, K, RANK: spec.rank, TILE, STEPS: steps });
+      this.perWorkgroup = 1;
+    }
     const n = csr.chunks.length;
     this.params = gpu.buffer(`${label}.params`, n * PARAM_STRIDE, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     this.indptr = [];
@@ -78,12 +96,12 @@ export class CgSolver {
       const { counts } = this.csr;
       g = this.csr.chunks.map((c, k) => {
         const P: GPUBufferBinding = { buffer: this.params, offset: k * PARAM_STRIDE, size: uniformSize(cgWgsl, 'P') };
-        return bindGroupByName(this.gpu, `${this.label}.cg[${k}]`, this.pipe, cgWgsl, { P, idx: c.idx, val: c.val, Y, counts, indptr: this.indptr[k], base: base ?? this.dummyBase, X });
+        return bindGroupByName(this.gpu, `${this.label}.cg[${k}]`, this.pipe, this.code, { P, idx: c.idx, val: c.val, Y, counts, indptr: this.indptr[k], base: base ?? this.dummyBase, X });
       });
       this.groups.set(key, g);
     }
     const pass = enc.beginComputePass({ label: `${this.label}.cg.pass` });
-    this.csr.chunks.forEach((c, k) => this.gpu.dispatch(pass, this.pipe, g[k], c.row1 - c.row0));
+    this.csr.chunks.forEach((c, k) => this.gpu.dispatch(pass, this.pipe, g[k], Math.ceil((c.row1 - c.row0) / this.perWorkgroup)));
     pass.end();
   }
 

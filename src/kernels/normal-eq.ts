@@ -12,7 +12,7 @@ import type { DeviceCsr } from './device-csr.ts';
 import { bindGroupByName, packUniform, uniformSize } from '../gpu/wgsl.ts';
 import { SHARED } from './constants.ts';
 import { resolveVariant, type KernelVariant } from './variant.ts';
-import { choleskyDirectWgsl, choleskyWgsl, normalEqDirectWgsl, normalEqFinishWgsl, normalEqWgsl } from './shaders.ts';
+import { choleskyBlockedWgsl, choleskyDirectWgsl, choleskyWgsl, normalEqDirectWgsl, normalEqFinishWgsl, normalEqWgsl } from './shaders.ts';
 import { normalEqRowsWgsl, planBands, type Band } from './normal-eq-rows.ts';
 import { normalEqSubgroupWgsl, subgroupShare, SUBGROUP_LANES } from './normal-eq-subgroup.ts';
 
@@ -71,6 +71,14 @@ export { defaultVariant, type KernelVariant } from './variant.ts';
 
 const PARAM_STRIDE = 256; // minUniformBufferOffsetAlignment upper bound
 const DEFAULT_BUDGET = 128 * 1024 * 1024;
+/** Smallest K the direct variant solves with the blocked kernel (below it, cholesky_direct.wgsl). */
+const BLOCKED_MINK = 8;
+/**
+ * Workgroup size of the blocked Cholesky: a few SIMD groups, so that even a few hundred systems of
+ * rank 128 (the bench's, or a small batch) spread over every core of a software adapter, which
+ * runs each workgroup on one thread.
+ */
+const BLOCKED_WG = 8;
 
 export class NormalEqSolver {
   readonly L: SolveLayout;
@@ -83,6 +91,8 @@ export class NormalEqSolver {
   private readonly params: GPUBuffer;
   private readonly status: GPUBuffer;
   private readonly dummyBase: GPUBuffer;
+  /** The blocked direct Cholesky's per-system block scratch (shaders/cholesky_blocked.wgsl), when it is the solve. */
+  private readonly blocks?: GPUBuffer;
   private readonly buildPipe: GPUComputePipeline;
   private readonly finishPipe: GPUComputePipeline;
   private readonly cholPipe: GPUComputePipeline;
@@ -94,6 +104,8 @@ export class NormalEqSolver {
   private useBase = false;
   /** Rows (segments) per workgroup: 1 for the tiled kernels, WG for the direct ones. */
   private readonly perInvocation: number;
+  /** Systems per workgroup of the Cholesky dispatch (the blocked kernel uses small workgroups: see BLOCKED_WG). */
+  private readonly cholPer: number;
   /**
    * How the systems are summed: 'segments' (a partial per segment of at most csr.chunk ratings,
    * then the finish kernel) or 'rows' (shaders/normal_eq_rows.wgsl: one invocation sums a whole
@@ -115,6 +127,8 @@ export class NormalEqSolver {
     budgetBytes = DEFAULT_BUDGET,
     /** The direct variant's build (DirectBuild; 'auto' by default, the others for tests and benchmarks of each path). */
     directBuild: DirectBuild = 'auto',
+    /** The direct variant's Cholesky: 'blocked' where K allows (the default), or 'scalar' (cholesky_direct.wgsl; tests and A/B bench). */
+    directSolve: 'blocked' | 'scalar' = 'blocked',
   ) {
     const L = (this.L = layoutOf(spec));
     const K = L.K;
@@ -124,7 +138,11 @@ export class NormalEqSolver {
     if (K > maxK) throw new LimitError(`rank ${spec.rank} too large for one ${K}x${K} system`, 'maxStorageBufferBindingSize', K * K * 4, lim.maxStorageBufferBindingSize);
     const KP = Math.ceil(K / 4) * 4;
     const budget = Math.min(budgetBytes, gpu.maxStorageBytes);
-    const rowBytes = K * K * 4;
+    // the blocked direct Cholesky also keeps each system's 4 x 4 blocks (padded) in a scratch
+    const blocked = this.variant === 'direct' && directSolve === 'blocked' && K >= BLOCKED_MINK && K <= SHARED.DIRECT_MAXK;
+    const NB = Math.ceil(K / 4);
+    const blockBytes = ((NB * (NB + 1)) / 2 * 4 + NB) * 16;
+    const rowBytes = Math.max(K * K * 4, blocked ? blockBytes : 0);
     const slotBytes = KP * (KP + 4) * 4;
     const maxRows = Math.max(1, Math.min(Math.floor(budget / rowBytes), lim.maxComputeWorkgroupsPerDimension * 64));
     const maxSlots = Math.max(1, Math.floor(budget / slotBytes));
@@ -162,9 +180,16 @@ export class NormalEqSolver {
     if (this.variant === 'direct' && K > SHARED.DIRECT_MAXK) this.variant = 'tiled';
     if (this.variant === 'direct') {
       this.buildCode = normalEqDirectWgsl;
-      this.cholCode = choleskyDirectWgsl;
       this.buildPipe = gpu.pipeline(`${label}.buildDirect`, normalEqDirectWgsl, { WG: cholWG, K, RANK: spec.rank });
-      this.cholPipe = gpu.pipeline(`${label}.choleskyDirect`, choleskyDirectWgsl, { WG: cholWG, K, RANK: spec.rank });
+      if (blocked) {
+        // 4 x 4 blocks with vec4 scratch (shaders/cholesky_blocked.wgsl)
+        this.cholCode = choleskyBlockedWgsl;
+        this.blocks = gpu.storage(`${label}.blocks`, rowsMax * blockBytes);
+        this.cholPipe = gpu.pipeline(`${label}.choleskyBlocked`, choleskyBlockedWgsl, { WG: BLOCKED_WG, K, RANK: spec.rank, NB });
+      } else {
+        this.cholCode = choleskyDirectWgsl;
+        this.cholPipe = gpu.pipeline(`${label}.choleskyDirect`, choleskyDirectWgsl, { WG: cholWG, K, RANK: spec.rank });
+      }
     } else {
       this.buildCode = normalEqWgsl;
       this.cholCode = choleskyWgsl;
@@ -174,6 +199,7 @@ export class NormalEqSolver {
       this.cholPipe = gpu.pipeline(`${label}.cholesky`, choleskyWgsl, { WG: cholWG, K, RANK: spec.rank, MS });
     }
     this.perInvocation = this.variant === 'direct' ? cholWG : 1;
+    this.cholPer = this.blocks ? BLOCKED_WG : this.perInvocation;
     this.build = this.variant === 'direct' ? resolveDirectBuild(gpu, K, directBuild) : 'segments';
     if (this.build === 'subgroups') {
       const code = normalEqSubgroupWgsl(K, spec.rank, spec.bias, subgroupShare(gpu)!);
@@ -216,6 +242,13 @@ export class NormalEqSolver {
     this.useBase = useBase;
   }
 
+  /** The Cholesky kernel's buffers (the blocked one also binds its scratch). */
+  private cholBuffers(P: GPUBufferBinding, X: GPUBuffer): Record<string, GPUBuffer | GPUBufferBinding> {
+    const { A, B, status, blocks } = this;
+    const counts = this.csr.counts;
+    return blocks ? { P, A, B, X, counts, status, blocks } : { P, A, B, X, counts, status };
+  }
+
   private bindGroups(X: GPUBuffer, Y: GPUBuffer, base: GPUBuffer | undefined): GPUBindGroup[][] {
     const key = `${bufferId(X)}#${bufferId(Y)}#${bufferId(base)}`;
     let g = this.groups.get(key);
@@ -234,13 +267,13 @@ export class NormalEqSolver {
           ...(sg ? [bindGroupByName(gpu, `${this.label}.subgroups[${i}]`, sg.pipe, sg.code, common)] : []),
           ...ro.pipes.map((p, k) => bindGroupByName(gpu, `${this.label}.rows[${k}][${i}]`, p.pipe, p.code, common)),
           ro.fused ? bindGroupByName(gpu, `${this.label}.rowsSolve[${i}]`, ro.fused.pipe, ro.fused.code, { ...common, X, status }) : null,
-          bindGroupByName(gpu, `${this.label}.cholesky[${i}]`, this.cholPipe, this.cholCode, { P, A, B, X, counts, status }),
+          bindGroupByName(gpu, `${this.label}.cholesky[${i}]`, this.cholPipe, this.cholCode, this.cholBuffers(P, X)),
         ].filter((x): x is GPUBindGroup => x !== null);
       }
       return [
         bindGroupByName(gpu, `${this.label}.build[${i}]`, this.buildPipe, this.buildCode, { P, idx, val, Y, segs, partial }),
         bindGroupByName(gpu, `${this.label}.finish[${i}]`, this.finishPipe, normalEqFinishWgsl, { P, partial, rowSeg, counts, base: base ?? this.dummyBase, A, B }),
-        bindGroupByName(gpu, `${this.label}.cholesky[${i}]`, this.cholPipe, this.cholCode, { P, A, B, X, counts, status }),
+        bindGroupByName(gpu, `${this.label}.cholesky[${i}]`, this.cholPipe, this.cholCode, this.cholBuffers(P, X)),
       ];
     });
     this.groups.set(key, g);
@@ -291,7 +324,7 @@ export class NormalEqSolver {
         const sg = this.subgroup;
         if (build && sg) this.gpu.dispatch(pass, sg.pipe, g[0], Math.ceil(b.rowCount / sg.perGroup));
         else if (build) ro.pipes.forEach((p, k) => this.gpu.dispatch(pass, p.pipe, g[k], n));
-        if (solve) this.gpu.dispatch(pass, this.cholPipe, chol, n);
+        if (solve) this.gpu.dispatch(pass, this.cholPipe, chol, Math.ceil(b.rowCount / this.cholPer));
         return;
       }
       const [gb, gf, gc] = groups[i];
@@ -299,7 +332,7 @@ export class NormalEqSolver {
         this.gpu.dispatch(pass, this.buildPipe, gb, Math.ceil(b.segCount / per));
         this.gpu.dispatch(pass, this.finishPipe, gf, b.rowCount);
       }
-      if (solve) this.gpu.dispatch(pass, this.cholPipe, gc, Math.ceil(b.rowCount / per));
+      if (solve) this.gpu.dispatch(pass, this.cholPipe, gc, Math.ceil(b.rowCount / this.cholPer));
     });
     pass.end();
   }
@@ -321,6 +354,7 @@ export class NormalEqSolver {
 
   destroy(): void {
     for (const b of [this.A, this.B, this.partial, this.params, this.status, this.dummyBase]) b.destroy();
+    this.blocks?.destroy();
     this.rows?.order.destroy();
   }
 }

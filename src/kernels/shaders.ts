@@ -14,6 +14,7 @@ import normalEqFinish from '../../shaders/normal_eq_finish.wgsl?raw';
 import normalEqDirect from '../../shaders/normal_eq_direct.wgsl?raw';
 import cholesky from '../../shaders/cholesky.wgsl?raw';
 import choleskyDirect from '../../shaders/cholesky_direct.wgsl?raw';
+import choleskyBlocked from '../../shaders/cholesky_blocked.wgsl?raw';
 import cg from '../../shaders/cg.wgsl?raw';
 import { directBuildPrelude } from './constants.ts';
 
@@ -22,4 +23,5 @@ export const normalEqFinishWgsl = solveParams + normalEqFinish;
 export const normalEqDirectWgsl = solveParams + directBuildPrelude + normalEqDirect;
 export const choleskyWgsl = solveParams + cholesky;
 export const choleskyDirectWgsl = solveParams + choleskyDirect;
+export const choleskyBlockedWgsl = solveParams + choleskyBlocked;
 export const cgWgsl = solveParams + cg;

@@ -85,7 +85,7 @@ const KIND_DATA: Record<Kind, () => Ratings> = {
 
 /**
  * Whole fits as a parameter matrix: (tiled | direct build and Cholesky) x (explicit | ALS-WR |
- * implicit), and the CG solver (one kernel family) x the same three. Software adapters pick the
+ * implicit), and the CG solver (both kernel families) x the same three. Software adapters pick the
  * direct kernels by default; hardware GPUs the tiled ones, so both are forced here.
  */
 const alsMatrix: GpuCase[] = [
@@ -95,10 +95,13 @@ const alsMatrix: GpuCase[] = [
       run: (gpu: GpuContext) => gpuVsCpu(gpu, KIND_DATA[kind](), { ...KIND_OPTS[kind], kernels }),
     })),
   ),
-  ...(Object.keys(KIND_OPTS) as Kind[]).map((kind) => ({
-    name: `whole fit: ALS cg solver (3 steps), ${kind}: 3 GPU iterations match the f64 CPU engine`,
-    run: (gpu: GpuContext) => gpuVsCpu(gpu, KIND_DATA[kind](), { ...KIND_OPTS[kind], solver: 'cg' as const, cgSteps: 3 }),
-  })),
+  // CG: the workgroup kernel (shaders/cg.wgsl) and the per-row one (src/kernels/cg-direct.ts)
+  ...(['tiled', 'direct'] as const).flatMap((kernels) =>
+    (Object.keys(KIND_OPTS) as Kind[]).map((kind) => ({
+      name: `whole fit: ALS cg solver (3 steps), ${kernels} kernels, ${kind}: 3 GPU iterations match the f64 CPU engine`,
+      run: (gpu: GpuContext) => gpuVsCpu(gpu, KIND_DATA[kind](), { ...KIND_OPTS[kind], solver: 'cg' as const, cgSteps: 3, kernels }),
+    })),
+  ),
 ];
 
 /** Σ (a - pred)^2 + Σ_rows scale_r (lambda |w_r|^2 + lambdaBias b_r^2), f64, from a fit's factors. */

@@ -129,7 +129,7 @@ export class GpuAls implements AlsBackend {
         own({ destroy: () => destroyCsr(this.items) });
       }
       const mk = (csr: DeviceCsr, spec: typeof p.userSpec, label: string) => {
-        const s = own(p.solver === 'cg' ? new CgSolver(gpu, csr, spec, p.cgSteps, label) : new NormalEqSolver(gpu, csr, spec, label, p.kernels, scratchBytes));
+        const s = own(p.solver === 'cg' ? new CgSolver(gpu, csr, spec, p.cgSteps, label, p.kernels) : new NormalEqSolver(gpu, csr, spec, label, p.kernels, scratchBytes));
         s.setParams({ mu: spec.mu, lambda: spec.lambda, lambdaBias: spec.lambdaBias, weighted: spec.weighted, alpha: p.alpha }, p.implicit);
         return s;
       };
