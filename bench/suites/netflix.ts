@@ -161,7 +161,7 @@ export async function runNetflix(gpu: GpuContext, log: (s: string) => void, o: N
   await run('als', () => fitAls(train, { rank, iterations: 1, seed: 3, validation: test, ...gpuOpt }));
   await run('sgd-hogwild', () => fitSgd(train, { rank, epochs: 1, seed: 3, validation: test, ...gpuOpt }));
   if (backend === 'gpu' && fits[fits.length - 1].error && o.cpuFallback !== false) {
-    notes.push('GPU SGD keeps its rating list in one binding (the shuffle permutes all of it); over the limit it refuses before allocating, so the epoch is timed on the f32 CPU engine instead.');
+    notes.push('GPU SGD failed (its error is in the table), so the epoch is timed on the f32 CPU engine instead.');
     await run('sgd-hogwild (cpu)', () => fitSgd(train, { rank, epochs: 1, seed: 3, validation: test, backend: 'cpu' }));
   }
   const peakFits = memFits.stop();

@@ -24,6 +24,27 @@ export function packRatings(r: Ratings, order?: Uint32Array): Uint32Array {
   return out;
 }
 
+/**
+ * Chunk c of C of the packed list for a chunked Hogwild fit: the ratings p with p mod C == c, in
+ * order (an interleaved share, so every chunk spreads over all users and items, whatever order the
+ * ratings come in). Packed straight from the ratings: no packed copy of the whole list is made.
+ */
+export function packRatingsStrided(r: Ratings, c: number, C: number): Uint32Array {
+  const n = r.values.length;
+  const m = n > c ? Math.ceil((n - c) / C) : 0;
+  const out = new Uint32Array(3 * m);
+  const vb = new Uint32Array(r.values.buffer, r.values.byteOffset, r.values.length);
+  for (let q = 0, k = c; q < m; q++, k += C) {
+    out[3 * q] = r.users[k];
+    out[3 * q + 1] = r.items[k];
+    out[3 * q + 2] = vb[k];
+  }
+  return out;
+}
+
+/** Ratings in chunk c of C when the list is interleaved (packRatingsStrided). */
+export const stridedChunkSize = (n: number, c: number, C: number): number => (n > c ? Math.ceil((n - c) / C) : 0);
+
 export interface FeistelParams {
   n: number;
   half: number;
@@ -39,6 +60,21 @@ export function feistelParams(n: number, seed: number, epoch: number): FeistelPa
   const keys = new Uint32Array(4);
   for (let k = 0; k < 4; k++) keys[k] = Math.floor(rng.next() * 4294967296) >>> 0;
   return { n, half, mask: (1 << half) - 1, keys };
+}
+
+/**
+ * Keys for chunk c of C in epoch `epoch`: with one chunk exactly feistelParams(n, seed, epoch) (the
+ * unchunked order); with more, each chunk's keys come from the seed mixed with the chunk number.
+ */
+export function chunkFeistelParams(n: number, seed: number, epoch: number, c: number, C: number): FeistelParams {
+  return C === 1 ? feistelParams(n, seed, epoch) : feistelParams(n, (seed ^ Math.imul(c + 1, 0x9e3779b1)) >>> 0, epoch);
+}
+
+/** The order the C chunks of a chunked Hogwild epoch run in: a seeded permutation per epoch (0 for one chunk). */
+export function chunkOrder(C: number, seed: number, epoch: number): Uint32Array {
+  if (C === 1) return Uint32Array.of(0);
+  const rng = new Rng((seed * 0x5851f42d + epoch * 0x4c957f2d + 29) >>> 0);
+  return rng.shuffle(Uint32Array.from({ length: C }, (_, i) => i));
 }
 
 function hashMix(x: number, k: number): number {

@@ -8,7 +8,7 @@ import { Chart, PALETTE, softCanvas } from './charts.ts';
 import { $, fmtBytes, fmtInt, fmtSeconds, h, itemRow } from './dom.ts';
 import { LearnTab } from './learn.ts';
 import { PointMap } from './map.ts';
-import type { DataStats, RunSummary, SourceSpec } from './protocol.ts';
+import type { DataStats, FromWorker, RunSummary, SourceSpec } from './protocol.ts';
 import { RecommendTab } from './recommend.ts';
 import { SYNTHETIC_PRESETS } from './synth.ts';
 import { TrainTab } from './train.ts';
@@ -32,6 +32,7 @@ const demo = {
   webgpu: false,
   adapter: '',
   loaded: null as DataStats | null,
+  limits: undefined as (FromWorker & { type: 'ready' })['limits'],
   runs: train.summaries,
   errors,
   chartPoints: () => train.chartPoints(),
@@ -73,6 +74,7 @@ engine.on('ready', (m) => {
   demo.ready = true;
   demo.webgpu = m.webgpu;
   demo.adapter = m.adapter;
+  demo.limits = m.limits;
   $('device-dot').className = `dot ${m.webgpu ? 'ok' : 'cpu'}`;
   $('device-name').textContent = `${m.webgpu ? `WebGPU · ${m.adapter}` : 'CPU only'} · trains on ${m.engine === 'gpu' ? 'the GPU' : 'the f32 CPU engine'}`;
   $('device-name').title = m.engineReason;
@@ -104,7 +106,9 @@ engine.on('error', (m) => {
   }
 });
 
-engine.send({ type: 'init', forceCpu: params.has('cpu') });
+// The worker's device asks for no limits (WebGPU's defaults: webmf stores large arrays in chunks
+// under them); ?limits=adapter asks for the adapter's maxima instead.
+engine.send({ type: 'init', forceCpu: params.has('cpu'), deviceLimits: params.get('limits') === 'adapter' ? 'adapter' : 'default' });
 
 // ---------------------------------------------------------------- data tab
 const presetSel = $('synth-preset') as HTMLSelectElement;

@@ -53,6 +53,9 @@ export interface DataStats {
   loadMs: number;
   /** Bytes held by the packed rating arrays in the worker. */
   packedBytes: number;
+  /** Test and train RMSE of predicting every rating as the training mean (what a fit must beat). */
+  meanRmse?: number;
+  trainMeanRmse?: number;
 }
 
 export interface ItemInfo {
@@ -97,7 +100,8 @@ export interface RunSummary {
 }
 
 export type ToWorker =
-  | { type: 'init'; forceCpu: boolean }
+  /** deviceLimits: what the worker's device is requested with ('default': no limits asked for; see GpuContextOptions.deviceLimits). */
+  | { type: 'init'; forceCpu: boolean; deviceLimits?: 'adapter' | 'default' }
   | { type: 'load'; source: SourceSpec }
   | { type: 'train'; runId: number; label: string; settings: TrainSettings; keepModel: boolean }
   | { type: 'stop' }
@@ -125,6 +129,8 @@ export type FromWorker =
       /** The engine 'auto' picks here (a hardware GPU; on a software adapter the probe's winner; else the f32 CPU engine), and why. */
       engine: 'gpu' | 'cpu';
       engineReason: string;
+      /** The device's size limits, what it was requested with, and the adapter's maxima (with WebGPU). */
+      limits?: { deviceLimits: 'adapter' | 'default'; maxStorageBufferBindingSize: number; maxBufferSize: number; adapterMaxStorageBufferBindingSize: number; adapterMaxBufferSize: number };
     }
   | { type: 'progress'; phase: string; fraction: number; text: string }
   | { type: 'loaded'; stats: DataStats; sampleUsers: UserInfo[]; popular: ItemInfo[] }

@@ -95,14 +95,14 @@ function cpuWhere(): string {
   return why ? `on one thread: ${why}` : `on ${navigator.hardwareConcurrency || 1} worker threads`;
 }
 
-async function init(forceCpu: boolean): Promise<void> {
+async function init(forceCpu: boolean, deviceLimits: 'adapter' | 'default'): Promise<void> {
   if (forceCpu) {
     post({ type: 'ready', webgpu: false, adapter: '', reason: 'WebGPU turned off for this page (?cpu=1)', engine: 'cpu', engineReason: `no WebGPU: f32 CPU engine ${cpuWhere()}` });
     return;
   }
   try {
     // The library's one way to a GPU; backend 'gpu' throws (with the reason) when there is none.
-    gpu = (await acquireGpu({ backend: 'gpu' })).gpu!;
+    gpu = (await acquireGpu({ backend: 'gpu', gpuDeviceLimits: deviceLimits })).gpu!;
     adapter = adapterName(gpu.adapter) + (gpu.adapter.software ? ' (software)' : '');
     meterDevice(gpu.device);
     void gpu.device.lost.then((info) => {
@@ -122,7 +122,10 @@ async function init(forceCpu: boolean): Promise<void> {
         engineReason = `software adapter (probe failed: ${(e as Error).message})`;
       }
     }
-    post({ type: 'ready', webgpu: true, adapter, engine, engineReason });
+    const lim = gpu.device.limits;
+    const req = gpu.deviceRequest;
+    const limits = req && { deviceLimits: req.deviceLimits, maxStorageBufferBindingSize: lim.maxStorageBufferBindingSize, maxBufferSize: lim.maxBufferSize, adapterMaxStorageBufferBindingSize: req.adapterMaxStorageBufferBindingSize, adapterMaxBufferSize: req.adapterMaxBufferSize };
+    post({ type: 'ready', webgpu: true, adapter, engine, engineReason, limits });
   } catch (e) {
     gpu = null;
     post({ type: 'ready', webgpu: false, adapter: '', reason: (e as Error).message, engine: 'cpu', engineReason: `no WebGPU: f32 CPU engine ${cpuWhere()}` });
@@ -192,6 +195,17 @@ async function load(spec: ToWorker & { type: 'load' }): Promise<void> {
   state = { ds, train, test, byUser, itemCount, itemMean, titles, lowerTitles: [] };
   state.lowerTitles = Array.from({ length: r.nItems }, (_, i) => titleOf(i).toLowerCase());
   const stats = computeStats(ds, train, test, detail, performance.now() - t0);
+  if (test.values.length) {
+    let mean = 0;
+    for (let k = 0; k < train.values.length; k++) mean += train.values[k];
+    mean /= Math.max(1, train.values.length);
+    let sse = 0;
+    for (let k = 0; k < test.values.length; k++) sse += (test.values[k] - mean) ** 2;
+    stats.meanRmse = Math.sqrt(sse / test.values.length);
+    let sst = 0;
+    for (let k = 0; k < train.values.length; k++) sst += (train.values[k] - mean) ** 2;
+    stats.trainMeanRmse = Math.sqrt(sst / Math.max(1, train.values.length));
+  }
   // Users to offer in the picker: a spread of activity levels.
   const counts = Array.from({ length: r.nUsers }, (_, u) => byUser.indptr[u + 1] - byUser.indptr[u]);
   const order = Array.from({ length: r.nUsers }, (_, u) => u).sort((a, b) => counts[b] - counts[a] || a - b);
@@ -423,7 +437,7 @@ function pca(maxPoints: number): void {
 async function handle(m: ToWorker): Promise<void> {
   switch (m.type) {
     case 'init':
-      return init(m.forceCpu);
+      return init(m.forceCpu, m.deviceLimits ?? 'default');
     case 'load':
       return load(m);
     case 'train':

@@ -34,6 +34,11 @@ export interface GpuChoice {
   onWarning?: (message: string) => void;
 }
 
+/** For a GPU made here: request the adapter's maxima ('adapter', default) or no limits ('default'); see GpuContextOptions.deviceLimits. */
+export interface DeviceLimitsChoice {
+  gpuDeviceLimits?: 'adapter' | 'default';
+}
+
 export function checkBackend(b: unknown): BackendChoice {
   if (!(BACKENDS as readonly unknown[]).includes(b)) throw new InputError(`backend must be 'auto', 'gpu', 'cpu' or 'reference', got ${String(b)}`);
   return b as BackendChoice;
@@ -46,7 +51,7 @@ export function checkBackend(b: unknown): BackendChoice {
  * on that fallback) gives the reason in one line.
  */
 export async function acquireGpu(
-  o: GpuChoice,
+  o: GpuChoice & DeviceLimitsChoice,
   cpuName = 'the CPU reference path',
 ): Promise<{ gpu: GpuContext | null; own: GpuContext | null; noGpu?: string }> {
   const backend = checkBackend(o.backend ?? 'auto');
@@ -65,6 +70,6 @@ export async function acquireGpu(
 }
 
 /** Makes a new GpuContext from a choice's `gpuSource` and `gpuLimits` (every GPU webmf makes for a caller comes from here). */
-export function createGpu(o: Pick<GpuChoice, 'gpuSource' | 'gpuLimits'>): Promise<GpuContext> {
-  return GpuContext.create({ gpu: o.gpuSource, limits: o.gpuLimits });
+export function createGpu(o: Pick<GpuChoice, 'gpuSource' | 'gpuLimits'> & DeviceLimitsChoice): Promise<GpuContext> {
+  return GpuContext.create({ gpu: o.gpuSource, limits: o.gpuLimits, deviceLimits: o.gpuDeviceLimits });
 }

@@ -3,7 +3,7 @@
  * memory size, so the total is compared with the budget a caller gives (GpuContext.create({ limits:
  * { deviceMemory } }), `--gpu-limits deviceMemory=2GiB`); every array that must be one binding is
  * compared with min(maxStorageBufferBindingSize, maxBufferSize). Arrays webmf splits into chunks
- * (CSR/CSC indices and values, the loss's rating arrays) only count towards the total.
+ * (CSR/CSC indices and values, the loss's rating arrays, SGD's rating list) only count towards the total.
  *
  * The figures are estimates of what the backends allocate (their dominant buffers, exact for the
  * factor and rating arrays), so an error names what is needed, the limit, and what to change.
@@ -131,8 +131,9 @@ export function sgdDevicePlan(_gpu: GpuContext, a: SgdPlanInput): DevicePlan {
   if (a.algo === 'gd') {
     for (const what of ['GD user columns', 'GD row ids', 'GD values', 'GD item columns', 'GD item map']) parts.push({ what, bytes: a.nRatings * 4, whole: true });
   } else {
-    parts.push({ what: `SGD packed rating list (${a.nRatings} x 12 B)`, bytes: a.nRatings * 12, whole: true });
-    if (a.mode === 'hogwild') parts.push({ what: 'SGD shuffled rating list', bytes: a.nRatings * 12, whole: true });
+    // stored in chunks under the binding limit (src/train/sgd/gpu-backend.ts)
+    parts.push({ what: `SGD packed rating list (${a.nRatings} x 12 B)`, bytes: a.nRatings * 12, whole: false });
+    if (a.mode === 'hogwild') parts.push({ what: 'SGD shuffled rating list', bytes: a.nRatings * 12, whole: false });
   }
   parts.push({ what: 'training ratings for the loss (users, items, values)', bytes: a.nRatings * 12, whole: false });
   if (a.nValidation) parts.push({ what: 'validation ratings for the loss', bytes: a.nValidation * 12, whole: false });

@@ -33,6 +33,13 @@ export interface GpuContextOptions {
    * little, and to exercise chunking on small data.
    */
   limits?: GpuLimitsRequest;
+  /**
+   * What to ask of the adapter when webmf requests the device: 'adapter' (default) asks for the
+   * adapter's maxima of the size and workgroup limits (WANTED_LIMITS), so large data sets need fewer
+   * chunks; 'default' asks for no limits at all, so the device has WebGPU's defaults (128 MiB
+   * bindings, 256 MiB buffers), as a page that requests nothing gets. Ignored with a caller's device.
+   */
+  deviceLimits?: 'adapter' | 'default';
 }
 
 /** The size limits a caller may lower (bytes). */
@@ -139,6 +146,11 @@ export class GpuContext {
   readonly limits: GPUSupportedLimits;
   /** The size limits asked for in create() (empty when none). */
   readonly requestedLimits: GpuLimitsRequest;
+  /**
+   * What the device was requested with (GpuContextOptions.deviceLimits), and the adapter's size
+   * maxima: undefined for a caller's device.
+   */
+  deviceRequest?: { deviceLimits: 'adapter' | 'default'; adapterMaxStorageBufferBindingSize: number; adapterMaxBufferSize: number };
   readonly hasTimestamps: boolean;
   /**
    * The subgroup sizes when the device has the 'subgroups' feature (from the adapter's info; both 0
@@ -186,14 +198,18 @@ export class GpuContext {
     if (!adapter) {
       throw new NoWebGpuError(`No WebGPU adapter found (looked for: ${source}). ${NO_GPU_ADVICE}`);
     }
+    const deviceLimits = opts.deviceLimits ?? 'adapter';
+    if (deviceLimits !== 'adapter' && deviceLimits !== 'default') throw new InputError(`deviceLimits must be 'adapter' or 'default', got ${String(deviceLimits)}`);
     const requiredLimits: Record<string, number> = {};
-    for (const k of WANTED_LIMITS) requiredLimits[k] = adapter.limits[k] as number;
+    if (deviceLimits === 'adapter') for (const k of WANTED_LIMITS) requiredLimits[k] = adapter.limits[k] as number;
     const requiredFeatures: GPUFeatureName[] = [];
     if (adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
     // subgroup operations (shaders that `enable subgroups;`), used where the adapter has them
     if (adapter.features.has('subgroups' as GPUFeatureName)) requiredFeatures.push('subgroups' as GPUFeatureName);
     const device = await adapter.requestDevice({ label: 'webmf.device', requiredLimits, requiredFeatures });
-    return new GpuContext(device, describe(adapter.info, source), true, limits);
+    const ctx = new GpuContext(device, describe(adapter.info, source), true, limits);
+    ctx.deviceRequest = { deviceLimits, adapterMaxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize, adapterMaxBufferSize: adapter.limits.maxBufferSize };
+    return ctx;
   }
 
   /** The device-memory budget a fit is checked against (limits.deviceMemory), or undefined. */

@@ -123,6 +123,15 @@ const STRAT_WG = 4;
 /** Bytes of a packed-rating buffer for n ratings: 12 n rounded up to whole vec4 (what shaders/sgd.wgsl reads). */
 export const ratingBytes = (n: number): number => Math.max(16, Math.ceil((12 * n) / 16) * 16);
 
+/**
+ * Ratings per storage chunk of a packed rating list: the most whole groups of four (shaders/sgd.wgsl
+ * reads four ratings as three vec4) whose 12 bytes each fit min(maxStorageBufferBindingSize,
+ * maxBufferSize). A list up to this long is one buffer.
+ */
+export function sgdChunkRatings(gpu: GpuContext): number {
+  return Math.max(4, Math.floor(gpu.maxStorageBytes / 48) * 4);
+}
+
 /** A device buffer of packed ratings (src/core/sgd-plan.ts packRatings), padded to whole vec4. */
 export function ratingsBuffer(gpu: GpuContext, label: string, packed: Uint32Array): GPUBuffer {
   const n = packed.length / 3;
@@ -278,9 +287,15 @@ export class SgdKernel {
   private pStrat?: GPUComputePipeline;
   private subs?: GPUBuffer;
   private subGroups?: GPUBindGroup[];
-  private bstart?: GPUBuffer;
   private hogGroups = new Map<GPUBuffer, GPUBindGroup>();
   private stratB = 0;
+  /** Ratings per storage chunk of the rating list (one entry when the list is one buffer). */
+  readonly chunkSizes: number[];
+  /** Per chunk: Hogwild invocations (or groups) and ratings each walks (P.groups, P.run of its uniform slot). */
+  private readonly chunkGroups: number[];
+  private readonly chunkRuns: number[];
+  /** Per chunk: its stratified block boundaries (chunk-relative). */
+  private chunkBstart: GPUBuffer[] = [];
   /**
    * Hogwild parallelism: with one lane, the invocations (each a run of SGD_RUN ratings); with more,
    * the concurrent groups of lanes (one rating each at a time).
@@ -296,26 +311,36 @@ export class SgdKernel {
     readonly spec: SgdKernelSpec,
     private readonly W: GPUBuffer,
     private readonly H: GPUBuffer,
-    opts: { groups?: number } = {},
+    /**
+     * `chunks`: ratings per storage chunk when the rating list is stored in several buffers (they
+     * sum to n); each chunk gets its own uniform slot and is one dispatch. Default: one chunk of n.
+     */
+    opts: { groups?: number; chunks?: number[] } = {},
   ) {
     this.lanes = spec.lanes ?? defaultLanes(gpu, spec.rank);
     this.stride = strideOf(spec.rank, spec.bias);
     const lead = spec.adagrad ? adagradLead(spec.rank) : spec.rank;
+    this.chunkSizes = opts.chunks ?? [n];
+    if (this.chunkSizes.reduce((a, b) => a + b, 0) !== n) throw new Error(`${label}: chunk sizes ${this.chunkSizes.join(', ')} do not sum to ${n} ratings`);
     if (this.lanes === 1) {
       this.code = sgdCode(spec.rank, spec.bias, spec.adagrad);
       this.constants = { RANK: spec.rank, BIAS: spec.bias ? 1 : 0, ADAGRAD: spec.adagrad ? 1 : 0, LEAD: lead };
-      this.run = SGD_RUN;
-      this.groups = Math.max(1, Math.ceil(n / SGD_RUN));
+      this.chunkRuns = this.chunkSizes.map(() => SGD_RUN);
+      this.chunkGroups = this.chunkSizes.map((m) => Math.max(1, Math.ceil(m / SGD_RUN)));
     } else {
       this.code = sgdLanesWgsl;
       this.constants = {
         RANK: spec.rank, STRIDE: this.stride, LANES: this.lanes, BIAS: spec.bias ? 1 : 0, ADAGRAD: spec.adagrad ? 1 : 0, LEAD: lead,
       };
       // Enough concurrent groups to fill a large GPU, but at least ~16 ratings per group per epoch.
-      this.groups = Math.max(1, Math.min(opts.groups ?? 16384, Math.ceil(n / 16)));
-      this.run = Math.ceil(n / this.groups);
+      this.chunkGroups = this.chunkSizes.map((m) => Math.max(1, Math.min(opts.groups ?? 16384, Math.ceil(m / 16))));
+      this.chunkRuns = this.chunkSizes.map((m, c) => Math.ceil(m / this.chunkGroups[c]));
     }
-    this.params = gpu.uniform(`${label}.params`, new Uint8Array(uniformSize(this.code, 'P')));
+    this.groups = this.chunkGroups[0];
+    this.run = this.chunkRuns[0];
+    // One uniform slot per chunk, 256 bytes apart (the minimum uniform offset alignment).
+    const C = this.chunkSizes.length;
+    this.params = gpu.uniform(`${label}.params`, new Uint8Array(C === 1 ? uniformSize(this.code, 'P') : C * 256));
     // Two ADAGRAD accumulators per row (lead columns, the rest), starting at 1 (LIBMF); unused (tiny) buffers otherwise.
     this.GU = gpu.storage(`${label}.adagradUsers`, spec.adagrad ? new Float32Array(2 * spec.nUsers).fill(1) : new Float32Array(4));
     this.GI = gpu.storage(`${label}.adagradItems`, spec.adagrad ? new Float32Array(2 * spec.nItems).fill(1) : new Float32Array(4));
@@ -328,52 +353,105 @@ export class SgdKernel {
   }
 
   setStep(s: SgdStepUniform): void {
-    this.gpu.write(
-      this.params,
-      packUniform(this.code, 'P', { n: this.n, run: this.run, groups: this.groups, leadOnly: this.spec.adagrad && !!s.leadOnly, mu: s.mu, lr: s.lr, lambda: s.lambda, lambdaBias: s.lambdaBias }),
-    );
+    const C = this.chunkSizes.length;
+    const slot = (c: number) =>
+      packUniform(this.code, 'P', { n: this.chunkSizes[c], run: this.chunkRuns[c], groups: this.chunkGroups[c], leadOnly: this.spec.adagrad && !!s.leadOnly, mu: s.mu, lr: s.lr, lambda: s.lambda, lambdaBias: s.lambdaBias });
+    if (C === 1) {
+      this.gpu.write(this.params, slot(0));
+      return;
+    }
+    const data = new Uint8Array(C * 256);
+    for (let c = 0; c < C; c++) data.set(slot(c), c * 256);
+    this.gpu.write(this.params, data);
   }
 
-  /** One Hogwild epoch over `rt` (already shuffled; at least ratingBytes(n) bytes). */
-  encodeHogwild(pass: GPUComputePassEncoder, rt: GPUBuffer): void {
-    if (rt.size < ratingBytes(this.n)) throw new Error(`${this.label}: the rating buffer holds ${rt.size} bytes; ${this.n} ratings need ${ratingBytes(this.n)} (ratingsBuffer)`);
+  /** Chunk c's uniform slot (the whole buffer when there is one chunk). */
+  private paramsOf(c: number): GPUBuffer | GPUBufferBinding {
+    return this.chunkSizes.length === 1 ? this.params : { buffer: this.params, offset: c * 256, size: uniformSize(this.code, 'P') };
+  }
+
+  private checkChunks(rts: GPUBuffer[]): void {
+    if (rts.length !== this.chunkSizes.length) throw new Error(`${this.label}: ${rts.length} rating buffers for ${this.chunkSizes.length} chunks`);
+    for (const [c, rt] of rts.entries()) {
+      const m = this.chunkSizes[c];
+      if (rt.size < ratingBytes(m)) throw new Error(`${this.label}: rating buffer ${c} holds ${rt.size} bytes; its ${m} ratings need ${ratingBytes(m)} (ratingsBuffer)`);
+    }
+  }
+
+  /**
+   * One Hogwild epoch over `rt` (already shuffled; at least ratingBytes(n) bytes), or over the
+   * chunks `rt[order[0]], rt[order[1]], ...` of a chunked list: one dispatch per chunk in the same
+   * pass, each seeing the writes of the ones before (the order defaults to 0, 1, ...).
+   */
+  encodeHogwild(pass: GPUComputePassEncoder, rt: GPUBuffer | GPUBuffer[], order?: ArrayLike<number>): void {
+    const rts = Array.isArray(rt) ? rt : [rt];
+    this.checkChunks(rts);
     const wg = Math.max(HOGWILD_WG, this.lanes);
     this.pHog ??= this.gpu.pipeline(`${this.label}.hogwild`, this.code, { ...this.constants, WG: wg }, 'hogwild');
-    let bg = this.hogGroups.get(rt);
-    if (!bg) {
-      bg = bindGroupByName(this.gpu, `${this.label}.hogwild`, this.pHog, this.code, { P: this.params, rt, W: this.W, H: this.H, ...this.accumulators() });
-      this.hogGroups.set(rt, bg);
+    for (let k = 0; k < rts.length; k++) {
+      const c = order ? order[k] : k;
+      const buf = rts[c];
+      let bg = this.hogGroups.get(buf);
+      if (!bg) {
+        bg = bindGroupByName(this.gpu, `${this.label}.hogwild${rts.length > 1 ? `.chunk${c}` : ''}`, this.pHog, this.code, { P: this.paramsOf(c), rt: buf, W: this.W, H: this.H, ...this.accumulators() });
+        this.hogGroups.set(buf, bg);
+      }
+      this.gpu.dispatch(pass, this.pHog, bg, Math.ceil(this.chunkGroups[c] / (wg / this.lanes)));
     }
-    this.gpu.dispatch(pass, this.pHog, bg, Math.ceil(this.groups / (wg / this.lanes)));
   }
 
-  /** Uploads the block boundaries of a stratified plan (rt must hold the ratings in plan order). */
-  setPlan(plan: StratifiedPlan, rt: GPUBuffer): void {
-    if (rt.size < ratingBytes(this.n)) throw new Error(`${this.label}: the rating buffer holds ${rt.size} bytes; ${this.n} ratings need ${ratingBytes(this.n)} (ratingsBuffer)`);
+  /**
+   * Uploads the block boundaries of a stratified plan. `rt` holds the ratings in plan order: one
+   * buffer, or consecutive chunks (chunk c = plan positions [start_c, start_c + chunkSizes[c])).
+   * A chunk binds its own copy of the boundaries, relative to the chunk and clamped to it, so a
+   * block (or the part of a block) outside the chunk is empty there; a sub-epoch runs each chunk in
+   * turn, and a block cut by a chunk border runs its first part, then the rest, in plan order.
+   */
+  setPlan(plan: StratifiedPlan, rt: GPUBuffer | GPUBuffer[]): void {
+    const rts = Array.isArray(rt) ? rt : [rt];
+    this.checkChunks(rts);
     const b = plan.b;
     this.stratB = b;
-    this.bstart = this.gpu.storage(`${this.label}.blockStart`, plan.blockStart);
-    // One 256-byte slot per sub-epoch (the minimum uniform offset alignment), one bind group each.
+    const C = rts.length;
+    if (C === 1) {
+      this.chunkBstart = [this.gpu.storage(`${this.label}.blockStart`, plan.blockStart)];
+    } else {
+      let start = 0;
+      for (let c = 0; c < C; c++) {
+        const end = start + this.chunkSizes[c];
+        const rel = new Uint32Array(plan.blockStart.length);
+        for (let j = 0; j < rel.length; j++) rel[j] = Math.min(end, Math.max(start, plan.blockStart[j])) - start;
+        this.chunkBstart.push(this.gpu.storage(`${this.label}.blockStart.chunk${c}`, rel));
+        start = end;
+      }
+    }
+    // One 256-byte slot per sub-epoch (the minimum uniform offset alignment), one bind group each (per chunk).
     this.subs = this.gpu.buffer(`${this.label}.subEpochs`, b * 256, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     const wg = this.lanes === 1 ? STRAT_WG : this.lanes;
     this.pStrat = this.gpu.pipeline(`${this.label}.stratified`, this.code, { ...this.constants, WG: wg }, 'stratified');
     this.subGroups = [];
     for (let s = 0; s < b; s++) {
-      this.subGroups.push(
-        bindGroupByName(this.gpu, `${this.label}.stratified.${s}`, this.pStrat, this.code, {
-          P: this.params,
-          rt,
-          W: this.W,
-          H: this.H,
-          ...this.accumulators(),
-          bstart: this.bstart,
-          S: { buffer: this.subs, offset: s * 256, size: uniformSize(this.code, 'S') },
-        }),
-      );
+      for (let c = 0; c < C; c++) {
+        this.subGroups.push(
+          bindGroupByName(this.gpu, `${this.label}.stratified.${s}${C > 1 ? `.chunk${c}` : ''}`, this.pStrat, this.code, {
+            P: this.paramsOf(c),
+            rt: rts[c],
+            W: this.W,
+            H: this.H,
+            ...this.accumulators(),
+            bstart: this.chunkBstart[c],
+            S: { buffer: this.subs, offset: s * 256, size: uniformSize(this.code, 'S') },
+          }),
+        );
+      }
     }
   }
 
-  /** One stratified epoch: b sub-epochs, the diagonal order given by `shifts`. */
+  /**
+   * One stratified epoch: b sub-epochs, the diagonal order given by `shifts`; a sub-epoch is one
+   * dispatch per chunk. The blocks of a sub-epoch share no row, so running them chunk by chunk
+   * instead of all at once changes no result: each block still sees its ratings in plan order.
+   */
   encodeStratified(pass: GPUComputePassEncoder, shifts: Uint32Array): void {
     const b = this.stratB;
     if (!this.subs || !this.subGroups || !this.pStrat) throw new Error('SgdKernel.setPlan must be called before encodeStratified');
@@ -382,10 +460,12 @@ export class SgdKernel {
     this.gpu.write(this.subs, data);
     // one lane: one invocation per block, STRAT_WG per workgroup; more: one workgroup per block
     const count = this.lanes === 1 ? Math.ceil(b / STRAT_WG) : b;
-    for (let s = 0; s < b; s++) this.gpu.dispatch(pass, this.pStrat, this.subGroups[s], count);
+    const C = this.chunkSizes.length;
+    for (let s = 0; s < b; s++) for (let c = 0; c < C; c++) this.gpu.dispatch(pass, this.pStrat, this.subGroups[s * C + c], count);
   }
 
   destroy(): void {
-    for (const buf of [this.params, this.GU, this.GI, this.subs, this.bstart]) buf?.destroy();
+    for (const buf of [this.params, this.GU, this.GI, this.subs]) buf?.destroy();
+    for (const buf of this.chunkBstart) buf.destroy();
   }
 }

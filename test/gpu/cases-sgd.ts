@@ -309,7 +309,7 @@ function startFactors(seed: number, r: Ratings, rank: number, bias: boolean): { 
  * epoch touch the same row, so Hogwild has no races and its result does not depend on the order
  * in which the groups run. It must equal sequential SGD update for update.
  */
-function disjointRatings(n: number, seed: number): Ratings {
+export function disjointRatings(n: number, seed: number): Ratings {
   const rng = new Rng(seed);
   const items = Int32Array.from({ length: n }, (_, k) => k);
   rng.shuffle(items);

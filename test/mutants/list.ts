@@ -242,7 +242,7 @@ export const mutants: Mutant[] = [
   },
   {
     id: 'host.sgd-groups-floor', file: 'src/kernels/sgd.ts', kind: 'off-by-one',
-    find: 'this.groups = Math.max(1, Math.ceil(n / SGD_RUN));', replace: 'this.groups = Math.max(1, Math.floor(n / SGD_RUN));',
+    find: 'this.chunkGroups = this.chunkSizes.map((m) => Math.max(1, Math.ceil(m / SGD_RUN)));', replace: 'this.chunkGroups = this.chunkSizes.map((m) => Math.max(1, Math.floor(m / SGD_RUN)));',
     cases: ['sgd: Hogwild on ratings sharing no row'],
     why: 'the last partial run of ratings is never visited',
   },
@@ -873,13 +873,25 @@ export const mutants: Mutant[] = [
   {
     id: 'host.sgd-lambdas-swapped', file: 'src/kernels/sgd.ts', kind: 'index', sample: true,
     cases: ['sgd: stratified GPU equals the f32 CPU replay for 5 epochs (biased, constant, default'],
-    find: 'lambda: s.lambda, lambdaBias: s.lambdaBias }),', replace: 'lambda: s.lambdaBias, lambdaBias: s.lambda }),',
+    find: 'lambda: s.lambda, lambdaBias: s.lambdaBias });', replace: 'lambda: s.lambdaBias, lambdaBias: s.lambda });',
     why: 'lambda and lambdaBias are swapped in the SGD uniform',
   },
   {
     id: 'host.sgd-dispatch-floor', file: 'src/kernels/sgd.ts', kind: 'off-by-one',
-    find: 'Math.ceil(this.groups / (wg / this.lanes))', replace: 'Math.floor(this.groups / (wg / this.lanes))',
+    find: 'Math.ceil(this.chunkGroups[c] / (wg / this.lanes))', replace: 'Math.floor(this.chunkGroups[c] / (wg / this.lanes))',
     why: 'the last partial workgroup of Hogwild groups is never dispatched: their ratings are skipped',
+  },
+  {
+    id: 'host.sgd-chunk-order-first-only', file: 'src/kernels/sgd.ts', kind: 'index',
+    find: 'const c = order ? order[k] : k;', replace: 'const c = order ? order[0] : k;',
+    cases: ['chunking: Hogwild SGD on 100k ratings sharing no row'],
+    why: 'a chunked Hogwild epoch runs its first chunk C times and never the others',
+  },
+  {
+    id: 'host.sgd-chunk-bstart-clamp', file: 'src/kernels/sgd.ts', kind: 'off-by-one',
+    find: 'Math.min(end, Math.max(start, plan.blockStart[j])) - start', replace: 'Math.min(end - 1, Math.max(start, plan.blockStart[j])) - start',
+    cases: ['chunking: stratified SGD with its rating list in 1 MiB chunks'],
+    why: "the last rating of each stratified chunk is never visited (the block cut at the chunk's end stops one short)",
   },
   {
     id: 'host.shuffle-n', file: 'src/kernels/sgd.ts', kind: 'off-by-one',

@@ -5,14 +5,14 @@
  */
 import { adapterName, type GpuContext } from '../../gpu/context.ts';
 import { LossKernel } from '../../kernels/loss.ts';
-import { SgdKernel, ShuffleKernel, ratingBytes, ratingsBuffer } from '../../kernels/sgd.ts';
+import { SgdKernel, ShuffleKernel, ratingBytes, ratingsBuffer, sgdChunkRatings } from '../../kernels/sgd.ts';
 import type { Parallelism } from '../../model/types.ts';
 import { GdKernel } from '../../kernels/gd.ts';
 import { gdViews } from '../../core/sparse.ts';
 import { strideOf } from '../../core/layout.ts';
 import type { EngineSpec, SgdBackend, Sse } from './backend.ts';
 import { releaseFactorBuffers, type Factors } from '../backend.ts';
-import { feistelParams, packRatings, stratifiedPlan, strataShifts } from '../../core/sgd-plan.ts';
+import { chunkFeistelParams, chunkOrder, packRatings, packRatingsStrided, stratifiedPlan, strataShifts, stridedChunkSize } from '../../core/sgd-plan.ts';
 import { checkDevicePlan, sgdDevicePlan, type DevicePlan } from '../../gpu/budget.ts';
 
 export class GpuSgdBackend implements SgdBackend {
@@ -34,8 +34,10 @@ export class GpuSgdBackend implements SgdBackend {
   /** The factors as of the end of the last epoch, read back with its sums (kept for a lost device). */
   private kept: Factors;
   private sgd?: SgdKernel;
-  private shuffle?: ShuffleKernel;
-  private rt?: GPUBuffer;
+  /** Hogwild: one shuffle per storage chunk of the rating list. */
+  private shuffles: ShuffleKernel[] = [];
+  /** The rating list the SGD kernel walks (shuffled each epoch for Hogwild), in storage chunks. */
+  private rts: GPUBuffer[] = [];
   private gd?: GdKernel;
   /** Stratified: the plan's b (b blocks of a stratum run at once). */
   private strata = 0;
@@ -50,15 +52,15 @@ export class GpuSgdBackend implements SgdBackend {
     this.stride = strideOf(s.rank, s.bias);
     this.kept = { W: s.W0.slice(), H: s.H0.slice() };
     const nRatings = s.train.values.length;
-    // SGD walks one rating list per dispatch (the shuffle permutes all of it), so the list is one
-    // binding: checked, with the factors and the device-memory budget, before anything is made.
+    // The rating list is stored in chunks under the binding limit (one dispatch each); the factors
+    // are one binding each: checked, with the device-memory budget, before anything is made.
     this.devicePlan = checkDevicePlan(
       gpu,
       `${s.algo === 'gd' ? 'GD' : `SGD (${s.mode})`} at rank ${s.rank} (${s.train.nUsers} users, ${s.train.nItems} items, ${nRatings} ratings)`,
       sgdDevicePlan(gpu, { ...s, nUsers: s.train.nUsers, nItems: s.train.nItems, nRatings, nValidation: s.validation?.values.length ?? 0 }),
       (part) =>
-        part && /rating list|GD /.test(part.what)
-          ? "ALS stores its ratings in chunks under this limit (algo 'als'), or use backend 'cpu', or fewer ratings"
+        part && /GD /.test(part.what)
+          ? "ALS and SGD store their ratings in chunks under this limit (algo 'als' or 'sgd'), or use backend 'cpu', or fewer ratings"
           : "lower the rank, or raise the limit; backend 'cpu' has no device limit",
     );
     // A failure part-way (a size over a device limit) releases what was already made.
@@ -94,21 +96,42 @@ export class GpuSgdBackend implements SgdBackend {
         return;
       }
       const spec = { rank: s.rank, bias: s.bias, adagrad: s.adagrad, nUsers: train.nUsers, nItems: train.nItems, lanes: s.lanes };
+      // A list over the binding limit is stored in C chunks, each one buffer and one dispatch.
+      const cap = sgdChunkRatings(gpu);
+      const C = Math.max(1, Math.ceil(n / cap));
+      const tag = (c: number) => (C > 1 ? `.chunk${c}` : '');
       if (s.mode === 'hogwild') {
-        const src = fb('sgd.ratings', packRatings(train));
-        this.rt = fb('sgd.ratings.shuffled', ratingBytes(n));
-        this.shuffle = new ShuffleKernel(gpu, 'sgd.shuffle', n, src, this.rt);
-        this.owned.push(this.shuffle);
-        this.sgd = new SgdKernel(gpu, 'sgd.hogwild', n, spec, this.X, this.Y);
+        // Chunk c holds the ratings p = c (mod C) (an interleaved share of the whole list); each
+        // epoch shuffles every chunk and runs the chunks in a seeded order (chunkOrder). One chunk
+        // is exactly the unchunked list and order.
+        const sizes = Array.from({ length: C }, (_, c) => stridedChunkSize(n, c, C));
+        for (let c = 0; c < C; c++) {
+          const src = fb(`sgd.ratings${tag(c)}`, C === 1 ? packRatings(train) : packRatingsStrided(train, c, C));
+          const dst = fb(`sgd.ratings.shuffled${tag(c)}`, ratingBytes(sizes[c]));
+          this.rts.push(dst);
+          const sh = new ShuffleKernel(gpu, `sgd.shuffle${tag(c)}`, sizes[c], src, dst);
+          this.shuffles.push(sh);
+          this.owned.push(sh);
+        }
+        this.sgd = new SgdKernel(gpu, 'sgd.hogwild', n, spec, this.X, this.Y, { chunks: sizes });
         this.owned.push(this.sgd);
       } else {
+        // The list in plan order, cut into consecutive chunks of `cap` ratings (blocks may straddle
+        // a border: SgdKernel.setPlan gives each chunk its part of every block).
         const plan = stratifiedPlan(train, s.blocks, s.seed);
         this.strata = plan.b;
-        this.rt = ratingsBuffer(gpu, 'sgd.ratings.blocked', packRatings(train, plan.order));
-        this.owned.push(this.rt);
-        this.sgd = new SgdKernel(gpu, 'sgd.stratified', n, spec, this.X, this.Y);
+        const sizes: number[] = [];
+        for (let c = 0; c < C; c++) {
+          const p0 = c * cap;
+          const p1 = Math.min(n, p0 + cap);
+          sizes.push(p1 - p0);
+          const rt = ratingsBuffer(gpu, `sgd.ratings.blocked${tag(c)}`, packRatings(train, C === 1 ? plan.order : plan.order.subarray(p0, p1)));
+          this.owned.push(rt);
+          this.rts.push(rt);
+        }
+        this.sgd = new SgdKernel(gpu, 'sgd.stratified', n, spec, this.X, this.Y, { chunks: sizes });
         this.owned.push(this.sgd);
-        this.sgd.setPlan(plan, this.rt);
+        this.sgd.setPlan(plan, this.rts);
       }
     } catch (e) {
       this.destroy();
@@ -169,8 +192,9 @@ export class GpuSgdBackend implements SgdBackend {
       const sgd = this.sgd!;
       sgd.setStep(step);
       if (s.mode === 'hogwild') {
-        this.shuffle!.encode(pass, feistelParams(s.train.values.length, s.seed, epoch));
-        sgd.encodeHogwild(pass, this.rt!);
+        const C = this.rts.length;
+        for (const [c, sh] of this.shuffles.entries()) sh.encode(pass, chunkFeistelParams(sh.n, s.seed, epoch, c, C));
+        sgd.encodeHogwild(pass, this.rts, chunkOrder(C, s.seed, epoch));
       } else {
         sgd.encodeStratified(pass, strataShifts(s.blocks, s.seed, epoch));
       }
