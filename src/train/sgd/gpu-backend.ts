@@ -14,6 +14,7 @@ import type { EngineSpec, SgdBackend, Sse } from './backend.ts';
 import { releaseFactorBuffers, type Factors } from '../backend.ts';
 import { feistelParams, packRatings, stratifiedPlan, strataShifts } from '../../core/sgd-plan.ts';
 import { checkDevicePlan, sgdDevicePlan, type DevicePlan } from '../../gpu/budget.ts';
+import type { SgdUploads } from './uploads.ts';
 
 export class GpuSgdBackend implements SgdBackend {
   readonly kind = 'gpu' as const;
@@ -42,13 +43,30 @@ export class GpuSgdBackend implements SgdBackend {
   /** What this fit planned to allocate on the device (bytes by part), checked before allocating. */
   readonly devicePlan: DevicePlan;
 
+  /** The factors as of the last step, on the host: only with host copies (the default). */
+  readonly keptFactors?: () => Factors;
+  /** Read the factors back with each epoch's sums (false: only the sums; a search's trials). */
+  private readonly hostCopies: boolean;
+
   constructor(
     private readonly gpu: GpuContext,
     private readonly s: EngineSpec,
+    /** Ratings already on this device (a search's trials share them): used, not uploaded, and left alive. */
+    shared?: SgdUploads,
+    hostCopies = true,
   ) {
     this.adapter = adapterName(gpu.adapter);
     this.stride = strideOf(s.rank, s.bias);
     this.kept = { W: s.W0.slice(), H: s.H0.slice() };
+    this.hostCopies = hostCopies;
+    if (hostCopies) this.keptFactors = () => this.kept;
+    if (shared) {
+      if (shared.gpu !== gpu) throw new Error('SGD: shared uploads belong to another GPU context');
+      if (shared.train !== s.train || shared.validation !== s.validation) throw new Error('SGD: shared uploads were made from other ratings');
+      if (s.algo !== 'sgd' || shared.mode !== s.mode || (s.mode === 'stratified' && (shared.layout.blocks !== s.blocks || shared.layout.seed !== s.seed))) {
+        throw new Error(`SGD: shared uploads are laid out for ${shared.mode} (blocks ${shared.layout.blocks}, seed ${shared.layout.seed}), the fit is ${s.algo} ${s.mode} (blocks ${s.blocks}, seed ${s.seed})`);
+      }
+    }
     const nRatings = s.train.values.length;
     // SGD walks one rating list per dispatch (the shuffle permutes all of it), so the list is one
     // binding: checked, with the factors and the device-memory budget, before anything is made.
@@ -81,9 +99,14 @@ export class GpuSgdBackend implements SgdBackend {
         this.timer = { set, resolve };
         this.owned.push(set, resolve);
       }
-      this.trainLoss = new LossKernel(gpu, 'sgd.trainLoss', train.users, train.items, train.values);
-      this.owned.push(this.trainLoss);
-      if (s.validation) {
+      if (shared) {
+        this.trainLoss = shared.loss;
+        this.valLoss = shared.valLoss ?? undefined;
+      } else {
+        this.trainLoss = new LossKernel(gpu, 'sgd.trainLoss', train.users, train.items, train.values);
+        this.owned.push(this.trainLoss);
+      }
+      if (s.validation && !shared) {
         const v = s.validation;
         this.valLoss = new LossKernel(gpu, 'sgd.validationLoss', v.users, v.items, v.values);
         this.owned.push(this.valLoss);
@@ -94,7 +117,18 @@ export class GpuSgdBackend implements SgdBackend {
         return;
       }
       const spec = { rank: s.rank, bias: s.bias, adagrad: s.adagrad, nUsers: train.nUsers, nItems: train.nItems, lanes: s.lanes };
-      if (s.mode === 'hogwild') {
+      if (shared && s.mode === 'hogwild') {
+        this.rt = shared.shuffled!;
+        this.shuffle = shared.shuffle!;
+        this.sgd = new SgdKernel(gpu, 'sgd.hogwild', n, spec, this.X, this.Y);
+        this.owned.push(this.sgd);
+      } else if (shared) {
+        this.strata = shared.plan!.b;
+        this.rt = shared.blocked!;
+        this.sgd = new SgdKernel(gpu, 'sgd.stratified', n, spec, this.X, this.Y);
+        this.owned.push(this.sgd);
+        this.sgd.setPlan(shared.plan!, this.rt);
+      } else if (s.mode === 'hogwild') {
         const src = fb('sgd.ratings', packRatings(train));
         this.rt = fb('sgd.ratings.shuffled', ratingBytes(n));
         this.shuffle = new ShuffleKernel(gpu, 'sgd.shuffle', n, src, this.rt);
@@ -176,7 +210,7 @@ export class GpuSgdBackend implements SgdBackend {
       }
     }
     pass.end();
-    return this.finish(enc, true, true);
+    return this.finish(enc, true, this.hostCopies);
   }
 
   private submitCopy(label: string, from: [GPUBuffer, GPUBuffer], to: [GPUBuffer, GPUBuffer]): void {
@@ -206,10 +240,6 @@ export class GpuSgdBackend implements SgdBackend {
     const W = await this.gpu.readF32(this.X, 0, this.s.W0.length);
     const H = await this.gpu.readF32(this.Y, 0, this.s.H0.length);
     return { W, H };
-  }
-
-  keptFactors(): Factors {
-    return this.kept;
   }
 
   /** Updates in flight per dispatch: Hogwild's concurrent groups, a stratum's blocks, or GD's every rating. */
