@@ -41,7 +41,7 @@ export interface SgdOptions extends GpuChoice {
   /** Latent factors (default 10). */
   rank?: number;
   /**
-   * Base learning rate (default: 0.01 sgd, 0.1 with 'adagrad', 0.001 gd). The update is
+   * Base learning rate (default: 0.04 sgd, 0.1 with 'adagrad', 0.001 gd). The update is
    * w += lr (e h - lambda w): the factor -2 of the gradient of (a - w.h)^2, which the source's GD
    * writes out, is folded into lr (lr = 2 x the source's step size).
    */
@@ -60,7 +60,7 @@ export interface SgdOptions extends GpuChoice {
    * lr / sqrt(G), with LIBMF's two accumulators per row (the first 8 columns plus the biases, and
    * the rest) and its warm-up: the first epoch of a fit without `init` updates only the first 8
    * columns (and the biases). Without biases, 'adagrad' also starts from LIBMF's factors, uniform
-   * [0, sqrt(std(ratings) / rank)). Default 'constant' (sgd), 'bold-driver' (gd).
+   * [0, sqrt(std(ratings) / rank)). Default 'inverse' (sgd), 'bold-driver' (gd).
    */
   schedule?: SgdSchedule;
   /** Decay of the 'inverse' schedule (default 0.1). */
