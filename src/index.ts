@@ -35,4 +35,5 @@ export { AlsUploads } from './train/als/uploads.ts';
 export { tunePlotSvg } from './tune/plot.ts';
 export { foldInItems, addItemsFromContent, type NewItem, type ContentItem } from './model/coldstart.ts';
 export { itemFeatures, fitContentMap, rowsFromContent, type FeatureMatrix, type ContentMap } from './model/content.ts';
+export { fitContentMapGpu } from './model/content-gpu.ts';
 export type { KernelVariant } from './kernels/variant.ts';

@@ -207,7 +207,7 @@ describe('fitSgd on the CPU engine', () => {
     const users = IdMap.from(Array.from({ length: train.nUsers }, (_, u) => `u${u}`));
     const items = IdMap.from(Array.from({ length: train.nItems }, (_, i) => `i${i}`));
     const ds: Dataset = { name: 'planted', ratings: train, users, items, scale: [1, 5] };
-    const res = await fitSgd(ds, { ...cpu, rank: 5, epochs: 10, learningRate: 0.05, useBias: true });
+    const res = await fitSgd(ds, { ...cpu, rank: 5, epochs: 10, learningRate: 0.05, schedule: 'constant', useBias: true });
     expect(res.model.userIds).toBe(users);
     // New data set with its own maps: a known user 'u3', a new user 'newbie', a new item 'i-new'.
     const nu = IdMap.from(['newbie', 'u3']);

@@ -172,4 +172,44 @@ describe('tune on the GPU', () => {
       gpu.destroy();
     }
   }, 120_000);
+
+  it('SGD trials share one upload of the ratings per fold, read back only the sums per epoch, and score as fits that upload their own', async () => {
+    const { train } = plantedRatings(3, 60, 50, 3, 0.4, 0.3);
+    const gpu = await GpuContext.create();
+    const labels: string[] = [];
+    const reads: number[] = [];
+    const storage = gpu.storage.bind(gpu);
+    const readMany = gpu.readMany.bind(gpu);
+    gpu.storage = ((label: string, d: number | ArrayBufferView) => (labels.push(label), storage(label, d))) as typeof gpu.storage;
+    gpu.readMany = ((parts: Parameters<typeof readMany>[0]) => (reads.push(parts.length), readMany(parts))) as typeof gpu.readMany;
+    try {
+      // Hogwild with halving: 4 trials, rungs of 2 and 4 epochs
+      const g = await tune(train, { algo: 'sgd', grid: { rank: [2, 3], lambda: [0.02, 0.05] }, iterations: 4, seed: 3, sgd: { backend: 'gpu', gpu, learningRate: 0.05 } });
+      expect(g.uploads).toBe(1);
+      expect(labels.filter((l) => /ratings(\.shuffled|\.blocked)?$/.test(l))).toEqual(['tune.fold1.ratings', 'tune.fold1.ratings.shuffled']);
+      expect(labels.filter((l) => /trainLoss\.values$/.test(l))).toEqual(['tune.fold1.trainLoss.values']);
+      expect(labels.filter((l) => l.startsWith('sgd.ratings') || l.startsWith('sgd.trainLoss') || l.startsWith('sgd.validationLoss')).length).toBe(0);
+      // every read is one part: the sums alone per epoch (a fit with host copies reads sums, W and H together);
+      // per fit one read of the starting sums and the factors once at its end (W and H, one read each)
+      expect(reads.filter((n) => n !== 1).length).toBe(0);
+      const fits = 4 + 2;
+      const epochs = 4 * 2 + 2 * 2;
+      expect(reads.length).toBe(epochs + 3 * fits);
+      for (const t of g.trials) expect(Number.isFinite(t.score), `trial ${t.rank}/${t.lambda}`).toBe(true);
+
+      // stratified (deterministic on the GPU), every trial to the end: each score is bit for bit a
+      // fit that uploads its own ratings
+      labels.length = 0;
+      const s = await tune(train, { algo: 'sgd', grid: { rank: [3], lambda: [0.02, 0.05] }, iterations: 3, halving: false, seed: 3, sgd: { backend: 'gpu', gpu, mode: 'stratified', learningRate: 0.05 } });
+      expect(labels.filter((l) => /ratings\.blocked$/.test(l))).toEqual(['tune.fold1.ratings.blocked']);
+      const { train: part, test: val } = splitRandom(train, { testFraction: 0.1, seed: 3 });
+      for (const t of s.trials) {
+        const d = await fitSgd(part, { rank: 3, lambda: t.lambda, learningRate: 0.05, mode: 'stratified', epochs: 3, seed: 3, backend: 'gpu', gpu, validation: val });
+        expect(Object.is(t.score, d.history[2].validationRmse), `lambda ${t.lambda}: shared ${t.score}, own upload ${d.history[2].validationRmse}`).toBe(true);
+      }
+      expect(labels.filter((l) => /^sgd\.ratings\.blocked$/.test(l)).length).toBe(2); // the direct fits upload their own
+    } finally {
+      gpu.destroy();
+    }
+  }, 120_000);
 });

@@ -4,6 +4,7 @@ import type { EngineClient } from './client.ts';
 import { lineChart, PALETTE, type Chart } from './charts.ts';
 import { $, fmtBytes, fmtInt, fmtSeconds, h } from './dom.ts';
 import type { AlgoChoice, RunSummary, TrainSettings } from './protocol.ts';
+import { DEFAULTS as FIT_DEFAULTS } from '../train/options.ts';
 
 interface RunView {
   runId: number;
@@ -21,8 +22,9 @@ const DRAW_MS = 250;
 const DEFAULTS: Record<AlgoChoice, { lambda: number; lr: number; iters: number }> = {
   als: { lambda: 0.1, lr: 0.01, iters: 10 },
   ials: { lambda: 0.1, lr: 0.01, iters: 10 },
-  'sgd-hogwild': { lambda: 0.05, lr: 0.02, iters: 30 },
-  'sgd-stratified': { lambda: 0.05, lr: 0.02, iters: 30 },
+  // SGD: the library's defaults (learning rate and its inverse-decay schedule, lambda)
+  'sgd-hogwild': { lambda: FIT_DEFAULTS.sgd.lambda, lr: FIT_DEFAULTS.sgd.learningRate.sgd, iters: 30 },
+  'sgd-stratified': { lambda: FIT_DEFAULTS.sgd.lambda, lr: FIT_DEFAULTS.sgd.learningRate.sgd, iters: 30 },
   gd: { lambda: 0.05, lr: 0.001, iters: 60 },
 };
 

@@ -9,7 +9,9 @@
  *
  * The same map works for users with any user feature matrix (e.g. ml-100k's u.user age, gender,
  * occupation one-hot): pass the model's user rows as the targets (`side: 'user'`). d is small (tens),
- * so the fit is one d x d solve on the CPU; the heavy products FᵀF and FᵀY are O(n·d·s).
+ * so the fit is one d x d system with s right-hand sides; the heavy products FᵀF and FᵀY are O(n·d·s).
+ * This is the f64 CPU path; fitContentMapGpu (content-gpu.ts) solves the same system on the GPU with
+ * ALS's normal-equation and Cholesky kernels, and test/gpu/cases-content.ts compares the two.
  */
 import { InputError } from '../core/errors.ts';
 import type { ItemMeta } from '../data/dataset.ts';
@@ -57,20 +59,37 @@ export function itemFeatures(meta: ItemMeta, genreList?: string[]): FeatureMatri
  * Fits W on the rows listed in `rows` (e.g. the items that have ratings) of the model's factors.
  * `lambda` regularizes W (default 1; features are 0/1 or O(1) scaled).
  */
-export function fitContentMap(model: Model, features: FeatureMatrix, opts: { side?: 'item' | 'user'; lambda?: number; rows?: ArrayLike<number> } = {}): ContentMap {
+export interface ContentMapOptions {
+  side?: 'item' | 'user';
+  lambda?: number;
+  rows?: ArrayLike<number>;
+}
+
+/** The model fields a content map reads. */
+export type ContentModel = Pick<Model, 'itemFactors' | 'userFactors' | 'nItems' | 'nUsers' | 'stride'>;
+
+/** The checked inputs of a content-map fit (shared by the CPU path here and the GPU one, content-gpu.ts). */
+export function contentInputs(model: ContentModel, features: FeatureMatrix, opts: ContentMapOptions): { side: 'item' | 'user'; Y: Float32Array; lambda: number; use: ArrayLike<number> } {
   const side = opts.side ?? 'item';
   const Y = side === 'item' ? model.itemFactors : model.userFactors;
   const nRows = side === 'item' ? model.nItems : model.nUsers;
   if (features.n !== nRows) throw new InputError(`content map: ${features.n} feature rows for ${nRows} ${side}s`);
+  if (!(Number.isInteger(features.d) && features.d >= 1) || features.rows.length !== features.n * features.d) throw new InputError(`content map: ${features.rows.length} feature values for ${features.n} x ${features.d}`);
   const lambda = opts.lambda ?? 1;
   if (!(Number.isFinite(lambda) && lambda > 0)) throw new InputError(`content map: lambda must be > 0, got ${lambda}`);
   for (let e = 0; e < features.rows.length; e++) if (!Number.isFinite(features.rows[e])) throw new InputError(`content map: feature row ${Math.floor(e / features.d)} column ${e % features.d} is ${features.rows[e]}`);
+  const use = opts.rows ?? Array.from({ length: nRows }, (_, i) => i);
+  if (use.length === 0) throw new InputError('content map: no rows to fit on');
+  for (let q = 0; q < use.length; q++) if (!(Number.isInteger(use[q]) && use[q] >= 0 && use[q] < nRows)) throw new InputError(`content map: rows[${q}] = ${use[q]} is not a ${side} index below ${nRows}`);
+  return { side, Y, lambda, use };
+}
+
+export function fitContentMap(model: ContentModel, features: FeatureMatrix, opts: ContentMapOptions = {}): ContentMap {
+  const { side, Y, lambda, use } = contentInputs(model, features, opts);
   const { d } = features;
   const s = model.stride;
   const A = new Float64Array(d * d);
   const B = new Float64Array(d * s);
-  const use = opts.rows ?? Array.from({ length: nRows }, (_, i) => i);
-  if (use.length === 0) throw new InputError('content map: no rows to fit on');
   for (let q = 0; q < use.length; q++) {
     const i = use[q];
     const f = features.rows.subarray(i * d, (i + 1) * d);

@@ -8,8 +8,9 @@
  * Explicit models are scored by validation RMSE (lower is better); implicit ALS by validation
  * NDCG@10 (every held-out item relevant, training items left out; higher is better).
  *
- * On the GPU, ALS trials share one device and one upload of each split's ratings (AlsUploads), and
- * each iteration reads back only its scalars. An AbortSignal stops the search between iterations;
+ * On the GPU, trials share one device and one upload of each split's ratings (AlsUploads for ALS,
+ * SgdUploads for SGD), and each iteration (epoch) reads back only its scalars; a trial's factors
+ * come back once per rung (its warm start for the next rung, and the best fit). An AbortSignal stops the search between iterations;
  * the result then holds the trials finished so far and the best of them (`stopped: 'aborted'`).
  */
 import { AbortError, InputError } from '../core/errors.ts';
@@ -22,6 +23,7 @@ import type { AlsOptions } from '../train/als/options.ts';
 import type { SgdOptions } from '../train/sgd/index.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import type { AlsUploads } from '../train/als/uploads.ts';
+import type { SgdUploads } from '../train/sgd/uploads.ts';
 
 export type TuneAlgo = 'als' | 'ials' | 'sgd';
 export type TuneMetric = 'rmse' | 'ndcg@10';
@@ -50,7 +52,7 @@ export interface TuneOptions {
   /** Other ALS options every trial uses (algo 'als' and 'ials': biases, ALS-WR, backend, gpu...). */
   als?: Omit<AlsOptions, 'rank' | 'lambda' | 'iterations' | 'validation' | 'init' | 'signal' | 'onIteration' | 'implicit' | 'uploads'>;
   /** Other SGD options every trial uses (algo 'sgd'). */
-  sgd?: Omit<SgdOptions, 'rank' | 'lambda' | 'epochs' | 'validation' | 'init' | 'signal' | 'onIteration'>;
+  sgd?: Omit<SgdOptions, 'rank' | 'lambda' | 'epochs' | 'validation' | 'init' | 'signal' | 'onIteration' | 'uploads'>;
   signal?: AbortSignal;
   /** Called when a trial stops for good (dropped by a rung, or finished). */
   onTrial?: (t: Trial) => void;
@@ -151,6 +153,7 @@ interface Fold {
   validation: Ratings;
   fitData: Ratings | Dataset;
   uploads?: AlsUploads;
+  sgdUploads?: SgdUploads;
 }
 
 export async function tune(data: Ratings | Dataset, options: TuneOptions): Promise<TuneResult> {
@@ -176,7 +179,8 @@ export async function tune(data: Ratings | Dataset, options: TuneOptions): Promi
   const rungs = rungsOf(iterations, cands.length, options.halving ?? true);
 
   const { fitAls } = await import('../train/als/index.ts');
-  const { fitSgd } = await import('../train/sgd/index.ts');
+  const { fitSgd, defaultBlocks } = await import('../train/sgd/index.ts');
+  const { DEFAULTS } = await import('../train/options.ts');
   const { Model } = await import('../model/model.ts');
   const { evaluate } = await import('../model/metrics.ts');
 
@@ -210,6 +214,15 @@ export async function tune(data: Ratings | Dataset, options: TuneOptions): Promi
         f.uploads = new AlsUploads(gpu, s.train, algo === 'als' ? s.test : undefined, `tune.fold${folds.length + 1}`, options.als?.kernels);
         uploads++;
       }
+      // SGD on a device likewise: the rating list (shuffled or blocked) and the loss's copies, once
+      // per split; full-batch GD keeps its own upload per fit
+      if (gpu && algo === 'sgd' && (options.sgd?.algo ?? 'sgd') === 'sgd') {
+        const { SgdUploads } = await import('../train/sgd/uploads.ts');
+        const mode = options.sgd?.mode ?? 'hogwild';
+        const layout = { blocks: options.sgd?.blocks ?? defaultBlocks(s.train), seed: options.seed ?? options.sgd?.seed ?? DEFAULTS.common.seed };
+        f.sgdUploads = new SgdUploads(gpu, s.train, s.test, mode, layout, `tune.fold${folds.length + 1}`);
+        uploads++;
+      }
       folds.push(f);
     }
     const fitOne = async (t: Live, k: number, more: number): Promise<{ fit: FitResult; score: number; rmse: number }> => {
@@ -217,7 +230,7 @@ export async function tune(data: Ratings | Dataset, options: TuneOptions): Promi
       const prev = t.fits[k];
       const init = prev ? { users: prev.model.userFactors, items: prev.model.itemFactors } : undefined;
       if (algo === 'sgd') {
-        const fit = await fitSgd(f.fitData, { ...options.sgd, gpu: gpu ?? undefined, backend: gpu ? 'gpu' : wanted, rank: t.c.rank, lambda: t.c.lambda, ...(t.c.learningRate !== undefined ? { learningRate: t.c.learningRate } : {}), epochs: more, validation: f.validation, seed: options.seed ?? options.sgd?.seed, init, signal: options.signal });
+        const fit = await fitSgd(f.fitData, { ...options.sgd, gpu: gpu ?? undefined, backend: gpu ? 'gpu' : wanted, rank: t.c.rank, lambda: t.c.lambda, ...(t.c.learningRate !== undefined ? { learningRate: t.c.learningRate } : {}), epochs: more, validation: f.validation, seed: options.seed ?? options.sgd?.seed, init, signal: options.signal, uploads: f.sgdUploads, hostCopies: f.sgdUploads ? false : undefined });
         const rmse = fit.history[fit.history.length - 1]?.validationRmse ?? NaN;
         return { fit, score: rmse, rmse };
       }
@@ -278,7 +291,10 @@ export async function tune(data: Ratings | Dataset, options: TuneOptions): Promi
     if (!(e instanceof AbortError)) throw e;
     stopped = 'aborted';
   } finally {
-    for (const f of folds) f.uploads?.destroy();
+    for (const f of folds) {
+      f.uploads?.destroy();
+      f.sgdUploads?.destroy();
+    }
     ownGpu?.destroy();
   }
   const finished = all.filter((t) => t.fits[0] && Number.isFinite(t.trial.score));

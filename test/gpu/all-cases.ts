@@ -11,6 +11,7 @@
  *   score, topk, similar_norms          recommend / similar items vs f64 scores (both families)
  *   score_pairs, metrics_rank           batched predict vs f64; evaluate vs the CPU metrics
  *   calib_fma, calib_copy               f64 closed forms (cases-calib.ts)
+ *   (normal_eq, cholesky again)         the content map's ridge fit vs the f64 one (cases-content.ts)
  * test/mutants.test.ts fails when a shader has no mutants (test/mutants/list.ts).
  */
 import { foundationCases } from './cases-foundation.ts';
@@ -23,9 +24,10 @@ import { rankingCases } from './cases-ranking.ts';
 import { cpuCases } from './cases-cpu.ts';
 import { calibCases } from './cases-calib.ts';
 import { chunkCases } from './cases-chunks.ts';
+import { contentCases } from './cases-content.ts';
 import type { GpuCase } from './types.ts';
 
-export const allCases: GpuCase[] = [...foundationCases, ...hostCases, ...alsCases, ...sgdCases, ...modelCases, ...stopCases, ...rankingCases, ...cpuCases, ...calibCases];
+export const allCases: GpuCase[] = [...foundationCases, ...hostCases, ...alsCases, ...sgdCases, ...modelCases, ...stopCases, ...rankingCases, ...cpuCases, ...calibCases, ...contentCases];
 
 /**
  * The second run, on a context with 1 MiB binding / 2 MiB buffer limits (TINY_LIMITS), with the

@@ -14,6 +14,7 @@ import type { EngineSpec, SgdBackend, Sse } from './backend.ts';
 import { releaseFactorBuffers, type Factors } from '../backend.ts';
 import { chunkFeistelParams, chunkOrder, packRatings, packRatingsStrided, stratifiedPlan, strataShifts, stridedChunkSize } from '../../core/sgd-plan.ts';
 import { checkDevicePlan, sgdDevicePlan, type DevicePlan } from '../../gpu/budget.ts';
+import type { SgdUploads } from './uploads.ts';
 
 export class GpuSgdBackend implements SgdBackend {
   readonly kind = 'gpu' as const;
@@ -44,13 +45,30 @@ export class GpuSgdBackend implements SgdBackend {
   /** What this fit planned to allocate on the device (bytes by part), checked before allocating. */
   readonly devicePlan: DevicePlan;
 
+  /** The factors as of the last step, on the host: only with host copies (the default). */
+  readonly keptFactors?: () => Factors;
+  /** Read the factors back with each epoch's sums (false: only the sums; a search's trials). */
+  private readonly hostCopies: boolean;
+
   constructor(
     private readonly gpu: GpuContext,
     private readonly s: EngineSpec,
+    /** Ratings already on this device (a search's trials share them): used, not uploaded, and left alive. */
+    shared?: SgdUploads,
+    hostCopies = true,
   ) {
     this.adapter = adapterName(gpu.adapter);
     this.stride = strideOf(s.rank, s.bias);
     this.kept = { W: s.W0.slice(), H: s.H0.slice() };
+    this.hostCopies = hostCopies;
+    if (hostCopies) this.keptFactors = () => this.kept;
+    if (shared) {
+      if (shared.gpu !== gpu) throw new Error('SGD: shared uploads belong to another GPU context');
+      if (shared.train !== s.train || shared.validation !== s.validation) throw new Error('SGD: shared uploads were made from other ratings');
+      if (s.algo !== 'sgd' || shared.mode !== s.mode || (s.mode === 'stratified' && (shared.layout.blocks !== s.blocks || shared.layout.seed !== s.seed))) {
+        throw new Error(`SGD: shared uploads are laid out for ${shared.mode} (blocks ${shared.layout.blocks}, seed ${shared.layout.seed}), the fit is ${s.algo} ${s.mode} (blocks ${s.blocks}, seed ${s.seed})`);
+      }
+    }
     const nRatings = s.train.values.length;
     // The rating list is stored in chunks under the binding limit (one dispatch each); the factors
     // are one binding each: checked, with the device-memory budget, before anything is made.
@@ -83,9 +101,14 @@ export class GpuSgdBackend implements SgdBackend {
         this.timer = { set, resolve };
         this.owned.push(set, resolve);
       }
-      this.trainLoss = new LossKernel(gpu, 'sgd.trainLoss', train.users, train.items, train.values);
-      this.owned.push(this.trainLoss);
-      if (s.validation) {
+      if (shared) {
+        this.trainLoss = shared.loss;
+        this.valLoss = shared.valLoss ?? undefined;
+      } else {
+        this.trainLoss = new LossKernel(gpu, 'sgd.trainLoss', train.users, train.items, train.values);
+        this.owned.push(this.trainLoss);
+      }
+      if (s.validation && !shared) {
         const v = s.validation;
         this.valLoss = new LossKernel(gpu, 'sgd.validationLoss', v.users, v.items, v.values);
         this.owned.push(this.valLoss);
@@ -100,7 +123,22 @@ export class GpuSgdBackend implements SgdBackend {
       const cap = sgdChunkRatings(gpu);
       const C = Math.max(1, Math.ceil(n / cap));
       const tag = (c: number) => (C > 1 ? `.chunk${c}` : '');
-      if (s.mode === 'hogwild') {
+      if (shared && C > 1) {
+        throw new Error(`SGD: shared uploads hold the rating list in one buffer, and ${n} ratings need ${C} chunks under this device's binding limit; fit without shared uploads`);
+      }
+      if (shared && s.mode === 'hogwild') {
+        // The shared list, its shuffled copy and its shuffle kernel stay alive for the next fit.
+        this.rts.push(shared.shuffled!);
+        this.shuffles.push(shared.shuffle!);
+        this.sgd = new SgdKernel(gpu, 'sgd.hogwild', n, spec, this.X, this.Y, { chunks: [n] });
+        this.owned.push(this.sgd);
+      } else if (shared) {
+        this.strata = shared.plan!.b;
+        this.rts.push(shared.blocked!);
+        this.sgd = new SgdKernel(gpu, 'sgd.stratified', n, spec, this.X, this.Y, { chunks: [n] });
+        this.owned.push(this.sgd);
+        this.sgd.setPlan(shared.plan!, this.rts);
+      } else if (s.mode === 'hogwild') {
         // Chunk c holds the ratings p = c (mod C) (an interleaved share of the whole list); each
         // epoch shuffles every chunk and runs the chunks in a seeded order (chunkOrder). One chunk
         // is exactly the unchunked list and order.
@@ -200,7 +238,7 @@ export class GpuSgdBackend implements SgdBackend {
       }
     }
     pass.end();
-    return this.finish(enc, true, true);
+    return this.finish(enc, true, this.hostCopies);
   }
 
   private submitCopy(label: string, from: [GPUBuffer, GPUBuffer], to: [GPUBuffer, GPUBuffer]): void {
@@ -230,10 +268,6 @@ export class GpuSgdBackend implements SgdBackend {
     const W = await this.gpu.readF32(this.X, 0, this.s.W0.length);
     const H = await this.gpu.readF32(this.Y, 0, this.s.H0.length);
     return { W, H };
-  }
-
-  keptFactors(): Factors {
-    return this.kept;
   }
 
   /** Updates in flight per dispatch: Hogwild's concurrent groups, a stratum's blocks, or GD's every rating. */

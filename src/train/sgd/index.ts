@@ -29,6 +29,7 @@ import { atLeast, check, checkEarlyStopping, checkValidation, DEFAULTS, oneOf } 
 import type { EngineSpec, SgdBackend, Sse } from './backend.ts';
 import { CpuSgdBackend } from './cpu-backend.ts';
 import { GpuSgdBackend } from './gpu-backend.ts';
+import type { SgdUploads } from './uploads.ts';
 
 export type SgdSchedule = 'constant' | 'inverse' | 'bold-driver' | 'adagrad';
 
@@ -40,7 +41,7 @@ export interface SgdOptions extends GpuChoice {
   /** Latent factors (default 10). */
   rank?: number;
   /**
-   * Base learning rate (default: 0.01 sgd, 0.1 with 'adagrad', 0.001 gd). The update is
+   * Base learning rate (default: 0.04 sgd, 0.1 with 'adagrad', 0.001 gd). The update is
    * w += lr (e h - lambda w): the factor -2 of the gradient of (a - w.h)^2, which the source's GD
    * writes out, is folded into lr (lr = 2 x the source's step size).
    */
@@ -59,7 +60,7 @@ export interface SgdOptions extends GpuChoice {
    * lr / sqrt(G), with LIBMF's two accumulators per row (the first 8 columns plus the biases, and
    * the rest) and its warm-up: the first epoch of a fit without `init` updates only the first 8
    * columns (and the biases). Without biases, 'adagrad' also starts from LIBMF's factors, uniform
-   * [0, sqrt(std(ratings) / rank)). Default 'constant' (sgd), 'bold-driver' (gd).
+   * [0, sqrt(std(ratings) / rank)). Default 'inverse' (sgd), 'bold-driver' (gd).
    */
   schedule?: SgdSchedule;
   /** Decay of the 'inverse' schedule (default 0.1). */
@@ -97,6 +98,18 @@ export interface SgdOptions extends GpuChoice {
    * its own device, and after a lost device moved the fit to the CPU.
    */
   keepOnDevice?: boolean;
+  /**
+   * Ratings already uploaded to the fit's `gpu` (src/train/sgd/uploads.ts), made from this very
+   * training and validation ratings, mode, blocks and seed: the GPU backend uses them instead of
+   * uploading its own. Ignored on the CPU.
+   */
+  uploads?: SgdUploads;
+  /**
+   * Read the factors back with each epoch's sums (default true), so a lost device resumes from the
+   * last finished epoch on the CPU. false: only the sums come back per epoch (a search's trials); a
+   * lost device then ends the fit with a DeviceLostError.
+   */
+  hostCopies?: boolean;
 }
 
 /** An epoch's report; `gpuSeconds` is the device time of the training pass (timestamp queries) when available. */
@@ -150,7 +163,7 @@ export async function fitSgd(data: Ratings | Dataset, opts: SgdOptions = {}): Pr
   if (n >= 2 ** 30) throw new InputError(`too many ratings for SGD's packed 32-bit layout: ${n} (limit 2^30)`);
   checkValidation(opts.validation, train, false);
   checkEarlyStopping(opts.earlyStopping, opts.validation);
-  const blocks = opts.blocks ?? Math.max(1, Math.min(64, train.nUsers, train.nItems, Math.floor(Math.sqrt(n / 16))));
+  const blocks = opts.blocks ?? defaultBlocks(train);
   check('blocks', blocks, (v) => Number.isInteger(v) && v >= 1 && v <= 4096, 'an integer in [1, 4096]');
   if (opts.lanes !== undefined) check('lanes', opts.lanes, (v) => [1, 2, 4, 8, 16, 32, 64].includes(v), 'a power of two in [1, 64]');
   const mu = opts.globalMean ?? (bias ? globalMean(train.values) : 0);
@@ -212,11 +225,12 @@ export async function fitSgd(data: Ratings | Dataset, opts: SgdOptions = {}): Pr
     onIteration: opts.onIteration,
     finish,
     // a lost device under 'auto' hands the fit to the f32 CPU engine, from the last finished epoch
-    fallback: backendChoice === 'auto' ? (f: Factors) => new FastCpuSgd({ ...spec, W0: f.W, H0: f.H }, lazyExec({ threads: opts.threads })) : undefined,
+    fallback: backendChoice === 'auto' && opts.hostCopies !== false ? (f: Factors) => new FastCpuSgd({ ...spec, W0: f.W, H0: f.H }, lazyExec({ threads: opts.threads })) : undefined,
     onWarning: opts.onWarning,
   };
   try {
-    run.backend = gpu ? new GpuSgdBackend(gpu, spec) : choice.engine === 'reference' ? new CpuSgdBackend(spec) : new FastCpuSgd(spec, lazyExec({ threads: opts.threads }));
+    const shared = opts.uploads && opts.uploads.gpu === gpu ? opts.uploads : undefined;
+    run.backend = gpu ? new GpuSgdBackend(gpu, spec, shared, opts.hostCopies ?? true) : choice.engine === 'reference' ? new CpuSgdBackend(spec) : new FastCpuSgd(spec, lazyExec({ threads: opts.threads }));
     const result = (await runLoop(run)) as SgdFitResult;
     const { accepted, startRmse, lr } = run.algorithm.tally();
     if (schedule === 'bold-driver' && epochs > 0 && accepted === 0 && result.stopped === 'iterations') {
@@ -235,6 +249,11 @@ export async function fitSgd(data: Ratings | Dataset, opts: SgdOptions = {}): Pr
     run.backend?.destroy();
     ownGpu?.destroy();
   }
+}
+
+/** Stratified SGD's default grid size b: min(64, nUsers, nItems, sqrt(n / 16)), at least 1. */
+export function defaultBlocks(train: Ratings): number {
+  return Math.max(1, Math.min(64, train.nUsers, train.nItems, Math.floor(Math.sqrt(train.values.length / 16))));
 }
 
 /**
@@ -359,7 +378,7 @@ function withPartialFit(res: FitResult, opts: SgdOptions): SgdFitResult {
     const scale = m.bias ? (opts.initScale ?? DEFAULTS.common.initScale) : 2 * Math.sqrt(Math.max(Math.abs(m.mu || globalMean(r.values)), 1e-3) / m.rank);
     initFactors(X, Y, m.rank, m.bias, m.nUsers, m.nItems, seed, scale);
     const next = await fitSgd(r, {
-      ...opts, validation: undefined, earlyStopping: undefined, epochs: epochs ?? opts.epochs, seed, init: { users: X, items: Y }, globalMean: m.mu,
+      ...opts, validation: undefined, earlyStopping: undefined, uploads: undefined, hostCopies: undefined, epochs: epochs ?? opts.epochs, seed, init: { users: X, items: Y }, globalMean: m.mu,
       rank: m.rank, useBias: m.bias,
     });
     if (userIds) next.model.userIds = userIds;
