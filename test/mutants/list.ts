@@ -65,6 +65,8 @@ export const casesFor: Record<string, string[]> = {
   'shaders/cholesky.wgsl': CHOL_TILED,
   'shaders/cholesky_direct.wgsl': CHOL_DIRECT,
   'shaders/cg.wgsl': ['CG', 'cg'],
+  'shaders/cholesky_blocked.wgsl': CHOL_DIRECT,
+  'src/kernels/cg-direct.ts': ['CG', 'cg'],
   'shaders/gram.wgsl': ['convergence quantity', 'implicit ALS', 'whole fit: ALS'],
   'shaders/score.wgsl': MODEL,
   'shaders/topk.wgsl': MODEL,
@@ -689,6 +691,63 @@ export const mutants: Mutant[] = [
     why: 'back substitution reads the lower triangle (the original A) instead of U',
   },
   // ---------------------------------------------------------------- CG
+  // ---------------------------------------------------------------- Cholesky, blocked (direct variant)
+  {
+    id: 'chol-blocked.offdiag-update', file: 'shaders/cholesky_blocked.wgsl', kind: 'off-by-one',
+    find: 'for (var k = 0u; k < i; k++) {', replace: 'for (var k = 1u; k < i; k++) {',
+    why: 'the off-diagonal blocks leave out the first block row\'s update (wrong U from K > 12)',
+  },
+  {
+    id: 'chol-blocked.diag-update-sign', file: 'shaders/cholesky_blocked.wgsl', kind: 'operator',
+    find: 's0 = fma(vec4<f32>(-b0.x), b0, s0);', replace: 's0 = fma(vec4<f32>(b0.x), b0, s0);',
+    why: 'the diagonal block adds one term of the rank-4 update instead of subtracting it',
+  },
+  {
+    id: 'chol-blocked.forward-solve', file: 'shaders/cholesky_blocked.wgsl', kind: 'index',
+    find: 'cj = fma(vec4<f32>(-yi.x), u0, cj);', replace: 'cj = fma(vec4<f32>(-yi.y), u0, cj);',
+    why: 'the forward solve subtracts the wrong component of y',
+  },
+  {
+    id: 'chol-blocked.padding', file: 'shaders/cholesky_blocked.wgsl', kind: 'sentinel',
+    find: 'return select(0.0, 1.0, r == c);', replace: 'return 0.0;',
+    why: 'the padding of a K that is not a multiple of 4 is zero, not identity: its pivots fail',
+  },
+  {
+    id: 'chol-blocked.back-solve', file: 'shaders/cholesky_blocked.wgsl', kind: 'off-by-one',
+    find: 'for (var j = i + 1u; j < NB; j++) {', replace: 'for (var j = i + 2u; j < NB; j++) {',
+    why: 'back substitution ignores the next block column',
+  },
+  {
+    id: 'chol-blocked.pivot-rule', file: 'shaders/cholesky_blocked.wgsl', kind: 'sentinel',
+    find: 'let bad1 = !(e1 > PIV_TOL * dg.y) || !(e1 <= 3.0e38);', replace: 'let bad1 = !(e1 > 0.0) || !(e1 <= 3.0e38);',
+    why: 'a pivot that lost all its digits is accepted: an ill-conditioned row gets garbage factors instead of a reported failure',
+  },
+  // ---------------------------------------------------------------- CG, direct (generated)
+  {
+    id: 'cg-direct.lambda-bias', file: 'src/kernels/cg-direct.ts', kind: 'dropped',
+    find: "4 * i + a < K ? 'P.lambdaBias' : '0.0'", replace: "4 * i + a < K ? 'P.lambda' : '0.0'",
+    why: 'the bias unknown is regularized with lambda instead of lambdaBias',
+  },
+  {
+    id: 'cg-direct.step-sign', file: 'src/kernels/cg-direct.ts', kind: 'operator',
+    find: 'r[${i}] = fma(vec4<f32>(-a), ap[${i}], r[${i}]);', replace: 'r[${i}] = fma(vec4<f32>(a), ap[${i}], r[${i}]);',
+    why: 'the residual grows along A p instead of shrinking',
+  },
+  {
+    id: 'cg-direct.no-conjugation', file: 'src/kernels/cg-direct.ts', kind: 'dropped',
+    find: 'p[${i}] = fma(vec4<f32>(beta), p[${i}], r[${i}]);', replace: 'p[${i}] = r[${i}];',
+    why: 'steepest descent instead of CG: each step forgets the previous directions',
+  },
+  {
+    id: 'cg-direct.weight', file: 'src/kernels/cg-direct.ts', kind: 'dropped',
+    find: 'o.ap[${i}] = fma(d, y${i}, o.ap[${i}]);', replace: 'o.ap[${i}] = o.ap[${i}] + y${i};',
+    why: 'the matrix-free product A p drops each rating\'s weighted projection w (y . p)',
+  },
+  {
+    id: 'cg-direct.confidence', file: 'src/kernels/cg-direct.ts', kind: 'dropped',
+    find: 'let d = vec4<f32>(wt.x * (', replace: 'let d = vec4<f32>((',
+    why: 'implicit CG multiplies by the unweighted Gram: every confidence counts as 1',
+  },
   {
     id: 'cg.weighted-lambda', file: 'shaders/cg.wgsl', kind: 'dropped',
     find: 'var s = select(P.lambdaBias, P.lambda, c < RANK) * scale * vc;', replace: 'var s = select(P.lambdaBias, P.lambda, c < RANK) * vc;',
