@@ -33,5 +33,8 @@ export default defineConfig(({ mode }) => ({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Two test files at a time: on a 2-core machine one file (one GPU case list, one CLI child
+    // process) leaves a core idle about a third of the time; vitest's default is cores - 1.
+    maxWorkers: 2,
   },
 }));

@@ -283,7 +283,7 @@ export const cpuCases: GpuCase[] = [
     name: 'f32 CPU engine: Hogwild SGD on 2 workers learns as well as on 1 thread (within 2% train RMSE per epoch)',
     run: async () => {
       const { train } = plantedRatings(37, 120, 90, 3, 0.3, 0.1, 0);
-      const o: SgdOptions = { rank: 6, useBias: true, lambda: 0.02, learningRate: 0.03, epochs: 8, seed: 3 };
+      const o: SgdOptions = { rank: 6, useBias: true, lambda: 0.02, learningRate: 0.03, schedule: 'constant', epochs: 8, seed: 3 };
       const two = await fitSgd(train, { ...o, backend: 'cpu', threads: 2 });
       const one = await fitSgd(train, { ...o, backend: 'cpu', threads: 1 });
       expect(/2 worker threads/.test(two.backendReason ?? ''), `ran on workers: ${two.backendReason}`);
