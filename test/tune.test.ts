@@ -134,39 +134,96 @@ function svgOk(svg: string): string {
 }
 
 describe('tune on the GPU', () => {
-  it('ALS trials share one upload of the ratings per fold, read back only scalars per iteration, and match the CPU search', async () => {
-    const { train } = plantedRatings(3, 60, 50, 3, 0.4, 0.3);
-    const gpu = await GpuContext.create();
+  /**
+   * A device whose storage buffers (labels: all, and those made with data, the uploads) and readbacks
+   * (the labels of each read's parts) are recorded.
+   */
+  async function watched(limits?: { deviceMemory: number }) {
+    const gpu = await GpuContext.create(limits ? { limits } : {});
     const labels: string[] = [];
-    const reads: number[] = [];
+    const uploaded: string[] = [];
+    const reads: string[][] = [];
+    const names = new WeakMap<GPUBuffer, string>();
     const storage = gpu.storage.bind(gpu);
     const readMany = gpu.readMany.bind(gpu);
-    gpu.storage = ((label: string, d: number | ArrayBufferView) => (labels.push(label), storage(label, d))) as typeof gpu.storage;
-    gpu.readMany = ((parts: Parameters<typeof readMany>[0]) => (reads.push(parts.length), readMany(parts))) as typeof gpu.readMany;
+    gpu.storage = ((label: string, d: number | ArrayBufferView) => {
+      labels.push(label);
+      if (typeof d !== 'number') uploaded.push(label);
+      const b = storage(label, d);
+      names.set(b, label);
+      return b;
+    }) as typeof gpu.storage;
+    gpu.readMany = ((parts: Parameters<typeof readMany>[0]) => (reads.push(parts.map((p) => names.get(p.buffer) ?? '?')), readMany(parts))) as typeof gpu.readMany;
+    return { gpu, labels, uploaded, reads };
+  }
+  const isFactors = (l: string) => /(user|item)Factors$/.test(l);
+
+  it('ALS trials share one upload of the ratings per fold, keep their factors on the device between rungs, read back only scalars and, once, the best factors, and match the CPU search', async () => {
+    const { train } = plantedRatings(3, 60, 50, 3, 0.4, 0.3);
+    const { gpu, labels, uploaded, reads } = await watched();
     try {
       const opts = { grid: { rank: [1, 3], lambda: [0.05, 5] }, iterations: 4, seed: 1, folds: 2 };
       const g = await tune(train, { ...opts, als: { backend: 'gpu', gpu } });
       expect(g.uploads).toBe(2);
+      expect(g.factorsOnDevice).toBe(true);
+      expect(g.note).toBeUndefined();
       // one CSR by user, one CSC by item and one copy of the training values per fold, for 4 trials x 2 rungs x 2 folds
       expect(labels.filter((l) => /byUser\.indices$/.test(l))).toEqual(['tune.fold1.byUser.indices', 'tune.fold2.byUser.indices']);
       expect(labels.filter((l) => /trainLoss\.values$/.test(l)).length).toBe(2);
       expect(labels.filter((l) => l.startsWith('als.byUser') || l.startsWith('als.trainLoss')).length).toBe(0);
-      // per iteration one read of the scalars buffer alone (a fit with host copies reads scalars, W and H
-      // together, three parts); the factors come back once per rung per fold, W and H one read each
-      expect(reads.filter((n) => n !== 1).length).toBe(0);
+      // factors go up once per first-rung fit (random starts); the second rung starts from the device
       const fits = (4 + 2) * 2;
+      expect(uploaded.filter((l) => l === 'als.userFactors').length).toBe(4 * 2);
+      expect(labels.filter((l) => l === 'als.userFactors').length).toBe(fits);
+      // per iteration one read of the scalars alone; no factors until the very last read: the best
+      // trial's W and H, together
       const iterations = (4 * 2 + 2 * 2) * 2;
-      expect(reads.length).toBeGreaterThanOrEqual(iterations + 2 * fits);
-      expect(reads.length).toBeLessThanOrEqual(iterations + 3 * fits); // + at most one statistics read before the first iteration
+      expect(reads.slice(0, -1).filter((parts) => parts.some(isFactors))).toEqual([]);
+      expect(reads[reads.length - 1]).toEqual(['als.userFactors', 'als.itemFactors']);
+      expect(reads.slice(0, -1).every((parts) => parts.length === 1 && parts[0] === 'als.scalars')).toBe(true);
+      expect(reads.length - 1).toBeGreaterThanOrEqual(iterations);
+      expect(reads.length - 1).toBeLessThanOrEqual(iterations + fits); // + at most one statistics read before the first iteration
       const c = await tune(train, { ...opts, als: { backend: 'cpu' } });
-      expect(g.best.rank).toBe(c.best.rank);
-      expect(g.best.lambda).toBe(c.best.lambda);
-      // f32 on both sides over a few hundred ratings: relative agreement to 1e-3 (rounding of f32 sums, not algorithm)
-      for (let k = 0; k < g.trials.length; k++) {
-        const [a, b] = [g.trials[k], c.trials[k]];
-        expect(a.iterations, `trial ${k}`).toBe(b.iterations);
-        for (const v of [a.score, b.score]) expect(Number.isFinite(v)).toBe(true);
-        expect(Math.abs(a.score - b.score) / b.score, `trial ${k}: gpu ${a.score}, cpu ${b.score}`).toBeLessThan(1e-3);
+      expect(c.factorsOnDevice).toBe(false);
+      const agree = (x: typeof g, what: string) => {
+        expect(x.best.rank, what).toBe(c.best.rank);
+        expect(x.best.lambda, what).toBe(c.best.lambda);
+        // f32 on both sides over a few hundred ratings: relative agreement to 1e-3 (rounding of f32 sums, not algorithm)
+        for (let k = 0; k < x.trials.length; k++) {
+          const [a, b] = [x.trials[k], c.trials[k]];
+          expect(a.iterations, `${what} trial ${k}`).toBe(b.iterations);
+          for (const v of [a.score, b.score]) expect(Number.isFinite(v)).toBe(true);
+          expect(Math.abs(a.score - b.score) / b.score, `${what} trial ${k}: gpu ${a.score}, cpu ${b.score}`).toBeLessThan(1e-3);
+        }
+        // the factors read back are the best trial's last rung on fold 1: scored on the host, the
+        // fold's validation RMSE is the device's (the same f32 factors, summed in f64 here: 1e-4)
+        const [f1] = kFold(train, { k: 2, seed: 1 });
+        const m = x.bestFit.model;
+        expect(m.userFactors.length).toBe(train.nUsers * m.stride);
+        const host = new Model(m);
+        let sse = 0;
+        for (let j = 0; j < f1.test.values.length; j++) {
+          const e = f1.test.values[j] - host.scoreIndex(f1.test.users[j], f1.test.items[j]);
+          sse += e * e;
+        }
+        expect(Math.abs(Math.sqrt(sse / f1.test.values.length) - x.best.foldScores[0]) / x.best.foldScores[0], what).toBeLessThan(1e-4);
+      };
+      agree(g, 'on the device');
+      // a device-memory budget that holds one fit but not the trials' factors beside it: the factors
+      // come back after each rung (W and H once per fit), the result says so, and nothing else changes
+      const mem = g.deviceMemory!;
+      expect(mem.kept).toBeGreaterThan(0);
+      // (a 64 MiB budget of which the caller keeps all but that: the least budget a device takes is 1 MiB)
+      const tight = await watched({ deviceMemory: 64 * 2 ** 20 });
+      tight.gpu.reserveMemory(64 * 2 ** 20 - (mem.fit + mem.kept - 4));
+      try {
+        const t = await tune(train, { ...opts, als: { backend: 'gpu', gpu: tight.gpu } });
+        expect(t.factorsOnDevice).toBe(false);
+        expect(t.note).toMatch(/device-memory budget.*read back after each rung/);
+        expect(tight.reads.filter((parts) => parts.some(isFactors)).length).toBe(2 * fits);
+        agree(t, 'read back');
+      } finally {
+        tight.gpu.destroy();
       }
     } finally {
       gpu.destroy();
@@ -175,13 +232,7 @@ describe('tune on the GPU', () => {
 
   it('SGD trials share one upload of the ratings per fold, read back only the sums per epoch, and score as fits that upload their own', async () => {
     const { train } = plantedRatings(3, 60, 50, 3, 0.4, 0.3);
-    const gpu = await GpuContext.create();
-    const labels: string[] = [];
-    const reads: number[] = [];
-    const storage = gpu.storage.bind(gpu);
-    const readMany = gpu.readMany.bind(gpu);
-    gpu.storage = ((label: string, d: number | ArrayBufferView) => (labels.push(label), storage(label, d))) as typeof gpu.storage;
-    gpu.readMany = ((parts: Parameters<typeof readMany>[0]) => (reads.push(parts.length), readMany(parts))) as typeof gpu.readMany;
+    const { gpu, labels, reads } = await watched();
     try {
       // Hogwild with halving: 4 trials, rungs of 2 and 4 epochs
       const g = await tune(train, { algo: 'sgd', grid: { rank: [2, 3], lambda: [0.02, 0.05] }, iterations: 4, seed: 3, sgd: { backend: 'gpu', gpu, learningRate: 0.05 } });
@@ -189,12 +240,16 @@ describe('tune on the GPU', () => {
       expect(labels.filter((l) => /ratings(\.shuffled|\.blocked)?$/.test(l))).toEqual(['tune.fold1.ratings', 'tune.fold1.ratings.shuffled']);
       expect(labels.filter((l) => /trainLoss\.values$/.test(l))).toEqual(['tune.fold1.trainLoss.values']);
       expect(labels.filter((l) => l.startsWith('sgd.ratings') || l.startsWith('sgd.trainLoss') || l.startsWith('sgd.validationLoss')).length).toBe(0);
-      // every read is one part: the sums alone per epoch (a fit with host copies reads sums, W and H together);
-      // per fit one read of the starting sums and the factors once at its end (W and H, one read each)
-      expect(reads.filter((n) => n !== 1).length).toBe(0);
+      // every read but the last is the sums alone: per epoch (a fit with host copies reads sums, W and H
+      // together), and per fit once for its starting sums; the factors stay on the device between
+      // rungs, and come back once, the best trial's W and H together, as the very last read
+      expect(g.factorsOnDevice).toBe(true);
+      expect(reads.slice(0, -1).every((parts) => parts.length === 1 && parts[0] === 'sgd.epochScalars')).toBe(true);
+      expect(reads[reads.length - 1]).toEqual(['sgd.userFactors', 'sgd.itemFactors']);
       const fits = 4 + 2;
       const epochs = 4 * 2 + 2 * 2;
-      expect(reads.length).toBe(epochs + 3 * fits);
+      expect(reads.length).toBe(epochs + fits + 1);
+      expect(g.bestFit.model.itemFactors.length).toBe(train.nItems * g.bestFit.model.stride);
       for (const t of g.trials) expect(Number.isFinite(t.score), `trial ${t.rank}/${t.lambda}`).toBe(true);
 
       // stratified (deterministic on the GPU), every trial to the end: each score is bit for bit a

@@ -534,6 +534,7 @@ async function tuneCmd(argv: string[]): Promise<number> {
       signal: ac.signal,
       onTrial: (t) => !quiet && warn(`${describeTrial(t)}: validation ${t.metric.toUpperCase()} ${fmtNum(t.score)}${t.foldScores.length > 1 ? ` (mean of ${t.foldScores.length} folds)` : ''} after ${t.iterations} ${algo === 'sgd' ? 'epochs' : 'iterations'} (${t.seconds.toFixed(1)} s)`),
     });
+    if (r.note && !quiet) warn(r.note);
     if (o.plot) writeFileSync(o.plot as string, tunePlotSvg(r.trials));
     let testScore: number | null = null;
     if (test || o.save) {

@@ -212,9 +212,28 @@ export class GpuContext {
     return ctx;
   }
 
-  /** The device-memory budget a fit is checked against (limits.deviceMemory), or undefined. */
+  /**
+   * The device-memory budget a fit is checked against (limits.deviceMemory, less what is reserved
+   * with `reserveMemory`), or undefined.
+   */
   get memoryBudget(): number | undefined {
-    return this.requestedLimits.deviceMemory;
+    const b = this.requestedLimits.deviceMemory;
+    return b === undefined ? undefined : Math.max(0, b - this.reservedBytes);
+  }
+
+  private reservedBytes = 0;
+
+  /**
+   * Takes `bytes` out of the budget fits are checked against (buffers a caller keeps alive across
+   * fits: a search's trials' factors between rungs); the returned function gives them back.
+   */
+  reserveMemory(bytes: number): () => void {
+    this.reservedBytes += bytes;
+    let back = false;
+    return () => {
+      if (!back) this.reservedBytes -= bytes;
+      back = true;
+    };
   }
 
   /** The largest buffer webmf may bind as storage here: min(maxStorageBufferBindingSize, maxBufferSize), in bytes. */

@@ -48,6 +48,12 @@ export interface LoopOptions<S> {
    */
   fallback?: (from: Factors) => TrainBackend<S>;
   onWarning?: (message: string) => void;
+  /**
+   * false: the final factors stay on the device, unread (a search's rungs: the caller takes the
+   * backend's buffers); the result's factors are then empty, and a stop attaches no result.
+   * Needs no fallback. Default true.
+   */
+  readBack?: boolean;
 }
 
 /** Lets queued messages (a worker's stop, an abort) run between steps, even on the CPU path. */
@@ -71,6 +77,10 @@ export async function runLoop<S>(o: LoopOptions<S>): Promise<FitResult> {
   let stepping = false;
 
   const resultOf = (f: Factors, stopped: FitResult['stopped']) => o.finish(f, history.slice(), stopped, backend);
+  const readBack = o.readBack ?? true;
+  if (!readBack && o.fallback) throw new Error('runLoop: factors left unread need a loop without a CPU fallback');
+  /** The current factors for the result: read back, or left on the device (empty host copies). */
+  const final = async (): Promise<Factors> => (readBack ? backend.readFactors() : { W: new Float32Array(0), H: new Float32Array(0) });
   /** The factors of the last finished iteration, wherever they still are. */
   const finished = async (): Promise<Factors> => {
     if (stepping) {
@@ -90,6 +100,7 @@ export async function runLoop<S>(o: LoopOptions<S>): Promise<FitResult> {
     }
   };
   const attach = async <E extends AbortError | DeviceLostError | DivergenceError>(e: E): Promise<E> => {
+    if (!readBack) return e;
     try {
       e.result = resultOf(await finished(), 'iterations');
     } catch {
@@ -149,18 +160,18 @@ export async function runLoop<S>(o: LoopOptions<S>): Promise<FitResult> {
         } else if (++sinceBest >= o.earlyStopping.patience) {
           if (bestOnBackend) {
             await backend.restoreBest();
-            return resultOf(await backend.readFactors(), 'early-stopping');
+            return resultOf(await final(), 'early-stopping');
           }
           // the best iteration was on a device that is gone; its host copy is the answer
           if (bestHost) return resultOf(bestHost, 'early-stopping');
-          return resultOf(await backend.readFactors(), 'early-stopping');
+          return resultOf(await final(), 'early-stopping');
         }
       }
       if (o.tolerance && report.delta !== undefined && report.delta < o.tolerance) {
-        return resultOf(await backend.readFactors(), 'converged');
+        return resultOf(await final(), 'converged');
       }
     }
-    return resultOf(await backend.readFactors(), 'iterations');
+    return resultOf(await final(), 'iterations');
   } catch (e) {
     if (e instanceof AbortError || e instanceof DeviceLostError || e instanceof DivergenceError) throw await attach(e);
     throw e;

@@ -9,8 +9,13 @@
  * NDCG@10 (every held-out item relevant, training items left out; higher is better).
  *
  * On the GPU, trials share one device and one upload of each split's ratings (AlsUploads for ALS,
- * SgdUploads for SGD), and each iteration (epoch) reads back only its scalars; a trial's factors
- * come back once per rung (its warm start for the next rung, and the best fit). An AbortSignal stops the search between iterations;
+ * SgdUploads for SGD), and each iteration (epoch) reads back only its scalars. Explicit ALS and SGD
+ * trials keep their factors on the device between rungs (the next rung starts from them there); a
+ * dropped trial's buffers are released, except those of the best dropped trial so far (it could
+ * still win). Only the best trial's factors come back, once, at the end. When the live trials'
+ * factors and a fit would not fit the device-memory budget together, the factors come back after
+ * each rung instead (the result's `note` says so); implicit ALS trials, scored by ranking on the
+ * host's factors, do the same. An AbortSignal stops the search between iterations;
  * the result then holds the trials finished so far and the best of them (`stopped: 'aborted'`).
  */
 import { AbortError, InputError } from '../core/errors.ts';
@@ -24,6 +29,8 @@ import type { SgdOptions } from '../train/sgd/index.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import type { AlsUploads } from '../train/als/uploads.ts';
 import type { SgdUploads } from '../train/sgd/uploads.ts';
+import { strideOf } from '../core/layout.ts';
+import { alsDevicePlan, formatBytes, sgdDevicePlan } from '../gpu/budget.ts';
 
 export type TuneAlgo = 'als' | 'ials' | 'sgd';
 export type TuneMetric = 'rmse' | 'ndcg@10';
@@ -93,6 +100,15 @@ export interface TuneResult {
   folds: number;
   /** Ratings uploads made on the device (one per fold when trials share them; 0 on the CPU). */
   uploads: number;
+  /** On a device: whether the trials' factors stayed there between rungs (false: read back after each rung). */
+  factorsOnDevice: boolean;
+  /**
+   * On a device with shared uploads: bytes of the trials' factors kept between rungs (every trial's
+   * folds, plus the best dropped trial's), and of the largest trial's fit at the least scratch.
+   */
+  deviceMemory?: { kept: number; fit: number; budget?: number };
+  /** Why the factors came back after each rung, when they did on a device. */
+  note?: string;
 }
 
 interface Point {
@@ -198,6 +214,21 @@ export async function tune(data: Ratings | Dataset, options: TuneOptions): Promi
   }
   const folds: Fold[] = [];
   let uploads = 0;
+  let onDevice = false;
+  let unreserve: (() => void) | undefined;
+  let note: string | undefined;
+  let deviceMemory: TuneResult['deviceMemory'];
+  /** Releases a fit's factors left on the device (none on the CPU or after readback). */
+  const release = (fit: FitResult | undefined) => {
+    if (fit?.device) {
+      fit.device.users.destroy();
+      fit.device.items.destroy();
+      fit.device = undefined;
+    }
+  };
+  /** The best trial dropped so far, whose first fold's factors stay on the device (it may still be the best). */
+  let incumbent: { score: number; iterations: number; fits: (FitResult | undefined)[] } | undefined;
+  const beats = (a: { score: number; iterations: number }, b: { score: number; iterations: number }) => (orderOf(a.score, b.score, better) || b.iterations - a.iterations) < 0;
   interface Live {
     c: Point;
     fits: (FitResult | undefined)[];
@@ -225,18 +256,43 @@ export async function tune(data: Ratings | Dataset, options: TuneOptions): Promi
       }
       folds.push(f);
     }
+    // Factors between rungs: on the device when the trials share uploads and the budget holds every
+    // trial's factors (all folds, at the first rung every trial is live; plus the best dropped
+    // trial's first fold) beside the largest fit; otherwise read back after each rung.
+    if (gpu && folds.every((f) => f.uploads || f.sgdUploads)) {
+      const bias = algo === 'sgd' ? !!options.sgd?.useBias : (options.als?.useBias ?? DEFAULTS.als.useBias);
+      const factorBytes = (rank: number) => (r.nUsers + r.nItems) * strideOf(rank, bias) * 4;
+      const maxRank = Math.max(...cands.map((c) => c.rank));
+      const kept = cands.reduce((a, c) => a + folds.length * factorBytes(c.rank), 0) + factorBytes(maxRank);
+      const f0 = folds[0];
+      const size = { nUsers: r.nUsers, nItems: r.nItems, nRatings: f0.train.values.length, nValidation: f0.validation.values.length };
+      const fit = algo === 'sgd'
+        ? sgdDevicePlan(gpu, { rank: maxRank, bias, adagrad: options.sgd?.schedule === 'adagrad', algo: 'sgd', mode: options.sgd?.mode ?? 'hogwild', ...size }).total
+        : alsDevicePlan(gpu, { rank: maxRank, bias, implicit: false, solver: options.als?.solver ?? DEFAULTS.als.solver, scratchBytes: 2 ** 18, ...size }).total;
+      const budget = gpu.memoryBudget;
+      deviceMemory = { kept, fit, ...(budget !== undefined ? { budget } : {}) };
+      if (budget === undefined || kept + fit <= budget) {
+        onDevice = true;
+        unreserve = gpu.reserveMemory(kept);
+      } else {
+        note = `the trials' factors between rungs (${formatBytes(kept)}) and a fit (${formatBytes(fit)}) exceed the ${formatBytes(budget)} device-memory budget: factors are read back after each rung instead of staying on the device`;
+      }
+    } else if (gpu && algo === 'ials') note = 'implicit ALS trials are scored by NDCG@10 on their factors read back after each rung';
+    else if (gpu) note = 'trials without shared uploads (full-batch GD) read their factors back after each rung';
     const fitOne = async (t: Live, k: number, more: number): Promise<{ fit: FitResult; score: number; rmse: number }> => {
       const f = folds[k];
       const prev = t.fits[k];
-      const init = prev ? { users: prev.model.userFactors, items: prev.model.itemFactors } : undefined;
+      // a warm start from the last rung: its factors on the device, or read back
+      const init = prev && !prev.device ? { users: prev.model.userFactors, items: prev.model.itemFactors } : undefined;
+      const dev = onDevice ? { keepOnDevice: 'only' as const, ...(prev?.device ? { deviceInit: { users: prev.device.users, items: prev.device.items } } : {}) } : {};
       if (algo === 'sgd') {
-        const fit = await fitSgd(f.fitData, { ...options.sgd, gpu: gpu ?? undefined, backend: gpu ? 'gpu' : wanted, rank: t.c.rank, lambda: t.c.lambda, ...(t.c.learningRate !== undefined ? { learningRate: t.c.learningRate } : {}), epochs: more, validation: f.validation, seed: options.seed ?? options.sgd?.seed, init, signal: options.signal, uploads: f.sgdUploads, hostCopies: f.sgdUploads ? false : undefined });
+        const fit = await fitSgd(f.fitData, { ...options.sgd, gpu: gpu ?? undefined, backend: gpu ? 'gpu' : wanted, rank: t.c.rank, lambda: t.c.lambda, ...(t.c.learningRate !== undefined ? { learningRate: t.c.learningRate } : {}), epochs: more, validation: f.validation, seed: options.seed ?? options.sgd?.seed, init, ...dev, signal: options.signal, uploads: f.sgdUploads, hostCopies: f.sgdUploads ? false : undefined });
         const rmse = fit.history[fit.history.length - 1]?.validationRmse ?? NaN;
         return { fit, score: rmse, rmse };
       }
       const common = { ...options.als, gpu: gpu ?? undefined, backend: gpu ? ('gpu' as const) : wanted, rank: t.c.rank, lambda: t.c.lambda, iterations: more, seed: options.seed ?? options.als?.seed, init, signal: options.signal, uploads: f.uploads, hostCopies: f.uploads ? false : undefined };
       if (algo === 'als') {
-        const fit = await fitAls(f.fitData, { ...common, validation: f.validation });
+        const fit = await fitAls(f.fitData, { ...common, ...dev, validation: f.validation });
         const rmse = fit.history[fit.history.length - 1]?.validationRmse ?? NaN;
         return { fit, score: rmse, rmse };
       }
@@ -259,13 +315,19 @@ export async function tune(data: Ratings | Dataset, options: TuneOptions): Promi
         const scores: number[] = [];
         const rmses: number[] = [];
         const fits: FitResult[] = [];
-        for (let k = 0; k < folds.length; k++) {
-          const one = await fitOne(t, k, more);
-          fits.push(one.fit);
-          scores.push(one.score);
-          rmses.push(one.rmse);
+        try {
+          for (let k = 0; k < folds.length; k++) {
+            const one = await fitOne(t, k, more);
+            fits.push(one.fit);
+            scores.push(one.score);
+            rmses.push(one.rmse);
+          }
+        } catch (e) {
+          for (const fit of fits) release(fit); // an unfinished rung: the trial keeps its last one
+          throw e;
         }
         // every fold of this rung finished: the trial moves on as one
+        for (const old of t.fits) release(old);
         t.fits = fits;
         const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
         t.trial.iterations = rungs[g];
@@ -282,26 +344,58 @@ export async function tune(data: Ratings | Dataset, options: TuneOptions): Promi
         const keep = Math.max(1, Math.ceil(ranked.length / 2));
         for (const d of ranked.slice(keep)) {
           options.onTrial?.({ ...d.trial });
+          for (const fit of d.fits.slice(1)) release(fit);
           d.fits = d.fits.slice(0, 1); // a dropped trial keeps only what a "best" could need
+          if (onDevice) {
+            // on the device only the best dropped trial keeps its factors: a worse one can no longer win
+            if (!incumbent || beats(d.trial, incumbent)) {
+              if (incumbent) release(incumbent.fits[0]);
+              incumbent = { score: d.trial.score, iterations: d.trial.iterations, fits: d.fits };
+            } else release(d.fits[0]);
+          }
         }
         live = ranked.slice(0, keep);
       }
     }
   } catch (e) {
-    if (!(e instanceof AbortError)) throw e;
+    if (!(e instanceof AbortError)) {
+      for (const t of all) t.fits.forEach(release);
+      cleanup();
+      throw e;
+    }
     stopped = 'aborted';
+  }
+  try {
+    // (on the device, a dropped trial's released factors cannot be the best: the best dropped one kept its own)
+    const finished = all.filter((t) => t.fits[0] && (!onDevice || t.fits[0].device) && Number.isFinite(t.trial.score));
+    if (finished.length === 0) throw stopped === 'aborted' ? new AbortError('tune: aborted before any trial finished') : new InputError(`tune: no trial gave a finite validation ${metric}`);
+    finished.sort((a, b) => orderOf(a.trial.score, b.trial.score, better) || b.trial.iterations - a.trial.iterations);
+    const best = finished[0];
+    let bestFit = best.fits[0]!;
+    if (bestFit.device) {
+      // the one factor readback of a search on the device: the best trial's W and H, in one mapping
+      const m = bestFit.model;
+      const [w, h] = await bestFit.device.gpu.readMany([
+        { buffer: bestFit.device.users, size: m.nUsers * m.stride * 4 },
+        { buffer: bestFit.device.items, size: m.nItems * m.stride * 4 },
+      ]);
+      const { device: _, ...rest } = bestFit;
+      bestFit = { ...rest, model: { ...m, userFactors: new Float32Array(w), itemFactors: new Float32Array(h) } };
+    }
+    const extra = { factorsOnDevice: onDevice, ...(deviceMemory ? { deviceMemory } : {}), ...(note ? { note } : {}) };
+    return { algo, metric, trials: all.map((t) => t.trial), best: best.trial, bestFit, stopped, validationRatings: folds[0]?.validation.values.length ?? 0, folds: folds.length, uploads, ...extra };
   } finally {
+    for (const t of all) t.fits.forEach(release);
+    cleanup();
+  }
+  function cleanup(): void {
+    unreserve?.();
     for (const f of folds) {
       f.uploads?.destroy();
       f.sgdUploads?.destroy();
     }
     ownGpu?.destroy();
   }
-  const finished = all.filter((t) => t.fits[0] && Number.isFinite(t.trial.score));
-  if (finished.length === 0) throw stopped === 'aborted' ? new AbortError('tune: aborted before any trial finished') : new InputError(`tune: no trial gave a finite validation ${metric}`);
-  finished.sort((a, b) => orderOf(a.trial.score, b.trial.score, better) || b.trial.iterations - a.trial.iterations);
-  const best = finished[0];
-  return { algo, metric, trials: all.map((t) => t.trial), best: best.trial, bestFit: best.fits[0]!, stopped, validationRatings: folds[0]?.validation.values.length ?? 0, folds: folds.length, uploads };
 }
 
 /** Finite scores first, in the metric's order. */

@@ -5,6 +5,7 @@
  * readback is one small scalars buffer (statuses, sums, two Gram diagonals).
  */
 import { adapterName, type GpuContext } from '../../gpu/context.ts';
+import { InputError } from '../../core/errors.ts';
 import { layoutOf, maxAbs, singularError } from '../../core/layout.ts';
 import type { Csr, Ratings } from '../../data/ratings.ts';
 import { destroyCsr, uploadCsr, type DeviceCsr } from '../../kernels/device-csr.ts';
@@ -99,9 +100,12 @@ export class GpuAls implements AlsBackend {
     H0: Float32Array,
     /** Ratings already on this device (a search's trials share them): used, not uploaded, and left alive. */
     shared?: AlsUploads,
+    /** Starting factors already on this device (a warm start without an upload): copied, left alive. */
+    deviceInit?: { users: GPUBuffer; items: GPUBuffer },
   ) {
     this.adapter = adapterName(gpu.adapter);
     this.kept = { W: W0.slice(), H: H0.slice() };
+    if (deviceInit && (p.hostCopies ?? true)) throw new Error('ALS: a warm start on the device keeps no host copies (hostCopies: false)');
     if (p.hostCopies ?? true) this.keptFactors = () => this.kept;
     const K = layoutOf(p.userSpec).K;
     gpu.requireLimit(`rank ${p.rank}: Cholesky vectors in workgroup memory`, 'maxComputeWorkgroupStorageSize', 16 * K + 20);
@@ -114,8 +118,21 @@ export class GpuAls implements AlsBackend {
       return o;
     };
     try {
-      this.W = own(gpu.storage('als.userFactors', W0));
-      this.H = own(gpu.storage('als.itemFactors', H0));
+      if (deviceInit) {
+        const [wb, hb] = [bytes(p.nUsers), bytes(p.nItems)];
+        if (deviceInit.users.size < wb || deviceInit.items.size < hb) {
+          throw new InputError(`deviceInit: factor buffers of ${deviceInit.users.size} and ${deviceInit.items.size} bytes, expected ${p.nUsers} users and ${p.nItems} items x ${p.stride} floats (${wb} and ${hb} bytes)`);
+        }
+        this.W = own(gpu.storage('als.userFactors', wb));
+        this.H = own(gpu.storage('als.itemFactors', hb));
+        const enc = gpu.device.createCommandEncoder({ label: 'als.deviceInit' });
+        enc.copyBufferToBuffer(deviceInit.users, 0, this.W, 0, wb);
+        enc.copyBufferToBuffer(deviceInit.items, 0, this.H, 0, hb);
+        gpu.submit(enc);
+      } else {
+        this.W = own(gpu.storage('als.userFactors', W0));
+        this.H = own(gpu.storage('als.itemFactors', H0));
+      }
       this.Wp = own(gpu.storage('als.userFactors.lastGood', bytes(p.nUsers)));
       this.Hp = own(gpu.storage('als.itemFactors.lastGood', bytes(p.nItems)));
       if (shared) {

@@ -96,12 +96,17 @@ export async function fitAls(data: Ratings | Dataset, options: AlsOptions = {}):
     throw new InputError('uploads were made from other ratings: pass the same training and validation objects the uploads were made from');
   }
   const rng = new Rng(o.seed);
-  const W0 = initialFactors(ratings.nUsers, o.rank, o.useBias, 'user', rng, o.initScale, o.init?.users);
-  const H0 = initialFactors(ratings.nItems, o.rank, o.useBias, 'item', rng, o.initScale, o.init?.items);
+  // a warm start on the device needs no host factors (the GPU backend copies the caller's buffers)
+  const W0 = o.deviceInit ? new Float32Array(0) : initialFactors(ratings.nUsers, o.rank, o.useBias, 'user', rng, o.initScale, o.init?.users);
+  const H0 = o.deviceInit ? new Float32Array(0) : initialFactors(ratings.nItems, o.rank, o.useBias, 'item', rng, o.initScale, o.init?.items);
   const { byUser, byItem } = shared ?? buildViews(ratings);
 
   const choice = await chooseEngine(o, 'als', o.rank);
   const { gpu, own: ownGpu } = choice;
+  if (o.deviceInit && (!gpu || ownGpu || problem.hostCopies)) {
+    ownGpu?.destroy();
+    throw new InputError("deviceInit (factors on the device) needs the caller's gpu, a GPU fit and hostCopies: false");
+  }
   if (!gpu && o.backend !== 'cpu' && o.backend !== 'reference') {
     try {
       checkCpuBudget({ ...budget, cpu: true }, o.cpuBudget);
@@ -116,7 +121,7 @@ export async function fitAls(data: Ratings | Dataset, options: AlsOptions = {}):
   try {
     const fastFrom = (W: Float32Array, H: Float32Array) => new FastCpuAls(problem, byUser, byItem, ratings, o.validation, W, H, lazyExec({ threads: o.threads }));
     loop.backend = gpu
-      ? new GpuAls(gpu, problem, byUser, byItem, ratings, o.validation, W0, H0, shared && shared.gpu === gpu ? shared : undefined)
+      ? new GpuAls(gpu, problem, byUser, byItem, ratings, o.validation, W0, H0, shared && shared.gpu === gpu ? shared : undefined, o.deviceInit)
       : choice.engine === 'reference'
         ? new CpuAls(problem, byUser, byItem, ratings, o.validation, W0, H0)
         : fastFrom(W0, H0);
@@ -178,7 +183,10 @@ export async function fitAls(data: Ratings | Dataset, options: AlsOptions = {}):
       // a lost device under 'auto' hands the fit to the f32 CPU engine, from the last finished iteration
       fallback: o.backend === 'auto' && problem.hostCopies ? (f: { W: Float32Array; H: Float32Array }) => fastFrom(f.W, f.H) : undefined,
       onWarning: o.onWarning,
+      readBack: true,
     };
+    // 'only': the final factors stay on the caller's device, unread (the caller reads `device`)
+    run.readBack = !(o.keepOnDevice === 'only' && gpu && !ownGpu && !run.fallback);
     try {
       const res = await runLoop(run);
       if (o.keepOnDevice && gpu && !ownGpu && run.backend instanceof GpuAls) res.device = { gpu, ...run.backend.releaseFactors() };

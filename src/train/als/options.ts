@@ -60,9 +60,17 @@ export interface AlsOptions extends GpuChoice {
    * With a caller's `gpu`: leave the final factors on that device and hand them over as
    * `FitResult.device` (no readback and re-upload for a `Model` made with the same context; the
    * caller owns them: pass them to `Model` or destroy them). Ignored on the CPU and when the fit
-   * makes its own device.
+   * makes its own device. 'only': the same, and the final factors are not read back either
+   * (`model.userFactors`/`itemFactors` are empty until the caller reads `device`): a search's rungs,
+   * which read back only the best trial's factors, once. Needs `hostCopies: false`.
    */
-  keepOnDevice?: boolean;
+  keepOnDevice?: boolean | 'only';
+  /**
+   * Warm start from factors already on the fit's `gpu` (a previous fit's `FitResult.device`, same
+   * rank, biases and row counts): copied on the device, no upload; the caller's buffers are left as
+   * they are. Needs a caller's `gpu` and `hostCopies: false`; `init` is then ignored.
+   */
+  deviceInit?: { users: GPUBuffer; items: GPUBuffer };
   /**
    * Ratings already uploaded to the fit's `gpu` (src/train/als/uploads.ts), made from this very
    * `ratings` and `validation`: the GPU backend uses them instead of uploading its own. Ignored on
@@ -77,7 +85,7 @@ export interface AlsOptions extends GpuChoice {
   hostCopies?: boolean;
 }
 
-type Passthrough = 'threads' | 'cpuBudget' | 'init' | 'gpu' | 'gpuSource' | 'gpuLimits' | 'onWarning' | 'validation' | 'earlyStopping' | 'onIteration' | 'signal' | 'keepOnDevice' | 'uploads' | 'hostCopies';
+type Passthrough = 'threads' | 'cpuBudget' | 'init' | 'deviceInit' | 'gpu' | 'gpuSource' | 'gpuLimits' | 'onWarning' | 'validation' | 'earlyStopping' | 'onIteration' | 'signal' | 'keepOnDevice' | 'uploads' | 'hostCopies';
 export type ResolvedAls = Required<Omit<AlsOptions, Passthrough>> & Pick<AlsOptions, Passthrough>;
 
 export function resolveAls(o: AlsOptions): ResolvedAls {
@@ -104,6 +112,7 @@ export function resolveAls(o: AlsOptions): ResolvedAls {
     backend: o.backend ?? C.backend,
     threads: o.threads,
     init: o.init,
+    deviceInit: o.deviceInit,
     gpu: o.gpu,
     gpuSource: o.gpuSource,
     gpuLimits: o.gpuLimits,

@@ -4,6 +4,7 @@
  * floats (train and validation sums of squared errors). Factors are read back once, at the end.
  */
 import { adapterName, type GpuContext } from '../../gpu/context.ts';
+import { InputError } from '../../core/errors.ts';
 import { LossKernel } from '../../kernels/loss.ts';
 import { SgdKernel, ShuffleKernel, ratingBytes, ratingsBuffer, sgdChunkRatings } from '../../kernels/sgd.ts';
 import type { Parallelism } from '../../model/types.ts';
@@ -49,6 +50,9 @@ export class GpuSgdBackend implements SgdBackend {
   readonly keptFactors?: () => Factors;
   /** Read the factors back with each epoch's sums (false: only the sums; a search's trials). */
   private readonly hostCopies: boolean;
+  /** Bytes of W and H (nUsers and nItems x stride f32). */
+  private readonly wBytes: number;
+  private readonly hBytes: number;
 
   constructor(
     private readonly gpu: GpuContext,
@@ -56,9 +60,17 @@ export class GpuSgdBackend implements SgdBackend {
     /** Ratings already on this device (a search's trials share them): used, not uploaded, and left alive. */
     shared?: SgdUploads,
     hostCopies = true,
+    /** Starting factors already on this device (a warm start without an upload): copied, left alive; s.W0/H0 are then unused. */
+    deviceInit?: { users: GPUBuffer; items: GPUBuffer },
   ) {
     this.adapter = adapterName(gpu.adapter);
     this.stride = strideOf(s.rank, s.bias);
+    this.wBytes = s.train.nUsers * this.stride * 4;
+    this.hBytes = s.train.nItems * this.stride * 4;
+    if (deviceInit && hostCopies) throw new Error('SGD: a warm start on the device keeps no host copies (hostCopies: false)');
+    if (deviceInit && (deviceInit.users.size < this.wBytes || deviceInit.items.size < this.hBytes)) {
+      throw new InputError(`deviceInit: factor buffers of ${deviceInit.users.size} and ${deviceInit.items.size} bytes, expected ${s.train.nUsers} users and ${s.train.nItems} items x ${this.stride} floats (${this.wBytes} and ${this.hBytes} bytes)`);
+    }
     this.kept = { W: s.W0.slice(), H: s.H0.slice() };
     this.hostCopies = hostCopies;
     if (hostCopies) this.keptFactors = () => this.kept;
@@ -90,10 +102,16 @@ export class GpuSgdBackend implements SgdBackend {
         this.owned.push(b);
         return b;
       };
-      this.X = fb('sgd.userFactors', s.W0);
-      this.Y = fb('sgd.itemFactors', s.H0);
-      this.Xb = fb('sgd.userFactors.lastGood', s.W0.byteLength);
-      this.Yb = fb('sgd.itemFactors.lastGood', s.H0.byteLength);
+      this.X = fb('sgd.userFactors', deviceInit ? this.wBytes : s.W0);
+      this.Y = fb('sgd.itemFactors', deviceInit ? this.hBytes : s.H0);
+      if (deviceInit) {
+        const enc = gpu.device.createCommandEncoder({ label: 'sgd.deviceInit' });
+        enc.copyBufferToBuffer(deviceInit.users, 0, this.X, 0, this.wBytes);
+        enc.copyBufferToBuffer(deviceInit.items, 0, this.Y, 0, this.hBytes);
+        gpu.submit(enc);
+      }
+      this.Xb = fb('sgd.userFactors.lastGood', this.wBytes);
+      this.Yb = fb('sgd.itemFactors.lastGood', this.hBytes);
       this.scalars = fb('sgd.epochScalars', 32);
       if (gpu.hasTimestamps) {
         const set = gpu.device.createQuerySet({ label: 'sgd.epochTimer', type: 'timestamp', count: 2 });
@@ -196,7 +214,7 @@ export class GpuSgdBackend implements SgdBackend {
     }
     this.gpu.submit(enc);
     const parts = [{ buffer: this.scalars, size: timed && this.timer ? 32 : 16 }];
-    if (keep) parts.push({ buffer: this.X, size: this.s.W0.byteLength }, { buffer: this.Y, size: this.s.H0.byteLength });
+    if (keep) parts.push({ buffer: this.X, size: this.wBytes }, { buffer: this.Y, size: this.hBytes });
     const [raw, w, h] = await this.gpu.readMany(parts);
     if (keep) this.kept = { W: new Float32Array(w), H: new Float32Array(h) };
     const r = new Float32Array(raw, 0, 4);
@@ -265,8 +283,8 @@ export class GpuSgdBackend implements SgdBackend {
   }
 
   async readFactors(): Promise<Factors> {
-    const W = await this.gpu.readF32(this.X, 0, this.s.W0.length);
-    const H = await this.gpu.readF32(this.Y, 0, this.s.H0.length);
+    const W = await this.gpu.readF32(this.X, 0, this.wBytes / 4);
+    const H = await this.gpu.readF32(this.Y, 0, this.hBytes / 4);
     return { W, H };
   }
 

@@ -95,9 +95,17 @@ export interface SgdOptions extends GpuChoice {
    * With a caller's `gpu`: leave the final factors on that device and hand them over as
    * `FitResult.device` (no readback and re-upload for a `Model` made with the same context; the
    * caller owns them: pass them to `Model` or destroy them). Ignored on the CPU, when the fit makes
-   * its own device, and after a lost device moved the fit to the CPU.
+   * its own device, and after a lost device moved the fit to the CPU. 'only': the same, and the
+   * final factors are not read back either (`model.userFactors`/`itemFactors` are empty until the
+   * caller reads `device`): a search's rungs. Needs `hostCopies: false`.
    */
-  keepOnDevice?: boolean;
+  keepOnDevice?: boolean | 'only';
+  /**
+   * Warm start from factors already on the fit's `gpu` (a previous fit's `FitResult.device`, same
+   * rank, biases and row counts): copied on the device, no upload; the caller's buffers are left as
+   * they are. Needs a caller's `gpu` and `hostCopies: false`; `init` is then ignored.
+   */
+  deviceInit?: { users: GPUBuffer; items: GPUBuffer };
   /**
    * Ratings already uploaded to the fit's `gpu` (src/train/sgd/uploads.ts), made from this very
    * training and validation ratings, mode, blocks and seed: the GPU backend uses them instead of
@@ -173,7 +181,11 @@ export async function fitSgd(data: Ratings | Dataset, opts: SgdOptions = {}): Pr
 
   let W0: Float32Array;
   let H0: Float32Array;
-  if (opts.init) {
+  if (opts.deviceInit) {
+    // the GPU backend copies the caller's buffers; no host factors
+    W0 = new Float32Array(0);
+    H0 = new Float32Array(0);
+  } else if (opts.init) {
     W0 = packFactors(opts.init.users, train.nUsers, rank, bias, 'user');
     H0 = packFactors(opts.init.items, train.nItems, rank, bias, 'item');
   } else {
@@ -194,9 +206,13 @@ export async function fitSgd(data: Ratings | Dataset, opts: SgdOptions = {}): Pr
       throw e;
     }
   }
+  if (opts.deviceInit && (!gpu || ownGpu || opts.hostCopies !== false)) {
+    ownGpu?.destroy();
+    throw new InputError("deviceInit (factors on the device) needs the caller's gpu, a GPU fit and hostCopies: false");
+  }
   const lanes = opts.lanes ?? defaultLanes(gpu, rank);
   const spec: EngineSpec = {
-    algo, mode, rank, bias, adagrad: schedule === 'adagrad', adagradWarmup: schedule === 'adagrad' && !opts.init, mu, lambda, lambdaBias, seed, blocks,
+    algo, mode, rank, bias, adagrad: schedule === 'adagrad', adagradWarmup: schedule === 'adagrad' && !opts.init && !opts.deviceInit, mu, lambda, lambdaBias, seed, blocks,
     lanes, train, validation: opts.validation, W0, H0, signal: opts.signal,
   };
   const hyperparams: Record<string, number | string | boolean> = {
@@ -227,10 +243,13 @@ export async function fitSgd(data: Ratings | Dataset, opts: SgdOptions = {}): Pr
     // a lost device under 'auto' hands the fit to the f32 CPU engine, from the last finished epoch
     fallback: backendChoice === 'auto' && opts.hostCopies !== false ? (f: Factors) => new FastCpuSgd({ ...spec, W0: f.W, H0: f.H }, lazyExec({ threads: opts.threads })) : undefined,
     onWarning: opts.onWarning,
+    readBack: true,
   };
+  // 'only': the final factors stay on the caller's device, unread (the caller reads `device`)
+  run.readBack = !(opts.keepOnDevice === 'only' && gpu && !ownGpu && !run.fallback);
   try {
     const shared = opts.uploads && opts.uploads.gpu === gpu ? opts.uploads : undefined;
-    run.backend = gpu ? new GpuSgdBackend(gpu, spec, shared, opts.hostCopies ?? true) : choice.engine === 'reference' ? new CpuSgdBackend(spec) : new FastCpuSgd(spec, lazyExec({ threads: opts.threads }));
+    run.backend = gpu ? new GpuSgdBackend(gpu, spec, shared, opts.hostCopies ?? true, opts.deviceInit) : choice.engine === 'reference' ? new CpuSgdBackend(spec) : new FastCpuSgd(spec, lazyExec({ threads: opts.threads }));
     const result = (await runLoop(run)) as SgdFitResult;
     const { accepted, startRmse, lr } = run.algorithm.tally();
     if (schedule === 'bold-driver' && epochs > 0 && accepted === 0 && result.stopped === 'iterations') {
