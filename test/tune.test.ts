@@ -45,6 +45,9 @@ describe('tune', () => {
     const b = await tune(train, { grid: { rank: [2, 3], lambda: [0.01, 1] }, search: 'random', trials: 3, iterations: 2, halving: false, seed: 5, als: { backend: 'cpu' } });
     expect(a.trials.map((t) => [t.rank, t.lambda])).toEqual(b.trials.map((t) => [t.rank, t.lambda]));
     for (const t of a.trials) expect(t.lambda >= 0.01 && t.lambda <= 1).toBe(true);
+    // and another seed draws other trials
+    const other = await tune(train, { grid: { rank: [2, 3], lambda: [0.01, 1] }, search: 'random', trials: 3, iterations: 1, halving: false, seed: 6, als: { backend: 'cpu' } });
+    expect(other.trials.map((t) => t.lambda)).not.toEqual(a.trials.map((t) => t.lambda));
     const ac = new AbortController();
     let n = 0;
     const r = await tune(train, { grid: { rank: [2, 3, 4], lambda: [0.1] }, iterations: 2, halving: false, als: { backend: 'cpu' }, signal: ac.signal, onTrial: () => ++n === 2 && ac.abort() });

@@ -4,7 +4,9 @@
  * an entry goes stale loudly when the kernel changes), `replace` the broken code, `why` what the
  * bug would mean for a user. `cases` (substrings of GPU case names, see test/gpu/*.ts) narrows the
  * run to the cases that exercise the file; without it, `casesFor[file]` is used. `sample` marks the
- * few that `npm test` runs every time (test/mutants.test.ts).
+ * few that `npm test` runs every time (test/mutants.test.ts). Host logic with no GPU case of its own
+ * (the hyperparameter search) names `tests` instead: Node test files (and an optional name pattern,
+ * `testPattern`) that run in its place; a failing test kills the mutant.
  *
  * A new kernel adds its mutants here. A mutant that survives is a missing test; one that cannot
  * change any result (an equivalent mutation) is not listed — the ones considered and dropped are
@@ -22,6 +24,10 @@ export interface Mutant {
   kind: MutantKind;
   why: string;
   cases?: string[];
+  /** Node test files (test/*.test.ts) that run instead of GPU cases. */
+  tests?: string[];
+  /** With `tests`: only the tests whose names match (vitest's -t). */
+  testPattern?: string;
   sample?: boolean;
 }
 
@@ -44,6 +50,9 @@ const NEQ_SUB = [
 ];
 const CHOL_TILED = ['batched Cholesky: factor and solve residuals within 20·K·u, tiled', 'rank 128 biased Cholesky solve agrees with f64, tiled', 'lambda = 0', 'rank 256'];
 const CHOL_DIRECT = ['batched Cholesky: factor and solve residuals within 20·K·u, direct', 'rank 128 biased Cholesky solve agrees with f64, direct', 'lambda = 0'];
+const TUNE = ['test/tune.test.ts'];
+const TUNE_CPU = '^tune (?!on the GPU)';
+const TUNE_GPU = '^tune on the GPU';
 const MODEL = ['recommend', 'similar items', 'batched predict', 'fold-in users', 'evaluate on the GPU'];
 
 /** Default cases per file: the ones that run its kernels (cheapest first where the order allows). */
@@ -971,6 +980,64 @@ export const mutants: Mutant[] = [
     id: 'host.rank-pairs', file: 'src/kernels/ranks.ts', kind: 'off-by-one',
     find: '{ nPairs: np, n }', replace: '{ nPairs: np - 1, n }',
     why: 'the last (user, item) pair gets no AUC rank counts',
+  },
+  // The hyperparameter search (src/tune/tune.ts): host logic, checked by test/tune.test.ts (CPU
+  // searches against direct fits, the GPU search against the CPU one).
+  {
+    id: 'tune.halving-keeps-worst', file: 'src/tune/tune.ts', kind: 'operator', tests: TUNE, testPattern: TUNE_CPU,
+    find: 'const ranked = [...live].sort((a, b) => orderOf(a.trial.score, b.trial.score, better));',
+    replace: 'const ranked = [...live].sort((a, b) => orderOf(b.trial.score, a.trial.score, better));',
+    why: 'successive halving keeps the worse half of the trials and drops the better',
+  },
+  {
+    id: 'tune.rung-budget', file: 'src/tune/tune.ts', kind: 'off-by-one', tests: TUNE, testPattern: TUNE_CPU,
+    find: 'const more = rungs[g] - done;', replace: 'const more = rungs[g] - done + 1;',
+    why: 'each rung runs one iteration more than its budget: survivors end past the asked count',
+  },
+  {
+    id: 'tune.rung-count', file: 'src/tune/tune.ts', kind: 'off-by-one', tests: TUNE, testPattern: TUNE_CPU,
+    find: 'k < Math.ceil(Math.log2(Math.max(2, trials)))', replace: 'k <= Math.ceil(Math.log2(Math.max(2, trials)))',
+    why: 'one halving more than the trials need: a first rung of a fraction of an iteration budget',
+  },
+  {
+    id: 'tune.validation-leak', file: 'src/tune/tune.ts', kind: 'index', tests: TUNE, testPattern: TUNE_CPU,
+    find: 'fitData: ds ? { ...ds, ratings: s.train } : s.train', replace: 'fitData: ds ? { ...ds, ratings: r } : r',
+    why: 'the trials train on the validation ratings they are scored on: the search chooses by training error',
+  },
+  {
+    id: 'tune.seed-ignored', file: 'src/tune/tune.ts', kind: 'dropped', tests: TUNE, testPattern: TUNE_CPU,
+    find: 'const rng = new Rng(o.seed ?? 42);', replace: 'const rng = new Rng(42);',
+    why: 'random search draws the same trials whatever the seed',
+  },
+  {
+    id: 'tune.split-seed-ignored', file: 'src/tune/tune.ts', kind: 'dropped', tests: TUNE, testPattern: TUNE_CPU,
+    find: 'splits = [splitRandom(r, { testFraction: vf, seed })];', replace: 'splits = [splitRandom(r, { testFraction: vf, seed: 42 })];',
+    why: 'the validation split is the same whatever the seed',
+  },
+  {
+    id: 'tune.als-reupload', file: 'src/tune/tune.ts', kind: 'dropped', tests: TUNE, testPattern: TUNE_GPU,
+    find: 'uploads: f.uploads, hostCopies', replace: 'uploads: undefined, hostCopies',
+    why: 'every ALS trial uploads its own copy of the ratings instead of sharing the fold\'s',
+  },
+  {
+    id: 'tune.sgd-reupload', file: 'src/tune/tune.ts', kind: 'dropped', tests: TUNE, testPattern: TUNE_GPU,
+    find: 'uploads: f.sgdUploads, hostCopies', replace: 'uploads: undefined, hostCopies',
+    why: 'every SGD trial uploads its own copy of the ratings instead of sharing the fold\'s',
+  },
+  {
+    id: 'tune.device-warm-start', file: 'src/tune/tune.ts', kind: 'dropped', tests: TUNE, testPattern: TUNE_GPU,
+    find: "...(prev?.device ? { deviceInit: { users: prev.device.users, items: prev.device.items } } : {})", replace: '',
+    why: 'a rung on the device starts its survivors from fresh random factors instead of their own',
+  },
+  {
+    id: 'tune.budget-ignores-fit', file: 'src/tune/tune.ts', kind: 'dropped', tests: TUNE, testPattern: TUNE_GPU,
+    find: 'if (budget === undefined || kept + fit <= budget) {', replace: 'if (budget === undefined || kept <= budget) {',
+    why: 'the trials\' factors stay on the device though they and a fit exceed the device-memory budget',
+  },
+  {
+    id: 'loop.read-back-anyway', file: 'src/train/loop.ts', kind: 'dropped', tests: TUNE, testPattern: TUNE_GPU,
+    find: "(readBack ? backend.readFactors() : { W: new Float32Array(0), H: new Float32Array(0) })", replace: '(backend.readFactors())',
+    why: 'a fit asked to leave its factors on the device reads them back anyway (a readback per trial per rung)',
   },
   // The f32 CPU engine's own list (test/mutants/cpu-engine.ts), run against its shared cases.
   ...cpuEngineMutants.map((m) => ({ ...m, cases: m.cases ?? CPU_ENGINE_CASES })),

@@ -55,7 +55,8 @@ export function validate(list: Mutant[], root: string): string[] {
     ids.add(m.id);
     if (m.find === m.replace) problems.push(`${m.id}: replacement equals the original`);
     if (!m.why) problems.push(`${m.id}: no reason given`);
-    if (!(m.cases ?? casesFor[m.file])?.length) problems.push(`${m.id}: no cases listed for ${m.file}`);
+    if (!(m.cases ?? casesFor[m.file])?.length && !m.tests?.length) problems.push(`${m.id}: no cases listed for ${m.file}`);
+    for (const t of m.tests ?? []) if (!existsSync(join(root, t))) problems.push(`${m.id}: test file ${t} does not exist`);
     const path = join(root, m.file);
     if (!existsSync(path)) {
       problems.push(`${m.id}: ${m.file} does not exist`);
@@ -119,6 +120,31 @@ function runCases(root: string, filters: string[], all = false, limitS = timeout
   });
 }
 
+/** Node test files in place of GPU cases (host logic): killed when any selected test fails. */
+function runTests(root: string, files: string[], pattern: string | undefined, limitS = timeoutS): Promise<{ killedBy: string | null; error?: string; ran: number; timedOut: boolean; log: string }> {
+  return new Promise((resolve) => {
+    const args = [join(root, 'node_modules/vitest/vitest.mjs'), 'run', ...files, ...(pattern ? ['-t', pattern] : [])];
+    const p = spawn(process.execPath, args, { cwd: root, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = p;
+    let log = '';
+    p.stdout!.on('data', (d) => (log += d));
+    p.stderr!.on('data', (d) => (log += d));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      p.kill('SIGKILL');
+    }, limitS * 1000);
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      child = null;
+      const passed = Number(/Tests\s+(?:\d+ failed \| )?(\d+) passed/.exec(log)?.[1] ?? 0);
+      const failed = / FAIL\s+(.*)/.exec(log)?.[1]?.trim();
+      if (code === 0 && passed > 0) resolve({ killedBy: null, ran: passed, timedOut, log });
+      else resolve({ killedBy: timedOut ? '(timeout)' : (failed ?? `(${files.join(', ')} exited ${code}${passed === 0 ? ', no test ran' : ''})`), error: log.slice(-400), ran: passed, timedOut, log });
+    });
+  });
+}
+
 const pad = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s.padEnd(n));
 
 async function main(): Promise<number> {
@@ -152,14 +178,21 @@ async function main(): Promise<number> {
   try {
     console.log(`mutants: ${list.length} mutation(s), working in ${inPlace ? 'this checkout (restored after each)' : root}`);
     if (!flag('--no-baseline')) {
-      const union = [...new Set(list.flatMap((m) => m.cases ?? casesFor[m.file]))];
+      const union = [...new Set(list.filter((m) => !m.tests).flatMap((m) => m.cases ?? casesFor[m.file]))];
       // the baseline runs every selected case once: allow it far longer than one mutant
-      const b = await runCases(root, union, true, Math.max(1200, 10 * timeoutS));
-      if (b.killedBy !== null || b.ran === 0) {
+      const b = union.length ? await runCases(root, union, true, Math.max(1200, 10 * timeoutS)) : null;
+      if (b && (b.killedBy !== null || b.ran === 0)) {
         console.error(`mutants: the unmutated code fails its own cases (${b.failures?.join('; ') ?? b.killedBy}): ${b.error}\n${b.log.slice(-2000)}`);
         return 1;
       }
-      console.log(`mutants: baseline: ${b.ran} case(s) pass on the unmutated code (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+      // and every selected test file, once, unpatterned
+      const files = [...new Set(list.flatMap((m) => m.tests ?? []))];
+      const t = files.length ? await runTests(root, files, undefined, Math.max(600, 4 * timeoutS)) : null;
+      if (t && t.killedBy !== null) {
+        console.error(`mutants: the unmutated code fails its own tests (${t.killedBy}): ${t.log.slice(-2000)}`);
+        return 1;
+      }
+      console.log(`mutants: baseline: ${b?.ran ?? 0} case(s) and ${t?.ran ?? 0} test(s) pass on the unmutated code (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
     }
     for (const m of list) {
       const path = join(root, m.file);
@@ -179,7 +212,7 @@ async function main(): Promise<number> {
           const b = spawnSync(process.execPath, [join(root, 'scripts', 'build-wasm.mjs')], { cwd: root, encoding: 'utf8' });
           if (b.status !== 0) throw new Error(`${m.id}: the mutated ${m.file} does not build: ${b.stderr.slice(0, 400)}`);
         }
-        r = await runCases(root, m.cases ?? casesFor[m.file]);
+        r = m.tests ? await runTests(root, m.tests, m.testPattern) : await runCases(root, m.cases ?? casesFor[m.file]);
       } finally {
         restore();
         restore = null;
