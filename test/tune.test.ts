@@ -212,6 +212,12 @@ describe('tune on the GPU', () => {
         expect(Math.abs(Math.sqrt(sse / f1.test.values.length) - x.best.foldScores[0]) / x.best.foldScores[0], what).toBeLessThan(1e-4);
       };
       agree(g, 'on the device');
+      // a warm start on the device is for fits that keep no host copies, from buffers of the right size
+      const small = gpu.storage('test.small', 16);
+      await expect(fitAls(train, { rank: 3, iterations: 1, backend: 'gpu', gpu, deviceInit: { users: small, items: small } })).rejects.toThrow(/hostCopies: false/);
+      await expect(fitAls(train, { rank: 3, iterations: 1, backend: 'gpu', gpu, hostCopies: false, deviceInit: { users: small, items: small } })).rejects.toThrow(/deviceInit: factor buffers of 16 and 16 bytes/);
+      await expect(fitSgd(train, { rank: 3, epochs: 1, backend: 'gpu', gpu, hostCopies: false, deviceInit: { users: small, items: small } })).rejects.toThrow(/deviceInit: factor buffers of 16 and 16 bytes/);
+      small.destroy();
       // a device-memory budget that holds one fit but not the trials' factors beside it: the factors
       // come back after each rung (W and H once per fit), the result says so, and nothing else changes
       const mem = g.deviceMemory!;

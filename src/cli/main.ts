@@ -559,7 +559,7 @@ async function tuneCmd(argv: string[]): Promise<number> {
       model.destroy();
     }
     const what = `validation ${r.metric.toUpperCase()}`;
-    if (o.json) out(JSON.stringify({ algo, metric: r.metric, best: r.best, testScore, ...(r.metric === 'rmse' ? { testRmse: testScore } : {}), stopped: r.stopped, folds: r.folds, validationRatings: r.validationRatings, uploads: r.uploads, trials: r.trials }));
+    if (o.json) out(JSON.stringify({ algo, metric: r.metric, best: r.best, testScore, ...(r.metric === 'rmse' ? { testRmse: testScore } : {}), stopped: r.stopped, folds: r.folds, validationRatings: r.validationRatings, uploads: r.uploads, factorsOnDevice: r.factorsOnDevice, note: r.note ?? null, trials: r.trials }));
     else {
       const extra = algo === 'ials' && alphas ? 'alpha' : algo === 'sgd' && lrs ? 'lr' : '';
       out(`${'rank'.padStart(6)} ${'lambda'.padStart(8)}${extra ? ` ${extra.padStart(8)}` : ''} ${(algo === 'sgd' ? 'epochs' : 'iterations').padStart(10)} ${what.padStart(16)}`);
