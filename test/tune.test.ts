@@ -272,6 +272,31 @@ describe('tune on the GPU', () => {
         expect(Object.is(t.score, d.history[2].validationRmse), `lambda ${t.lambda}: shared ${t.score}, own upload ${d.history[2].validationRmse}`).toBe(true);
       }
       expect(labels.filter((l) => /^sgd\.ratings\.blocked$/.test(l)).length).toBe(2); // the direct fits upload their own
+
+      // A dropped trial can still win (SGD at this learning rate overfits past 12 epochs): the best
+      // dropped trial's factors stayed on the device for that (the others' were released), and the
+      // search equals, bit for bit (stratified is deterministic), one whose factors come back after
+      // each rung (a budget too small to keep them)
+      const o = { algo: 'sgd' as const, grid: { rank: [8], lambda: [0, 0.001, 0.002, 0.003] }, iterations: 24, seed: 1 };
+      const sgd = { backend: 'gpu' as const, mode: 'stratified' as const, schedule: 'constant' as const, learningRate: 0.12 };
+      reads.length = 0;
+      const d = await tune(train, { ...o, sgd: { ...sgd, gpu } });
+      expect(d.factorsOnDevice).toBe(true);
+      expect(d.best.iterations).toBe(12);
+      expect(reads.slice(0, -1).filter((parts) => parts.some(isFactors))).toEqual([]);
+      const tight = await watched({ deviceMemory: 64 * 2 ** 20 });
+      tight.gpu.reserveMemory(64 * 2 ** 20 - (d.deviceMemory!.fit + d.deviceMemory!.kept - 4));
+      try {
+        const h = await tune(train, { ...o, sgd: { ...sgd, gpu: tight.gpu } });
+        expect(h.factorsOnDevice).toBe(false);
+        const key = (t: typeof d.best) => [t.rank, t.lambda, t.iterations, t.score];
+        expect(d.trials.map(key)).toEqual(h.trials.map(key));
+        expect(key(d.best)).toEqual(key(h.best));
+        expect(Array.from(d.bestFit.model.userFactors)).toEqual(Array.from(h.bestFit.model.userFactors));
+        expect(Array.from(d.bestFit.model.itemFactors)).toEqual(Array.from(h.bestFit.model.itemFactors));
+      } finally {
+        tight.gpu.destroy();
+      }
     } finally {
       gpu.destroy();
     }

@@ -1030,6 +1030,11 @@ export const mutants: Mutant[] = [
     why: 'a rung on the device starts its survivors from fresh random factors instead of their own',
   },
   {
+    id: 'tune.incumbent-order', file: 'src/tune/tune.ts', kind: 'operator', tests: TUNE, testPattern: TUNE_GPU,
+    find: 'if (!incumbent || beats(d.trial, incumbent)) {', replace: 'if (!incumbent || beats(incumbent, d.trial)) {',
+    why: 'on the device the worse dropped trial keeps its factors and the better one loses them: a dropped trial that is the best is not returned',
+  },
+  {
     id: 'tune.budget-ignores-fit', file: 'src/tune/tune.ts', kind: 'dropped', tests: TUNE, testPattern: TUNE_GPU,
     find: 'if (budget === undefined || kept + fit <= budget) {', replace: 'if (budget === undefined || kept <= budget) {',
     why: 'the trials\' factors stay on the device though they and a fit exceed the device-memory budget',
