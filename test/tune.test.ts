@@ -108,6 +108,19 @@ describe('tune', () => {
     }
   });
 
+  it('a trial whose fit diverges is out of the search (NaN, with the reason), the others go on', async () => {
+    const seen: string[] = [];
+    const r = await tune(train, { algo: 'sgd', grid: { rank: [8], lambda: [0.05], learningRate: [0.01, 0.2, 0.02, 0.03] }, iterations: 4, seed: 2, sgd: { backend: 'reference', schedule: 'constant' }, onTrial: (t) => seen.push(String(t.learningRate)) });
+    const bad = r.trials.find((t) => t.learningRate === 0.2)!;
+    expect(bad.diverged).toMatch(/diverged/);
+    expect(bad.score).toBeNaN();
+    expect(r.trials.filter((t) => t.diverged).length).toBe(1);
+    expect(r.best.learningRate).not.toBe(0.2);
+    expect(Number.isFinite(r.best.score)).toBe(true);
+    expect(seen.filter((x) => x === '0.2').length).toBe(1); // reported once
+    expect(r.trials.filter((t) => t.iterations === 4).length).toBe(2); // the halving went on without it
+  });
+
   it('k-fold cross-validation: every trial fitted on each fold, scored by the mean, each fold equal to a direct fit', async () => {
     const r = await tune(train, { grid: { rank: [2, 3], lambda: [0.05] }, folds: 3, iterations: 2, halving: false, seed: 4, als: { backend: 'cpu' } });
     expect(r.folds).toBe(3);

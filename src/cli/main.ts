@@ -532,7 +532,7 @@ async function tuneCmd(argv: string[]): Promise<number> {
       als,
       sgd,
       signal: ac.signal,
-      onTrial: (t) => !quiet && warn(`${describeTrial(t)}: validation ${t.metric.toUpperCase()} ${fmtNum(t.score)}${t.foldScores.length > 1 ? ` (mean of ${t.foldScores.length} folds)` : ''} after ${t.iterations} ${algo === 'sgd' ? 'epochs' : 'iterations'} (${t.seconds.toFixed(1)} s)`),
+      onTrial: (t) => !quiet && warn(t.diverged ? `${describeTrial(t)}: out of the search: ${t.diverged}` : `${describeTrial(t)}: validation ${t.metric.toUpperCase()} ${fmtNum(t.score)}${t.foldScores.length > 1 ? ` (mean of ${t.foldScores.length} folds)` : ''} after ${t.iterations} ${algo === 'sgd' ? 'epochs' : 'iterations'} (${t.seconds.toFixed(1)} s)`),
     });
     if (r.note && !quiet) warn(r.note);
     if (o.plot) writeFileSync(o.plot as string, tunePlotSvg(r.trials));

@@ -18,7 +18,7 @@
  * host's factors, do the same. An AbortSignal stops the search between iterations;
  * the result then holds the trials finished so far and the best of them (`stopped: 'aborted'`).
  */
-import { AbortError, InputError } from '../core/errors.ts';
+import { AbortError, DivergenceError, InputError } from '../core/errors.ts';
 import type { Ratings } from '../data/ratings.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { kFold, splitRandom } from '../data/split.ts';
@@ -85,6 +85,11 @@ export interface Trial {
   /** One score per fold (one entry without `folds`). */
   foldScores: number[];
   seconds: number;
+  /**
+   * Why the trial stopped for good when one of its fits diverged (a learning rate too high): its
+   * score is then NaN and it is out of the search; the others go on.
+   */
+  diverged?: string;
 }
 
 export interface TuneResult {
@@ -310,7 +315,7 @@ export async function tune(data: Ratings | Dataset, options: TuneOptions): Promi
     for (let g = 0; g < rungs.length; g++) {
       for (const t of live) {
         const more = rungs[g] - done;
-        if (more <= 0) continue;
+        if (more <= 0 || t.trial.diverged) continue;
         const t0 = performance.now();
         const scores: number[] = [];
         const rmses: number[] = [];
@@ -324,7 +329,15 @@ export async function tune(data: Ratings | Dataset, options: TuneOptions): Promi
           }
         } catch (e) {
           for (const fit of fits) release(fit); // an unfinished rung: the trial keeps its last one
-          throw e;
+          if (!(e instanceof DivergenceError)) throw e;
+          // a diverged fit takes its trial out (scored NaN, ranked last), not the search
+          for (const old of t.fits) release(old);
+          t.fits = [];
+          Object.assign(t.trial, { iterations: rungs[g], score: NaN, validationRmse: NaN, foldScores: [], diverged: e.message });
+          t.trial.seconds += (performance.now() - t0) / 1000;
+          options.onRung?.({ ...t.trial });
+          options.onTrial?.({ ...t.trial });
+          continue;
         }
         // every fold of this rung finished: the trial moves on as one
         for (const old of t.fits) release(old);
@@ -343,7 +356,7 @@ export async function tune(data: Ratings | Dataset, options: TuneOptions): Promi
         const ranked = [...live].sort((a, b) => orderOf(a.trial.score, b.trial.score, better));
         const keep = Math.max(1, Math.ceil(ranked.length / 2));
         for (const d of ranked.slice(keep)) {
-          options.onTrial?.({ ...d.trial });
+          if (!d.trial.diverged) options.onTrial?.({ ...d.trial }); // (a diverged one was reported then)
           for (const fit of d.fits.slice(1)) release(fit);
           d.fits = d.fits.slice(0, 1); // a dropped trial keeps only what a "best" could need
           if (onDevice) {

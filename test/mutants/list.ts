@@ -1015,6 +1015,11 @@ export const mutants: Mutant[] = [
     why: 'the validation split is the same whatever the seed',
   },
   {
+    id: 'tune.divergence-ends-search', file: 'src/tune/tune.ts', kind: 'skipped', tests: TUNE, testPattern: TUNE_CPU,
+    find: 'if (!(e instanceof DivergenceError)) throw e;', replace: 'throw e;',
+    why: 'one trial with a learning rate too high ends the whole search instead of only itself',
+  },
+  {
     id: 'tune.als-reupload', file: 'src/tune/tune.ts', kind: 'dropped', tests: TUNE, testPattern: TUNE_GPU,
     find: 'uploads: f.uploads, hostCopies', replace: 'uploads: undefined, hostCopies',
     why: 'every ALS trial uploads its own copy of the ratings instead of sharing the fold\'s',
