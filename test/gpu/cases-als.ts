@@ -337,8 +337,8 @@ export const alsCases: GpuCase[] = [
         });
       }
       // The same 2 x 2 block inside a rank-20 system (items 2..19 are unit vectors on the other
-      // dimensions, pivots 1): at this size the direct variant solves with cholesky_direct.wgsl
-      // rather than in registers, so its pivot rule is exercised too.
+      // dimensions, pivots 1): at this size the direct variant solves with the blocked Cholesky
+      // rather than in registers, so its pivot rule is exercised too (the scalar kernel's: cases-foundation.ts).
       const R = 20;
       const wide: Ratings = { users: new Int32Array(R), items: Int32Array.from({ length: R }, (_, i) => i), values: new Float32Array(R).fill(3), nUsers: 1, nItems: R };
       const H = new Float32Array(R * R);

@@ -74,8 +74,55 @@ interface NeShape {
   chunk?: number;
 }
 
+/** The direct variant's Cholesky: the blocked kernel (the engine's, from 8 unknowns) or the scalar cholesky_direct.wgsl. */
+type Solve = 'blocked' | 'scalar';
+
+/**
+ * A nearly singular system must come back as a SingularSystemError, not as f32 noise: one row with
+ * K = 20 ratings, lambda 0, where items 0 and 1 have factors (1, 1) and (1, 1.004) on the first two
+ * dimensions and items 2..19 are unit vectors on the others. The leading 2 x 2 block of A is
+ * [[2, 2.004], [2.004, 2.008016]]: its second pivot is 8e-6, 4e-6 of its diagonal, below the
+ * relative pivot tolerance (1e-5) yet well above f32 rounding of the elimination (~2.4e-7 · 2), so
+ * only the relative rule, not a sign test, rejects it. At K = 20 the direct variant builds with
+ * the register build and solves with the kernel asked for (no fused solve above 17 unknowns).
+ */
+async function checkNearSingular(gpu: GpuContext, variant: KernelVariant, solve: Solve): Promise<void> {
+  const K = 20;
+  const spec: SolveSpec = { rank: K, bias: false, side: 'user', mu: 0, lambda: 0, lambdaBias: 0, weighted: false, implicit: undefined };
+  const L = layoutOf(spec);
+  const Y = new Float32Array(K * L.stride);
+  Y.set([1, 1], 0);
+  Y.set([1, 1.004], L.stride);
+  for (let i = 2; i < K; i++) Y[i * L.stride + i] = 1;
+  const csr = buildCsr(new Int32Array(K), Int32Array.from({ length: K }, (_, i) => i), new Float32Array(K).fill(3), 1, K);
+  const dcsr = uploadCsr(gpu, 'test.csr', csr);
+  const solver = new NormalEqSolver(gpu, dcsr, spec, 'test.ne', variant, undefined, 'auto', solve);
+  const Yb = gpu.storage('test.Y', Y);
+  const X = gpu.storage('test.X', L.stride * 4);
+  try {
+    solver.setParams({ mu: 0, lambda: 0, lambdaBias: 0, weighted: false, alpha: 0 }, false);
+    const enc = gpu.device.createCommandEncoder();
+    solver.encode(enc, X, Yb);
+    gpu.submit(enc);
+    let err: unknown = null;
+    try {
+      await solver.checkStatus(spec);
+    } catch (e) {
+      err = e;
+    }
+    expect(err instanceof Error && err.name === 'SingularSystemError' && /user 0/.test(err.message), `${variant}/${solve}: a pivot of 4e-6 of its diagonal is reported singular (got ${err instanceof Error ? err.message : 'no error'})`);
+    const x = await gpu.readF32(X);
+    expect(x.every((v) => v === 0), `${variant}/${solve}: the singular row's factors are zero, not noise`);
+  } finally {
+    solver.destroy();
+    destroyCsr(dcsr);
+    Yb.destroy();
+    X.destroy();
+  }
+}
+
 /** Solver + inputs for one shape; f64 references computed from the same f32 inputs. */
-function setup(gpu: GpuContext, s: NeShape, seed: number, variant: KernelVariant, build: DirectBuild = 'auto') {
+function setup(gpu: GpuContext, s: NeShape, seed: number, variant: KernelVariant, build: DirectBuild = 'auto', solve: Solve = 'blocked') {
   const spec: SolveSpec = {
     rank: s.rank,
     bias: !!s.bias,
@@ -93,7 +140,7 @@ function setup(gpu: GpuContext, s: NeShape, seed: number, variant: KernelVariant
   if (s.bias) setConstColumn(Y, s.cols, s.rank, 'item');
   const base = s.implicit ? gramOfColumns(Y, s.cols, spec) : undefined;
   const dcsr = uploadCsr(gpu, 'test.csr', csr, s.chunk ?? 1024);
-  const solver = new NormalEqSolver(gpu, dcsr, spec, 'test.ne', variant, undefined, build);
+  const solver = new NormalEqSolver(gpu, dcsr, spec, 'test.ne', variant, undefined, build, solve);
   solver.setParams({ mu: spec.mu, lambda: spec.lambda, lambdaBias: spec.lambdaBias, weighted: spec.weighted, alpha: spec.implicit?.alpha ?? 0 }, !!base);
   const Yb = gpu.storage('test.Y', Y);
   const X = gpu.storage('test.X', s.rows * L.stride * 4);
@@ -155,8 +202,8 @@ async function checkBuild(gpu: GpuContext, s: NeShape, seed: number, variant: Ke
   }
 }
 
-async function checkSolve(gpu: GpuContext, s: NeShape, seed: number, variant: KernelVariant, build: DirectBuild = 'auto'): Promise<void> {
-  const t = setup(gpu, s, seed, variant, build);
+async function checkSolve(gpu: GpuContext, s: NeShape, seed: number, variant: KernelVariant, build: DirectBuild = 'auto', solve: Solve = 'blocked'): Promise<void> {
+  const t = setup(gpu, s, seed, variant, build, solve);
   try {
     const K = t.L.K;
     let enc = gpu.device.createCommandEncoder();
@@ -261,6 +308,20 @@ export const foundationCases: GpuCase[] = [
             name: `batched Cholesky: factor and solve residuals within 20·K·u, direct kernels (register build forced): ${ROWS_SHAPE[0]}`,
             run: (gpu: GpuContext) => checkSolve(gpu, ROWS_SHAPE[1], 181, v, 'rows'),
           },
+          // the scalar Cholesky (cholesky_direct.wgsl), which the blocked kernel replaced from 8
+          // unknowns; kept as the A/B baseline and reached with directSolve 'scalar'
+          {
+            name: `batched Cholesky: factor and solve residuals within 20·K·u, direct kernels (scalar Cholesky): ${SHAPES[2][0]}`,
+            run: (gpu: GpuContext) => checkSolve(gpu, SHAPES[2][1], 182, v, 'auto', 'scalar'),
+          },
+          {
+            name: `batched Cholesky: factor and solve residuals within 20·K·u, direct kernels (segment build, scalar Cholesky): ${SHAPES[3][0]}`,
+            run: (gpu: GpuContext) => checkSolve(gpu, SHAPES[3][1], 183, v, 'segments', 'scalar'),
+          },
+          ...(['blocked', 'scalar'] as const).map((solve) => ({
+            name: `a nearly singular system (second pivot 4e-6 of its diagonal) is a SingularSystemError with zero factors, direct kernels (${solve} Cholesky)`,
+            run: (gpu: GpuContext) => checkNearSingular(gpu, v, solve),
+          })),
         ]
       : []),
     {
