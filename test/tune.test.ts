@@ -252,6 +252,58 @@ describe('tune on the GPU', () => {
     }
   }, 120_000);
 
+  it('implicit ALS trials keep their factors on the device and are scored there (one word of top-10 hits per user back), equal to evaluate() on the same factors and, within what differing top-10 lists allow, the CPU search', async () => {
+    const { train } = plantedRatings(3, 60, 50, 3, 0.4, 0.3);
+    const keep = [...train.values.keys()].filter((k) => train.values[k] > 3);
+    const events: Ratings = { users: Int32Array.from(keep, (k) => train.users[k]), items: Int32Array.from(keep, (k) => train.items[k]), values: new Float32Array(keep.length).fill(1), nUsers: train.nUsers, nItems: train.nItems };
+    const { gpu, reads } = await watched();
+    try {
+      const opts = { algo: 'ials' as const, grid: { rank: [1, 3], lambda: [0.1], alpha: [1, 10] }, iterations: 4, seed: 3, folds: 2 };
+      const g = await tune(events, { ...opts, als: { backend: 'gpu', gpu } });
+      expect(g.factorsOnDevice).toBe(true);
+      expect(g.note).toBeUndefined();
+      // every read but the last is one buffer: an iteration's scalars or a fit's hit masks (60 users,
+      // one batch); the factors come back once, the best trial's W and H, as the very last read
+      expect(reads.slice(0, -1).filter((parts) => parts.some(isFactors))).toEqual([]);
+      expect(reads[reads.length - 1]).toEqual(['als.userFactors', 'als.itemFactors']);
+      expect(reads.slice(0, -1).every((parts) => parts.length === 1 && (parts[0] === 'als.scalars' || parts[0] === 'model.rank.hits.out')), JSON.stringify(reads)).toBe(true);
+      const fits = (4 + 2) * 2;
+      expect(reads.filter((parts) => parts[0] === 'model.rank.hits.out').length).toBe(fits);
+      // the score on the device is evaluate()'s on the same factors on the same device, bit for bit
+      // (the same top 10; the NDCG sums in the same order on the host)
+      const [f1] = kFold(events, { k: 2, seed: 3 });
+      const mg = new Model(g.bestFit.model, { gpu, seen: f1.train });
+      const eg = await evaluate(mg, f1.test, { metrics: ['ndcg@10'] });
+      mg.destroy();
+      expect(Object.is(eg.metrics['ndcg@10'], g.best.foldScores[0]), `device ${g.best.foldScores[0]}, evaluate ${eg.metrics['ndcg@10']}`).toBe(true);
+
+      const c = await tune(events, { ...opts, als: { backend: 'cpu' } });
+      expect([g.best.rank, g.best.alpha, g.best.iterations]).toEqual([c.best.rank, c.best.alpha, c.best.iterations]);
+      // The GPU and CPU fits agree to f32 rounding, so their top-10 lists differ only where two
+      // scores nearly tie, and each user's NDCG is in [0, 1]: a mean over U users moves by at most
+      // (users whose lists differ) / U. For the best trial those users are counted (both fits ranked
+      // on the CPU); for every trial at most 6 of the 60 (test/gpu/cases-ranking.ts allows as many).
+      const users = eg.users;
+      const rankCpu = async (m: typeof g.bestFit.model) => {
+        const x = new Model(m, { seen: f1.train });
+        const ids = Uint32Array.from(new Set(Array.from(f1.test.users))).sort();
+        return (await x.rankUsers(ids, { k: 10, filterSeen: true }, 'cpu')).top;
+      };
+      const [lg, lc] = [await rankCpu(g.bestFit.model), await rankCpu(c.bestFit.model)];
+      const differ = lg.filter((l, u) => l.index.length !== lc[u].index.length || l.index.some((v, j) => v !== lc[u].index[j])).length;
+      expect(differ, `the GPU and CPU best fits rank differently for ${differ} users`).toBeLessThanOrEqual(6);
+      expect(Math.abs(g.best.foldScores[0] - c.best.foldScores[0])).toBeLessThanOrEqual(differ / users + 1e-12);
+      for (let k = 0; k < g.trials.length; k++) {
+        const [a, b] = [g.trials[k], c.trials[k]];
+        expect([a.rank, a.alpha, a.iterations]).toEqual([b.rank, b.alpha, b.iterations]);
+        for (let f = 0; f < 2; f++) expect(Math.abs(a.foldScores[f] - b.foldScores[f]), `trial ${k} fold ${f + 1}: gpu ${a.foldScores[f]}, cpu ${b.foldScores[f]}`).toBeLessThanOrEqual(6 / users + 1e-12);
+      }
+      expect(g.best.score).toBeGreaterThan(0);
+    } finally {
+      gpu.destroy();
+    }
+  }, 120_000);
+
   it('SGD trials share one upload of the ratings per fold, read back only the sums per epoch, and score as fits that upload their own', async () => {
     const { train } = plantedRatings(3, 60, 50, 3, 0.4, 0.3);
     const { gpu, labels, reads } = await watched();

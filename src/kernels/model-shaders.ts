@@ -5,3 +5,4 @@ export { default as scorePairsWgsl } from '../../shaders/score_pairs.wgsl?raw';
 export { default as topkWgsl } from '../../shaders/topk.wgsl?raw';
 export { default as similarNormsWgsl } from '../../shaders/similar_norms.wgsl?raw';
 export { default as metricsRankWgsl } from '../../shaders/metrics_rank.wgsl?raw';
+export { default as metricsHitsWgsl } from '../../shaders/metrics_hits.wgsl?raw';

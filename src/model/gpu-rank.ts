@@ -7,7 +7,7 @@ import type { GpuContext } from '../gpu/context.ts';
 import { GpuError, InputError } from '../core/errors.ts';
 import { encodeTopK, MAX_K, readTopK } from '../kernels/topk.ts';
 import { encodeScores } from '../kernels/score.ts';
-import { encodeRanks } from '../kernels/ranks.ts';
+import { encodeHits, encodeRanks } from '../kernels/ranks.ts';
 import { batchRows, Scratch } from '../kernels/scratch.ts';
 import type { KernelVariant } from '../kernels/variant.ts';
 import { selectTopK } from './cpu-rank.ts';
@@ -24,10 +24,19 @@ export interface GpuRankInput {
   kernels: KernelVariant;
 }
 
-/** Fills `result` for the plan on the device, in batches of users sized to a 64 MiB score matrix. */
-export async function rankGpu(plan: RankPlan, result: RankResult, m: GpuRankInput): Promise<RankResult> {
+/**
+ * Fills `result` for the plan on the device, in batches of users sized to a 64 MiB score matrix.
+ * With `relevant` (each planned user's relevant items, sorted), the top k stay on the device and only
+ * their hit masks come back (`result.hits`, one word per user; `result.top` stays empty): k at most
+ * 32, over all items.
+ */
+export async function rankGpu(plan: RankPlan, result: RankResult, m: GpuRankInput, relevant?: (row: number) => Uint32Array): Promise<RankResult> {
   const { users, k, nCols, cand, pairs, np, pairOrder, masks, candPos } = plan;
   const { gpu } = m;
+  if (relevant) {
+    if (cand || k > 32 || k > MAX_K) throw new InputError(`hit masks on the GPU rank all items with k <= 32 (got k ${k}${cand ? ', candidates' : ''})`);
+    result.hits = new Uint32Array(users.length);
+  }
   const X = m.users;
   const Y = m.items;
   const B = batchRows(gpu, nCols, 256);
@@ -62,8 +71,22 @@ export async function rankGpu(plan: RankPlan, result: RankResult, m: GpuRankInpu
         const { S } = encodeScores(gpu, enc, s, { Q: X, rowIdx, Y, nY: m.nItems, stride: m.stride, cols: m.stride, mu: m.mu, mode: 'dot', cand, maskPtr, maskIdx, variant: m.kernels });
         const t = k <= MAX_K ? encodeTopK(gpu, enc, s, S, b1 - b0, nCols, k, m.kernels) : null;
         const counts = pr.length ? encodeRanks(gpu, enc, s, S, nCols, pr, pc, m.kernels) : null;
+        let hits: GPUBuffer | null = null;
+        if (relevant && t) {
+          const relPtr = new Uint32Array(b1 - b0 + 1);
+          const rel: Uint32Array[] = [];
+          for (let b = b0; b < b1; b++) {
+            rel.push(relevant(b));
+            relPtr[b - b0 + 1] = relPtr[b - b0] + rel[b - b0].length;
+          }
+          const relIdx = new Uint32Array(relPtr[b1 - b0]);
+          rel.forEach((x, j) => relIdx.set(x, relPtr[j]));
+          hits = encodeHits(gpu, enc, s, t, b1 - b0, k, relPtr, relIdx);
+        }
         gpu.submit(enc);
-        if (t) {
+        if (hits) {
+          result.hits!.set(new Uint32Array(await gpu.read(hits, 0, (b1 - b0) * 4)), b0);
+        } else if (t) {
           result.top.push(...(await readTopK(gpu, t, b1 - b0, k, cand)));
         } else {
           // k beyond the on-device selection limit: select from the scores on the host

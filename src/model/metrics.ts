@@ -24,6 +24,8 @@ import type { IdMap, Ratings } from '../data/ratings.ts';
 import type { Dataset } from '../data/dataset.ts';
 import type { Model, RankBy } from './model.ts';
 import { describeRanker } from './ranking.ts';
+import { rankGpu, type GpuRankInput } from './gpu-rank.ts';
+import { planRanking } from './rank-plan.ts';
 
 export type MetricName = string;
 
@@ -147,7 +149,7 @@ function isRatings(t: TestInput): t is Ratings {
 }
 
 /** Test ratings in the model's dense index space; drops (and counts) unknown users/items. */
-function mapTest(model: Model, test: TestInput): { users: Int32Array; items: Int32Array; values: Float32Array; skipped: number } {
+function mapTest(model: Pick<Model, 'userIds' | 'itemIds' | 'nUsers' | 'nItems'>, test: TestInput): { users: Int32Array; items: Int32Array; values: Float32Array; skipped: number } {
   let r: Ratings;
   let um: IdMap | undefined;
   let im: IdMap | undefined;
@@ -195,6 +197,54 @@ function mapTest(model: Model, test: TestInput): { users: Int32Array; items: Int
   return { users: users.subarray(0, m), items: items.subarray(0, m), values: values.subarray(0, m), skipped };
 }
 
+/** Relevant sets per test user (training items removed), and the users with one, ascending. */
+function relevantSets(t: { users: Int32Array; items: Int32Array; values: Float32Array }, threshold: number | undefined, seenOf: (u: number) => Uint32Array): { rel: Map<number, Set<number>>; userList: number[] } {
+  const rel = new Map<number, Set<number>>();
+  for (let k = 0; k < t.values.length; k++) {
+    if (threshold !== undefined && !(t.values[k] >= threshold)) continue;
+    const u = t.users[k];
+    let s = rel.get(u);
+    if (!s) rel.set(u, (s = new Set()));
+    s.add(t.items[k]);
+  }
+  const userList: number[] = [];
+  for (const [u, s] of rel) {
+    for (const i of seenOf(u)) s.delete(i);
+    if (s.size) userList.push(u);
+  }
+  userList.sort((a, b) => a - b);
+  return { rel, userList };
+}
+
+/** ndcgAtK from a hit mask (bit i: the i-th ranked item is relevant): the same sums, in the same order. */
+export function ndcgFromHits(mask: number, nRelevant: number, k: number): number {
+  let dcg = 0;
+  for (let i = 0; i < k; i++) if ((mask >>> i) & 1) dcg += 1 / Math.log2(i + 2);
+  let idcg = 0;
+  for (let i = 0; i < Math.min(k, nRelevant); i++) idcg += 1 / Math.log2(i + 2);
+  return idcg > 0 ? dcg / idcg : 0;
+}
+
+/**
+ * evaluate's NDCG@k (every test item relevant, seen items filtered, all items ranked) of factors
+ * that live on the device, e.g. a fit's kept with `keepOnDevice`: the top k are selected and checked
+ * against each user's relevant items there, and one word per user comes back (no factors, no item
+ * lists). `test` is in the factors' dense index space; k at most 32. Equal, bit for bit, to
+ * evaluate on a Model holding the same factors on the same device.
+ */
+export async function ndcgOnDevice(m: GpuRankInput & { nUsers: number }, test: Ratings, seenOf: (u: number) => Uint32Array, k = 10): Promise<{ ndcg: number; users: number }> {
+  const t = mapTest({ userIds: undefined, itemIds: undefined, nUsers: m.nUsers, nItems: m.nItems }, test);
+  const { rel, userList } = relevantSets(t, undefined, seenOf);
+  if (userList.length === 0) throw new InputError(`ndcg@${k}: no test user has a relevant item not seen in training`);
+  const users = Uint32Array.from(userList);
+  const { plan, result } = planRanking(users, { k: Math.min(k, m.nItems), filterSeen: true }, m.nItems, seenOf);
+  const sorted = userList.map((u) => Uint32Array.from(rel.get(u)!).sort());
+  const r = await rankGpu(plan, result, m, (b) => sorted[b]);
+  let sum = 0;
+  userList.forEach((u, b) => (sum += ndcgFromHits(r.hits![b], rel.get(u)!.size, plan.k)));
+  return { ndcg: sum / userList.length, users: userList.length };
+}
+
 export async function evaluate(model: Model, test: TestInput, opts: EvaluateOptions = {}): Promise<EvaluateResult> {
   const parsed = parseMetrics(opts.metrics ?? DEFAULT_METRICS, opts.k ?? 10);
   const backend = opts.backend ?? model.backend;
@@ -240,21 +290,7 @@ export async function evaluate(model: Model, test: TestInput, opts: EvaluateOpti
   const ranker = model.rankerFor(opts.rankBy);
   result.rankedBy = describeRanker(ranker, ranker !== model);
 
-  // relevant sets per user (training items removed)
-  const rel = new Map<number, Set<number>>();
-  for (let k = 0; k < t.values.length; k++) {
-    if (opts.relevanceThreshold !== undefined && !(t.values[k] >= opts.relevanceThreshold)) continue;
-    const u = t.users[k];
-    let s = rel.get(u);
-    if (!s) rel.set(u, (s = new Set()));
-    s.add(t.items[k]);
-  }
-  const userList: number[] = [];
-  for (const [u, s] of rel) {
-    for (const i of model.seenOf(u)) s.delete(i);
-    if (s.size) userList.push(u);
-  }
-  userList.sort((a, b) => a - b);
+  const { rel, userList } = relevantSets(t, opts.relevanceThreshold, (u) => model.seenOf(u));
   result.users = userList.length;
   if (userList.length === 0) {
     throw new InputError(

@@ -12,6 +12,8 @@ export interface RankResult {
   greater?: Uint32Array;
   equal?: Uint32Array;
   pairScore?: Float32Array;
+  /** Per user, when asked for instead of `top`: bit j set when the j-th of the top k is relevant. */
+  hits?: Uint32Array;
 }
 
 export interface RankQuery {

@@ -9,17 +9,17 @@
  * NDCG@10 (every held-out item relevant, training items left out; higher is better).
  *
  * On the GPU, trials share one device and one upload of each split's ratings (AlsUploads for ALS,
- * SgdUploads for SGD), and each iteration (epoch) reads back only its scalars. Explicit ALS and SGD
- * trials keep their factors on the device between rungs (the next rung starts from them there); a
+ * SgdUploads for SGD), and each iteration (epoch) reads back only its scalars. Trials keep their
+ * factors on the device between rungs (the next rung starts from them there); implicit ALS trials
+ * are scored there too (model/metrics.ts ndcgOnDevice: one word of top-10 hits per user back); a
  * dropped trial's buffers are released, except those of the best dropped trial so far (it could
  * still win). Only the best trial's factors come back, once, at the end. When the live trials'
  * factors and a fit would not fit the device-memory budget together, the factors come back after
- * each rung instead (the result's `note` says so); implicit ALS trials, scored by ranking on the
- * host's factors, do the same. An AbortSignal stops the search between iterations;
+ * each rung instead (the result's `note` says so). An AbortSignal stops the search between iterations;
  * the result then holds the trials finished so far and the best of them (`stopped: 'aborted'`).
  */
 import { AbortError, DivergenceError, InputError } from '../core/errors.ts';
-import type { Ratings } from '../data/ratings.ts';
+import { buildCsr, type Ratings } from '../data/ratings.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { kFold, splitRandom } from '../data/split.ts';
 import { Rng } from '../util/random.ts';
@@ -175,6 +175,8 @@ interface Fold {
   fitData: Ratings | Dataset;
   uploads?: AlsUploads;
   sgdUploads?: SgdUploads;
+  /** Implicit ALS on the device: the training items of each user (what the ranking filters). */
+  seenOf?: (u: number) => Uint32Array;
 }
 
 export async function tune(data: Ratings | Dataset, options: TuneOptions): Promise<TuneResult> {
@@ -203,7 +205,7 @@ export async function tune(data: Ratings | Dataset, options: TuneOptions): Promi
   const { fitSgd, defaultBlocks } = await import('../train/sgd/index.ts');
   const { DEFAULTS } = await import('../train/options.ts');
   const { Model } = await import('../model/model.ts');
-  const { evaluate } = await import('../model/metrics.ts');
+  const { evaluate, ndcgOnDevice } = await import('../model/metrics.ts');
 
   // One device for every trial: the caller's, or one the search makes (and destroys) when the backend allows a GPU.
   const choice = algo === 'sgd' ? options.sgd : options.als;
@@ -273,7 +275,7 @@ export async function tune(data: Ratings | Dataset, options: TuneOptions): Promi
       const size = { nUsers: r.nUsers, nItems: r.nItems, nRatings: f0.train.values.length, nValidation: f0.validation.values.length };
       const fit = algo === 'sgd'
         ? sgdDevicePlan(gpu, { rank: maxRank, bias, adagrad: options.sgd?.schedule === 'adagrad', algo: 'sgd', mode: options.sgd?.mode ?? 'hogwild', ...size }).total
-        : alsDevicePlan(gpu, { rank: maxRank, bias, implicit: false, solver: options.als?.solver ?? DEFAULTS.als.solver, scratchBytes: 2 ** 18, ...size }).total;
+        : alsDevicePlan(gpu, { rank: maxRank, bias, implicit: algo === 'ials', solver: options.als?.solver ?? DEFAULTS.als.solver, scratchBytes: 2 ** 18, ...size }).total;
       const budget = gpu.memoryBudget;
       deviceMemory = { kept, fit, ...(budget !== undefined ? { budget } : {}) };
       if (budget === undefined || kept + fit <= budget) {
@@ -282,8 +284,7 @@ export async function tune(data: Ratings | Dataset, options: TuneOptions): Promi
       } else {
         note = `the trials' factors between rungs (${formatBytes(kept)}) and a fit (${formatBytes(fit)}) exceed the ${formatBytes(budget)} device-memory budget: factors are read back after each rung instead of staying on the device`;
       }
-    } else if (gpu && algo === 'ials') note = 'implicit ALS trials are scored by NDCG@10 on their factors read back after each rung';
-    else if (gpu) note = 'trials without shared uploads (full-batch GD) read their factors back after each rung';
+    } else if (gpu) note = 'trials without shared uploads (full-batch GD) read their factors back after each rung';
     const fitOne = async (t: Live, k: number, more: number): Promise<{ fit: FitResult; score: number; rmse: number }> => {
       const f = folds[k];
       const prev = t.fits[k];
@@ -301,7 +302,17 @@ export async function tune(data: Ratings | Dataset, options: TuneOptions): Promi
         const rmse = fit.history[fit.history.length - 1]?.validationRmse ?? NaN;
         return { fit, score: rmse, rmse };
       }
-      const fit = await fitAls(f.fitData, { ...common, ...(t.c.alpha !== undefined ? { alpha: t.c.alpha } : {}), implicit: true, useBias: false, trackDelta: false });
+      const fit = await fitAls(f.fitData, { ...common, ...dev, ...(t.c.alpha !== undefined ? { alpha: t.c.alpha } : {}), implicit: true, useBias: false, trackDelta: false });
+      if (fit.device) {
+        // scored where the factors are: the top 10 and their hits on the device, one word per user back
+        const m = fit.model;
+        if (!f.seenOf) {
+          const c = buildCsr(f.train.users, f.train.items, f.train.values, f.train.nUsers, f.train.nItems);
+          f.seenOf = (u) => (u < c.nRows ? c.indices.subarray(c.indptr[u], c.indptr[u + 1]) : new Uint32Array(0));
+        }
+        const ev = await ndcgOnDevice({ gpu: fit.device.gpu, users: fit.device.users, items: fit.device.items, nUsers: m.nUsers, nItems: m.nItems, stride: m.stride, mu: m.mu, kernels: 'auto' }, f.validation, f.seenOf, 10);
+        return { fit, score: ev.ndcg, rmse: NaN };
+      }
       const model = new Model(fit.model, { gpu: gpu ?? undefined, seen: f.train });
       try {
         const ev = await evaluate(model, f.validation, { metrics: ['ndcg@10'] });

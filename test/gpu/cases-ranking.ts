@@ -16,7 +16,7 @@
  */
 import type { GpuContext } from '../../src/gpu/context.ts';
 import { Model } from '../../src/model/model.ts';
-import { evaluate } from '../../src/model/metrics.ts';
+import { evaluate, ndcgOnDevice } from '../../src/model/metrics.ts';
 import { fitBaseline, fitPopularity } from '../../src/model/baseline.ts';
 import { fitRankingModel, fitRecommender, withRanking } from '../../src/model/ranking.ts';
 import type { FactorModelData } from '../../src/model/types.ts';
@@ -139,6 +139,49 @@ export const rankingCases: GpuCase[] = [
       } finally {
         pop.destroy();
         base.destroy();
+      }
+    },
+  },
+  {
+    name: 'ndcgOnDevice: NDCG@k of factors on the device from one word of hits per user equals evaluate on the GPU bit for bit, and the f64 CPU path within its differing top-k lists',
+    run: async (gpu: GpuContext) => {
+      // 300 users: two batches of ranked users (256 + 44), so the masks of the second land at its offset
+      const nUsers = 300;
+      const nItems = 400;
+      const { train, test: planted } = plantedRatings(41, nUsers, nItems, 4, 0.05, 0.3);
+      const rk = await fitRankingModel(train, { rank: 6, iterations: 3, backend: 'cpu' });
+      const m = new Model(rk.model, { gpu, seen: train });
+      try {
+        // Held-out items the model ranks high, so that hits fall at every position of the top k: the
+        // planted test ratings (random items: few hits) and, per user, every third of the CPU's top 20
+        const all = Uint32Array.from({ length: nUsers }, (_, u) => u);
+        const top20 = (await m.rankUsers(all, { k: 20, filterSeen: true }, 'cpu')).top;
+        const tu: number[] = Array.from(planted.users);
+        const ti: number[] = Array.from(planted.items);
+        top20.forEach((l, u) => l.index.forEach((i, p) => (u + p) % 3 === 0 && (tu.push(u), ti.push(i))));
+        const test = { users: Int32Array.from(tu), items: Int32Array.from(ti), values: new Float32Array(tu.length).fill(1), nUsers, nItems };
+        const input = { gpu, users: m.deviceUsers(), items: m.deviceItems(), nUsers, nItems, stride: m.stride, mu: m.mu, kernels: m.kernels };
+        for (const k of [10, 3]) {
+          const name = `ndcg@${k}`;
+          const d = await ndcgOnDevice(input, test, (u) => m.seenOf(u), k);
+          const g = await evaluate(m, test, { metrics: [name], backend: 'gpu' });
+          const c = await evaluate(m, test, { metrics: [name], backend: 'cpu' });
+          expect(d.users === g.users && d.users > 256, `users ranked: on the device ${d.users}, evaluate ${g.users}`);
+          // the same top k (the same kernels on the same factors), and the host sums the same terms
+          // in the same order from the mask as from the list: equal, not close
+          expect(Object.is(d.ndcg, g.metrics[name]), `${name}: on the device ${d.ndcg}, evaluate on the GPU ${g.metrics[name]}`);
+          // against f64: only users whose GPU top k differs from the CPU's can move the mean, each by
+          // at most 1/users (the argument at the top of this file); they are counted here
+          const users = Uint32Array.from(new Set(Array.from(test.users))).sort();
+          const lg = await m.rankUsers(users, { k, filterSeen: true }, 'gpu');
+          const lc = await m.rankUsers(users, { k, filterSeen: true }, 'cpu');
+          const differ = lg.top.filter((l, u) => l.index.length !== lc.top[u].index.length || l.index.some((v, j) => v !== lc.top[u].index[j])).length;
+          expect(differ <= 6, `${name}: the GPU and CPU rank differently for ${differ}/${users.length} users`);
+          expectClose(name, [d.ndcg], [c.metrics[name]], { rtol: 0, atol: differ / d.users + 1e-12 });
+          expect(d.ndcg > 0.2 && d.ndcg < 0.9, `${name} is not degenerate (${d.ndcg})`);
+        }
+      } finally {
+        m.destroy();
       }
     },
   },

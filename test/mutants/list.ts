@@ -80,6 +80,7 @@ export const casesFor: Record<string, string[]> = {
   'shaders/score.wgsl': MODEL,
   'shaders/topk.wgsl': MODEL,
   'shaders/metrics_rank.wgsl': ['evaluate on the GPU'],
+  'shaders/metrics_hits.wgsl': ['ndcgOnDevice'],
   'shaders/score_pairs.wgsl': ['batched predict', 'evaluate on the GPU'],
   'shaders/similar_norms.wgsl': ['similar items', 'fold-in users'],
   'shaders/prelude.wgsl': ['dispatch helper folds'],
@@ -851,6 +852,21 @@ export const mutants: Mutant[] = [
     why: 'the count reduction reads slots before they are written',
   },
   {
+    id: 'hits.search-past', file: 'shaders/metrics_hits.wgsl', kind: 'operator',
+    find: 'if (relIdx[mid] < i) { lo = mid + 1u; }', replace: 'if (relIdx[mid] <= i) { lo = mid + 1u; }',
+    why: 'the binary search steps past the relevant item it looks for: no top-k entry is ever a hit',
+  },
+  {
+    id: 'hits.position-shift', file: 'shaders/metrics_hits.wgsl', kind: 'off-by-one',
+    find: 'mask |= 1u << kept;', replace: 'mask |= 1u << (kept + 1u);',
+    why: 'every hit is credited one rank lower than it is: NDCG discounts each hit too much',
+  },
+  {
+    id: 'host.hits-batch-offset', file: 'src/model/gpu-rank.ts', kind: 'index', cases: ['ndcgOnDevice'],
+    find: '(b1 - b0) * 4)), b0);', replace: '(b1 - b0) * 4)), 0);',
+    why: 'each batch of users\' hit masks lands over the first batch\'s: later users score as unranked',
+  },
+  {
     id: 'pairs.low-clip', file: 'shaders/score_pairs.wgsl', kind: 'dropped',
     find: 'if (P.clip != 0u) { s = clamp(s, P.lo, P.hi); }', replace: 'if (P.clip != 0u) { s = min(s, P.hi); }',
     why: 'predictions are not clipped at the bottom of the rating scale',
@@ -1043,6 +1059,11 @@ export const mutants: Mutant[] = [
     id: 'tune.budget-ignores-fit', file: 'src/tune/tune.ts', kind: 'dropped', tests: TUNE, testPattern: TUNE_GPU,
     find: 'if (budget === undefined || kept + fit <= budget) {', replace: 'if (budget === undefined || kept <= budget) {',
     why: 'the trials\' factors stay on the device though they and a fit exceed the device-memory budget',
+  },
+  {
+    id: 'tune.ials-stale-factors', file: 'src/tune/tune.ts', kind: 'index', tests: TUNE, testPattern: TUNE_GPU,
+    find: 'users: fit.device.users, items: fit.device.items, nUsers', replace: 'users: (prev?.device ?? fit.device).users, items: (prev?.device ?? fit.device).items, nUsers',
+    why: 'an implicit trial is scored on the device by its previous rung\'s factors, not the ones it just fitted: halving and the choice use stale scores',
   },
   {
     id: 'loop.read-back-anyway', file: 'src/train/loop.ts', kind: 'dropped', tests: TUNE, testPattern: TUNE_GPU,
