@@ -31,6 +31,7 @@ import type { AlsUploads } from '../train/als/uploads.ts';
 import type { SgdUploads } from '../train/sgd/uploads.ts';
 import { strideOf } from '../core/layout.ts';
 import { alsDevicePlan, formatBytes, sgdDevicePlan } from '../gpu/budget.ts';
+import { batchRows } from '../kernels/scratch.ts';
 
 export type TuneAlgo = 'als' | 'ials' | 'sgd';
 export type TuneMetric = 'rmse' | 'ndcg@10';
@@ -275,7 +276,12 @@ export async function tune(data: Ratings | Dataset, options: TuneOptions): Promi
       const size = { nUsers: r.nUsers, nItems: r.nItems, nRatings: f0.train.values.length, nValidation: f0.validation.values.length };
       const fit = algo === 'sgd'
         ? sgdDevicePlan(gpu, { rank: maxRank, bias, adagrad: options.sgd?.schedule === 'adagrad', algo: 'sgd', mode: options.sgd?.mode ?? 'hogwild', ...size }).total
-        : alsDevicePlan(gpu, { rank: maxRank, bias, implicit: algo === 'ials', solver: options.als?.solver ?? DEFAULTS.als.solver, scratchBytes: 2 ** 18, ...size }).total;
+        : Math.max(
+          alsDevicePlan(gpu, { rank: maxRank, bias, implicit: algo === 'ials', solver: options.als?.solver ?? DEFAULTS.als.solver, scratchBytes: 2 ** 18, ...size }).total,
+          // implicit trials are ranked on the device after each fit: one batch's score matrix, and as much
+          // again for its masks and top-k passes (a few entries per chunk of 1024)
+          algo === 'ials' ? 2 * batchRows(gpu, r.nItems, 256) * r.nItems * 4 : 0,
+        );
       const budget = gpu.memoryBudget;
       deviceMemory = { kept, fit, ...(budget !== undefined ? { budget } : {}) };
       if (budget === undefined || kept + fit <= budget) {
