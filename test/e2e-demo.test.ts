@@ -19,6 +19,7 @@ import { findSets } from '../src/demo/serve.ts';
 import { Rng } from '../src/util/random.ts';
 import { zipSync } from 'fflate';
 import { TOY_TABLE } from '../src/demo/toy.ts';
+import type { BenchResults } from '../bench/lib/types.ts';
 
 const TOY_TABLE_NULL = (u: number, i: number) => TOY_TABLE[u][i] === null;
 
@@ -39,6 +40,7 @@ declare global {
   interface Window {
     __demo: DemoState & {
       chartPoints(): number; maxChartDrawMs(): number; mapPoints(): number; mapRenderer(): string; mapScreenOf(j: number): [number, number] | null;
+      bench(): { running: boolean; result: BenchResults | null };
       tuneResult(): { trials: { rank: number; lambda: number; iterations: number; score: number }[]; best: { rank: number; lambda: number; iterations: number; score: number }; stopped: string; uploads: number; validationRatings: number; metric: string } | null;
     };
   }
@@ -644,6 +646,81 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
     expect(checked).toBeGreaterThan(100);
     // every number the tab printed, at any stage above, was compared with the library's
     expect([...seen].filter((k) => !checkedKeys.has(k)), 'numbers on the Learn tab that no check compared').toEqual([]);
+    expect(consoleErrors).toEqual([]);
+  }, 60_000);
+
+  /** Every top-level key of the CLI bench's results.json (BenchResults): the compiler keeps this list complete. */
+  const BENCH_KEYS: Record<keyof BenchResults, true> = {
+    env: true, method: true, calibration: true, kernels: true, fits: true, peer: true, scaling: true, alsRanks: true, projection: true, errors: true, notes: true, seconds: true,
+  };
+
+  it('Benchmark tab: the quick suite runs on this GPU, a row per kernel with its labelled roofline projection, and the JSON offered is the bench result', async () => {
+    consoleErrors.length = 0;
+    await page.goto(`${url}#bench`, { waitUntil: 'load' });
+    await waitFor(() => window.__demo?.ready && !(document.getElementById('bench-run') as HTMLButtonElement).disabled, 'the Run button', 30_000);
+    expect(await page.$eval('#bench-download', (e) => (e as HTMLElement).hidden)).toBe(true);
+    await page.click('#bench-run');
+    expect(await page.$eval('#bench-stop', (e) => (e as HTMLButtonElement).disabled)).toBe(false);
+    await waitFor(() => window.__demo.bench().result !== null, 'the quick benchmark to finish', 60_000);
+    const r = (await page.evaluate(() => window.__demo.bench().result))!;
+    expect(r.errors).toEqual([]);
+    expect(r.env.runtime).toBe('browser');
+    expect(r.env.quick).toBe(true);
+    // calibrated peaks of this adapter
+    expect(r.calibration!.fma.gflops.max).toBeGreaterThan(0);
+    expect(r.calibration!.copy.gbps.max).toBeGreaterThan(0);
+    // one row per kernel of the suite (the engine's variant on this adapter, rank 16), each timed and finite
+    const kernels = ['Gram build', 'Cholesky solve', 'Build + solve (ALS rows)', 'CG (3 steps)', 'SGD update (Hogwild)', 'Top-10 scoring'];
+    const rows = r.kernels!;
+    expect(rows.map((k) => k.kernel.replace(/ \((direct|tiled)\)$/, ''))).toEqual(kernels);
+    for (const k of rows) {
+      expect(k.rank, k.kernel).toBe(16);
+      expect(k.note ?? '', k.kernel).not.toMatch(/^failed/);
+      for (const v of [k.ms.median, k.ms.min, k.gflops, k.gbps, k.pctPeakFlops!, k.pctPeakBw!]) {
+        expect(Number.isFinite(v) && v > 0, `${k.kernel}: ${v}`).toBe(true);
+      }
+    }
+    // the table: the measured cells, and beside them the projection cells, labelled as a roofline projection
+    const table = await page.evaluate(() => ({
+      heads: [...document.querySelectorAll('#bench-table thead th')].map((e) => e.textContent ?? ''),
+      rows: [...document.querySelectorAll('#bench-table tbody tr')].map((tr) => ({
+        kernel: (tr as HTMLElement).dataset.kernel,
+        cells: [...tr.querySelectorAll('td:not(.proj)')].map((e) => e.textContent ?? ''),
+        proj: [...tr.querySelectorAll('td.proj')].map((e) => ({ s: Number((e as HTMLElement).dataset.seconds), text: e.textContent ?? '', title: (e as HTMLElement).title })),
+      })),
+    }));
+    expect(table.heads[0]).toMatch(/^measured/);
+    expect(table.heads.slice(2, 10)).toEqual(['kernel', 'rank', 'problem', 'ms', 'GFLOP/s', '% FMA peak', 'GB/s', '% copy BW']);
+    const projHeads = table.heads.filter((t) => /roofline projection/.test(t));
+    expect(projHeads.length).toBe(1 + 3); // the group header, this adapter and the two datasheet GPUs
+    expect(projHeads[0]).toMatch(/not measured/);
+    expect(table.rows.map((x) => x.kernel)).toEqual(rows.map((k) => k.kernel));
+    for (const [i, x] of table.rows.entries()) {
+      expect(x.cells.length).toBe(8);
+      expect(Number(x.cells[3])).toBeCloseTo(rows[i].ms.median, 1);
+      expect(x.proj.length).toBe(3);
+      for (const p of x.proj) {
+        expect(Number.isFinite(p.s) && p.s > 0, `${x.kernel}: ${p.s}`).toBe(true);
+        expect(p.title).toMatch(/^roofline projection on /);
+        expect(p.text).toMatch(/ms \((compute|memory)\)$/);
+      }
+    }
+    // the JSON offered for download: parses, is this run, and has the CLI result's top-level keys
+    const offered = await page.evaluate(async () => {
+      const a = document.getElementById('bench-download') as HTMLAnchorElement;
+      return { hidden: a.hidden, name: a.download, text: await (await fetch(a.href)).text() };
+    });
+    expect(offered.hidden).toBe(false);
+    expect(offered.name).toBe('results.json');
+    const json = JSON.parse(offered.text) as BenchResults;
+    expect(Object.keys(json).filter((k) => !(k in BENCH_KEYS))).toEqual([]);
+    // what `npm run bench -- --suites calibration,kernels,projection` writes
+    expect(Object.keys(json).sort()).toEqual(['calibration', 'env', 'errors', 'kernels', 'method', 'projection', 'seconds']);
+    expect(json.kernels).toEqual(rows);
+    expect(json.projection!.rows.length).toBeGreaterThan(0);
+    expect(await page.$eval('#bench-status', (e) => e.textContent)).toMatch(/^Done: 6 kernel rows/);
+    await shot('7-bench');
+    expect((await state()).errors).toEqual([]);
     expect(consoleErrors).toEqual([]);
   }, 60_000);
 

@@ -29,6 +29,8 @@ export interface BenchCtx {
   load?: () => number | null;
   /** Loads MovieLens latest-small when the data layer can (Node, offline source present); else null. */
   movielens?: () => Promise<import('../../src/data/ratings.ts').Ratings | null>;
+  /** True once the run should stop (the demo's Stop button): the Kernels suite returns the rows it has finished. */
+  stopped?: () => boolean;
 }
 
 export type TimeSource = 'timestamp' | 'wall';

@@ -341,8 +341,10 @@ export async function runKernels(ctx: BenchCtx, cal?: CalibrationResult, ranks =
     ctx.log(`kernels: rank ${K} ${name} failed: ${(e as Error).message}`);
     out.push({ ...row(name, K, '-', { flops: 0, bytes: 0 }, stats([0]), 'wall', cal), note: `failed: ${(e as Error).message}` });
   };
+  const stop = () => ctx.stopped?.() ?? false;
   for (const K of ranks) {
     for (const v of variants) {
+      if (stop()) return out;
       const name = `${GRAM.name} (${v})`;
       try {
         const g = await sized(ctx, GRAM, K, targetMs, runs, v);
@@ -354,6 +356,7 @@ export async function runKernels(ctx: BenchCtx, cal?: CalibrationResult, ranks =
       }
       // Cholesky alone: build the systems once, keep a pristine copy of A (the solve factors in place),
       // and time only the solver's Cholesky dispatch; the restoring copy is outside the timed pass.
+      if (stop()) return out;
       try {
         const r = await timeCholesky(ctx, K, targetMs, runs, v, cal);
         r.note = [vnote(v), r.note].filter(Boolean).join('; ');
@@ -365,6 +368,7 @@ export async function runKernels(ctx: BenchCtx, cal?: CalibrationResult, ranks =
     }
     for (const def of [SOLVE, CG, SGD, TOPK]) {
       for (const v of def.variants ? variants : [engine]) {
+        if (stop()) return out;
         const name = def.variants ? `${def.name} (${v})` : def.name;
         try {
           const s = await sized(ctx, def, K, targetMs, runs, v);

@@ -13,6 +13,7 @@ import { RecommendTab } from './recommend.ts';
 import { SYNTHETIC_PRESETS } from './synth.ts';
 import { TrainTab } from './train.ts';
 import { ChooseRank } from './choose-rank.ts';
+import { BenchPanel } from './bench-panel.ts';
 
 const params = new URLSearchParams(location.search);
 const engine = new EngineClient();
@@ -20,6 +21,7 @@ const train = new TrainTab(engine);
 const recommend = new RecommendTab(engine);
 const chooseRank = new ChooseRank(engine, train);
 const learn = new LearnTab();
+const benchPanel = new BenchPanel(engine);
 const map = new PointMap($('map') as HTMLCanvasElement);
 let histChart: Chart<'bar'> | null = null;
 let hasModel = false;
@@ -42,6 +44,7 @@ const demo = {
   learnTrace: learn.trace,
   tuneResult: () => chooseRank.result,
   mapScreenOf: (j: number) => map.screenOf(j),
+  bench: () => ({ running: benchPanel.running, result: benchPanel.result }),
 };
 (window as unknown as { __demo: typeof demo }).__demo = demo;
 

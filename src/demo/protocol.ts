@@ -6,6 +6,7 @@
 import type { IterationReport, Parallelism } from '../model/types.ts';
 import type { MapFrame } from './map-render.ts';
 import type { Trial } from '../tune/tune.ts';
+import type { BenchResults } from '../../bench/lib/types.ts';
 
 /** One trial of the Choose rank panel's search, as tune() reports it. */
 export type TuneTrial = Trial;
@@ -113,6 +114,9 @@ export type ToWorker =
   | { type: 'similar'; item: number; k: number }
   | { type: 'search'; query: string; limit: number; channel: 'you' | 'similar' }
   | { type: 'pca'; maxPoints: number }
+  /** The Benchmark tab: the bench's calibration and kernel suites on this worker's device (bench/lib/bench.ts). */
+  | { type: 'bench'; quick: boolean; ranks?: number[] }
+  | { type: 'benchStop' }
   /** Recommend, similar items and the map consider only items with at least this many training ratings. */
   | { type: 'minCount'; n: number }
   /** The map's canvas, for WebGPU drawing in the worker; then its points and camera frames. */
@@ -156,4 +160,7 @@ export type FromWorker =
     }
   | { type: 'tuneRung'; trial: TuneTrial }
   | { type: 'tuneDone'; trials: TuneTrial[]; best: TuneTrial; stopped: string; metric: string; uploads: number; validationRatings: number; seconds: number }
+  | { type: 'benchLog'; line: string }
+  /** The same object the CLI bench writes to bench/results/<run>/results.json. */
+  | { type: 'benchDone'; result: BenchResults; stopped: boolean }
   | { type: 'error'; context: string; message: string };

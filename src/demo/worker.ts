@@ -22,6 +22,8 @@ import { tune } from '../tune/tune.ts';
 import { loadSource } from './sources.ts';
 import { pca3 } from './pca.ts';
 import { MapRenderer } from './map-render.ts';
+import { makeEnv, runAll } from '../../bench/lib/bench.ts';
+import type { BenchCtx } from '../../bench/lib/types.ts';
 import type { DataStats, FromWorker, ItemInfo, RunSummary, ScoredItem, ToWorker, TrainSettings, UserInfo } from './protocol.ts';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
@@ -434,6 +436,26 @@ function pca(maxPoints: number): void {
   post({ type: 'pcaResult', coords, indices: rows, titles: Array.from(rows, (i) => titleOf(i)), counts, groups, groupNames: names, explained }, [coords.buffer]);
 }
 
+let benchStopped = false;
+
+/**
+ * The Benchmark tab: the bench's own orchestration (bench/lib/bench.ts runAll) with the calibration, kernel and
+ * projection suites, on this worker's device, so the result is the object `npm run bench` writes to results.json.
+ * Stop ends the kernel suite after the kernel it is timing; the rows finished so far are kept and sent.
+ */
+async function bench(m: Extract<ToWorker, { type: 'bench' }>): Promise<void> {
+  if (!gpu) throw new Error('no GPU device in this page (no WebGPU, or the device was lost): there is nothing to benchmark');
+  benchStopped = false;
+  const dev = gpu;
+  const env = makeEnv(dev, 'browser', m.quick, 'not reported by the browser', navigator.hardwareConcurrency ?? 0, navigator.userAgent);
+  const ctx: BenchCtx = { gpu: dev, quick: m.quick, env, log: (line) => post({ type: 'benchLog', line }), memory: () => null, stopped: () => benchStopped };
+  post({ type: 'benchLog', line: `webmf bench (browser, demo): ${env.adapter} | ${m.quick ? 'quick' : 'full'}` });
+  const result = await runAll(ctx, { suites: ['calibration', 'kernels', 'projection'], ...(m.ranks?.length ? { ranks: m.ranks } : {}) });
+  const stopped = benchStopped;
+  if (stopped) (result.notes ??= []).push(`stopped by the user after ${result.kernels?.length ?? 0} kernel rows (the rows are the kernels that had finished)`);
+  post({ type: 'benchDone', result, stopped });
+}
+
 async function handle(m: ToWorker): Promise<void> {
   switch (m.type) {
     case 'init':
@@ -454,6 +476,8 @@ async function handle(m: ToWorker): Promise<void> {
       return search(m.query, m.limit, m.channel);
     case 'pca':
       return pca(m.maxPoints);
+    case 'bench':
+      return bench(m);
     default:
       return;
   }
@@ -466,6 +490,9 @@ scope.onmessage = (ev: MessageEvent<ToWorker>) => {
     switch (m.type) {
       case 'stop':
         running?.abort(new AbortError('stopped by the user'));
+        return;
+      case 'benchStop':
+        benchStopped = true;
         return;
       case 'mapCanvas':
         if (gpu) mapRenderer = new MapRenderer(gpu.device, m.canvas);
