@@ -720,6 +720,20 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
     expect(json.projection!.rows.length).toBeGreaterThan(0);
     expect(await page.$eval('#bench-status', (e) => e.textContent)).toMatch(/^Done: 6 kernel rows/);
     await shot('7-bench');
+
+    // Stop after the first kernel: the finished rows are kept, shown and offered, and the JSON says it was stopped
+    await page.click('#bench-run');
+    await waitFor(() => /kernels: rank 16 /.test(document.getElementById('bench-log')!.textContent ?? ''), 'the first kernel row', 30_000);
+    await page.click('#bench-stop');
+    await waitFor(() => window.__demo.bench().result !== null, 'the stopped benchmark', 30_000);
+    const stopped = (await page.evaluate(() => window.__demo.bench().result))!;
+    expect(stopped.kernels!.length).toBeGreaterThanOrEqual(1);
+    expect(stopped.kernels!.length).toBeLessThan(kernels.length);
+    expect(stopped.kernels![0].ms.median).toBeGreaterThan(0);
+    expect(stopped.notes!.join(' ')).toMatch(/stopped by the user after \d+ kernel rows/);
+    expect(await page.$$eval('#bench-table tbody tr', (trs) => trs.length)).toBe(stopped.kernels!.length);
+    expect(await page.$eval('#bench-status', (e) => e.textContent)).toMatch(/^Stopped: \d+ kernel rows/);
+    expect(await page.$eval('#bench-download', (e) => (e as HTMLElement).hidden)).toBe(false);
     expect((await state()).errors).toEqual([]);
     expect(consoleErrors).toEqual([]);
   }, 60_000);
