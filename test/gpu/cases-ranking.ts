@@ -17,6 +17,7 @@
 import type { GpuContext } from '../../src/gpu/context.ts';
 import { Model } from '../../src/model/model.ts';
 import { evaluate, ndcgOnDevice } from '../../src/model/metrics.ts';
+import { Rng } from '../../src/util/random.ts';
 import { fitBaseline, fitPopularity } from '../../src/model/baseline.ts';
 import { fitRankingModel, fitRecommender, withRanking } from '../../src/model/ranking.ts';
 import type { FactorModelData } from '../../src/model/types.ts';
@@ -182,6 +183,38 @@ export const rankingCases: GpuCase[] = [
         }
       } finally {
         m.destroy();
+      }
+      // A catalogue smaller than k once seen items are filtered: each user rated 8 of 12 items, so each
+      // top 10 holds 4 candidates followed by masked (seen) entries, and one of each user's test items
+      // is also a training item (evaluate leaves it out of the relevant set). The short lists must give
+      // the same NDCG from the device's masks as evaluate's lists, bit for bit.
+      {
+        const nU = 30;
+        const nI = 12;
+        const rng = new Rng(43);
+        const us: number[] = [];
+        const is: number[] = [];
+        const vs: number[] = [];
+        const tu: number[] = [];
+        const ti: number[] = [];
+        for (let u = 0; u < nU; u++) {
+          const order = rng.shuffle(Array.from({ length: nI }, (_, i) => i));
+          for (const i of order.slice(0, 8)) (us.push(u), is.push(i), vs.push(1));
+          for (const i of [order[8], order[9], order[0]]) (tu.push(u), ti.push(i));
+        }
+        const small = { users: Int32Array.from(us), items: Int32Array.from(is), values: Float32Array.from(vs), nUsers: nU, nItems: nI };
+        const rk = await fitRankingModel(small, { rank: 4, iterations: 3, backend: 'cpu' });
+        const sm = new Model(rk.model, { gpu, seen: small });
+        try {
+          const test = { users: Int32Array.from(tu), items: Int32Array.from(ti), values: new Float32Array(tu.length).fill(1), nUsers: nU, nItems: nI };
+          const input = { gpu, users: sm.deviceUsers(), items: sm.deviceItems(), nUsers: nU, nItems: nI, stride: sm.stride, mu: sm.mu, kernels: sm.kernels };
+          const d = await ndcgOnDevice(input, test, (u) => sm.seenOf(u), 10);
+          const g = await evaluate(sm, test, { metrics: ['ndcg@10'], backend: 'gpu' });
+          expect(Object.is(d.ndcg, g.metrics['ndcg@10']), `4 candidates for k = 10: on the device ${d.ndcg}, evaluate on the GPU ${g.metrics['ndcg@10']}`);
+          expect(d.ndcg > 0 && d.ndcg < 1, `NDCG@10 over 4 candidates is not degenerate (${d.ndcg})`);
+        } finally {
+          sm.destroy();
+        }
       }
     },
   },

@@ -861,6 +861,10 @@ export const mutants: Mutant[] = [
     find: 'mask |= 1u << kept;', replace: 'mask |= 1u << (kept + 1u);',
     why: 'every hit is credited one rank lower than it is: NDCG discounts each hit too much',
   },
+  // Not listed, as equivalent here: dropping the PAD_I test (padding carries PAD_SCORE, below MASKED,
+  // so the score test drops it too), and dropping the score test (masked entries are seen items,
+  // which sort after every candidate and are never in the relevant sets ndcgOnDevice passes, so
+  // keeping them moves no hit).
   {
     id: 'host.hits-batch-offset', file: 'src/model/gpu-rank.ts', kind: 'index', cases: ['ndcgOnDevice'],
     find: '(b1 - b0) * 4)), b0);', replace: '(b1 - b0) * 4)), 0);',
