@@ -97,34 +97,10 @@ function onSignal(sig: NodeJS.Signals): void {
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 
-function runCases(root: string, filters: string[], all = false, limitS = timeoutS): Promise<{ killedBy: string | null; error?: string; ran: number; failures?: string[]; timedOut: boolean; log: string }> {
+/** Runs one child process (tracked in `child` for the signal handlers), killed after limitS; its stdout and stderr together. */
+function spawnLogged(args: string[], root: string, env: NodeJS.ProcessEnv, limitS: number): Promise<{ log: string; code: number | null; timedOut: boolean }> {
   return new Promise((resolve) => {
-    const args = ['--import', join(root, 'scripts/register.mjs'), join(root, 'test/mutants/child.ts'), JSON.stringify(filters), ...(all ? ['--all'] : [])];
-    const p = spawn(process.execPath, args, { cwd: root, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    child = p;
-    let log = '';
-    p.stdout!.on('data', (d) => (log += d));
-    p.stderr!.on('data', (d) => (log += d));
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      p.kill('SIGKILL');
-    }, limitS * 1000);
-    p.on('close', () => {
-      clearTimeout(timer);
-      child = null;
-      const line = log.split('\n').find((l) => l.startsWith('@@result '));
-      if (line) resolve({ ...JSON.parse(line.slice(9)), timedOut, log });
-      else resolve({ killedBy: timedOut ? '(timeout)' : '(runner exited without a result)', error: log.slice(-400), ran: 0, timedOut, log });
-    });
-  });
-}
-
-/** Node test files in place of GPU cases (host logic): killed when any selected test fails. */
-function runTests(root: string, files: string[], pattern: string | undefined, limitS = timeoutS): Promise<{ killedBy: string | null; error?: string; ran: number; timedOut: boolean; log: string }> {
-  return new Promise((resolve) => {
-    const args = [join(root, 'node_modules/vitest/vitest.mjs'), 'run', ...files, ...(pattern ? ['-t', pattern] : [])];
-    const p = spawn(process.execPath, args, { cwd: root, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     child = p;
     let log = '';
     p.stdout!.on('data', (d) => (log += d));
@@ -137,12 +113,27 @@ function runTests(root: string, files: string[], pattern: string | undefined, li
     p.on('close', (code) => {
       clearTimeout(timer);
       child = null;
-      const passed = Number(/Tests\s+(?:\d+ failed \| )?(\d+) passed/.exec(log)?.[1] ?? 0);
-      const failed = / FAIL\s+(.*)/.exec(log)?.[1]?.trim();
-      if (code === 0 && passed > 0) resolve({ killedBy: null, ran: passed, timedOut, log });
-      else resolve({ killedBy: timedOut ? '(timeout)' : (failed ?? `(${files.join(', ')} exited ${code}${passed === 0 ? ', no test ran' : ''})`), error: log.slice(-400), ran: passed, timedOut, log });
+      resolve({ log, code, timedOut });
     });
   });
+}
+
+async function runCases(root: string, filters: string[], all = false, limitS = timeoutS): Promise<{ killedBy: string | null; error?: string; ran: number; failures?: string[]; timedOut: boolean; log: string }> {
+  const args = ['--import', join(root, 'scripts/register.mjs'), join(root, 'test/mutants/child.ts'), JSON.stringify(filters), ...(all ? ['--all'] : [])];
+  const { log, timedOut } = await spawnLogged(args, root, process.env, limitS);
+  const line = log.split('\n').find((l) => l.startsWith('@@result '));
+  if (line) return { ...JSON.parse(line.slice(9)), timedOut, log };
+  return { killedBy: timedOut ? '(timeout)' : '(runner exited without a result)', error: log.slice(-400), ran: 0, timedOut, log };
+}
+
+/** Node test files in place of GPU cases (host logic): killed when any selected test fails. */
+async function runTests(root: string, files: string[], pattern: string | undefined, limitS = timeoutS): Promise<{ killedBy: string | null; error?: string; ran: number; timedOut: boolean; log: string }> {
+  const args = [join(root, 'node_modules/vitest/vitest.mjs'), 'run', ...files, ...(pattern ? ['-t', pattern] : [])];
+  const { log, code, timedOut } = await spawnLogged(args, root, { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' }, limitS);
+  const passed = Number(/Tests\s+(?:\d+ failed \| )?(\d+) passed/.exec(log)?.[1] ?? 0);
+  const failed = / FAIL\s+(.*)/.exec(log)?.[1]?.trim();
+  if (code === 0 && passed > 0) return { killedBy: null, ran: passed, timedOut, log };
+  return { killedBy: timedOut ? '(timeout)' : (failed ?? `(${files.join(', ')} exited ${code}${passed === 0 ? ', no test ran' : ''})`), error: log.slice(-400), ran: passed, timedOut, log };
 }
 
 const pad = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s.padEnd(n));
