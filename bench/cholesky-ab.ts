@@ -13,13 +13,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { GpuContext, adapterName } from '../src/gpu/context.ts';
-import { buildCsr, type Csr } from '../src/data/ratings.ts';
 import { uploadCsr, destroyCsr } from '../src/kernels/device-csr.ts';
 import { NormalEqSolver, type KernelVariant, type SolveParams } from '../src/kernels/normal-eq.ts';
-import { Rng } from '../src/util/random.ts';
 import { choleskyWork } from './lib/roofline.ts';
 import { stats, timeGpu } from './lib/timing.ts';
 import { runCalibration } from './suites/calibration.ts';
+import { fixedCsr } from './suites/kernels.ts';
 import type { BenchCtx } from './lib/types.ts';
 
 const argv = process.argv.slice(2);
@@ -31,23 +30,6 @@ const ranks = (argOf('--ranks') ?? '32,64,128').split(',').map(Number);
 const rounds = Number(argOf('--rounds') ?? 3);
 const PARAMS: SolveParams = { mu: 0, lambda: 0.1, lambdaBias: 0.1, weighted: false, alpha: 0 };
 const N_COLS = 4096;
-
-function fixedCsr(rows: number, len: number, seed: number): Csr {
-  const rng = new Rng(seed);
-  const n = rows * len;
-  const r = new Int32Array(n);
-  const c = new Int32Array(n);
-  const v = new Float32Array(n);
-  for (let i = 0; i < rows; i++) {
-    const start = rng.int(N_COLS);
-    for (let k = 0; k < len; k++) {
-      r[i * len + k] = i;
-      c[i * len + k] = (start + k * 7) % N_COLS;
-      v[i * len + k] = 1 + rng.int(5);
-    }
-  }
-  return buildCsr(r, c, v, rows, N_COLS);
-}
 
 type Arm = { name: string; variant: KernelVariant; solve: 'blocked' | 'scalar' };
 const ALL_ARMS: Arm[] = [
@@ -69,7 +51,7 @@ async function main() {
   const out: Record<string, unknown>[] = [];
   for (const K of ranks) {
     const rows = Math.max(128, Math.round((2048 * 32 * 32 * 32) / (K * K * K)));
-    const csr = fixedCsr(rows, 4, 21 + K);
+    const csr = fixedCsr(rows, 4, N_COLS, 21 + K);
     const d = uploadCsr(gpu, 'ab.csr', csr);
     const Y = gpu.storage('ab.Y', Float32Array.from({ length: N_COLS * K }, (_, i) => Math.sin(i * 0.37 + K) / Math.sqrt(K)));
     const X = gpu.storage('ab.X', rows * K * 4);

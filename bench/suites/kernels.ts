@@ -53,7 +53,7 @@ interface KernelDef {
 }
 
 /** rows x len CSR over nCols columns, distinct columns per row, values 1..5 (seeded). */
-function fixedCsr(rows: number, len: number, nCols: number, seed: number): Csr {
+export function fixedCsr(rows: number, len: number, nCols: number, seed: number): Csr {
   const rng = new Rng(seed);
   const n = rows * len;
   const r = new Int32Array(n);
