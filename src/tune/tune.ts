@@ -245,157 +245,153 @@ export async function tune(data: Ratings | Dataset, options: TuneOptions): Promi
   let stopped: TuneResult['stopped'] = 'done';
   const all: Live[] = cands.map((c) => ({ c, fits: [], trial: { ...c, iterations: 0, metric, score: NaN, validationRmse: NaN, foldScores: [], seconds: 0 } }));
   try {
-    for (const s of splits) {
-      const f: Fold = { train: s.train, validation: s.test, fitData: ds ? { ...ds, ratings: s.train } : s.train };
-      // ALS on a device: each split's ratings go up once, for every trial and rung
-      if (gpu && algo !== 'sgd') {
-        const { AlsUploads } = await import('../train/als/uploads.ts');
-        f.uploads = new AlsUploads(gpu, s.train, algo === 'als' ? s.test : undefined, `tune.fold${folds.length + 1}`, options.als?.kernels);
-        uploads++;
-      }
-      // SGD on a device likewise: the rating list (shuffled or blocked) and the loss's copies, once
-      // per split; full-batch GD keeps its own upload per fit
-      if (gpu && algo === 'sgd' && (options.sgd?.algo ?? 'sgd') === 'sgd') {
-        const { SgdUploads } = await import('../train/sgd/uploads.ts');
-        const mode = options.sgd?.mode ?? 'hogwild';
-        const layout = { blocks: options.sgd?.blocks ?? defaultBlocks(s.train), seed: options.seed ?? options.sgd?.seed ?? DEFAULTS.common.seed };
-        f.sgdUploads = new SgdUploads(gpu, s.train, s.test, mode, layout, `tune.fold${folds.length + 1}`);
-        uploads++;
-      }
-      folds.push(f);
-    }
-    // Factors between rungs: on the device when the trials share uploads and the budget holds every
-    // trial's factors (all folds, at the first rung every trial is live; plus the best dropped
-    // trial's first fold) beside the largest fit; otherwise read back after each rung.
-    if (gpu && folds.every((f) => f.uploads || f.sgdUploads)) {
-      const bias = algo === 'sgd' ? !!options.sgd?.useBias : (options.als?.useBias ?? DEFAULTS.als.useBias);
-      const factorBytes = (rank: number) => (r.nUsers + r.nItems) * strideOf(rank, bias) * 4;
-      const maxRank = Math.max(...cands.map((c) => c.rank));
-      const kept = cands.reduce((a, c) => a + folds.length * factorBytes(c.rank), 0) + factorBytes(maxRank);
-      const f0 = folds[0];
-      const size = { nUsers: r.nUsers, nItems: r.nItems, nRatings: f0.train.values.length, nValidation: f0.validation.values.length };
-      const fit = algo === 'sgd'
-        ? sgdDevicePlan(gpu, { rank: maxRank, bias, adagrad: options.sgd?.schedule === 'adagrad', algo: 'sgd', mode: options.sgd?.mode ?? 'hogwild', ...size }).total
-        : Math.max(
-          alsDevicePlan(gpu, { rank: maxRank, bias, implicit: algo === 'ials', solver: options.als?.solver ?? DEFAULTS.als.solver, scratchBytes: 2 ** 18, ...size }).total,
-          // implicit trials are ranked on the device after each fit: one batch's score matrix, and as much
-          // again for its masks and top-k passes (a few entries per chunk of 1024)
-          algo === 'ials' ? 2 * batchRows(gpu, r.nItems, 256) * r.nItems * 4 : 0,
-        );
-      const budget = gpu.memoryBudget;
-      deviceMemory = { kept, fit, ...(budget !== undefined ? { budget } : {}) };
-      if (budget === undefined || kept + fit <= budget) {
-        onDevice = true;
-        unreserve = gpu.reserveMemory(kept);
-      } else {
-        note = `the trials' factors between rungs (${formatBytes(kept)}) and a fit (${formatBytes(fit)}) exceed the ${formatBytes(budget)} device-memory budget: factors are read back after each rung instead of staying on the device`;
-      }
-    } else if (gpu) note = 'trials without shared uploads (full-batch GD) read their factors back after each rung';
-    const fitOne = async (t: Live, k: number, more: number): Promise<{ fit: FitResult; score: number; rmse: number }> => {
-      const f = folds[k];
-      const prev = t.fits[k];
-      // a warm start from the last rung: its factors on the device, or read back
-      const init = prev && !prev.device ? { users: prev.model.userFactors, items: prev.model.itemFactors } : undefined;
-      const dev = onDevice ? { keepOnDevice: 'only' as const, ...(prev?.device ? { deviceInit: { users: prev.device.users, items: prev.device.items } } : {}) } : {};
-      if (algo === 'sgd') {
-        const fit = await fitSgd(f.fitData, { ...options.sgd, gpu: gpu ?? undefined, backend: gpu ? 'gpu' : wanted, rank: t.c.rank, lambda: t.c.lambda, ...(t.c.learningRate !== undefined ? { learningRate: t.c.learningRate } : {}), epochs: more, validation: f.validation, seed: options.seed ?? options.sgd?.seed, init, ...dev, signal: options.signal, uploads: f.sgdUploads, hostCopies: f.sgdUploads ? false : undefined });
-        const rmse = fit.history[fit.history.length - 1]?.validationRmse ?? NaN;
-        return { fit, score: rmse, rmse };
-      }
-      const common = { ...options.als, gpu: gpu ?? undefined, backend: gpu ? ('gpu' as const) : wanted, rank: t.c.rank, lambda: t.c.lambda, iterations: more, seed: options.seed ?? options.als?.seed, init, signal: options.signal, uploads: f.uploads, hostCopies: f.uploads ? false : undefined };
-      if (algo === 'als') {
-        const fit = await fitAls(f.fitData, { ...common, ...dev, validation: f.validation });
-        const rmse = fit.history[fit.history.length - 1]?.validationRmse ?? NaN;
-        return { fit, score: rmse, rmse };
-      }
-      const fit = await fitAls(f.fitData, { ...common, ...dev, ...(t.c.alpha !== undefined ? { alpha: t.c.alpha } : {}), implicit: true, useBias: false, trackDelta: false });
-      if (fit.device) {
-        // scored where the factors are: the top 10 and their hits on the device, one word per user back
-        const m = fit.model;
-        if (!f.seenOf) {
-          const c = buildCsr(f.train.users, f.train.items, f.train.values, f.train.nUsers, f.train.nItems);
-          f.seenOf = (u) => (u < c.nRows ? c.indices.subarray(c.indptr[u], c.indptr[u + 1]) : new Uint32Array(0));
+    try {
+      for (const s of splits) {
+        const f: Fold = { train: s.train, validation: s.test, fitData: ds ? { ...ds, ratings: s.train } : s.train };
+        // ALS on a device: each split's ratings go up once, for every trial and rung
+        if (gpu && algo !== 'sgd') {
+          const { AlsUploads } = await import('../train/als/uploads.ts');
+          f.uploads = new AlsUploads(gpu, s.train, algo === 'als' ? s.test : undefined, `tune.fold${folds.length + 1}`, options.als?.kernels);
+          uploads++;
         }
-        const ev = await ndcgOnDevice({ gpu: fit.device.gpu, users: fit.device.users, items: fit.device.items, nUsers: m.nUsers, nItems: m.nItems, stride: m.stride, mu: m.mu, kernels: 'auto' }, f.validation, f.seenOf, 10);
-        return { fit, score: ev.ndcg, rmse: NaN };
+        // SGD on a device likewise: the rating list (shuffled or blocked) and the loss's copies, once
+        // per split; full-batch GD keeps its own upload per fit
+        if (gpu && algo === 'sgd' && (options.sgd?.algo ?? 'sgd') === 'sgd') {
+          const { SgdUploads } = await import('../train/sgd/uploads.ts');
+          const mode = options.sgd?.mode ?? 'hogwild';
+          const layout = { blocks: options.sgd?.blocks ?? defaultBlocks(s.train), seed: options.seed ?? options.sgd?.seed ?? DEFAULTS.common.seed };
+          f.sgdUploads = new SgdUploads(gpu, s.train, s.test, mode, layout, `tune.fold${folds.length + 1}`);
+          uploads++;
+        }
+        folds.push(f);
       }
-      const model = new Model(fit.model, { gpu: gpu ?? undefined, seen: f.train });
-      try {
-        const ev = await evaluate(model, f.validation, { metrics: ['ndcg@10'] });
-        return { fit, score: ev.metrics['ndcg@10'], rmse: NaN };
-      } finally {
-        model.destroy();
-      }
-    };
-    let live = [...all];
-    let done = 0;
-    for (let g = 0; g < rungs.length; g++) {
-      for (const t of live) {
-        const more = rungs[g] - done;
-        if (more <= 0 || t.trial.diverged) continue;
-        const t0 = performance.now();
-        const scores: number[] = [];
-        const rmses: number[] = [];
-        const fits: FitResult[] = [];
+      // Factors between rungs: on the device when the trials share uploads and the budget holds every
+      // trial's factors (all folds, at the first rung every trial is live; plus the best dropped
+      // trial's first fold) beside the largest fit; otherwise read back after each rung.
+      if (gpu && folds.every((f) => f.uploads || f.sgdUploads)) {
+        const bias = algo === 'sgd' ? !!options.sgd?.useBias : (options.als?.useBias ?? DEFAULTS.als.useBias);
+        const factorBytes = (rank: number) => (r.nUsers + r.nItems) * strideOf(rank, bias) * 4;
+        const maxRank = Math.max(...cands.map((c) => c.rank));
+        const kept = cands.reduce((a, c) => a + folds.length * factorBytes(c.rank), 0) + factorBytes(maxRank);
+        const f0 = folds[0];
+        const size = { nUsers: r.nUsers, nItems: r.nItems, nRatings: f0.train.values.length, nValidation: f0.validation.values.length };
+        const fit = algo === 'sgd'
+          ? sgdDevicePlan(gpu, { rank: maxRank, bias, adagrad: options.sgd?.schedule === 'adagrad', algo: 'sgd', mode: options.sgd?.mode ?? 'hogwild', ...size }).total
+          : Math.max(
+            alsDevicePlan(gpu, { rank: maxRank, bias, implicit: algo === 'ials', solver: options.als?.solver ?? DEFAULTS.als.solver, scratchBytes: 2 ** 18, ...size }).total,
+            // implicit trials are ranked on the device after each fit: one batch's score matrix, and as much
+            // again for its masks and top-k passes (a few entries per chunk of 1024)
+            algo === 'ials' ? 2 * batchRows(gpu, r.nItems, 256) * r.nItems * 4 : 0,
+          );
+        const budget = gpu.memoryBudget;
+        deviceMemory = { kept, fit, ...(budget !== undefined ? { budget } : {}) };
+        if (budget === undefined || kept + fit <= budget) {
+          onDevice = true;
+          unreserve = gpu.reserveMemory(kept);
+        } else {
+          note = `the trials' factors between rungs (${formatBytes(kept)}) and a fit (${formatBytes(fit)}) exceed the ${formatBytes(budget)} device-memory budget: factors are read back after each rung instead of staying on the device`;
+        }
+      } else if (gpu) note = 'trials without shared uploads (full-batch GD) read their factors back after each rung';
+      const fitOne = async (t: Live, k: number, more: number): Promise<{ fit: FitResult; score: number; rmse: number }> => {
+        const f = folds[k];
+        const prev = t.fits[k];
+        // a warm start from the last rung: its factors on the device, or read back
+        const init = prev && !prev.device ? { users: prev.model.userFactors, items: prev.model.itemFactors } : undefined;
+        const dev = onDevice ? { keepOnDevice: 'only' as const, ...(prev?.device ? { deviceInit: { users: prev.device.users, items: prev.device.items } } : {}) } : {};
+        if (algo === 'sgd') {
+          const fit = await fitSgd(f.fitData, { ...options.sgd, gpu: gpu ?? undefined, backend: gpu ? 'gpu' : wanted, rank: t.c.rank, lambda: t.c.lambda, ...(t.c.learningRate !== undefined ? { learningRate: t.c.learningRate } : {}), epochs: more, validation: f.validation, seed: options.seed ?? options.sgd?.seed, init, ...dev, signal: options.signal, uploads: f.sgdUploads, hostCopies: f.sgdUploads ? false : undefined });
+          const rmse = fit.history[fit.history.length - 1]?.validationRmse ?? NaN;
+          return { fit, score: rmse, rmse };
+        }
+        const common = { ...options.als, gpu: gpu ?? undefined, backend: gpu ? ('gpu' as const) : wanted, rank: t.c.rank, lambda: t.c.lambda, iterations: more, seed: options.seed ?? options.als?.seed, init, signal: options.signal, uploads: f.uploads, hostCopies: f.uploads ? false : undefined };
+        if (algo === 'als') {
+          const fit = await fitAls(f.fitData, { ...common, ...dev, validation: f.validation });
+          const rmse = fit.history[fit.history.length - 1]?.validationRmse ?? NaN;
+          return { fit, score: rmse, rmse };
+        }
+        const fit = await fitAls(f.fitData, { ...common, ...dev, ...(t.c.alpha !== undefined ? { alpha: t.c.alpha } : {}), implicit: true, useBias: false, trackDelta: false });
+        if (fit.device) {
+          // scored where the factors are: the top 10 and their hits on the device, one word per user back
+          const m = fit.model;
+          if (!f.seenOf) {
+            const c = buildCsr(f.train.users, f.train.items, f.train.values, f.train.nUsers, f.train.nItems);
+            f.seenOf = (u) => (u < c.nRows ? c.indices.subarray(c.indptr[u], c.indptr[u + 1]) : new Uint32Array(0));
+          }
+          const ev = await ndcgOnDevice({ gpu: fit.device.gpu, users: fit.device.users, items: fit.device.items, nUsers: m.nUsers, nItems: m.nItems, stride: m.stride, mu: m.mu, kernels: 'auto' }, f.validation, f.seenOf, 10);
+          return { fit, score: ev.ndcg, rmse: NaN };
+        }
+        const model = new Model(fit.model, { gpu: gpu ?? undefined, seen: f.train });
         try {
-          for (let k = 0; k < folds.length; k++) {
-            const one = await fitOne(t, k, more);
-            fits.push(one.fit);
-            scores.push(one.score);
-            rmses.push(one.rmse);
+          const ev = await evaluate(model, f.validation, { metrics: ['ndcg@10'] });
+          return { fit, score: ev.metrics['ndcg@10'], rmse: NaN };
+        } finally {
+          model.destroy();
+        }
+      };
+      let live = [...all];
+      let done = 0;
+      for (let g = 0; g < rungs.length; g++) {
+        for (const t of live) {
+          const more = rungs[g] - done;
+          if (more <= 0 || t.trial.diverged) continue;
+          const t0 = performance.now();
+          const scores: number[] = [];
+          const rmses: number[] = [];
+          const fits: FitResult[] = [];
+          try {
+            for (let k = 0; k < folds.length; k++) {
+              const one = await fitOne(t, k, more);
+              fits.push(one.fit);
+              scores.push(one.score);
+              rmses.push(one.rmse);
+            }
+          } catch (e) {
+            for (const fit of fits) release(fit); // an unfinished rung: the trial keeps its last one
+            if (!(e instanceof DivergenceError)) throw e;
+            // a diverged fit takes its trial out (scored NaN, ranked last), not the search
+            for (const old of t.fits) release(old);
+            t.fits = [];
+            Object.assign(t.trial, { iterations: rungs[g], score: NaN, validationRmse: NaN, foldScores: [], diverged: e.message });
+            t.trial.seconds += (performance.now() - t0) / 1000;
+            options.onRung?.({ ...t.trial });
+            options.onTrial?.({ ...t.trial });
+            continue;
           }
-        } catch (e) {
-          for (const fit of fits) release(fit); // an unfinished rung: the trial keeps its last one
-          if (!(e instanceof DivergenceError)) throw e;
-          // a diverged fit takes its trial out (scored NaN, ranked last), not the search
+          // every fold of this rung finished: the trial moves on as one
           for (const old of t.fits) release(old);
-          t.fits = [];
-          Object.assign(t.trial, { iterations: rungs[g], score: NaN, validationRmse: NaN, foldScores: [], diverged: e.message });
+          t.fits = fits;
+          const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+          t.trial.iterations = rungs[g];
+          t.trial.foldScores = scores;
+          t.trial.score = mean(scores);
+          t.trial.validationRmse = mean(rmses);
           t.trial.seconds += (performance.now() - t0) / 1000;
-          options.onRung?.({ ...t.trial });
-          options.onTrial?.({ ...t.trial });
-          continue;
+          options.onRung?.({ ...t.trial, foldScores: [...scores] });
+          if (g === rungs.length - 1 || live.length === 1) options.onTrial?.({ ...t.trial });
         }
-        // every fold of this rung finished: the trial moves on as one
-        for (const old of t.fits) release(old);
-        t.fits = fits;
-        const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
-        t.trial.iterations = rungs[g];
-        t.trial.foldScores = scores;
-        t.trial.score = mean(scores);
-        t.trial.validationRmse = mean(rmses);
-        t.trial.seconds += (performance.now() - t0) / 1000;
-        options.onRung?.({ ...t.trial, foldScores: [...scores] });
-        if (g === rungs.length - 1 || live.length === 1) options.onTrial?.({ ...t.trial });
-      }
-      done = rungs[g];
-      if (g < rungs.length - 1) {
-        const ranked = [...live].sort((a, b) => orderOf(a.trial.score, b.trial.score, better));
-        const keep = Math.max(1, Math.ceil(ranked.length / 2));
-        for (const d of ranked.slice(keep)) {
-          if (!d.trial.diverged) options.onTrial?.({ ...d.trial }); // (a diverged one was reported then)
-          for (const fit of d.fits.slice(1)) release(fit);
-          d.fits = d.fits.slice(0, 1); // a dropped trial keeps only what a "best" could need
-          if (onDevice) {
-            // on the device only the best dropped trial keeps its factors: a worse one can no longer win
-            if (!incumbent || beats(d.trial, incumbent)) {
-              if (incumbent) release(incumbent.fits[0]);
-              incumbent = { score: d.trial.score, iterations: d.trial.iterations, fits: d.fits };
-            } else release(d.fits[0]);
+        done = rungs[g];
+        if (g < rungs.length - 1) {
+          const ranked = [...live].sort((a, b) => orderOf(a.trial.score, b.trial.score, better));
+          const keep = Math.max(1, Math.ceil(ranked.length / 2));
+          for (const d of ranked.slice(keep)) {
+            if (!d.trial.diverged) options.onTrial?.({ ...d.trial }); // (a diverged one was reported then)
+            for (const fit of d.fits.slice(1)) release(fit);
+            d.fits = d.fits.slice(0, 1); // a dropped trial keeps only what a "best" could need
+            if (onDevice) {
+              // on the device only the best dropped trial keeps its factors: a worse one can no longer win
+              if (!incumbent || beats(d.trial, incumbent)) {
+                if (incumbent) release(incumbent.fits[0]);
+                incumbent = { score: d.trial.score, iterations: d.trial.iterations, fits: d.fits };
+              } else release(d.fits[0]);
+            }
           }
+          live = ranked.slice(0, keep);
         }
-        live = ranked.slice(0, keep);
       }
+    } catch (e) {
+      if (!(e instanceof AbortError)) throw e;
+      stopped = 'aborted';
     }
-  } catch (e) {
-    if (!(e instanceof AbortError)) {
-      for (const t of all) t.fits.forEach(release);
-      cleanup();
-      throw e;
-    }
-    stopped = 'aborted';
-  }
-  try {
     // (on the device, a dropped trial's released factors cannot be the best: the best dropped one kept its own)
     const finished = all.filter((t) => t.fits[0] && (!onDevice || t.fits[0].device) && Number.isFinite(t.trial.score));
     if (finished.length === 0) throw stopped === 'aborted' ? new AbortError('tune: aborted before any trial finished') : new InputError(`tune: no trial gave a finite validation ${metric}`);
@@ -416,9 +412,6 @@ export async function tune(data: Ratings | Dataset, options: TuneOptions): Promi
     return { algo, metric, trials: all.map((t) => t.trial), best: best.trial, bestFit, stopped, validationRatings: folds[0]?.validation.values.length ?? 0, folds: folds.length, uploads, ...extra };
   } finally {
     for (const t of all) t.fits.forEach(release);
-    cleanup();
-  }
-  function cleanup(): void {
     unreserve?.();
     for (const f of folds) {
       f.uploads?.destroy();
