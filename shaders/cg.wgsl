@@ -56,13 +56,13 @@ fn matvec(tid: u32, row: u32, useX: bool, rhs: bool) {
     for (var e = tid; e < cnt * K; e += WG) {
       let n = e / K;
       let c = e % K;
-      ty[e] = Y[idx[t0 + n] * P.stride + col(c)];
+      ty[e] = Y_at(idx[t0 + n] * P.stride + col(c));
     }
     for (var n = tid; n < cnt; n += WG) {
       let j = idx[t0 + n];
       let v = val[t0 + n];
       var yb = 0.0;
-      if (hasBias) { yb = Y[j * P.stride + P.yBias]; }
+      if (hasBias) { yb = Y_at(j * P.stride + P.yBias); }
       let wt = ratingWeights(v, yb);
       let w = wt.x;
       let tg = wt.y;
@@ -121,10 +121,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (rl >= P.rowCount) { return; }
   let row = P.rowBase + rl;
   if (counts[row] == 0u) {
-    for (var t = tid; t < K; t += WG) { X[row * P.stride + col(t)] = 0.0; }
+    for (var t = tid; t < K; t += WG) { X[(row - P.xRow0) * P.stride + col(t)] = 0.0; }
     return;
   }
-  for (var c = tid; c < K; c += WG) { x[c] = X[row * P.stride + col(c)]; }
+  for (var c = tid; c < K; c += WG) { x[c] = X[(row - P.xRow0) * P.stride + col(c)]; }
   workgroupBarrier();
   matvec(tid, row, true, true);
   for (var c = tid; c < K; c += WG) {
@@ -148,5 +148,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     workgroupBarrier();
     rs = rsn;
   }
-  for (var c = tid; c < K; c += WG) { X[row * P.stride + col(c)] = x[c]; }
+  for (var c = tid; c < K; c += WG) { X[(row - P.xRow0) * P.stride + col(c)] = x[c]; }
 }

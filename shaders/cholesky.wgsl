@@ -52,7 +52,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (r >= P.rowCount) { return; }
   let row = P.rowBase + r;
   if (counts[row] == 0u) {
-    for (var t = tid; t < K; t += WG) { X[row * P.stride + col(t)] = 0.0; }
+    for (var t = tid; t < K; t += WG) { X[(row - P.xRow0) * P.stride + col(t)] = 0.0; }
     return;
   }
   abase = r * K * K;
@@ -100,7 +100,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
   let failed = workgroupUniformLoad(&fail);
   if (failed != 0u) {
-    for (var t = tid; t < K; t += WG) { X[row * P.stride + col(t)] = 0.0; }
+    for (var t = tid; t < K; t += WG) { X[(row - P.xRow0) * P.stride + col(t)] = 0.0; }
     if (tid == 0u) {
       atomicAdd(&status[0], 1u);
       atomicMin(&status[1], row);
@@ -108,7 +108,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     return;
   }
   for (var t = tid; t < K; t += WG) {
-    X[row * P.stride + col(t)] = v[t];
+    X[(row - P.xRow0) * P.stride + col(t)] = v[t];
     A[abase + t * K + t] = du[t];
   }
   // leave U in A (upper triangle) so callers can check the factor: ||U^T U - A|| / ||A||

@@ -80,7 +80,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let r = wgLinear(wid, nwg) * WG + lid;
   if (r >= P.rowCount) { return; }
   let row = P.rowBase + r;
-  let xo = row * P.stride;
+  let xo = (row - P.xRow0) * P.stride;
   if (counts[row] == 0u) {
     for (var t = 0u; t < K; t++) { X[xo + col(t)] = 0.0; }
     return;

@@ -13,7 +13,11 @@
 // Bindings: 0 params, 1 a1, 2 a2, 3 b1, 4 b2, 5 w, 6 part (partials); 0 params, 6 part, 7 G
 //           (reduce); 0 params, 8 grams, 9 out (traces, diag).
 
-struct Params { n: u32, stride: u32, parts: u32, slot: u32, outSlot: u32, _p0: u32, _p1: u32, _p2: u32 }
+// A factor matrix over one storage binding is bound in windows of whole rows (src/kernels/factor-windows.ts),
+// one `partials` dispatch per window: rows r of the window are rows rowBase + r of the matrix (the
+// weights w are indexed by those), and its workgroups write partials partBase + g. Windows hold a
+// multiple of CH rows, so the partials are the ones a single dispatch would write.
+struct Params { n: u32, stride: u32, parts: u32, slot: u32, outSlot: u32, rowBase: u32, partBase: u32, _p2: u32 }
 
 override WG: u32 = 128u;
 override COLS: u32 = 8u;          // columns (the factor stride)
@@ -46,7 +50,7 @@ fn loadA(r: u32, c: u32) -> f32 {
   if (c >= COLS) { return 0.0; }
   var v = a1[r * P.stride + c];
   if (SUB_A) { v -= a2[r * P.stride + c]; }
-  if (WEIGHTED) { v *= f32(w[r]); }
+  if (WEIGHTED) { v *= f32(w[P.rowBase + r]); }
   return v;
 }
 fn loadB(r: u32, c: u32) -> f32 {
@@ -96,7 +100,7 @@ fn partials(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
       workgroupBarrier();
     }
     if (live) {
-      let o = g * SP * SP + (bi * 4u) * SP + bj * 4u;
+      let o = (P.partBase + g) * SP * SP + (bi * 4u) * SP + bj * 4u;
       for (var k = 0u; k < 4u; k++) {
         let v = select(select(select(c3, c2, k == 2u), c1, k == 1u), c0, k == 0u);
         part[o + k * SP] = v.x;

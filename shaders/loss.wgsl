@@ -46,7 +46,7 @@ fn partials(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
       let u = users[k];
       let i = items[k];
       var p = P.mu;
-      for (var c = 0u; c < P.stride; c++) { p += W[u * P.stride + c] * H[i * P.stride + c]; }
+      for (var c = 0u; c < P.stride; c++) { p += W_at(u * P.stride + c) * H_at(i * P.stride + c); }
       if (P.implicit != 0u) {
         let af = P.alpha * values[k];
         let d = select(0.0, 1.0, values[k] > 0.0) - p;   // preference p = [f > 0], as the solver uses

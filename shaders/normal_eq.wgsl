@@ -84,7 +84,7 @@ fn build(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
         let j = idx[t0 + n];
         let v = val[t0 + n];
         var yb = 0.0;
-        if (hasBias) { yb = Y[j * P.stride + P.yBias]; }
+        if (hasBias) { yb = Y_at(j * P.stride + P.yBias); }
         let wt = ratingWeights(v, yb);
         let w = wt.x;
         let tgt = wt.y;
@@ -92,7 +92,7 @@ fn build(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
           var l = vec4<f32>(0.0);
           for (var q = 0u; q < 4u; q++) {
             let t = c4 * 4u + q;
-            if (t < K) { l[q] = Y[j * P.stride + col(t)]; }
+            if (t < K) { l[q] = Y_at(j * P.stride + col(t)); }
           }
           sh[n * KP4 + c4] = l;
           sh[rOff + n * KR4 + c4] = l * w;

@@ -43,18 +43,18 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       let j = idx[p];
       let v = val[p];
       var yb = 0.0;
-      if (hasBias) { yb = Y[j * P.stride + P.yBias]; }
+      if (hasBias) { yb = Y_at(j * P.stride + P.yBias); }
       let wt = ratingWeights(v, yb);
       let w = wt.x;
       let tg = wt.y;
       let yr = j * P.stride;
       var ya = vec4<f32>(0.0);
       for (var q = 0u; q < 4u; q++) {
-        if (a0 + q < K) { ya[q] = Y[yr + col(a0 + q)]; }
+        if (a0 + q < K) { ya[q] = Y_at(yr + col(a0 + q)); }
       }
       rhs += tg * ya;
       let wa = w * ya;
-      for (var b = a0; b < K; b++) { acc[b] += wa * Y[yr + col(b)]; }
+      for (var b = a0; b < K; b++) { acc[b] += wa * Y_at(yr + col(b)); }
     }
     for (var q = 0u; q < 4u; q++) {
       let a = a0 + q;

@@ -74,11 +74,11 @@ fn sgdStep(u: u32, i: u32, a: f32, lane: u32, gb: u32, live: bool) {
   let yi = i * STRIDE;
   var s = 0.0;
   if (live) {
-    for (var k = lane; k < RANK; k += LANES) { s = s + W[xu + k] * H[yi + k]; }
+    for (var k = lane; k < RANK; k += LANES) { s = s + W_at(xu + k) * H_at(yi + k); }
     if (lane == 0u) {
       if (BIAS) {
-        s = s + W[xu + RANK];
-        s = s + H[yi + RANK + 1u];
+        s = s + W_at(xu + RANK);
+        s = s + H_at(yi + RANK + 1u);
       }
       if (ADAGRAD) {
         glr[gb] = vec4<f32>(P.lr / sqrt(GU[2u * u]), P.lr / sqrt(GI[2u * i]),
@@ -99,27 +99,27 @@ fn sgdStep(u: u32, i: u32, a: f32, lane: u32, gb: u32, live: bool) {
     let e = a - (P.mu + tot);
     let kEnd = select(RANK, LEAD, P.leadOnly != 0u);
     for (var k = lane; k < kEnd; k += LANES) {
-      let w = W[xu + k];
-      let h = H[yi + k];
+      let w = W_at(xu + k);
+      let h = H_at(yi + k);
       let gw = e * h - P.lambda * w;
       let gh = e * w - P.lambda * h;
       if (k < LEAD) {
-        W[xu + k] = w + lrs.x * gw;
-        H[yi + k] = h + lrs.y * gh;
+        W_put(xu + k, w + lrs.x * gw);
+        H_put(yi + k, h + lrs.y * gh);
         g2 = vec4<f32>(g2.x + gw * gw, g2.y + gh * gh, g2.zw);
       } else {
-        W[xu + k] = w + lrs.z * gw;
-        H[yi + k] = h + lrs.w * gh;
+        W_put(xu + k, w + lrs.z * gw);
+        H_put(yi + k, h + lrs.w * gh);
         g2 = vec4<f32>(g2.xy, g2.z + gw * gw, g2.w + gh * gh);
       }
     }
     if (BIAS && lane == 0u) {
-      let bu = W[xu + RANK];
-      let bi = H[yi + RANK + 1u];
+      let bu = W_at(xu + RANK);
+      let bi = H_at(yi + RANK + 1u);
       let gbu = e - P.lambdaBias * bu;
       let gbi = e - P.lambdaBias * bi;
-      W[xu + RANK] = bu + lrs.x * gbu;
-      H[yi + RANK + 1u] = bi + lrs.y * gbi;
+      W_put(xu + RANK, bu + lrs.x * gbu);
+      H_put(yi + RANK + 1u, bi + lrs.y * gbi);
       g2 = vec4<f32>(g2.x + gbu * gbu, g2.y + gbi * gbi, g2.zw);
     }
   }

@@ -6,7 +6,7 @@ struct Params {
   segBase: u32, segCount: u32, rowBase: u32, rowCount: u32,
   stride: u32, xBias: u32, yBias: u32, implicit: u32,
   mu: f32, alpha: f32, lambda: f32, lambdaBias: f32,
-  weighted: u32, useBase: u32, _p0: u32, _p1: u32,
+  weighted: u32, useBase: u32, xRow0: u32, _p1: u32,
 }
 
 // Factor column of unknown t: the rank columns, then this side's bias column (every solve

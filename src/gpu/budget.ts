@@ -4,6 +4,8 @@
  * { deviceMemory } }), `--gpu-limits deviceMemory=2GiB`); every array that must be one binding is
  * compared with min(maxStorageBufferBindingSize, maxBufferSize). Arrays webmf splits into chunks
  * (CSR/CSC indices and values, the loss's rating arrays, SGD's rating list) only count towards the total.
+ * Factor matrices are one buffer each, up to maxBufferSize, bound in at most MAX_FACTOR_WINDOWS
+ * windows of whole rows (src/kernels/factor-windows.ts).
  *
  * The figures are estimates of what the backends allocate (their dominant buffers, exact for the
  * factor and rating arrays), so an error names what is needed, the limit, and what to change.
@@ -11,12 +13,15 @@
 import type { GpuContext } from './context.ts';
 import { LimitError } from '../core/errors.ts';
 import { layoutOf, strideOf } from '../core/layout.ts';
+import { factorWindows } from '../kernels/factor-windows.ts';
 
 export interface DevicePart {
   what: string;
   bytes: number;
   /** True when the array is one binding (not chunked): it must fit maxStorageBytes by itself. */
   whole: boolean;
+  /** A factor matrix (rows x stride f32): one buffer, bound in windows (factorWindows must accept it). */
+  windowed?: { rows: number; stride: number };
 }
 
 export interface DevicePlan {
@@ -58,6 +63,14 @@ export function checkDevicePlan(gpu: GpuContext, label: string, p: DevicePlan, a
   const max = gpu.maxStorageBytes;
   const limit = gpu.limits.maxStorageBufferBindingSize <= gpu.limits.maxBufferSize ? 'maxStorageBufferBindingSize' : 'maxBufferSize';
   for (const part of p.parts) {
+    if (part.windowed) {
+      try {
+        factorWindows(gpu, part.windowed.rows, part.windowed.stride, part.what);
+      } catch (e) {
+        if (!(e instanceof LimitError)) throw e;
+        throw new DeviceMemoryError(`${label}: ${e.message}; ${advice(part)}`, e.limit, e.required, e.available, p);
+      }
+    }
     if (part.whole && part.bytes > max) {
       throw new DeviceMemoryError(`${label}: ${part.what} needs ${formatBytes(part.bytes)} in one buffer, over the ${formatBytes(max)} a binding may hold; ${advice(part)}`, limit, part.bytes, max, p);
     }
@@ -93,8 +106,8 @@ export function alsDevicePlan(gpu: GpuContext, a: AlsPlanInput): DevicePlan {
   const cap = Math.min(a.scratchBytes ?? 128 * 2 ** 20, gpu.maxStorageBytes);
   const parts: DevicePart[] = [];
   for (const [side, n] of [['user', a.nUsers], ['item', a.nItems]] as const) {
-    parts.push({ what: `${side} factors (${n} x ${stride} f32)`, bytes: n * stride * 4, whole: true });
-    parts.push({ what: `${side} factors, last good copy`, bytes: n * stride * 4, whole: true });
+    parts.push({ what: `${side} factors (${n} x ${stride} f32)`, bytes: n * stride * 4, whole: false, windowed: { rows: n, stride } });
+    parts.push({ what: `${side} factors, last good copy`, bytes: n * stride * 4, whole: false, windowed: { rows: n, stride } });
     parts.push({ what: `ratings by ${side} (indices, values)`, bytes: a.nRatings * 8, whole: false });
     const segs = n + Math.ceil(a.nRatings / SEG);
     parts.push({ what: `ratings by ${side}: segment list`, bytes: segs * 16 + (2 * n + 1) * 4, whole: true });
@@ -124,8 +137,10 @@ export function sgdDevicePlan(_gpu: GpuContext, a: SgdPlanInput): DevicePlan {
   const stride = strideOf(a.rank, a.bias);
   const parts: DevicePart[] = [];
   for (const [side, n] of [['user', a.nUsers], ['item', a.nItems]] as const) {
-    parts.push({ what: `${side} factors (${n} x ${stride} f32)`, bytes: n * stride * 4, whole: true });
-    parts.push({ what: `${side} factors, last good copy`, bytes: n * stride * 4, whole: true });
+    // SGD binds its factors in windows; GD each one whole
+    const windowed = a.algo === 'sgd' ? { rows: n, stride } : undefined;
+    parts.push({ what: `${side} factors (${n} x ${stride} f32)`, bytes: n * stride * 4, whole: !windowed, windowed });
+    parts.push({ what: `${side} factors, last good copy`, bytes: n * stride * 4, whole: !windowed, windowed });
     if (a.adagrad) parts.push({ what: `${side} AdaGrad accumulators`, bytes: n * 8, whole: true });
   }
   if (a.algo === 'gd') {

@@ -280,11 +280,11 @@ export class GpuContext {
   }
 
   /** Creates a labelled buffer; optional initial data. Sizes are rounded up to 4 bytes (minimum 16). */
-  buffer(label: string, sizeOrData: number | ArrayBufferView, usage: GPUBufferUsageFlags): GPUBuffer {
+  buffer(label: string, sizeOrData: number | ArrayBufferView, usage: GPUBufferUsageFlags, windowed = false): GPUBuffer {
     const data = typeof sizeOrData === 'number' ? null : sizeOrData;
     const bytes = data ? data.byteLength : (sizeOrData as number);
     const size = Math.max(16, Math.ceil(bytes / 4) * 4);
-    if (usage & GPUBufferUsage.STORAGE) this.requireLimit(`buffer '${label}'`, 'maxStorageBufferBindingSize', size);
+    if (usage & GPUBufferUsage.STORAGE && !windowed) this.requireLimit(`buffer '${label}'`, 'maxStorageBufferBindingSize', size);
     this.requireLimit(`buffer '${label}'`, 'maxBufferSize', size);
     const buf = this.device.createBuffer({ label, size, usage, mappedAtCreation: !!data });
     this.track(buf, size);
@@ -322,6 +322,14 @@ export class GpuContext {
   /** A storage buffer usable as a copy source and destination. */
   storage(label: string, sizeOrData: number | ArrayBufferView): GPUBuffer {
     return this.buffer(label, sizeOrData, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
+  }
+
+  /**
+   * A factor matrix: a storage buffer up to maxBufferSize, which kernels bind in windows of whole
+   * rows when it is over maxStorageBufferBindingSize (src/kernels/factor-windows.ts).
+   */
+  factorStorage(label: string, sizeOrData: number | ArrayBufferView): GPUBuffer {
+    return this.buffer(label, sizeOrData, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, true);
   }
 
   uniform(label: string, data: ArrayBufferView): GPUBuffer {

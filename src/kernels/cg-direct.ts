@@ -73,7 +73,7 @@ ${range(K).map((c) => `    ${el('o.ap', c)} += ${range(NV).map((i) => `dot(${bas
   }
   for (var q = start; q < end; q++) {
     let yo = idx[q] * ${L.stride / W}u;
-${groups.map((g) => `    let g${g} = Y[yo + ${g}u];`).join('\n')}
+${groups.map((g) => `    let g${g} = Y_at(yo + ${g}u);`).join('\n')}
 ${range(NV).map((i) => `    let y${i} = ${yv(i)};`).join('\n')}
     let wt = ratingWeights(val[q], ${L.bias ? at(L.yBias) : '0.0'});
     let d = vec4<f32>(wt.x * (${sum((i) => `dot(y${i}, v[${i}])`)}));
@@ -92,7 +92,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let rl = wgLinear(wid, nwg) * WG + lid;
   if (rl >= P.rowCount) { return; }
   let row = P.rowBase + rl;
-  let xo = row * P.stride;
+  let xo = (row - P.xRow0) * P.stride;
   if (counts[row] == 0u) {
 ${range(K).map((t) => `    X[xo + ${t < L.rank ? `${t}u` : 'P.xBias'}] = 0.0;`).join('\n')}
     return;

@@ -6,6 +6,7 @@
 import { bufferId, type GpuContext } from '../gpu/context.ts';
 import { gramWgsl } from './shaders.ts';
 import { bindGroupByName, packUniform, uniformSize } from '../gpu/wgsl.ts';
+import { FACTOR_ROW_BLOCK, MAX_FACTOR_WINDOWS, windowBinding, windowRows, type FactorWindows } from './factor-windows.ts';
 
 export interface GramOperand {
   x: GPUBuffer;
@@ -14,7 +15,8 @@ export interface GramOperand {
 }
 
 const WG = 128;
-const CH = 1024;
+/** Rows per workgroup; a window of a factor matrix holds a multiple of it (FACTOR_ROW_BLOCK). */
+const CH = FACTOR_ROW_BLOCK;
 
 export class GramKernel {
   /** 6 slots of S x S floats. */
@@ -35,7 +37,8 @@ export class GramKernel {
   ) {
     const S4 = Math.ceil(S / 4);
     const SP = S4 * 4;
-    const parts = Math.max(1, Math.ceil(maxRows / CH));
+    // (+ one per extra window: a window of fewer than CH rows ends in a partial of its own)
+    const parts = Math.max(1, Math.ceil(maxRows / CH)) + MAX_FACTOR_WINDOWS - 1;
     this.grams = gpu.storage(`${label}.grams`, slots * S * S * 4);
     this.part = gpu.storage(`${label}.partials`, parts * SP * SP * 4);
     this.dummy = gpu.storage(`${label}.none`, 16);
@@ -43,11 +46,11 @@ export class GramKernel {
     this.TILE = Math.max(1, Math.min(32, Math.floor(budget / (2 * S4 * 16))));
   }
 
-  private params(n: number, parts: number, slot: number, outSlot: number): GPUBuffer {
+  private params(n: number, parts: number, slot: number, outSlot: number, rowBase = 0, partBase = 0): GPUBuffer {
     // one small uniform per encoded call in a submission (reused across iterations in order)
     const i = this.paramCursor++;
     if (!this.paramBufs[i]) this.paramBufs[i] = this.gpu.buffer(`${this.label}.params[${i}]`, uniformSize(gramWgsl, 'P'), GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-    this.gpu.write(this.paramBufs[i], packUniform(gramWgsl, 'P', { n, stride: this.S, parts, slot, outSlot }));
+    this.gpu.write(this.paramBufs[i], packUniform(gramWgsl, 'P', { n, stride: this.S, parts, slot, outSlot, rowBase, partBase }));
     return this.paramBufs[i];
   }
 
@@ -56,22 +59,37 @@ export class GramKernel {
     this.paramCursor = 0;
   }
 
-  private group(key: string, pipe: GPUComputePipeline, buffers: Record<string, GPUBuffer>): GPUBindGroup {
-    const k = `${key}#${Object.entries(buffers).map(([n, b]) => `${n}=${bufferId(b)}`).join(',')}`;
+  private group(key: string, pipe: GPUComputePipeline, buffers: Record<string, GPUBuffer | GPUBufferBinding>): GPUBindGroup {
+    const id = (b: GPUBuffer | GPUBufferBinding) => ('buffer' in b ? `${bufferId(b.buffer)}@${b.offset ?? 0}` : bufferId(b));
+    const k = `${key}#${Object.entries(buffers).map(([n, b]) => `${n}=${id(b)}`).join(',')}`;
     let g = this.groupCache.get(k);
     if (!g) this.groupCache.set(k, (g = bindGroupByName(this.gpu, `${this.label}.${key}`, pipe, gramWgsl, buffers)));
     return g;
   }
 
-  /** Encodes G[slot] = A^T B over n rows (row i scaled by weights[i] when given). */
-  encodeGram(pass: GPUComputePassEncoder, slot: number, n: number, A: GramOperand, B: GramOperand, weights?: GPUBuffer): void {
-    const parts = Math.max(1, Math.ceil(n / CH));
+  /**
+   * Encodes G[slot] = A^T B over n rows (row i scaled by weights[i] when given). With `windows`
+   * (the operands' rows over one binding), one partials dispatch per window.
+   */
+  encodeGram(pass: GPUComputePassEncoder, slot: number, n: number, A: GramOperand, B: GramOperand, weights?: GPUBuffer, windows?: FactorWindows): void {
     const c = { WG, COLS: this.S, CH, TILE: this.TILE, SUB_A: A.minus ? 1 : 0, SUB_B: B.minus ? 1 : 0, WEIGHTED: weights ? 1 : 0 };
     const pPart = this.gpu.pipeline(`${this.label}.partials`, gramWgsl, c, 'partials');
     const pRed = this.gpu.pipeline(`${this.label}.reduce`, gramWgsl, { WG, COLS: this.S }, 'reduce');
+    const count = windows && windows.count > 1 ? windows.count : 1;
+    let parts = 0;
+    for (let k = 0; k < count; k++) {
+      if (count > 1 && windows!.nRows !== n) throw new Error(`${this.label}: ${n} rows, windows of ${windows!.nRows}`);
+      const { row0, rows } = count > 1 ? windowRows(windows!, k) : { row0: 0, rows: n };
+      const wParts = Math.max(1, Math.ceil(rows / CH));
+      const prm = this.params(rows, wParts, slot, 0, row0, parts);
+      parts += wParts;
+      const win = (b: GPUBuffer) => (count > 1 ? windowBinding(b, windows!, k) : b);
+      const g1 = this.group(`partials.${this.paramCursor}`, pPart, {
+        P: prm, a1: win(A.x), a2: A.minus ? win(A.minus) : this.dummy, b1: win(B.x), b2: B.minus ? win(B.minus) : this.dummy, w: weights ?? this.dummy, part: this.part,
+      });
+      this.gpu.dispatch(pass, pPart, g1, wParts);
+    }
     const prm = this.params(n, parts, slot, 0);
-    const g1 = this.group(`partials.${this.paramCursor}`, pPart, { P: prm, a1: A.x, a2: A.minus ?? this.dummy, b1: B.x, b2: B.minus ?? this.dummy, w: weights ?? this.dummy, part: this.part });
-    this.gpu.dispatch(pass, pPart, g1, parts);
     const g2 = this.group(`reduce.${this.paramCursor}`, pRed, { P: prm, part: this.part, G: this.grams });
     this.gpu.dispatch(pass, pRed, g2, Math.ceil((this.S * this.S) / WG));
   }

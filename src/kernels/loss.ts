@@ -7,6 +7,7 @@ import { bindGroupByName, packUniform, uniformSize } from '../gpu/wgsl.ts';
 import { lossDirectBody, lossWgsl } from './shaders.ts';
 import { resolveVariant, type KernelVariant } from './variant.ts';
 import { loadWidth } from './normal-eq-rows.ts';
+import { gatherBindings, withWindows, type FactorWindows } from './factor-windows.ts';
 
 const WG = 256;
 const PER = 16;
@@ -21,9 +22,27 @@ const CH = 64;
 export function lossDirectWgsl(stride: number): string {
   const W = loadWidth(stride);
   const fv = W === 1 ? 'f32' : `vec${W}<f32>`;
-  const terms = Array.from({ length: stride / W }, (_, c) => (W === 1 ? `W[xu + ${c}u] * H[yi + ${c}u]` : `dot(W[xu + ${c}u], H[yi + ${c}u])`));
+  const terms = Array.from({ length: stride / W }, (_, c) => (W === 1 ? `W_at(xu + ${c}u) * H_at(yi + ${c}u)` : `dot(W_at(xu + ${c}u), H_at(yi + ${c}u))`));
   return `alias FV = ${fv};\nfn rowDot(xu: u32, yi: u32) -> f32 { return ${terms.join(' + ')}; }\n${lossDirectBody}`;
 }
+/** The windows of the user and item factor matrices (src/kernels/factor-windows.ts). */
+export interface LossWindows {
+  W: FactorWindows;
+  H: FactorWindows;
+}
+
+/** `code` reading W and H through their windows (W_at, H_at); the code itself with one window each. */
+function windowed(code: string, w: LossWindows | undefined, floats: number): string {
+  return withWindows(withWindows(code, 'W', w?.W ?? ONE, floats), 'H', w?.H ?? ONE, floats);
+}
+const ONE: FactorWindows = { nRows: 0, stride: 1, rowsPer: 1, count: 1 };
+/** The tiled kernel with W and H in one binding each. */
+const lossWgsl1 = windowed(lossWgsl, undefined, 1);
+
+function factorBindings(W: GPUBuffer, H: GPUBuffer, w: LossWindows | undefined): Record<string, GPUBuffer | GPUBufferBinding> {
+  return w ? { ...gatherBindings('W', W, w.W), ...gatherBindings('H', H, w.H) } : { W, H };
+}
+
 /** One 256-byte uniform slot per chunk (the minimum uniform offset alignment). */
 const PARAM_STRIDE = 256;
 /**
@@ -103,8 +122,8 @@ export class LossKernel {
       for (const b of made) b.destroy();
       throw e;
     }
-    this.pPartials = gpu.pipeline(`${label}.partials`, lossWgsl, { WG, PER }, 'partials');
-    this.pTotal = gpu.pipeline(`${label}.total`, lossWgsl, { WG, PER }, 'total');
+    this.pPartials = gpu.pipeline(`${label}.partials`, lossWgsl1, { WG, PER }, 'partials');
+    this.pTotal = gpu.pipeline(`${label}.total`, lossWgsl1, { WG, PER }, 'total');
   }
 
   /**
@@ -113,8 +132,8 @@ export class LossKernel {
    * as without chunks: the result is the unchunked one bit for bit); `sums` and `total` then run
    * over all of `part` with the last uniform slot.
    */
-  private encodeDirect(enc: GPUCommandEncoder, W: GPUBuffer, H: GPUBuffer, stride: number, mu: number, implicitAlpha?: number): void {
-    const code = lossDirectWgsl(stride);
+  private encodeDirect(enc: GPUCommandEncoder, W: GPUBuffer, H: GPUBuffer, stride: number, mu: number, implicitAlpha?: number, windows?: LossWindows): void {
+    const code = windowed(lossDirectWgsl(stride), windows, loadWidth(stride));
     const c = { WG: DWG, CH, NV: stride / loadWidth(stride) };
     const pipes = (['partials', 'sums', 'total'] as const).map((e) => this.gpu.pipeline(`${this.label}.direct.${e}`, code, e === 'total' ? { NV: c.NV } : c, e));
     const nc = this.chunks.length;
@@ -131,7 +150,7 @@ export class LossKernel {
       const slot = (k: number): GPUBufferBinding => ({ buffer: this.params, offset: k * PARAM_STRIDE, size: pSize });
       g = this.chunks.map((ch, k) => {
         const win: GPUBuffer | GPUBufferBinding = nc === 1 ? part : { buffer: part, offset: (ch.k0 / CH) * 8, size: Math.max(1, Math.ceil(ch.n / CH)) * 8 };
-        return bindGroupByName(this.gpu, `${this.label}.direct.partials${nc === 1 ? '' : `[${k}]`}`, pipes[0], code, { P: slot(k), users: ch.users, items: ch.items, values: ch.values, W, H, part: win });
+        return bindGroupByName(this.gpu, `${this.label}.direct.partials${nc === 1 ? '' : `[${k}]`}`, pipes[0], code, { P: slot(k), users: ch.users, items: ch.items, values: ch.values, ...factorBindings(W, H, windows), part: win });
       });
       g.push(bindGroupByName(this.gpu, `${this.label}.direct.sums`, pipes[1], code, { P: slot(nc), part, part2 }));
       g.push(bindGroupByName(this.gpu, `${this.label}.direct.total`, pipes[2], code, { P: slot(nc), part2, out }));
@@ -161,12 +180,17 @@ export class LossKernel {
     return this.chunks.length;
   }
 
-  /** Encodes the reduction for factors W (users) and H (items) of the given stride. */
-  encode(enc: GPUCommandEncoder, W: GPUBuffer, H: GPUBuffer, stride: number, mu: number, implicitAlpha?: number): void {
+  /**
+   * Encodes the reduction for factors W (users) and H (items) of the given stride; `windows` when
+   * either is over one storage binding (src/kernels/factor-windows.ts).
+   */
+  encode(enc: GPUCommandEncoder, W: GPUBuffer, H: GPUBuffer, stride: number, mu: number, implicitAlpha?: number, windows?: LossWindows): void {
     if (this.variant === 'direct') {
-      this.encodeDirect(enc, W, H, stride, mu, implicitAlpha);
+      this.encodeDirect(enc, W, H, stride, mu, implicitAlpha, windows);
       return;
     }
+    const code = windowed(lossWgsl, windows, 1);
+    const pPartials = code === lossWgsl1 ? this.pPartials : this.gpu.pipeline(`${this.label}.partials`, code, { WG, PER }, 'partials');
     const data = new Uint8Array(this.chunks.length * PARAM_STRIDE);
     this.chunks.forEach((c, k) =>
       data.set(packUniform(lossWgsl, 'P', { n: c.n, stride, mu, parts: this.parts, alpha: implicitAlpha ?? 0, implicit: implicitAlpha !== undefined }), k * PARAM_STRIDE),
@@ -181,21 +205,21 @@ export class LossKernel {
       g = this.chunks.map((c, k) => {
         const P: GPUBufferBinding = { buffer: this.params, offset: k * PARAM_STRIDE, size: pSize };
         const win: GPUBuffer | GPUBufferBinding = one ? part : { buffer: part, offset: c.part0 * 8, size: c.parts * 8 };
-        return bindGroupByName(this.gpu, `${this.label}.partials${one ? '' : `[${k}]`}`, this.pPartials, lossWgsl, { P, users: c.users, items: c.items, values: c.values, W, H, part: win });
+        return bindGroupByName(this.gpu, `${this.label}.partials${one ? '' : `[${k}]`}`, pPartials, code, { P, users: c.users, items: c.items, values: c.values, ...factorBindings(W, H, windows), part: win });
       });
-      g.push(bindGroupByName(this.gpu, `${this.label}.total`, this.pTotal, lossWgsl, { P: { buffer: this.params, offset: 0, size: pSize }, part, out }));
+      g.push(bindGroupByName(this.gpu, `${this.label}.total`, this.pTotal, lossWgsl1, { P: { buffer: this.params, offset: 0, size: pSize }, part, out }));
       this.groups.set(key, g);
     }
     const pass = enc.beginComputePass({ label: `${this.label}.pass` });
-    this.chunks.forEach((c, k) => this.gpu.dispatch(pass, this.pPartials, g[k], c.parts));
+    this.chunks.forEach((c, k) => this.gpu.dispatch(pass, pPartials, g[k], c.parts));
     this.gpu.dispatch(pass, this.pTotal, g[this.chunks.length], 1);
     pass.end();
   }
 
   /** Runs the reduction and reads (sse, sae). */
-  async run(W: GPUBuffer, H: GPUBuffer, stride: number, mu: number): Promise<{ sse: number; sae: number; rmse: number; mae: number }> {
+  async run(W: GPUBuffer, H: GPUBuffer, stride: number, mu: number, windows?: LossWindows): Promise<{ sse: number; sae: number; rmse: number; mae: number }> {
     const enc = this.gpu.device.createCommandEncoder({ label: `${this.label}.encoder` });
-    this.encode(enc, W, H, stride, mu);
+    this.encode(enc, W, H, stride, mu, undefined, windows);
     this.gpu.submit(enc);
     const [sse, sae] = await this.gpu.readF32(this.out, 0, 2);
     return { sse, sae, rmse: Math.sqrt(sse / this.n), mae: sae / this.n };

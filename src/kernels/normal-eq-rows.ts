@@ -72,7 +72,7 @@ function ratingCode(K: number, L: RowsLayout, band: Band, p: string): string {
   for (let b = a0; b < K; b++) cols.add(colOf(b, L));
   if (L.bias) cols.add(L.yBias);
   const vecs = [...new Set([...cols].map((c) => Math.floor(c / W)))].sort((x, y) => x - y);
-  for (const v of vecs) lines.push(`  let v${v} = Y[yo + ${v}u];`);
+  for (const v of vecs) lines.push(`  let v${v} = Y_at(yo + ${v}u);`);
   const at = (c: number) => (W === 1 ? `v${c}` : `v${Math.floor(c / W)}.${LANE[c % W]}`);
   lines.push(`  let wt = ratingWeights(val[q], ${L.bias ? at(L.yBias) : '0.0'});`);
   for (let b = a0; b < K; b++) lines.push(`  let y${b} = ${at(colOf(b, L))};`);
@@ -125,7 +125,7 @@ function zeroFactors(K: number, rank: number): string {
 
 /** Right-looking Cholesky of the named triangle, the two triangular solves, and the stores. */
 function solveCode(K: number, rank: number): string {
-  const o: string[] = ['let xo = row * P.stride;', 'var failed = false;'];
+  const o: string[] = ['let xo = (row - P.xRow0) * P.stride;', 'var failed = false;'];
   for (let k = 0; k < K; k++) o.push(`let o${k} = ${g(k, k)};`);
   for (let k = 0; k < K; k++) {
     o.push(`{ let d = ${g(k, k)}; let bad = !(d > PIV_TOL * o${k}) || !(d <= 3.0e38); failed = failed || bad;`);
@@ -161,7 +161,7 @@ export function normalEqRowsWgsl(K: number, L: RowsLayout, band: Band, mode: Row
   if (mode === 'solve' && (band.a0 !== 0 || band.a1 !== K)) throw new Error(`a fused solve needs the whole system in one band (K = ${K}, band ${band.a0}..${band.a1})`);
   const parts: Record<string, string> = {
     SOLVE_BINDINGS: mode === 'solve' ? SOLVE_BINDINGS : '',
-    EMPTY_ROW: mode === 'solve' ? `if (n == 0u) { let xo = row * P.stride; ${zeroFactors(K, rank)} return; }` : '',
+    EMPTY_ROW: mode === 'solve' ? `if (n == 0u) { let xo = (row - P.xRow0) * P.stride; ${zeroFactors(K, rank)} return; }` : '',
     DECLARE: declare(K, band),
     Y_TYPE: W === 1 ? 'f32' : `vec${W}<f32>`,
     'RATING(p)': ratingCode(K, L, band, 'p'),

@@ -48,8 +48,8 @@ export function normalEqSubgroupWgsl(K: number, rank: number, bias: boolean, sha
   }
   declare.push(Array.from({ length: C }, (_, c) => `var h${c} = 0.0;`).join(' '));
   const rating: string[] = ['let yo = idx[p] * P.stride;'];
-  for (let c = 0; c < C; c++) rating.push(`let u${c} = Y[yo + k${c}];`);
-  rating.push(`let wt = ratingWeights(val[p], ${bias ? 'Y[yo + P.yBias]' : '0.0'});`);
+  for (let c = 0; c < C; c++) rating.push(`let u${c} = Y_at(yo + k${c});`);
+  rating.push(`let wt = ratingWeights(val[p], ${bias ? 'Y_at(yo + P.yBias)' : '0.0'});`);
   for (let a = 0; a < K; a++) rating.push(`let w${a} = wt.x * ${sh(`u${c0(a)}`, a % S)};`);
   for (let a = 0; a < K; a++) for (let c = c0(a); c < C; c++) rating.push(`${g(a, c)} = fma(w${a}, u${c}, ${g(a, c)});`);
   for (let c = 0; c < C; c++) rating.push(`h${c} = fma(wt.y, u${c}, h${c});`);

@@ -15,6 +15,7 @@ import { resolveVariant, type KernelVariant } from './variant.ts';
 import { choleskyBlockedWgsl, choleskyDirectWgsl, choleskyWgsl, normalEqDirectWgsl, normalEqFinishWgsl, normalEqWgsl } from './shaders.ts';
 import { normalEqRowsWgsl, planBands, type Band } from './normal-eq-rows.ts';
 import { normalEqSubgroupWgsl, subgroupShare, SUBGROUP_LANES } from './normal-eq-subgroup.ts';
+import { factorWindows, gatherBindings, requireStorageBindings, storageBindings, windowBinding, windowOf, withWindows, type FactorWindows } from './factor-windows.ts';
 
 /**
  * How the direct variant sums the systems: 'rows' (shaders/normal_eq_rows.wgsl, one invocation per
@@ -53,7 +54,7 @@ export function packSolveParams(dv: DataView, b: Batch, L: SolveLayout, implicit
     segBase: b.segBase, segCount: b.segCount, rowBase: b.rowBase, rowCount: b.rowCount,
     stride: L.stride, xBias: L.xBias, yBias: L.yBias, implicit,
     mu: p.mu, alpha: p.alpha, lambda: p.lambda, lambdaBias: p.lambdaBias,
-    weighted: p.weighted, useBase,
+    weighted: p.weighted, useBase, xRow0: b.xRow0,
   });
   new Uint8Array(dv.buffer, dv.byteOffset, bytes.byteLength).set(bytes);
 }
@@ -65,6 +66,9 @@ export interface Batch {
   segCount: number;
   /** The storage chunk of the CSR holding every row of the batch (DeviceCsr.chunks). */
   chunk: number;
+  /** The window of the solved factor matrix holding every row of the batch, and its first row (src/kernels/factor-windows.ts). */
+  xWindow: number;
+  xRow0: number;
 }
 
 export { defaultVariant, type KernelVariant } from './variant.ts';
@@ -85,6 +89,9 @@ export class NormalEqSolver {
   /** The kernels in use ('auto' resolved; 'direct' falls back to 'tiled' above DIRECT_MAXK unknowns). */
   readonly variant: Exclude<KernelVariant, 'auto'>;
   readonly batches: Batch[] = [];
+  /** Windows of the solved side's factors (X, one per batch) and of the other side's (Y, gathered). */
+  readonly xWin: FactorWindows;
+  readonly yWin: FactorWindows;
   private readonly A: GPUBuffer;
   private readonly B: GPUBuffer;
   private readonly partial: GPUBuffer;
@@ -146,18 +153,22 @@ export class NormalEqSolver {
     const slotBytes = KP * (KP + 4) * 4;
     const maxRows = Math.max(1, Math.min(Math.floor(budget / rowBytes), lim.maxComputeWorkgroupsPerDimension * 64));
     const maxSlots = Math.max(1, Math.floor(budget / slotBytes));
-    // plan batches (never across a storage chunk of the CSR: a batch binds one chunk's arrays)
+    const other = spec.side === 'user' ? 'item' : 'user';
+    this.xWin = factorWindows(gpu, csr.nRows, L.stride, `${spec.side} factors`);
+    this.yWin = factorWindows(gpu, csr.nCols, L.stride, `${other} factors`);
+    // plan batches (never across a storage chunk of the CSR, nor a window of X: a batch binds one of each)
     const rs = csr.rowSegHost;
     let r0 = 0;
     while (r0 < csr.nRows) {
       let r1 = r0;
       const ck = csr.rowChunk[r0];
-      const end = csr.chunks[ck].row1;
+      const xw = windowOf(this.xWin, r0);
+      const end = Math.min(csr.chunks[ck].row1, (xw + 1) * this.xWin.rowsPer);
       while (r1 < end && r1 - r0 < maxRows && rs[r1 + 1] - rs[r0] <= maxSlots) r1++;
       if (r1 === r0) {
         throw new LimitError(`${spec.side} ${r0} has too many ratings for one batch at rank ${spec.rank}`, 'segment partials per batch', rs[r0 + 1] - rs[r0], maxSlots);
       }
-      this.batches.push({ rowBase: r0, rowCount: r1 - r0, segBase: rs[r0], segCount: rs[r1] - rs[r0], chunk: ck });
+      this.batches.push({ rowBase: r0, rowCount: r1 - r0, segBase: rs[r0], segCount: rs[r1] - rs[r0], chunk: ck, xWindow: xw, xRow0: xw * this.xWin.rowsPer });
       r0 = r1;
     }
     const rowsMax = Math.max(1, ...this.batches.map((b) => b.rowCount));
@@ -178,9 +189,14 @@ export class NormalEqSolver {
     const cholWG = Math.min(64, WG);
     // the direct build keeps 4 rows x K columns in a private array of DIRECT_MAXK columns
     if (this.variant === 'direct' && K > SHARED.DIRECT_MAXK) this.variant = 'tiled';
+    const gathered = (code: string, what: string): string => {
+      const c = withWindows(code, 'Y', this.yWin);
+      requireStorageBindings(gpu, `${label}: ${what} with the ${other} factors in ${this.yWin.count} bindings`, c);
+      return c;
+    };
     if (this.variant === 'direct') {
-      this.buildCode = normalEqDirectWgsl;
-      this.buildPipe = gpu.pipeline(`${label}.buildDirect`, normalEqDirectWgsl, { WG: cholWG, K, RANK: spec.rank });
+      this.buildCode = gathered(normalEqDirectWgsl, 'direct build');
+      this.buildPipe = gpu.pipeline(`${label}.buildDirect`, this.buildCode, { WG: cholWG, K, RANK: spec.rank });
       if (blocked) {
         // 4 x 4 blocks with vec4 scratch (shaders/cholesky_blocked.wgsl)
         this.cholCode = choleskyBlockedWgsl;
@@ -191,9 +207,9 @@ export class NormalEqSolver {
         this.cholPipe = gpu.pipeline(`${label}.choleskyDirect`, choleskyDirectWgsl, { WG: cholWG, K, RANK: spec.rank });
       }
     } else {
-      this.buildCode = normalEqWgsl;
+      this.buildCode = gathered(normalEqWgsl, 'build');
       this.cholCode = choleskyWgsl;
-      this.buildPipe = gpu.pipeline(`${label}.build`, normalEqWgsl, buildC, 'build');
+      this.buildPipe = gpu.pipeline(`${label}.build`, this.buildCode, buildC, 'build');
       const sharedBudget = Math.floor((lim.maxComputeWorkgroupStorageSize - 16 * K - 16) / 4);
       const MS = K * K <= sharedBudget ? K * K : 1;
       this.cholPipe = gpu.pipeline(`${label}.cholesky`, choleskyWgsl, { WG: cholWG, K, RANK: spec.rank, MS });
@@ -202,7 +218,7 @@ export class NormalEqSolver {
     this.cholPer = this.blocks ? BLOCKED_WG : this.perInvocation;
     this.build = this.variant === 'direct' ? resolveDirectBuild(gpu, K, directBuild) : 'segments';
     if (this.build === 'subgroups') {
-      const code = normalEqSubgroupWgsl(K, spec.rank, spec.bias, subgroupShare(gpu)!);
+      const code = gathered(normalEqSubgroupWgsl(K, spec.rank, spec.bias, subgroupShare(gpu)!), 'subgroup build');
       const WGS = 64;
       this.subgroup = { pipe: gpu.pipeline(`${label}.subgroups`, code, { WG: WGS, K, RANK: spec.rank }), code, perGroup: WGS / SUBGROUP_LANES };
     }
@@ -212,12 +228,14 @@ export class NormalEqSolver {
       // code to compile, no measurable difference per flop)
       const unroll = bands.length === 1 ? 2 : 1;
       const make = (b: Band, mode: 'build' | 'solve', name: string) => {
-        const code = normalEqRowsWgsl(K, { rank: spec.rank, stride: L.stride, xBias: L.xBias, yBias: L.yBias, bias: spec.bias }, b, mode, unroll);
-        return { code, pipe: gpu.pipeline(`${label}.${name}`, code, { WG: cholWG, K, RANK: spec.rank }) };
+        const code = withWindows(normalEqRowsWgsl(K, { rank: spec.rank, stride: L.stride, xBias: L.xBias, yBias: L.yBias, bias: spec.bias }, b, mode, unroll), 'Y', this.yWin);
+        if (mode === 'build') requireStorageBindings(gpu, `${label}: build with the ${other} factors in ${this.yWin.count} bindings`, code);
+        return { code, pipe: () => gpu.pipeline(`${label}.${name}`, code, { WG: cholWG, K, RANK: spec.rank }) };
       };
-      const pipes = bands.map((b, i) => make(b, 'build', `rows[${i}]`));
-      // the fused kernel binds 9 storage buffers (the WebGPU default allows 8)
-      const fused = bands.length === 1 && gpu.limits.maxStorageBuffersPerShaderStage >= 9 ? make(bands[0], 'solve', 'rowsSolve') : undefined;
+      const pipes = bands.map((b, i) => make(b, 'build', `rows[${i}]`)).map((m) => ({ code: m.code, pipe: m.pipe() }));
+      // the fused kernel binds 9 storage buffers, more with Y in windows (the WebGPU default allows 8)
+      const solve = bands.length === 1 ? make(bands[0], 'solve', 'rowsSolve') : undefined;
+      const fused = solve && gpu.limits.maxStorageBuffersPerShaderStage >= storageBindings(solve.code) ? { code: solve.code, pipe: solve.pipe() } : undefined;
       // each batch's rows longest first, so the lanes of one SIMD group run about as long
       // (row, first rating, count, 0); the first rating is a position in the batch's storage chunk
       // (a batch never spans two), as the segment build's positions are
@@ -243,7 +261,7 @@ export class NormalEqSolver {
   }
 
   /** The Cholesky kernel's buffers (the blocked one also binds its scratch). */
-  private cholBuffers(P: GPUBufferBinding, X: GPUBuffer): Record<string, GPUBuffer | GPUBufferBinding> {
+  private cholBuffers(P: GPUBufferBinding, X: GPUBuffer | GPUBufferBinding): Record<string, GPUBuffer | GPUBufferBinding> {
     const { A, B, status, blocks } = this;
     const counts = this.csr.counts;
     return blocks ? { P, A, B, X, counts, status, blocks } : { P, A, B, X, counts, status };
@@ -259,21 +277,22 @@ export class NormalEqSolver {
       const { segs, rowSeg, counts } = this.csr;
       const { idx, val } = this.csr.chunks[bt.chunk];
       const { partial, A, B, status } = this;
+      const Xw = windowBinding(X, this.xWin, bt.xWindow);
       if (this.rows) {
         const ro = this.rows;
-        const common = { P, idx, val, Y, order: ro.order, base: base ?? this.dummyBase, A, B };
+        const common = { P, idx, val, ...gatherBindings('Y', Y, this.yWin), order: ro.order, base: base ?? this.dummyBase, A, B };
         const sg = this.subgroup;
         return [
           ...(sg ? [bindGroupByName(gpu, `${this.label}.subgroups[${i}]`, sg.pipe, sg.code, common)] : []),
           ...ro.pipes.map((p, k) => bindGroupByName(gpu, `${this.label}.rows[${k}][${i}]`, p.pipe, p.code, common)),
-          ro.fused ? bindGroupByName(gpu, `${this.label}.rowsSolve[${i}]`, ro.fused.pipe, ro.fused.code, { ...common, X, status }) : null,
-          bindGroupByName(gpu, `${this.label}.cholesky[${i}]`, this.cholPipe, this.cholCode, this.cholBuffers(P, X)),
+          ro.fused ? bindGroupByName(gpu, `${this.label}.rowsSolve[${i}]`, ro.fused.pipe, ro.fused.code, { ...common, X: Xw, status }) : null,
+          bindGroupByName(gpu, `${this.label}.cholesky[${i}]`, this.cholPipe, this.cholCode, this.cholBuffers(P, Xw)),
         ].filter((x): x is GPUBindGroup => x !== null);
       }
       return [
-        bindGroupByName(gpu, `${this.label}.build[${i}]`, this.buildPipe, this.buildCode, { P, idx, val, Y, segs, partial }),
+        bindGroupByName(gpu, `${this.label}.build[${i}]`, this.buildPipe, this.buildCode, { P, idx, val, ...gatherBindings('Y', Y, this.yWin), segs, partial }),
         bindGroupByName(gpu, `${this.label}.finish[${i}]`, this.finishPipe, normalEqFinishWgsl, { P, partial, rowSeg, counts, base: base ?? this.dummyBase, A, B }),
-        bindGroupByName(gpu, `${this.label}.cholesky[${i}]`, this.cholPipe, this.cholCode, this.cholBuffers(P, X)),
+        bindGroupByName(gpu, `${this.label}.cholesky[${i}]`, this.cholPipe, this.cholCode, this.cholBuffers(P, Xw)),
       ];
     });
     this.groups.set(key, g);

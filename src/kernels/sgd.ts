@@ -8,6 +8,7 @@ import { bindGroupByName, packUniform, uniformSize } from '../gpu/wgsl.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import type { FeistelParams, StratifiedPlan } from '../core/sgd-plan.ts';
 import { sgdLanesWgsl, sgdWgsl, shuffleWgsl } from './shaders.ts';
+import { gatherBindings, requireStorageBindings, withWindows, type FactorWindows } from './factor-windows.ts';
 
 /** Lanes per rating: the smallest power of two >= rank, at most 32 (one warp / subgroup on most GPUs). */
 export function lanesFor(rank: number): number {
@@ -179,7 +180,13 @@ export function rowPrelude(stride: number): string {
       `  for (var c = 0u; c < 4u && 4u * j + c < STRIDE; c++) { ${M}[b + c] = v[c]; }\n}\n`
     );
   };
-  return head + side('W', 2) + side('H', 3);
+  // element accesses go through W_at / W_put (and H's), which withWindows() defines over the windows
+  const viaAccessors = (t: string) =>
+    t
+      .split('\n')
+      .map((l) => (l.startsWith('@group') ? l : l.replace(/\b([WH])\[([^\]\n]+)\] = ([^;\n]+);/g, '$1_put($2, $3);').replace(/\b([WH])\[([^\]\n]+)\]/g, '$1_at($2)')))
+      .join('\n');
+  return head + viaAccessors(side('W', 2) + side('H', 3));
 }
 
 /** Rows of at most this many vec4 slots get the unrolled `rate` (longer ones loop: code size). */
@@ -256,15 +263,28 @@ export function unrolledRate(rank: number, bias: boolean, adagrad: boolean): str
   return L.join('\n') + '\n';
 }
 
+/** The windows of the user and item factor matrices (src/kernels/factor-windows.ts). */
+export interface SgdWindows {
+  W: FactorWindows;
+  H: FactorWindows;
+}
+const oneWindow = (nRows: number, stride: number): FactorWindows => ({ nRows, stride, rowsPer: Math.max(1, nRows), count: 1 });
+const windowsKey = (w?: SgdWindows) => (w ? `${w.W.count}x${w.W.rowsPer},${w.H.count}x${w.H.rowsPer}` : '1,1');
+
+/** `code` with W and H read and written through their windows (one each when `w` is absent). */
+function windowed(code: string, stride: number, w?: SgdWindows): string {
+  return withWindows(withWindows(code, 'W', w?.W ?? oneWindow(0, stride)), 'H', w?.H ?? oneWindow(0, stride));
+}
+
 /** shaders/sgd.wgsl for one layout (cached: the pipeline cache keys on the text). */
 const sgdCodes = new Map<string, string>();
-export function sgdCode(rank: number, bias: boolean, adagrad: boolean): string {
+export function sgdCode(rank: number, bias: boolean, adagrad: boolean, windows?: SgdWindows): string {
   const stride = strideOf(rank, bias);
-  const key = `${rank},${bias},${adagrad}`;
+  const key = `${rank},${bias},${adagrad},${windowsKey(windows)}`;
   let c = sgdCodes.get(key);
   if (!c) {
     const rate = Math.ceil(stride / 4) <= UNROLL_SLOTS ? unrolledRate(rank, bias, adagrad) : 'fn rate(u: u32, i: u32, a: f32) { rateLoop(u, i, a); }\n';
-    sgdCodes.set(key, (c = rowPrelude(stride) + rate + sgdWgsl));
+    sgdCodes.set(key, (c = windowed(rowPrelude(stride) + rate + sgdWgsl, stride, windows)));
   }
   return c;
 }
@@ -289,6 +309,8 @@ export class SgdKernel {
   private subGroups?: GPUBindGroup[];
   private hogGroups = new Map<GPUBuffer, GPUBindGroup>();
   private stratB = 0;
+  /** W and H as the kernel binds them (their windows, by name). */
+  private readonly factors: Record<string, GPUBuffer | GPUBufferBinding>;
   /** Ratings per storage chunk of the rating list (one entry when the list is one buffer). */
   readonly chunkSizes: number[];
   /** Per chunk: Hogwild invocations (or groups) and ratings each walks (P.groups, P.run of its uniform slot). */
@@ -314,8 +336,9 @@ export class SgdKernel {
     /**
      * `chunks`: ratings per storage chunk when the rating list is stored in several buffers (they
      * sum to n); each chunk gets its own uniform slot and is one dispatch. Default: one chunk of n.
+     * `windows`: W's and H's windows when either is over one storage binding.
      */
-    opts: { groups?: number; chunks?: number[] } = {},
+    opts: { groups?: number; chunks?: number[]; windows?: SgdWindows } = {},
   ) {
     this.lanes = spec.lanes ?? defaultLanes(gpu, spec.rank);
     this.stride = strideOf(spec.rank, spec.bias);
@@ -323,12 +346,12 @@ export class SgdKernel {
     this.chunkSizes = opts.chunks ?? [n];
     if (this.chunkSizes.reduce((a, b) => a + b, 0) !== n) throw new Error(`${label}: chunk sizes ${this.chunkSizes.join(', ')} do not sum to ${n} ratings`);
     if (this.lanes === 1) {
-      this.code = sgdCode(spec.rank, spec.bias, spec.adagrad);
+      this.code = sgdCode(spec.rank, spec.bias, spec.adagrad, opts.windows);
       this.constants = { RANK: spec.rank, BIAS: spec.bias ? 1 : 0, ADAGRAD: spec.adagrad ? 1 : 0, LEAD: lead };
       this.chunkRuns = this.chunkSizes.map(() => SGD_RUN);
       this.chunkGroups = this.chunkSizes.map((m) => Math.max(1, Math.ceil(m / SGD_RUN)));
     } else {
-      this.code = sgdLanesWgsl;
+      this.code = windowed(sgdLanesWgsl, this.stride, opts.windows);
       this.constants = {
         RANK: spec.rank, STRIDE: this.stride, LANES: this.lanes, BIAS: spec.bias ? 1 : 0, ADAGRAD: spec.adagrad ? 1 : 0, LEAD: lead,
       };
@@ -336,6 +359,8 @@ export class SgdKernel {
       this.chunkGroups = this.chunkSizes.map((m) => Math.max(1, Math.min(opts.groups ?? 16384, Math.ceil(m / 16))));
       this.chunkRuns = this.chunkSizes.map((m, c) => Math.ceil(m / this.chunkGroups[c]));
     }
+    requireStorageBindings(gpu, `${label}: SGD with the factors in ${opts.windows?.W.count ?? 1} + ${opts.windows?.H.count ?? 1} bindings`, this.code);
+    this.factors = opts.windows ? { ...gatherBindings('W', W, opts.windows.W), ...gatherBindings('H', H, opts.windows.H) } : { W, H };
     this.groups = this.chunkGroups[0];
     this.run = this.chunkRuns[0];
     // One uniform slot per chunk, 256 bytes apart (the minimum uniform offset alignment).
@@ -393,7 +418,7 @@ export class SgdKernel {
       const buf = rts[c];
       let bg = this.hogGroups.get(buf);
       if (!bg) {
-        bg = bindGroupByName(this.gpu, `${this.label}.hogwild${rts.length > 1 ? `.chunk${c}` : ''}`, this.pHog, this.code, { P: this.paramsOf(c), rt: buf, W: this.W, H: this.H, ...this.accumulators() });
+        bg = bindGroupByName(this.gpu, `${this.label}.hogwild${rts.length > 1 ? `.chunk${c}` : ''}`, this.pHog, this.code, { P: this.paramsOf(c), rt: buf, ...this.factors, ...this.accumulators() });
         this.hogGroups.set(buf, bg);
       }
       this.gpu.dispatch(pass, this.pHog, bg, Math.ceil(this.chunkGroups[c] / (wg / this.lanes)));
@@ -436,8 +461,7 @@ export class SgdKernel {
           bindGroupByName(this.gpu, `${this.label}.stratified.${s}${C > 1 ? `.chunk${c}` : ''}`, this.pStrat, this.code, {
             P: this.paramsOf(c),
             rt: rts[c],
-            W: this.W,
-            H: this.H,
+            ...this.factors,
             ...this.accumulators(),
             bstart: this.chunkBstart[c],
             S: { buffer: this.subs, offset: s * 256, size: uniformSize(this.code, 'S') },

@@ -13,6 +13,7 @@ import { disjointRatings, plantedSplit } from './cases-sgd.ts';
 import { buildViews, type Ratings } from '../../src/data/ratings.ts';
 import { uploadCsr, destroyCsr } from '../../src/kernels/device-csr.ts';
 import { LossKernel } from '../../src/kernels/loss.ts';
+import { factorWindows } from '../../src/kernels/factor-windows.ts';
 import { CheckError, assertFinite, expect, expectBelow, expectThrows } from './check.ts';
 import { randomFactors, sparseRatings } from './fixtures.ts';
 import type { GpuCase } from './types.ts';
@@ -62,7 +63,86 @@ async function alsSame(gpu: GpuContext, o: AlsOptions): Promise<void> {
   }
 }
 
+/**
+ * 20,000 users at rank 16 with biases: the user factor matrix (20,000 x 20 floats, 1.6 MB) is over a
+ * 1 MiB binding and within the 2 MiB buffer limit, so it is one buffer bound in two windows.
+ */
+let tall: Ratings | undefined;
+const tallRatings = (): Ratings => (tall ??= sparseRatings(57, 20_000, 300, [3, 6, 9, 14]));
+
+async function windowsSame(gpu: GpuContext, o: AlsOptions): Promise<void> {
+  const data = tallRatings();
+  const small = await limitedContext(gpu);
+  try {
+    const base: AlsOptions = { rank: 16, iterations: 2, seed: 5, backend: 'gpu', trackDelta: true, ...o };
+    const whole = await fitAls(data, { ...base, gpu });
+    const stride = whole.model.stride;
+    const w = factorWindows(small, data.nUsers, stride);
+    expect(w.count === 2 && data.nUsers * stride * 4 > MIB && factorWindows(gpu, data.nUsers, stride).count === 1, `user factors ${data.nUsers} x ${stride}: ${w.count} windows of ${w.rowsPer} rows under 1 MiB, one without limits`);
+    const live = small.memory.live;
+    const chunked = await fitAls(data, { ...base, gpu: small });
+    expect(small.memory.live === live, `the windowed fit released its buffers (${small.memory.live - live} bytes left)`);
+    // Every row's system is built from the same ratings in the same order and solved alone (a batch
+    // never spans two windows), the loss reads the same rows, and the Gram's windows hold whole
+    // 1024-row partials: the windowed fit is the one-binding fit, bit for bit.
+    expectSameBits('user factors', chunked.model.userFactors, whole.model.userFactors);
+    expectSameBits('item factors', chunked.model.itemFactors, whole.model.itemFactors);
+    for (const k of ['trainRmse', 'trainLoss', 'delta'] as const) {
+      expectSameBits(`${k} per iteration`, Float32Array.from(chunked.history.map((h) => h[k] ?? 0)), Float32Array.from(whole.history.map((h) => h[k] ?? 0)));
+    }
+  } finally {
+    small.destroy();
+  }
+}
+
 export const chunkCases: GpuCase[] = [
+  {
+    name: 'factor windows: a 20,000 x 16 biased ALS-WR fit whose user factors are over a 1 MiB binding equals the one-binding fit bit for bit (register build, fused solve)',
+    run: (gpu) => windowsSame(gpu, { lambda: 0.05, useBias: true, weightedLambda: true }),
+  },
+  {
+    name: 'factor windows: the same over 1 MiB with the tiled kernels (segment build, workgroup Cholesky) and with implicit ALS equals the one-binding fit bit for bit',
+    async run(gpu) {
+      await windowsSame(gpu, { lambda: 0.05, useBias: true, kernels: 'tiled', iterations: 1 });
+      await windowsSame(gpu, { lambda: 0.1, implicit: true, alpha: 2, useBias: false, iterations: 1 });
+    },
+  },
+  {
+    // Race-free Hogwild (no two ratings share a row) and stratified SGD are deterministic, so reading
+    // and writing the rows through two windows must give the one-binding fit's bits.
+    name: 'factor windows: SGD (stratified on 20,000 x 16 biased; Hogwild on 100k rows sharing no rating) with factors over a 1 MiB binding equals the one-binding fit bit for bit (1 and 4 lanes)',
+    async run(gpu) {
+      const small = await limitedContext(gpu);
+      try {
+        for (const lanes of [1, 4]) {
+          const cases: [string, Ratings, SgdOptions][] = [
+            ['stratified', tallRatings(), { mode: 'stratified', blocks: 4, rank: 16, epochs: 2, learningRate: 0.02, lambda: 0.05, useBias: true, seed: 9, lanes, backend: 'gpu' }],
+            ['hogwild', disjointRatings(100_000, 43), { mode: 'hogwild', rank: 4, epochs: 2, learningRate: 0.05, schedule: 'constant', lambda: 0.02, useBias: false, seed: 3, lanes, backend: 'gpu' }],
+          ];
+          for (const [what, data, o] of cases) {
+            const whole = await fitSgd(data, { ...o, gpu });
+            const stride = whole.model.stride;
+            expect(factorWindows(small, data.nUsers, stride).count === 2, `${what}: user factors ${data.nUsers} x ${stride} in two windows under 1 MiB`);
+            const live = small.memory.live;
+            const chunked = await fitSgd(data, { ...o, gpu: small });
+            expect(chunked.backend === 'gpu' && small.memory.live === live, `${what}: ran on the GPU and released its buffers`);
+            expectSameBits(`${what}, ${lanes} lanes: user factors`, chunked.model.userFactors, whole.model.userFactors);
+            expectSameBits(`${what}, ${lanes} lanes: item factors`, chunked.model.itemFactors, whole.model.itemFactors);
+            expectSameBits(`${what}, ${lanes} lanes: train RMSE per epoch`, Float32Array.from(chunked.history.map((h) => h.trainRmse)), Float32Array.from(whole.history.map((h) => h.trainRmse)));
+          }
+        }
+      } finally {
+        small.destroy();
+      }
+    },
+  },
+  {
+    name: 'factor windows: ALS with the CG solver (both CG kernels) with user factors over 1 MiB equals the one-binding fit bit for bit',
+    async run(gpu) {
+      await windowsSame(gpu, { lambda: 0.1, useBias: false, solver: 'cg', cgSteps: 2, iterations: 1 });
+      await windowsSame(gpu, { lambda: 0.1, useBias: false, solver: 'cg', cgSteps: 2, iterations: 1, kernels: 'tiled' });
+    },
+  },
   {
     name: 'chunking: a CSR over a 1 MiB binding is stored as chunks of whole rows, each within the limit, holding exactly the host arrays; segment positions are chunk-relative',
     async run(gpu) {
@@ -171,7 +251,7 @@ export const chunkCases: GpuCase[] = [
       try {
         expect(Math.ceil(data.values.length / sgdChunkRatings(small)) === 2, 'two chunks');
         for (const lanes of [1, 4]) {
-          // rank 2 without biases: 100k rows x 8 B fit one 1 MiB binding (factor matrices are one binding each)
+          // rank 2 without biases: 100k rows x 8 B fit one 1 MiB binding (the factor windows have their own case)
           const o: SgdOptions = { mode: 'hogwild', rank: 2, epochs: 2, learningRate: 0.05, schedule: 'constant', lambda: 0.02, useBias: false, seed: 3, lanes, backend: 'gpu' };
           const whole = await fitSgd(data, { ...o, gpu });
           const chunked = await fitSgd(data, { ...o, gpu: small });

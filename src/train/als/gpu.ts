@@ -14,6 +14,7 @@ import { CgSolver } from '../../kernels/cg.ts';
 import { LossKernel } from '../../kernels/loss.ts';
 import { resolveVariant } from '../../kernels/variant.ts';
 import { GramKernel } from '../../kernels/gram.ts';
+import { factorWindows, type FactorWindows } from '../../kernels/factor-windows.ts';
 import { penalty, type AlsBackend, type AlsProblem, type IterationStats } from './backend.ts';
 import { releaseFactorBuffers, type Factors } from '../backend.ts';
 import type { Parallelism } from '../../model/types.ts';
@@ -84,6 +85,8 @@ export class GpuAls implements AlsBackend {
   private readonly loss: LossKernel;
   private readonly valLoss: LossKernel | null;
   private readonly gram: GramKernel;
+  /** W's and H's windows (one each below the storage-binding limit: src/kernels/factor-windows.ts). */
+  private readonly win: { W: FactorWindows; H: FactorWindows };
   private readonly scalars: GPUBuffer;
   private readonly scalarWords: number;
   /** What this fit planned to allocate on the device (bytes by part), checked before allocating. */
@@ -111,6 +114,7 @@ export class GpuAls implements AlsBackend {
     gpu.requireLimit(`rank ${p.rank}: Cholesky vectors in workgroup memory`, 'maxComputeWorkgroupStorageSize', 16 * K + 20);
     const { plan, scratchBytes } = planAlsDevice(gpu, p, train.values.length, validation && !p.implicit ? validation.values.length : 0);
     this.devicePlan = plan;
+    this.win = { W: factorWindows(gpu, p.nUsers, p.stride, 'user factors'), H: factorWindows(gpu, p.nItems, p.stride, 'item factors') };
     const bytes = (n: number) => n * p.stride * 4;
     // A failure part-way (a size over a device limit) releases what was already made.
     const own = <T extends { destroy(): void }>(o: T): T => {
@@ -123,18 +127,18 @@ export class GpuAls implements AlsBackend {
         if (deviceInit.users.size < wb || deviceInit.items.size < hb) {
           throw new InputError(`deviceInit: factor buffers of ${deviceInit.users.size} and ${deviceInit.items.size} bytes, expected ${p.nUsers} users and ${p.nItems} items x ${p.stride} floats (${wb} and ${hb} bytes)`);
         }
-        this.W = own(gpu.storage('als.userFactors', wb));
-        this.H = own(gpu.storage('als.itemFactors', hb));
+        this.W = own(gpu.factorStorage('als.userFactors', wb));
+        this.H = own(gpu.factorStorage('als.itemFactors', hb));
         const enc = gpu.device.createCommandEncoder({ label: 'als.deviceInit' });
         enc.copyBufferToBuffer(deviceInit.users, 0, this.W, 0, wb);
         enc.copyBufferToBuffer(deviceInit.items, 0, this.H, 0, hb);
         gpu.submit(enc);
       } else {
-        this.W = own(gpu.storage('als.userFactors', W0));
-        this.H = own(gpu.storage('als.itemFactors', H0));
+        this.W = own(gpu.factorStorage('als.userFactors', W0));
+        this.H = own(gpu.factorStorage('als.itemFactors', H0));
       }
-      this.Wp = own(gpu.storage('als.userFactors.lastGood', bytes(p.nUsers)));
-      this.Hp = own(gpu.storage('als.itemFactors.lastGood', bytes(p.nItems)));
+      this.Wp = own(gpu.factorStorage('als.userFactors.lastGood', bytes(p.nUsers)));
+      this.Hp = own(gpu.factorStorage('als.itemFactors.lastGood', bytes(p.nItems)));
       if (shared) {
         if (shared.gpu !== gpu) throw new Error('ALS: shared uploads belong to another GPU context');
         this.users = shared.users;
@@ -173,7 +177,7 @@ export class GpuAls implements AlsBackend {
     const base = this.p.implicit ? this.gram.grams : undefined;
     if (base) {
       const pass = enc.beginComputePass({ label: 'als.baseGram' });
-      this.gram.encodeGram(pass, 0, nY, { x: Y }, { x: Y });
+      this.gram.encodeGram(pass, 0, nY, { x: Y }, { x: Y }, undefined, Y === this.W ? this.win.W : this.win.H);
       pass.end();
     }
     if (s instanceof NormalEqSolver) s.encode(enc, X, Y, { base });
@@ -181,32 +185,32 @@ export class GpuAls implements AlsBackend {
   }
 
   private encodeStats(enc: GPUCommandEncoder, wantDelta: boolean): void {
-    const { p, W, H, Wp, Hp, gram } = this;
+    const { p, W, H, Wp, Hp, gram, win } = this;
     const mu = p.userSpec.mu;
-    this.loss.encode(enc, W, H, p.stride, mu, p.implicit ? p.alpha : undefined);
+    this.loss.encode(enc, W, H, p.stride, mu, p.implicit ? p.alpha : undefined, win);
     enc.copyBufferToBuffer(this.loss.out, 0, this.scalars, S_LOSS * 4, 8);
     if (this.valLoss) {
-      this.valLoss.encode(enc, W, H, p.stride, mu);
+      this.valLoss.encode(enc, W, H, p.stride, mu, undefined, win);
       enc.copyBufferToBuffer(this.valLoss.out, 0, this.scalars, S_VAL * 4, 8);
     }
     const pass = enc.beginComputePass({ label: 'als.stats' });
     // regularization: (weighted) diagonals of W^T W and H^T H
-    gram.encodeGram(pass, 2, p.nUsers, { x: W }, { x: W }, p.userSpec.weighted ? this.users.counts : undefined);
-    gram.encodeGram(pass, 3, p.nItems, { x: H }, { x: H }, p.itemSpec.weighted ? this.items.counts : undefined);
+    gram.encodeGram(pass, 2, p.nUsers, { x: W }, { x: W }, p.userSpec.weighted ? this.users.counts : undefined, win.W);
+    gram.encodeGram(pass, 3, p.nItems, { x: H }, { x: H }, p.itemSpec.weighted ? this.items.counts : undefined, win.H);
     gram.encodeDiag(pass, 2, this.scalars, S_DIAG);
     gram.encodeDiag(pass, 3, this.scalars, S_DIAG + p.stride);
     if (p.implicit) {
-      gram.encodeGram(pass, 0, p.nUsers, { x: W }, { x: W });
-      gram.encodeGram(pass, 1, p.nItems, { x: H }, { x: H });
+      gram.encodeGram(pass, 0, p.nUsers, { x: W }, { x: W }, undefined, win.W);
+      gram.encodeGram(pass, 1, p.nItems, { x: H }, { x: H }, undefined, win.H);
       gram.encodeTraces(pass, this.scalars, S_TRACE, 1);
     }
     if (wantDelta) {
-      gram.encodeGram(pass, 0, p.nUsers, { x: W }, { x: W });
-      gram.encodeGram(pass, 1, p.nItems, { x: H, minus: Hp }, { x: H, minus: Hp });
-      gram.encodeGram(pass, 2, p.nUsers, { x: W }, { x: W, minus: Wp });
-      gram.encodeGram(pass, 3, p.nItems, { x: Hp }, { x: H, minus: Hp });
-      gram.encodeGram(pass, 4, p.nUsers, { x: W, minus: Wp }, { x: W, minus: Wp });
-      gram.encodeGram(pass, 5, p.nItems, { x: Hp }, { x: Hp });
+      gram.encodeGram(pass, 0, p.nUsers, { x: W }, { x: W }, undefined, win.W);
+      gram.encodeGram(pass, 1, p.nItems, { x: H, minus: Hp }, { x: H, minus: Hp }, undefined, win.H);
+      gram.encodeGram(pass, 2, p.nUsers, { x: W }, { x: W, minus: Wp }, undefined, win.W);
+      gram.encodeGram(pass, 3, p.nItems, { x: Hp }, { x: H, minus: Hp }, undefined, win.H);
+      gram.encodeGram(pass, 4, p.nUsers, { x: W, minus: Wp }, { x: W, minus: Wp }, undefined, win.W);
+      gram.encodeGram(pass, 5, p.nItems, { x: Hp }, { x: Hp }, undefined, win.H);
       gram.encodeTraces(pass, this.scalars, S_DELTA, 3);
     }
     pass.end();
@@ -298,7 +302,7 @@ export class GpuAls implements AlsBackend {
   async saveBest(): Promise<void> {
     const { gpu, p } = this;
     if (!this.best) {
-      this.best = [gpu.storage('als.userFactors.best', p.nUsers * p.stride * 4), gpu.storage('als.itemFactors.best', p.nItems * p.stride * 4)];
+      this.best = [gpu.factorStorage('als.userFactors.best', p.nUsers * p.stride * 4), gpu.factorStorage('als.itemFactors.best', p.nItems * p.stride * 4)];
       this.owned.push(...this.best);
     }
     const enc = gpu.device.createCommandEncoder({ label: 'als.saveBest' });

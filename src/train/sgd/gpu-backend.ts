@@ -6,7 +6,8 @@
 import { adapterName, type GpuContext } from '../../gpu/context.ts';
 import { InputError } from '../../core/errors.ts';
 import { LossKernel } from '../../kernels/loss.ts';
-import { SgdKernel, ShuffleKernel, ratingBytes, ratingsBuffer, sgdChunkRatings } from '../../kernels/sgd.ts';
+import { factorWindows } from '../../kernels/factor-windows.ts';
+import { SgdKernel, ShuffleKernel, ratingBytes, ratingsBuffer, sgdChunkRatings, type SgdWindows } from '../../kernels/sgd.ts';
 import type { Parallelism } from '../../model/types.ts';
 import { GdKernel } from '../../kernels/gd.ts';
 import { gdViews } from '../../core/sparse.ts';
@@ -31,6 +32,8 @@ export class GpuSgdBackend implements SgdBackend {
   private readonly scalars: GPUBuffer;
   private readonly timer?: { set: GPUQuerySet; resolve: GPUBuffer };
   private readonly trainLoss: LossKernel;
+  /** SGD's factor windows (src/kernels/factor-windows.ts); GD binds each factor matrix whole. */
+  private readonly windows?: SgdWindows;
   private readonly valLoss?: LossKernel;
   private readonly owned: { destroy(): void }[] = [];
   /** The factors as of the end of the last epoch, read back with its sums (kept for a lost device). */
@@ -82,8 +85,9 @@ export class GpuSgdBackend implements SgdBackend {
       }
     }
     const nRatings = s.train.values.length;
-    // The rating list is stored in chunks under the binding limit (one dispatch each); the factors
-    // are one binding each: checked, with the device-memory budget, before anything is made.
+    // The rating list is stored in chunks under the binding limit (one dispatch each); SGD's factors
+    // are one buffer each, bound in windows (GD's are one binding each): checked, with the
+    // device-memory budget, before anything is made.
     this.devicePlan = checkDevicePlan(
       gpu,
       `${s.algo === 'gd' ? 'GD' : `SGD (${s.mode})`} at rank ${s.rank} (${s.train.nUsers} users, ${s.train.nItems} items, ${nRatings} ratings)`,
@@ -93,6 +97,8 @@ export class GpuSgdBackend implements SgdBackend {
           ? "ALS and SGD store their ratings in chunks under this limit (algo 'als' or 'sgd'), or use backend 'cpu', or fewer ratings"
           : "lower the rank, or raise the limit; backend 'cpu' has no device limit",
     );
+    const windows = s.algo === 'sgd' ? { W: factorWindows(gpu, s.train.nUsers, this.stride, 'user factors'), H: factorWindows(gpu, s.train.nItems, this.stride, 'item factors') } : undefined;
+    this.windows = windows;
     // A failure part-way (a size over a device limit) releases what was already made.
     try {
       const { train } = s;
@@ -102,16 +108,21 @@ export class GpuSgdBackend implements SgdBackend {
         this.owned.push(b);
         return b;
       };
-      this.X = fb('sgd.userFactors', deviceInit ? this.wBytes : s.W0);
-      this.Y = fb('sgd.itemFactors', deviceInit ? this.hBytes : s.H0);
+      const ff = (label: string, data: ArrayBufferView | number) => {
+        const b = windows ? gpu.factorStorage(label, data) : gpu.storage(label, data);
+        this.owned.push(b);
+        return b;
+      };
+      this.X = ff('sgd.userFactors', deviceInit ? this.wBytes : s.W0);
+      this.Y = ff('sgd.itemFactors', deviceInit ? this.hBytes : s.H0);
       if (deviceInit) {
         const enc = gpu.device.createCommandEncoder({ label: 'sgd.deviceInit' });
         enc.copyBufferToBuffer(deviceInit.users, 0, this.X, 0, this.wBytes);
         enc.copyBufferToBuffer(deviceInit.items, 0, this.Y, 0, this.hBytes);
         gpu.submit(enc);
       }
-      this.Xb = fb('sgd.userFactors.lastGood', this.wBytes);
-      this.Yb = fb('sgd.itemFactors.lastGood', this.hBytes);
+      this.Xb = ff('sgd.userFactors.lastGood', this.wBytes);
+      this.Yb = ff('sgd.itemFactors.lastGood', this.hBytes);
       this.scalars = fb('sgd.epochScalars', 32);
       if (gpu.hasTimestamps) {
         const set = gpu.device.createQuerySet({ label: 'sgd.epochTimer', type: 'timestamp', count: 2 });
@@ -148,12 +159,12 @@ export class GpuSgdBackend implements SgdBackend {
         // The shared list, its shuffled copy and its shuffle kernel stay alive for the next fit.
         this.rts.push(shared.shuffled!);
         this.shuffles.push(shared.shuffle!);
-        this.sgd = new SgdKernel(gpu, 'sgd.hogwild', n, spec, this.X, this.Y, { chunks: [n] });
+        this.sgd = new SgdKernel(gpu, 'sgd.hogwild', n, spec, this.X, this.Y, { chunks: [n], windows });
         this.owned.push(this.sgd);
       } else if (shared) {
         this.strata = shared.plan!.b;
         this.rts.push(shared.blocked!);
-        this.sgd = new SgdKernel(gpu, 'sgd.stratified', n, spec, this.X, this.Y, { chunks: [n] });
+        this.sgd = new SgdKernel(gpu, 'sgd.stratified', n, spec, this.X, this.Y, { chunks: [n], windows });
         this.owned.push(this.sgd);
         this.sgd.setPlan(shared.plan!, this.rts);
       } else if (s.mode === 'hogwild') {
@@ -169,7 +180,7 @@ export class GpuSgdBackend implements SgdBackend {
           this.shuffles.push(sh);
           this.owned.push(sh);
         }
-        this.sgd = new SgdKernel(gpu, 'sgd.hogwild', n, spec, this.X, this.Y, { chunks: sizes });
+        this.sgd = new SgdKernel(gpu, 'sgd.hogwild', n, spec, this.X, this.Y, { chunks: sizes, windows });
         this.owned.push(this.sgd);
       } else {
         // The list in plan order, cut into consecutive chunks of `cap` ratings (blocks may straddle
@@ -185,7 +196,7 @@ export class GpuSgdBackend implements SgdBackend {
           this.owned.push(rt);
           this.rts.push(rt);
         }
-        this.sgd = new SgdKernel(gpu, 'sgd.stratified', n, spec, this.X, this.Y, { chunks: sizes });
+        this.sgd = new SgdKernel(gpu, 'sgd.stratified', n, spec, this.X, this.Y, { chunks: sizes, windows });
         this.owned.push(this.sgd);
         this.sgd.setPlan(plan, this.rts);
       }
@@ -202,10 +213,10 @@ export class GpuSgdBackend implements SgdBackend {
 
   /** Encodes the loss reductions, copies the scalars together, submits, reads them once. */
   private async finish(enc: GPUCommandEncoder, timed = false, keep = false): Promise<Sse> {
-    this.trainLoss.encode(enc, this.X, this.Y, this.stride, this.s.mu);
+    this.trainLoss.encode(enc, this.X, this.Y, this.stride, this.s.mu, undefined, this.windows);
     enc.copyBufferToBuffer(this.trainLoss.out, 0, this.scalars, 0, 8);
     if (this.valLoss) {
-      this.valLoss.encode(enc, this.X, this.Y, this.stride, this.s.mu);
+      this.valLoss.encode(enc, this.X, this.Y, this.stride, this.s.mu, undefined, this.windows);
       enc.copyBufferToBuffer(this.valLoss.out, 0, this.scalars, 8, 8);
     }
     if (timed && this.timer) {
@@ -271,8 +282,8 @@ export class GpuSgdBackend implements SgdBackend {
 
   async saveBest(): Promise<void> {
     if (!this.Xbest || !this.Ybest) {
-      this.Xbest = this.gpu.storage('sgd.userFactors.best', this.X.size);
-      this.Ybest = this.gpu.storage('sgd.itemFactors.best', this.Y.size);
+      this.Xbest = this.gpu.factorStorage('sgd.userFactors.best', this.X.size);
+      this.Ybest = this.gpu.factorStorage('sgd.itemFactors.best', this.Y.size);
       this.owned.push(this.Xbest, this.Ybest);
     }
     this.submitCopy('sgd.saveBest', [this.X, this.Y], [this.Xbest, this.Ybest]);
