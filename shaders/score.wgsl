@@ -67,8 +67,8 @@ fn score(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
       var qv = 0.0;
       var yv = 0.0;
       if (k0 + c < P.cols) {
-        if (r0 + r < P.rows) { qv = Q[rowIdx[r0 + r] * P.stride + k0 + c]; }
-        if (c0 + r < P.nCols) { yv = Y[colItem(c0 + r) * P.stride + k0 + c]; }
+        if (r0 + r < P.rows) { qv = Q_at(rowIdx[r0 + r] * P.stride + k0 + c); }
+        if (c0 + r < P.nCols) { yv = Y_at(colItem(c0 + r) * P.stride + k0 + c); }
       }
       Qs[r][c] = qv;
       Ys[r][c] = yv;
@@ -122,7 +122,7 @@ fn direct(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
   let yb3 = colItem(min(c + 3u, last)) * P.stride;
   var acc = vec4<f32>(0.0);
   for (var k = 0u; k < P.cols; k++) {
-    acc = fma(vec4<f32>(Q[qb + k]), vec4<f32>(Y[yb + k], Y[yb1 + k], Y[yb2 + k], Y[yb3 + k]), acc);
+    acc = fma(vec4<f32>(Q_at(qb + k)), vec4<f32>(Y_at(yb + k), Y_at(yb1 + k), Y_at(yb2 + k), Y_at(yb3 + k)), acc);
   }
   let o = r * P.nCols + c;
   S[o] = finish(r, c, acc.x);

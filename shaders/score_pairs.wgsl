@@ -20,7 +20,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let u = users[k] * P.stride;
   let i = items[k] * P.stride;
   var s = P.mu;
-  for (var c = 0u; c < P.stride; c++) { s += W[u + c] * H[i + c]; }
+  for (var c = 0u; c < P.stride; c++) { s += W_at(u + c) * H_at(i + c); }
   if (P.clip != 0u) { s = clamp(s, P.lo, P.hi); }
   out[k] = s;
 }

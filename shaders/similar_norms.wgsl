@@ -15,7 +15,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (r >= P.rows) { return; }
   var s = 0.0;
   for (var c = 0u; c < P.cols; c++) {
-    let v = F[r * P.stride + c];
+    let v = F_at(r * P.stride + c);
     s += v * v;
   }
   norms[r] = sqrt(s);

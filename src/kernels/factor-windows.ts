@@ -145,3 +145,24 @@ export const storageBindings = (code: string): number => (code.match(/var<storag
 export function requireStorageBindings(gpu: GpuContext, what: string, code: string): void {
   gpu.requireLimit(`${what}: storage buffers of one kernel`, 'maxStorageBuffersPerShaderStage', storageBindings(code));
 }
+
+/** The windows of a factor-matrix buffer of rows of `stride` floats (its rows: size / (4 stride)). */
+export function bufferWindows(gpu: GpuContext, buffer: GPUBuffer, stride: number, what = 'factor matrix'): FactorWindows {
+  return factorWindows(gpu, Math.floor(buffer.size / (stride * 4)), stride, what);
+}
+
+/**
+ * A kernel whose arrays `arrays` (by name) are factor matrices of rows of `stride` floats: its code
+ * with each one read through its windows (withWindows), and their bindings by name.
+ */
+export function windowedKernel(gpu: GpuContext, what: string, code: string, stride: number, arrays: Record<string, GPUBuffer>): { code: string; bindings: Record<string, GPUBuffer | GPUBufferBinding> } {
+  let out = code;
+  const bindings: Record<string, GPUBuffer | GPUBufferBinding> = {};
+  for (const [name, buffer] of Object.entries(arrays)) {
+    const fw = bufferWindows(gpu, buffer, stride, `${what}: ${name}`);
+    out = withWindows(out, name, fw);
+    Object.assign(bindings, gatherBindings(name, buffer, fw));
+  }
+  requireStorageBindings(gpu, what, out);
+  return { code: out, bindings };
+}

@@ -9,6 +9,7 @@ import { resolveVariant, type KernelVariant } from './variant.ts';
 import { scoreConstants } from './constants.ts';
 import { scoreWgsl } from './model-shaders.ts';
 import type { Scratch } from './scratch.ts';
+import { windowedKernel } from './factor-windows.ts';
 
 const TILE = 64;
 
@@ -54,16 +55,18 @@ export function encodeScores(gpu: GpuContext, enc: GPUCommandEncoder, s: Scratch
   const yn = spec.yn ?? dummy!;
   // a batch of a few rows would leave a 64-row tile mostly empty: score it directly
   const direct = resolveVariant(gpu, spec.variant) === 'direct' || (spec.variant !== 'tiled' && rows <= 4);
-  const scorePipe = gpu.pipeline(direct ? 'model.score.direct' : 'model.score', scoreWgsl, scoreConstants, direct ? 'direct' : 'score');
-  const g = bindGroupByName(gpu, 'model.score', scorePipe, scoreWgsl, { P: params, Q: spec.Q, Y: spec.Y, rowIdx, cand, qn, yn, S });
+  // Q and Y may be over one storage binding: read through their windows (src/kernels/factor-windows.ts)
+  const k = windowedKernel(gpu, 'scores', scoreWgsl, spec.stride, { Q: spec.Q, Y: spec.Y });
+  const scorePipe = gpu.pipeline(direct ? 'model.score.direct' : 'model.score', k.code, scoreConstants, direct ? 'direct' : 'score');
+  const g = bindGroupByName(gpu, 'model.score', scorePipe, k.code, { P: params, ...k.bindings, rowIdx, cand, qn, yn, S });
   const pass = enc.beginComputePass({ label: 'model.score.pass' });
   gpu.dispatch(pass, scorePipe, g, direct ? Math.ceil((rows * Math.ceil(nCols / 4)) / 64) : Math.ceil(rows / TILE) * tilesC);
   if (spec.maskPtr && spec.maskIdx && spec.maskIdx.length > 0) {
     if (spec.maskPtr.length !== rows + 1) throw new InputError(`mask pointer length ${spec.maskPtr.length} != rows + 1 (${rows + 1})`);
-    const maskPipe = gpu.pipeline('model.mask', scoreWgsl, scoreConstants, 'mask');
+    const maskPipe = gpu.pipeline('model.mask', k.code, scoreConstants, 'mask');
     const mp = s.storage('maskPtr', spec.maskPtr);
     const mi = s.storage('maskIdx', spec.maskIdx);
-    const gm = bindGroupByName(gpu, 'model.mask', maskPipe, scoreWgsl, { P: params, cand, S, maskPtr: mp, maskIdx: mi });
+    const gm = bindGroupByName(gpu, 'model.mask', maskPipe, k.code, { P: params, cand, S, maskPtr: mp, maskIdx: mi });
     gpu.dispatch(pass, maskPipe, gm, rows);
   }
   pass.end();

@@ -32,7 +32,7 @@ export class DeviceFactors {
 
   /** Item factors on the device (uploaded once). */
   items(H: Float32Array): GPUBuffer {
-    if (!this.dY) this.dY = this.gpu.storage('model.itemFactors', H);
+    if (!this.dY) this.dY = this.gpu.factorStorage('model.itemFactors', H);
     return this.dY;
   }
 
@@ -42,7 +42,7 @@ export class DeviceFactors {
     if (!this.dX || nUsers > this.dXCap) {
       this.dX?.destroy();
       this.dXCap = Math.max(nUsers, this.dX ? this.dXCap * 2 : nUsers, 1);
-      this.dX = gpu.storage('model.userFactors', this.dXCap * s * 4);
+      this.dX = gpu.factorStorage('model.userFactors', this.dXCap * s * 4);
       gpu.write(this.dX, W.subarray(0, nUsers * s));
       this.dXRows = nUsers;
       this.dirtyUsers.clear();

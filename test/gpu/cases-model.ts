@@ -23,6 +23,8 @@ import { fitAls } from '../../src/train/als/index.ts';
 import { CheckError, expect, expectClose, expectThrows } from './check.ts';
 import { deviceFactorChecks, randomFactors, setConstColumn, sparseRatings } from './fixtures.ts';
 import type { GpuCase } from './types.ts';
+import { expectSameBits, limitedContext } from './cases-chunks.ts';
+import { factorWindows } from '../../src/kernels/factor-windows.ts';
 
 const U32 = 2 ** -24;
 
@@ -120,6 +122,51 @@ async function recommendCase(gpu: GpuContext, nUsers: number, nItems: number, ra
 }
 
 export const modelCases: GpuCase[] = [
+  {
+    // 20,000 users x (16 + 2) floats = 1.44 MB: over a 1 MiB binding, one 2 MiB buffer in two windows.
+    // Every score reads the same rows in the same order either way, so the results are the same bits.
+    name: 'factor windows: recommend, similar users and batched predict on 20,000 x 16 biased user factors over a 1 MiB binding equal the one-binding results bit for bit',
+    run: async (gpu) => {
+      if (gpu.requestedLimits.maxStorageBufferBindingSize) return; // the comparison needs the unlimited context first
+      const nUsers = 20_000;
+      const nItems = 300;
+      const small = await limitedContext(gpu);
+      const data = modelData(70, nUsers, nItems, 16, true, { ratingScale: [1, 5] });
+      const seen = seenRatings(71, nUsers, nItems);
+      const models = [new Model(data, { gpu, seen }), new Model(data, { gpu: small, seen })];
+      try {
+        expect(factorWindows(small, nUsers, data.stride).count === 2, 'two windows under 1 MiB');
+        const rng = new Rng(9);
+        const users = Uint32Array.from({ length: 64 }, () => rng.int(nUsers));
+        users[0] = nUsers - 1; // a row of the second window
+        const pu = Uint32Array.from({ length: 4000 }, () => rng.int(nUsers));
+        const pi = Uint32Array.from({ length: 4000 }, () => rng.int(nItems));
+        const [a, b] = await Promise.all(
+          models.map(async (m) => ({
+            rec: await m.recommendIndices(users, { k: 10 }, 'gpu'),
+            sim: await m.similarIndices('user', nUsers - 2, 12, {}, 'gpu'),
+            sim0: await m.similarIndices('user', 3, 12, {}, 'gpu'),
+            pred: await m.predictIndices(pu, pi, 'gpu'),
+          })),
+        );
+        a.rec.forEach((r, j) => {
+          expect(r.index.join() === b.rec[j].index.join(), `user ${users[j]}: the same top 10`);
+          expectSameBits(`user ${users[j]}: top-10 scores`, b.rec[j].score, r.score);
+        });
+        for (const k of ['sim', 'sim0'] as const) {
+          expect(a[k].index.join() === b[k].index.join(), `${k}: the same similar users`);
+          expectSameBits(`${k}: cosine scores`, b[k].score, a[k].score);
+        }
+        expectSameBits('batched predict', b.pred, a.pred);
+        // and the one-binding answers are the f64 ones (the other model cases argue the tolerance)
+        const ref = Array.from(pu, (u, k) => Math.min(5, Math.max(1, models[0].scoreIndex(u, pi[k]))));
+        expectClose('predictions vs f64', a.pred, ref, { rtol: 2 * (models[0].stride + 2) * U32, scale: Array.from(pu, (u, k) => scoreScale(models[0], u, pi[k])) });
+      } finally {
+        for (const m of models) m.destroy();
+        small.destroy();
+      }
+    },
+  },
   {
     name: 'recommend top-10 over 3,000 items (multi-pass top-k) with seen items filtered matches f64, biased rank 8, both kernel families',
     run: (gpu) => recommendCase(gpu, 12, 3000, 8, true, 10, 11),

@@ -103,10 +103,15 @@ export async function deviceFactorChecks(gpu: GpuContext, fit: FitResult): Promi
     async uploads<T>(run: () => Promise<T>) {
       let count = 0;
       const origStorage = gpu.storage.bind(gpu);
+      const origFactors = gpu.factorStorage.bind(gpu);
       const origWrite = gpu.write.bind(gpu);
       gpu.storage = (label, sizeOrData) => {
         if (/^model\.(user|item)Factors$/.test(label)) count++;
         return origStorage(label, sizeOrData);
+      };
+      gpu.factorStorage = (label, sizeOrData) => {
+        if (/^model\.(user|item)Factors$/.test(label)) count++;
+        return origFactors(label, sizeOrData);
       };
       gpu.write = (buffer, data, offset) => {
         if (factorBytes.has(data.byteLength)) count++;
@@ -117,6 +122,7 @@ export async function deviceFactorChecks(gpu: GpuContext, fit: FitResult): Promi
         return { count, value };
       } finally {
         gpu.storage = origStorage;
+        gpu.factorStorage = origFactors;
         gpu.write = origWrite;
       }
     },
