@@ -288,18 +288,18 @@ export const mutants: Mutant[] = [
   },
   {
     id: 'sgd-lanes.drop-item-bias-in-dot', file: 'shaders/sgd_lanes.wgsl', kind: 'dropped',
-    find: '        s = s + H[yi + RANK + 1u];\n', replace: '',
+    find: '        s = s + H_at(yi + RANK + 1u);\n', replace: '',
     why: 'the prediction leaves out the item bias',
   },
   {
     id: 'sgd-lanes.item-bias-index', file: 'shaders/sgd_lanes.wgsl', kind: 'index',
-    find: 'let bi = H[yi + RANK + 1u];', replace: 'let bi = H[yi + RANK];',
+    find: 'let bi = H_at(yi + RANK + 1u);', replace: 'let bi = H_at(yi + RANK);',
     why: 'the item-bias update reads the constant-1 column instead of the bias',
   },
   {
     id: 'sgd-lanes.lane-stride', file: 'shaders/sgd_lanes.wgsl', kind: 'index',
-    find: 'for (var k = lane; k < RANK; k += LANES) { s = s + W[xu + k] * H[yi + k]; }',
-    replace: 'for (var k = lane; k < RANK; k += 1u) { s = s + W[xu + k] * H[yi + k]; }',
+    find: 'for (var k = lane; k < RANK; k += LANES) { s = s + W_at(xu + k) * H_at(yi + k); }',
+    replace: 'for (var k = lane; k < RANK; k += 1u) { s = s + W_at(xu + k) * H_at(yi + k); }',
     why: 'with several lanes per rating, lanes sum overlapping columns: the dot product is wrong',
   },
   {
@@ -431,7 +431,7 @@ export const mutants: Mutant[] = [
   },
   {
     id: 'neq-direct.bias-column', file: 'shaders/normal_eq_direct.wgsl', kind: 'index',
-    find: 'if (hasBias) { yb = Y[j * P.stride + P.yBias]; }', replace: 'if (hasBias) { yb = Y[j * P.stride + P.xBias]; }',
+    find: 'if (hasBias) { yb = Y_at(j * P.stride + P.yBias); }', replace: 'if (hasBias) { yb = Y_at(j * P.stride + P.xBias); }',
     why: 'the right-hand side subtracts the constant column instead of the other side\'s bias',
   },
   {
@@ -462,7 +462,7 @@ export const mutants: Mutant[] = [
   },
   {
     id: 'neq-sub.bias-column', file: 'src/kernels/normal-eq-subgroup.ts', kind: 'index',
-    find: "${bias ? 'Y[yo + P.yBias]' : '0.0'}", replace: "${bias ? 'Y[yo + P.xBias]' : '0.0'}",
+    find: "${bias ? 'Y_at(yo + P.yBias)' : '0.0'}", replace: "${bias ? 'Y_at(yo + P.xBias)' : '0.0'}",
     why: 'the right-hand side subtracts the constant column instead of the other side\'s bias',
   },
   {
@@ -553,7 +553,7 @@ export const mutants: Mutant[] = [
   },
   {
     id: 'neq-rows.empty-row', file: 'src/kernels/normal-eq-rows.ts', kind: 'dropped',
-    find: "EMPTY_ROW: mode === 'solve' ? `if (n == 0u) { let xo = row * P.stride; ${zeroFactors(K, rank)} return; }` : '',", replace: "EMPTY_ROW: '',",
+    find: "EMPTY_ROW: mode === 'solve' ? `if (n == 0u) { let xo = (row - P.xRow0) * P.stride; ${zeroFactors(K, rank)} return; }` : '',", replace: "EMPTY_ROW: '',",
     why: 'a row without ratings gets a solution of its lambda-only system written from stale registers instead of zero factors',
   },
   // ---------------------------------------------------------------- loss, direct
@@ -953,9 +953,50 @@ export const mutants: Mutant[] = [
     why: 'segment starts stay global while the kernel reads a chunk: rows past the first chunk read the wrong ratings',
     cases: ['chunking: a CSR over', 'chunking: ALS-WR'],
   },
+  // factor matrices over one binding, bound in windows (src/kernels/factor-windows.ts)
+  {
+    id: 'windows.last-window-base', file: 'src/kernels/factor-windows.ts', kind: 'off-by-one',
+    find: "out.push(`{ ${body(names[fw.count - 1], `i - ${(fw.count - 1) * per}u`)} }`);", replace: "out.push(`{ ${body(names[fw.count - 1], `i - ${(fw.count - 1) * per - 1}u`)} }`);",
+    why: 'rows of the last window are read (and written) one element off', cases: ['factor windows'],
+  },
+  {
+    id: 'windows.binding-offset', file: 'src/kernels/factor-windows.ts', kind: 'index',
+    find: 'return { buffer, offset: row0 * fw.stride * 4, size: Math.max(1, rows) * fw.stride * 4 };', replace: 'return { buffer, offset: 0, size: Math.max(1, rows) * fw.stride * 4 };',
+    why: 'every window binds the first rows of the matrix', cases: ['factor windows'],
+  },
+  {
+    id: 'windows.batch-x-row0', file: 'src/kernels/normal-eq.ts', kind: 'index',
+    find: 'xWindow: xw, xRow0: xw * this.xWin.rowsPer });', replace: 'xWindow: xw, xRow0: 0 });',
+    why: 'a batch in the second window writes its rows at their global position inside the window (out of range: dropped)', cases: ['factor windows: a 20,000'],
+  },
+  {
+    id: 'windows.batch-within-window', file: 'src/kernels/normal-eq.ts', kind: 'off-by-one',
+    find: 'const end = Math.min(csr.chunks[ck].row1, (xw + 1) * this.xWin.rowsPer);', replace: 'const end = Math.min(csr.chunks[ck].row1, csr.nRows);',
+    why: 'a solve batch spans two windows of X, binding only the first for rows of both', cases: ['factor windows: a 20,000'],
+  },
+  {
+    id: 'windows.gram-part-base', file: 'src/kernels/gram.ts', kind: 'index',
+    find: 'const prm = this.params(rows, wParts, slot, 0, row0, parts);', replace: 'const prm = this.params(rows, wParts, slot, 0, row0, 0);',
+    why: "every window's Gram partials overwrite the first window's: the regularization and the convergence quantity lose rows", cases: ['factor windows: a 20,000'],
+  },
+  {
+    id: 'windows.gram-weight-row', file: 'shaders/gram.wgsl', kind: 'index',
+    find: 'if (WEIGHTED) { v *= f32(w[P.rowBase + r]); }', replace: 'if (WEIGHTED) { v *= f32(w[r]); }',
+    why: "the second window's rows are weighted by the first window's rating counts (ALS-WR's penalty)", cases: ['factor windows: a 20,000'],
+  },
+  {
+    id: 'windows.cg-x-window', file: 'src/kernels/cg.ts', kind: 'index',
+    find: 'X: windowBinding(X, this.xWin, pc.window),', replace: 'X: windowBinding(X, this.xWin, 0),',
+    why: 'CG solves the second window\'s rows into the first window', cases: ['factor windows: ALS with the CG'],
+  },
+  {
+    id: 'windows.sgd-item-windows', file: 'src/kernels/sgd.ts', kind: 'index',
+    find: "...gatherBindings('H', H, opts.windows.H) }", replace: "...gatherBindings('H', W, opts.windows.H) }",
+    why: 'SGD updates the item rows in the user matrix', cases: ['factor windows: SGD'],
+  },
   {
     id: 'host.batch-within-chunk', file: 'src/kernels/normal-eq.ts', kind: 'off-by-one',
-    find: 'const end = csr.chunks[ck].row1;', replace: 'const end = csr.nRows;',
+    find: 'const end = Math.min(csr.chunks[ck].row1, (xw + 1) * this.xWin.rowsPer);', replace: 'const end = Math.min(csr.nRows, (xw + 1) * this.xWin.rowsPer);',
     why: 'a solve batch runs past its chunk, binding one chunk for rows stored in the next', cases: ['chunking: ALS-WR'],
   },
   {
