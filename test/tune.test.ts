@@ -160,15 +160,18 @@ describe('tune on the GPU', () => {
     const uploaded: string[] = [];
     const reads: string[][] = [];
     const names = new WeakMap<GPUBuffer, string>();
-    const storage = gpu.storage.bind(gpu);
     const readMany = gpu.readMany.bind(gpu);
-    gpu.storage = ((label: string, d: number | ArrayBufferView) => {
-      labels.push(label);
-      if (typeof d !== 'number') uploaded.push(label);
-      const b = storage(label, d);
-      names.set(b, label);
-      return b;
-    }) as typeof gpu.storage;
+    // storage buffers, and factor matrices (factorStorage: bound in windows over the binding limit)
+    for (const make of ['storage', 'factorStorage'] as const) {
+      const orig = gpu[make].bind(gpu);
+      gpu[make] = ((label: string, d: number | ArrayBufferView) => {
+        labels.push(label);
+        if (typeof d !== 'number') uploaded.push(label);
+        const b = orig(label, d);
+        names.set(b, label);
+        return b;
+      }) as typeof gpu.storage;
+    }
     gpu.readMany = ((parts: Parameters<typeof readMany>[0]) => (reads.push(parts.map((p) => names.get(p.buffer) ?? '?')), readMany(parts))) as typeof gpu.readMany;
     return { gpu, labels, uploaded, reads };
   }
