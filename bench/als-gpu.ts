@@ -6,7 +6,8 @@
  *     the per-iteration train and validation loss) and whole-fit wall time with the upload;
  *  2. MovieLens latest-small (90/10, seed 7), biased ALS-WR rank 32, 10 iterations, lambda 0.05,
  *     against LIBMF's 20 SGD epochs at rank 32 (the `bench:cpu` comparison): wall of whole fits,
- *     median of 3, interleaved.
+ *     median of 3, interleaved; beside them the same fit with `dualSolve: false` (every row through
+ *     the K x K Cholesky, as before the dual solve of short rows), so the gain is a same-run ratio.
  * Writes bench/results/<date>-<adapter>-als/{results.json,results.md}.
  */
 import os from 'node:os';
@@ -80,28 +81,33 @@ try {
       return { s, rmse };
     };
     const als: AlsOptions = { rank: 32, iterations: 10, useBias: true, weightedLambda: true, lambda: 0.05, lambdaBias: 0.05, backend: 'gpu', gpu, seed: 1, trackDelta: false };
-    const webmf = async () => {
+    const webmf = async (o: Partial<AlsOptions> = {}) => {
       const t0 = performance.now();
-      const f: FitResult = await fitAls(train, als);
+      const f: FitResult = await fitAls(train, { ...als, ...o });
       const s = (performance.now() - t0) / 1000;
       return { s, rmse: residuals(test.users, test.items, test.values, f.model.userFactors, f.model.itemFactors, f.model.stride, f.model.mu).rmse };
     };
     await webmf(); // warm-up: pipeline compilation is not counted
+    await webmf({ dualSolve: false });
     const L: { s: number; rmse: number }[] = [];
     const A: { s: number; rmse: number }[] = [];
+    const P: { s: number; rmse: number }[] = [];
     for (let rep = 0; rep < 3; rep++) {
       L.push(libmf());
       A.push(await webmf());
+      P.push(await webmf({ dualSolve: false }));
     }
     const lm = { s: median(L.map((x) => x.s)), rmse: L[0].rmse };
     const am = { s: median(A.map((x) => x.s)), rmse: A[0].rmse };
-    results.movielens = { libmf: lm, als: am, runs: { libmf: L, als: A } };
+    const pm = { s: median(P.map((x) => x.s)), rmse: P[0].rmse };
+    results.movielens = { libmf: lm, als: am, alsNoDual: pm, runs: { libmf: L, als: A, alsNoDual: P } };
     log(`## MovieLens latest-small (${ml.nUsers} x ${ml.nItems}; train ${train.values.length}, test ${test.values.length}) vs LIBMF ${version} (wall of whole fits, median of 3, interleaved)`);
     log();
     log('| run | wall s | / LIBMF wall | test RMSE | / LIBMF RMSE |');
     log('|---|---:|---:|---:|---:|');
     log(`| LIBMF: SGD rank 32, 20 epochs, lambda 0.05, lr 0.1 (AdaGrad), ${threads} threads | ${lm.s.toFixed(3)} | 1 | ${lm.rmse.toFixed(4)} | 1 |`);
     log(`| webmf GPU: ALS-WR biased, rank 32, 10 iterations, lambda 0.05 (upload and per-iteration train loss included) | ${am.s.toFixed(3)} | ${(am.s / lm.s).toFixed(2)}x | ${am.rmse.toFixed(4)} | ${(am.rmse / lm.rmse).toFixed(4)} |`);
+    log(`| the same with dualSolve: false (every row through the K x K Cholesky) | ${pm.s.toFixed(3)} | ${(pm.s / lm.s).toFixed(2)}x | ${pm.rmse.toFixed(4)} | ${(pm.rmse / lm.rmse).toFixed(4)} |`);
     log();
   }
 } finally {

@@ -10,7 +10,8 @@
 // then NB vec4 of y / x), so every inner access is an aligned vec4; the original A is read once
 // per entry and U is written back to A's upper triangle (callers check ||U^T U - A||).
 // Same pivot rule as cholesky.wgsl (pivot <= PIV_TOL * its original diagonal, or non-finite:
-// zero factors and status), same zero factors for rows without ratings.
+// zero factors and status), same zero factors for rows without ratings. Rows with 0 < n < P.dualMax
+// ratings are left to shaders/dual_solve.wgsl.
 // Bindings: 0 params, 1 A, 2 B, 3 X, 4 counts, 5 status, 6 blocks. Dispatch: ceil(rowCount / WG)
 // workgroups (folded to 2-D).
 
@@ -85,6 +86,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     for (var t = 0u; t < K; t++) { X[xo + col(t)] = 0.0; }
     return;
   }
+  // a row with fewer ratings than P.dualMax is dual_solve.wgsl's
+  if (counts[row] < P.dualMax) { return; }
   abase = r * K * K;
   sbase = r * slots();
   bbase = r * K;

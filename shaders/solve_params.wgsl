@@ -6,7 +6,10 @@ struct Params {
   segBase: u32, segCount: u32, rowBase: u32, rowCount: u32,
   stride: u32, xBias: u32, yBias: u32, implicit: u32,
   mu: f32, alpha: f32, lambda: f32, lambdaBias: f32,
-  weighted: u32, useBase: u32, xRow0: u32, _p1: u32,
+  weighted: u32, useBase: u32, xRow0: u32,
+  // rows with 0 < n < dualMax ratings are solved by dual_solve.wgsl (0: none), which starts at
+  // index dual0 of the batch's row order
+  dualMax: u32, dual0: u32, _p1: u32, _p2: u32, _p3: u32,
 }
 
 // Factor column of unknown t: the rank columns, then this side's bias column (every solve

@@ -15,6 +15,7 @@ import { resolveVariant, type KernelVariant } from './variant.ts';
 import { choleskyBlockedWgsl, choleskyDirectWgsl, choleskyWgsl, normalEqDirectWgsl, normalEqFinishWgsl, normalEqWgsl } from './shaders.ts';
 import { normalEqRowsWgsl, planBands, type Band } from './normal-eq-rows.ts';
 import { normalEqSubgroupWgsl, subgroupShare, SUBGROUP_LANES } from './normal-eq-subgroup.ts';
+import { dualSolveWgsl } from './dual-solve.ts';
 import { factorWindows, gatherBindings, requireStorageBindings, storageBindings, windowBinding, windowOf, withWindows, type FactorWindows } from './factor-windows.ts';
 
 /**
@@ -48,13 +49,13 @@ export interface SolveParams {
  * Writes the `Params` uniform shared by normal_eq*.wgsl, cholesky*.wgsl and cg.wgsl, packed by
  * field name from its WGSL declaration.
  */
-export function packSolveParams(dv: DataView, b: Batch, L: SolveLayout, implicit: boolean, p: SolveParams, useBase: boolean): void {
+export function packSolveParams(dv: DataView, b: Batch, L: SolveLayout, implicit: boolean, p: SolveParams, useBase: boolean, dual = { max: 0, start: 0 }): void {
   // shaders/solve_params.wgsl declares the struct; every solve kernel binds it as `P`
   const bytes = packUniform(normalEqWgsl, 'P', {
     segBase: b.segBase, segCount: b.segCount, rowBase: b.rowBase, rowCount: b.rowCount,
     stride: L.stride, xBias: L.xBias, yBias: L.yBias, implicit,
     mu: p.mu, alpha: p.alpha, lambda: p.lambda, lambdaBias: p.lambdaBias,
-    weighted: p.weighted, useBase, xRow0: b.xRow0,
+    weighted: p.weighted, useBase, xRow0: b.xRow0, dualMax: dual.max, dual0: dual.start,
   });
   new Uint8Array(dv.buffer, dv.byteOffset, bytes.byteLength).set(bytes);
 }
@@ -124,6 +125,15 @@ export class NormalEqSolver {
   private readonly rows?: { bands: Band[]; pipes: { pipe: GPUComputePipeline; code: string }[]; fused?: { pipe: GPUComputePipeline; code: string }; order: GPUBuffer };
   /** 'subgroups' build: its pipeline and rows per workgroup (the row order is rows.order; rows.pipes is empty). */
   private subgroup?: { pipe: GPUComputePipeline; code: string; perGroup: number };
+  /** Each batch's rows longest first (rowOrder()). */
+  private order?: { buffer: GPUBuffer; rows: Uint32Array };
+  /**
+   * The dual solve of short rows (shaders/dual_solve.wgsl), where the blocked Cholesky solves: its
+   * pipeline, and per batch the first index of its row order with fewer than K ratings.
+   */
+  private readonly dual?: { pipe: GPUComputePipeline; code: string; start: number[] };
+  /** Rows with 0 < n < dualMax ratings take the dual solve under the current params (0: none). */
+  dualMax = 0;
 
   constructor(
     private readonly gpu: GpuContext,
@@ -136,6 +146,12 @@ export class NormalEqSolver {
     directBuild: DirectBuild = 'auto',
     /** The direct variant's Cholesky: 'blocked' where K allows (the default), or 'scalar' (cholesky_direct.wgsl; tests and A/B bench). */
     directSolve: 'blocked' | 'scalar' = 'blocked',
+    /**
+     * Rows with fewer ratings than unknowns solved through their n x n dual (shaders/dual_solve.wgsl)
+     * where the blocked Cholesky is the solve and the feedback is explicit (the default); false
+     * solves every row with the K x K Cholesky (tests and benchmarks of that kernel).
+     */
+    dual = true,
   ) {
     const L = (this.L = layoutOf(spec));
     const K = L.K;
@@ -236,25 +252,60 @@ export class NormalEqSolver {
       // the fused kernel binds 9 storage buffers, more with Y in windows (the WebGPU default allows 8)
       const solve = bands.length === 1 ? make(bands[0], 'solve', 'rowsSolve') : undefined;
       const fused = solve && gpu.limits.maxStorageBuffersPerShaderStage >= storageBindings(solve.code) ? { code: solve.code, pipe: solve.pipe() } : undefined;
-      // each batch's rows longest first, so the lanes of one SIMD group run about as long
-      // (row, first rating, count, 0); the first rating is a position in the batch's storage chunk
-      // (a batch never spans two), as the segment build's positions are
-      const order = new Uint32Array(Math.max(1, csr.nRows) * 4);
+      this.rows = { bands, pipes, fused, order: this.rowOrder().buffer };
+    }
+    if (blocked && dual && !spec.implicit && !this.rows?.fused) {
+      const code = withWindows(dualSolveWgsl({ rank: spec.rank, stride: L.stride, xBias: L.xBias, yBias: L.yBias, bias: spec.bias }), 'Y', this.yWin);
+      // (8 storage buffers, more with Y in windows: without enough bindings every row takes the Cholesky)
+      if (gpu.limits.maxStorageBuffersPerShaderStage >= storageBindings(code)) {
+        const order = this.rowOrder().rows;
+        const ip = csr.host.indptr;
+        const start = this.batches.map((b) => {
+          let i = 0;
+          while (i < b.rowCount && ip[order[b.rowBase + i] + 1] - ip[order[b.rowBase + i]] >= K) i++;
+          return i;
+        });
+        this.dual = { pipe: gpu.pipeline(`${label}.dual`, code, { WG: cholWG, K, RANK: spec.rank }), code, start };
+      }
+    }
+  }
+
+  /**
+   * Each batch's rows longest first, so the lanes of one SIMD group run about as long (the rows
+   * build's order, and the dual solve's: its short rows are the tail). Uploads (row, first rating,
+   * count, 0) per row once; the first rating is a position in the batch's storage chunk (a batch
+   * never spans two), as the segment build's positions are. The device buffer, and the rows in
+   * that order on the host.
+   */
+  private rowOrder(): { buffer: GPUBuffer; rows: Uint32Array } {
+    const csr = this.csr;
+    if (!this.order) {
       const ip = csr.host.indptr;
+      const order = new Uint32Array(Math.max(1, csr.nRows) * 4);
+      const rows = new Uint32Array(csr.nRows);
       for (const b of this.batches) {
         const e0 = csr.chunks[b.chunk].entry0;
         const rowsOf = Array.from({ length: b.rowCount }, (_, i) => b.rowBase + i);
         rowsOf.sort((x, y) => ip[y + 1] - ip[y] - (ip[x + 1] - ip[x]) || x - y);
-        rowsOf.forEach((row, i) => order.set([row, ip[row] - e0, ip[row + 1] - ip[row], 0], (b.rowBase + i) * 4));
+        rowsOf.forEach((row, i) => {
+          order.set([row, ip[row] - e0, ip[row + 1] - ip[row], 0], (b.rowBase + i) * 4);
+          rows[b.rowBase + i] = row;
+        });
       }
-      this.rows = { bands, pipes, fused, order: gpu.storage(`${label}.order`, order) };
+      this.order = { buffer: this.gpu.storage(`${this.label}.order`, order), rows };
     }
+    return this.order;
   }
 
   /** Writes the per-batch parameters (cheap; call when lambda, mu or alpha change). */
   setParams(p: SolveParams, useBase = false): void {
     const buf = new ArrayBuffer(Math.max(1, this.batches.length) * PARAM_STRIDE);
-    this.batches.forEach((b, i) => packSolveParams(new DataView(buf, i * PARAM_STRIDE, uniformSize(normalEqWgsl, 'P')), b, this.L, !!this.spec.implicit, p, useBase));
+    // the dual needs every unknown regularized (D^-1) and no base Gram
+    this.dualMax = this.dual && !useBase && p.lambda > 0 && (!this.spec.bias || p.lambdaBias > 0) ? this.L.K : 0;
+    this.batches.forEach((b, i) => {
+      const dual = { max: this.dualMax, start: this.dual?.start[i] ?? 0 };
+      packSolveParams(new DataView(buf, i * PARAM_STRIDE, uniformSize(normalEqWgsl, 'P')), b, this.L, !!this.spec.implicit, p, useBase, dual);
+    });
     this.gpu.write(this.params, new Uint8Array(buf));
     this.paramsSet = true;
     this.useBase = useBase;
@@ -278,6 +329,9 @@ export class NormalEqSolver {
       const { idx, val } = this.csr.chunks[bt.chunk];
       const { partial, A, B, status } = this;
       const Xw = windowBinding(X, this.xWin, bt.xWindow);
+      const dual = this.dual
+        ? bindGroupByName(gpu, `${this.label}.dual[${i}]`, this.dual.pipe, this.dual.code, { P, idx, val, ...gatherBindings('Y', Y, this.yWin), order: this.order!.buffer, A, X: Xw, status })
+        : null;
       if (this.rows) {
         const ro = this.rows;
         const common = { P, idx, val, ...gatherBindings('Y', Y, this.yWin), order: ro.order, base: base ?? this.dummyBase, A, B };
@@ -287,12 +341,14 @@ export class NormalEqSolver {
           ...ro.pipes.map((p, k) => bindGroupByName(gpu, `${this.label}.rows[${k}][${i}]`, p.pipe, p.code, common)),
           ro.fused ? bindGroupByName(gpu, `${this.label}.rowsSolve[${i}]`, ro.fused.pipe, ro.fused.code, { ...common, X: Xw, status }) : null,
           bindGroupByName(gpu, `${this.label}.cholesky[${i}]`, this.cholPipe, this.cholCode, this.cholBuffers(P, Xw)),
+          dual,
         ].filter((x): x is GPUBindGroup => x !== null);
       }
       return [
         bindGroupByName(gpu, `${this.label}.build[${i}]`, this.buildPipe, this.buildCode, { P, idx, val, ...gatherBindings('Y', Y, this.yWin), segs, partial }),
         bindGroupByName(gpu, `${this.label}.finish[${i}]`, this.finishPipe, normalEqFinishWgsl, { P, partial, rowSeg, counts, base: base ?? this.dummyBase, A, B }),
         bindGroupByName(gpu, `${this.label}.cholesky[${i}]`, this.cholPipe, this.cholCode, this.cholBuffers(P, Xw)),
+        ...(dual ? [dual] : []),
       ];
     });
     this.groups.set(key, g);
@@ -329,29 +385,30 @@ export class NormalEqSolver {
     this.gpu.write(this.status, new Uint32Array([0, 0xffffffff]));
     const groups = this.bindGroups(X, Y, base);
     const pass = enc.beginComputePass({ label: `${this.label}.pass` });
+    const dualOn = solve && this.dualMax > 0;
     this.batches.forEach((b, i) => {
       const per = this.perInvocation;
+      const g = groups[i];
+      const dual = dualOn ? g[g.length - 1] : null;
+      const chol = g[g.length - (this.dual ? 2 : 1)];
+      // rows the solve reads from A: with the dual on, only the rows before its start (the Cholesky
+      // skips the others); encodeBuild alone builds every row
+      const built = dualOn ? this.dual!.start[i] : b.rowCount;
       if (this.rows) {
         const ro = this.rows;
-        const g = groups[i];
-        const n = Math.ceil(b.rowCount / per);
-        const chol = g[g.length - 1];
         if (build && solve && ro.fused) {
-          this.gpu.dispatch(pass, ro.fused.pipe, g[ro.pipes.length], n);
+          this.gpu.dispatch(pass, ro.fused.pipe, g[ro.pipes.length], Math.ceil(b.rowCount / per));
           return;
         }
         const sg = this.subgroup;
-        if (build && sg) this.gpu.dispatch(pass, sg.pipe, g[0], Math.ceil(b.rowCount / sg.perGroup));
-        else if (build) ro.pipes.forEach((p, k) => this.gpu.dispatch(pass, p.pipe, g[k], n));
-        if (solve) this.gpu.dispatch(pass, this.cholPipe, chol, Math.ceil(b.rowCount / this.cholPer));
-        return;
+        if (build && built > 0 && sg) this.gpu.dispatch(pass, sg.pipe, g[0], Math.ceil(built / sg.perGroup));
+        else if (build && built > 0) ro.pipes.forEach((p, k) => this.gpu.dispatch(pass, p.pipe, g[k], Math.ceil(built / per)));
+      } else if (build) {
+        this.gpu.dispatch(pass, this.buildPipe, g[0], Math.ceil(b.segCount / per));
+        this.gpu.dispatch(pass, this.finishPipe, g[1], b.rowCount);
       }
-      const [gb, gf, gc] = groups[i];
-      if (build) {
-        this.gpu.dispatch(pass, this.buildPipe, gb, Math.ceil(b.segCount / per));
-        this.gpu.dispatch(pass, this.finishPipe, gf, b.rowCount);
-      }
-      if (solve) this.gpu.dispatch(pass, this.cholPipe, gc, Math.ceil(b.rowCount / this.cholPer));
+      if (solve) this.gpu.dispatch(pass, this.cholPipe, chol, Math.ceil(b.rowCount / this.cholPer));
+      if (dual && b.rowCount > this.dual!.start[i]) this.gpu.dispatch(pass, this.dual!.pipe, dual, Math.ceil((b.rowCount - this.dual!.start[i]) / this.perInvocation));
     });
     pass.end();
   }
@@ -374,6 +431,6 @@ export class NormalEqSolver {
   destroy(): void {
     for (const b of [this.A, this.B, this.partial, this.params, this.status, this.dummyBase]) b.destroy();
     this.blocks?.destroy();
-    this.rows?.order.destroy();
+    this.order?.buffer.destroy();
   }
 }

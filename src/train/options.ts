@@ -15,7 +15,7 @@ export const DEFAULTS = {
    * 10, lambda 0.1 and 10 iterations chosen by test RMSE on four data sets (bench/models.ts
    * defaults, bench/results/models). Implicit ALS has neither biases nor ALS-WR.
    */
-  als: { lambda: 0.1, weightedLambda: true, useBias: true, implicit: false, alpha: 40, iterations: 10, tolerance: 0, trackDelta: true, solver: 'cholesky', kernels: 'auto', cgSteps: 3 },
+  als: { lambda: 0.1, weightedLambda: true, useBias: true, implicit: false, alpha: 40, iterations: 10, tolerance: 0, trackDelta: true, solver: 'cholesky', kernels: 'auto', dualSolve: true, cgSteps: 3 },
   sgd: {
     algo: 'sgd',
     mode: 'hogwild',

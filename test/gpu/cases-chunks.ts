@@ -14,6 +14,7 @@ import { buildViews, type Ratings } from '../../src/data/ratings.ts';
 import { uploadCsr, destroyCsr } from '../../src/kernels/device-csr.ts';
 import { LossKernel } from '../../src/kernels/loss.ts';
 import { factorWindows } from '../../src/kernels/factor-windows.ts';
+import { NormalEqSolver } from '../../src/kernels/normal-eq.ts';
 import { CheckError, assertFinite, expect, expectBelow, expectThrows } from './check.ts';
 import { randomFactors, sparseRatings } from './fixtures.ts';
 import type { GpuCase } from './types.ts';
@@ -69,15 +70,30 @@ async function alsSame(gpu: GpuContext, o: AlsOptions): Promise<void> {
  */
 let tall: Ratings | undefined;
 const tallRatings = (): Ratings => (tall ??= sparseRatings(57, 20_000, 300, [3, 6, 9, 14]));
+let square: Ratings | undefined;
+const squareRatings = (): Ratings => (square ??= sparseRatings(59, 20_000, 20_000, [3, 6, 9, 14]));
 
-async function windowsSame(gpu: GpuContext, o: AlsOptions, data = tallRatings()): Promise<void> {
+/**
+ * `dual`: the windowed fit must also have solved short rows by the dual solve with the other
+ * side's factors in windows (seen on every NormalEqSolver's setParams).
+ */
+async function windowsSame(gpu: GpuContext, o: AlsOptions, data = tallRatings(), dual = false): Promise<void> {
   const small = await limitedContext(gpu);
+  const setParams = NormalEqSolver.prototype.setParams;
+  let dualWindowed = 0;
+  NormalEqSolver.prototype.setParams = function (this: NormalEqSolver, ...args: Parameters<typeof setParams>) {
+    setParams.apply(this, args);
+    if (this.dualMax > 0 && this.yWin.count >= 2) dualWindowed++;
+  };
   try {
     const base: AlsOptions = { rank: 16, iterations: 2, seed: 5, backend: 'gpu', trackDelta: true, ...o };
     const whole = await fitAls(data, { ...base, gpu });
     const stride = whole.model.stride;
-    const w = factorWindows(small, data.nUsers, stride);
-    expect(w.count === 2 && data.nUsers * stride * 4 > MIB && factorWindows(gpu, data.nUsers, stride).count === 1, `user factors ${data.nUsers} x ${stride}: ${w.count} windows of ${w.rowsPer} rows under 1 MiB, one without limits`);
+    const sides: [string, number][] = [['user', data.nUsers], ...(data.nItems * stride * 4 > MIB ? [['item', data.nItems] as [string, number]] : [])];
+    for (const [side, n] of sides) {
+      const w = factorWindows(small, n, stride);
+      expect(w.count >= 2 && n * stride * 4 > MIB && factorWindows(gpu, n, stride).count === 1, `${side} factors ${n} x ${stride}: ${w.count} windows of ${w.rowsPer} rows under 1 MiB, one without limits`);
+    }
     const live = small.memory.live;
     const chunked = await fitAls(data, { ...base, gpu: small });
     expect(small.memory.live === live, `the windowed fit released its buffers (${small.memory.live - live} bytes left)`);
@@ -89,7 +105,9 @@ async function windowsSame(gpu: GpuContext, o: AlsOptions, data = tallRatings())
     for (const k of ['trainRmse', 'trainLoss', 'delta'] as const) {
       expectSameBits(`${k} per iteration`, Float32Array.from(chunked.history.map((h) => h[k] ?? 0)), Float32Array.from(whole.history.map((h) => h[k] ?? 0)));
     }
+    if (dual) expect(dualWindowed === 2, `both sides' solvers took the dual solve with the other side's factors in windows (${dualWindowed} of 2)`);
   } finally {
+    NormalEqSolver.prototype.setParams = setParams;
     small.destroy();
   }
 }
@@ -98,6 +116,13 @@ export const chunkCases: GpuCase[] = [
   {
     name: 'factor windows: a 20,000 x 16 biased ALS-WR fit whose user factors are over a 1 MiB binding equals the one-binding fit bit for bit (register build, fused solve)',
     run: (gpu) => windowsSame(gpu, { lambda: 0.05, useBias: true, weightedLambda: true }),
+  },
+  {
+    // 20,000 x 20,000 with 3..14 ratings per user (about 8 per item): at rank 24 with biases (K = 25,
+    // no fused solve) nearly every row of both sides takes the dual solve, which gathers the other
+    // side's factors through their windows and writes its own through a batch's window
+    name: 'factor windows: the dual solve of short rows (rank 24 biased ALS-WR, both factor matrices over a 1 MiB binding) equals the one-binding fit bit for bit',
+    run: (gpu) => windowsSame(gpu, { rank: 24, lambda: 0.05, useBias: true, weightedLambda: true }, squareRatings(), true),
   },
   {
     // (The tiled kernels read and write through the same accessors and Params.xRow0; their case is

@@ -69,6 +69,7 @@ interface NeShape {
   implicit?: boolean;
   weighted?: boolean;
   lambda?: number;
+  lambdaBias?: number;
   /** Row lengths, cycled (0, 1 and many). */
   lengths: number[];
   chunk?: number;
@@ -122,14 +123,14 @@ async function checkNearSingular(gpu: GpuContext, variant: KernelVariant, solve:
 }
 
 /** Solver + inputs for one shape; f64 references computed from the same f32 inputs. */
-function setup(gpu: GpuContext, s: NeShape, seed: number, variant: KernelVariant, build: DirectBuild = 'auto', solve: Solve = 'blocked') {
+function setup(gpu: GpuContext, s: NeShape, seed: number, variant: KernelVariant, build: DirectBuild = 'auto', solve: Solve = 'blocked', dual = true) {
   const spec: SolveSpec = {
     rank: s.rank,
     bias: !!s.bias,
     side: 'user',
     mu: s.bias ? 3 : 0,
     lambda: s.lambda ?? 0.1,
-    lambdaBias: 0.05,
+    lambdaBias: s.lambdaBias ?? 0.05,
     weighted: !!s.weighted,
     implicit: s.implicit ? { alpha: 2 } : undefined,
   };
@@ -140,7 +141,7 @@ function setup(gpu: GpuContext, s: NeShape, seed: number, variant: KernelVariant
   if (s.bias) setConstColumn(Y, s.cols, s.rank, 'item');
   const base = s.implicit ? gramOfColumns(Y, s.cols, spec) : undefined;
   const dcsr = uploadCsr(gpu, 'test.csr', csr, s.chunk ?? 1024);
-  const solver = new NormalEqSolver(gpu, dcsr, spec, 'test.ne', variant, undefined, build, solve);
+  const solver = new NormalEqSolver(gpu, dcsr, spec, 'test.ne', variant, undefined, build, solve, dual);
   solver.setParams({ mu: spec.mu, lambda: spec.lambda, lambdaBias: spec.lambdaBias, weighted: spec.weighted, alpha: spec.implicit?.alpha ?? 0 }, !!base);
   const Yb = gpu.storage('test.Y', Y);
   const X = gpu.storage('test.X', s.rows * L.stride * 4);
@@ -203,7 +204,12 @@ async function checkBuild(gpu: GpuContext, s: NeShape, seed: number, variant: Ke
 }
 
 async function checkSolve(gpu: GpuContext, s: NeShape, seed: number, variant: KernelVariant, build: DirectBuild = 'auto', solve: Solve = 'blocked'): Promise<void> {
-  const t = setup(gpu, s, seed, variant, build, solve);
+  await solveChecked(gpu, s, seed, variant, build, solve);
+}
+
+/** Checks every row's solve; returns how many rows the dual solve took. */
+async function solveChecked(gpu: GpuContext, s: NeShape, seed: number, variant: KernelVariant, build: DirectBuild = 'auto', solve: Solve = 'blocked', dual = true): Promise<number> {
+  const t = setup(gpu, s, seed, variant, build, solve, dual);
   try {
     const K = t.L.K;
     let enc = gpu.device.createCommandEncoder();
@@ -217,6 +223,7 @@ async function checkSolve(gpu: GpuContext, s: NeShape, seed: number, variant: Ke
     const U = await readSystems(gpu, t.solver);
     const X = await gpu.readF32(t.X);
     const tol = 20 * K * U32;
+    let dualRows = 0;
     for (let row = 0; row < s.rows; row++) {
       const n = t.csr.indptr[row + 1] - t.csr.indptr[row];
       const x = new Float64Array(K);
@@ -229,8 +236,11 @@ async function checkSolve(gpu: GpuContext, s: NeShape, seed: number, variant: Ke
       const A = new Float64Array(K * K);
       for (let i = 0; i < K; i++) for (let j = i; j < K; j++) A[i * K + j] = A[j * K + i] = built.A[(row * K + i) * K + j];
       const b = Float64Array.from(built.b.subarray(row * K, row * K + K));
+      // a row the dual solve took (shaders/dual_solve.wgsl) leaves its n x n factor in A's slot, not U
+      const viaDual = n < t.solver.dualMax;
+      if (viaDual) dualRows++;
       const Uf = U.A.subarray(row * K * K, (row + 1) * K * K);
-      expectBelow(`row ${row}: ||U^T U - A||/||A||`, factorResidual(Uf, A, K), tol);
+      if (!viaDual) expectBelow(`row ${row}: ||U^T U - A||/||A||`, factorResidual(Uf, A, K), tol);
       // normwise backward error of the solve
       let an = 0;
       for (const v of A) an += v * v;
@@ -246,10 +256,50 @@ async function checkSolve(gpu: GpuContext, s: NeShape, seed: number, variant: Ke
       // systems have cond(A) of at most a few hundred, so 1e-3 of the solution's size
       expectClose(`row ${row}: x vs f64`, x, xr, { rtol: 1e-3, scale: new Float64Array(K).fill(xScale) });
     }
+    return dualRows;
   } finally {
     t.cleanup();
   }
 }
+
+/**
+ * The dual solve of short rows (shaders/dual_solve.wgsl): every row with 0 < n < K ratings must be
+ * solved by it (counted), and each is held to checkSolve's bounds on the primal system the GPU
+ * built: backward error of A x = b within 20 K u (the dual solves M = I + Y D^-1 Y^T, whose pivots
+ * are >= 1, so its rounding error is that of the n-term dot products and of the short Cholesky, far
+ * below the bound: measured 2e-8 .. 1e-7 against 2.5e-5 .. 7.6e-5) and x within 1e-3 of its size of
+ * the f64 solve. Row lengths cover 1, a few, K - 1 (the last dual row), K and K + 1 (the Cholesky's
+ * first). Layouts: W = 4 loads with the bias columns masked off the last rank vector (rank 30
+ * biased, stride 32), W = 2 (rank 32 biased, the MovieLens bench's), W = 1 without biases and
+ * without ALS-WR weights, and K = 65, whose systems the segment build sums.
+ */
+const DUAL_SHAPES: [string, NeShape][] = [
+  ['rank 30 biased ALS-WR (K = 31, vec4 loads, masked lanes)', { rows: 18, cols: 200, rank: 30, bias: true, weighted: true, lengths: [0, 1, 2, 5, 13, 30, 31, 32, 40] }],
+  ['rank 32 biased ALS-WR (K = 33, vec2 loads)', { rows: 16, cols: 200, rank: 32, bias: true, weighted: true, lengths: [3, 1, 32, 33, 34, 20, 0, 9] }],
+  ['rank 21 unbiased, unweighted (K = 21, scalar loads)', { rows: 14, cols: 120, rank: 21, lambda: 0.3, lengths: [21, 20, 22, 1, 0, 11, 4] }],
+  ['rank 64 (K = 64, segment build)', { rows: 8, cols: 300, rank: 64, lengths: [63, 64, 65, 1, 30, 0, 200, 7], chunk: 128 }],
+];
+
+const dualRowsOf = (s: NeShape, K: number): number => Array.from({ length: s.rows }, (_, r) => s.lengths[r % s.lengths.length]).filter((n) => n > 0 && n < K).length;
+
+const dualCases: GpuCase[] = [
+  ...DUAL_SHAPES.map(([name, s], i): GpuCase => ({
+    name: `dual solve of rows with fewer ratings than unknowns: every such row takes it, backward error within 20·K·u and x vs f64, direct kernels: ${name}`,
+    run: async (gpu) => {
+      const K = layoutOf({ rank: s.rank, bias: !!s.bias, side: 'user' }).K;
+      const got = await solveChecked(gpu, s, 400 + i, 'direct');
+      expect(got === dualRowsOf(s, K) && got > 0, `${got} rows solved by the dual, expected ${dualRowsOf(s, K)}`);
+    },
+  })),
+  {
+    name: 'dual solve: off where an unknown is unregularized (lambdaBias 0) or when asked (dual = false); those short rows take the Cholesky and still match f64',
+    run: async (gpu) => {
+      const s = DUAL_SHAPES[0][1];
+      expect((await solveChecked(gpu, { ...s, lambdaBias: 0 }, 410, 'direct')) === 0, 'lambdaBias 0: no row through the dual');
+      expect((await solveChecked(gpu, s, 411, 'direct', 'auto', 'blocked', false)) === 0, 'dual = false: no row through the dual');
+    },
+  },
+];
 
 const VARIANTS: KernelVariant[] = ['tiled', 'direct'];
 
@@ -270,6 +320,7 @@ const SUBGROUP_SHAPE: [string, NeShape] = ['rank 26, implicit with base Gram, we
 const ROWS_SHAPE: [string, NeShape] = ['rank 20 biased (K = 21, two bands), rows of 0/1/many', { rows: 20, cols: 120, rank: 20, bias: true, lengths: [1, 40, 120, 0, 7] }];
 
 export const foundationCases: GpuCase[] = [
+  ...dualCases,
   ...VARIANTS.flatMap((v) => [
     ...SHAPES.map(([name, s], i): GpuCase => ({
       name: `normal equations (Gram upper triangle + rhs) match f64, ${v} kernels: ${name}`,

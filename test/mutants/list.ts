@@ -50,6 +50,8 @@ const NEQ_SUB = [
 ];
 const CHOL_TILED = ['batched Cholesky: factor and solve residuals within 20·K·u, tiled', 'rank 128 biased Cholesky solve agrees with f64, tiled', 'lambda = 0', 'rank 256'];
 const CHOL_DIRECT = ['batched Cholesky: factor and solve residuals within 20·K·u, direct kernels (s', 'a nearly singular system', 'batched Cholesky: factor and solve residuals within 20·K·u, direct', 'rank 128 biased Cholesky solve agrees with f64, direct', 'lambda = 0'];
+// the dual solve of short rows: its own cases (every layout), then the whole fits that take it
+const DUAL = ['dual solve', 'whole fit: ALS direct kernels, Cholesky'];
 const TUNE = ['test/tune.test.ts'];
 const TUNE_CPU = '^tune (?!on the GPU)';
 const TUNE_GPU = '^tune on the GPU';
@@ -75,6 +77,8 @@ export const casesFor: Record<string, string[]> = {
   'shaders/cholesky_direct.wgsl': CHOL_DIRECT,
   'shaders/cg.wgsl': ['CG', 'cg'],
   'shaders/cholesky_blocked.wgsl': CHOL_DIRECT,
+  'shaders/dual_solve.wgsl': DUAL,
+  'src/kernels/dual-solve.ts': DUAL,
   'src/kernels/cg-direct.ts': ['CG', 'cg'],
   'shaders/gram.wgsl': ['convergence quantity', 'implicit ALS', 'whole fit: ALS'],
   'shaders/score.wgsl': MODEL,
@@ -732,6 +736,65 @@ export const mutants: Mutant[] = [
     find: 'let bad1 = !(e1 > PIV_TOL * dg.y) || !(e1 <= 3.0e38);', replace: 'let bad1 = !(e1 > 0.0) || !(e1 <= 3.0e38);',
     why: 'a pivot that lost all its digits is accepted: an ill-conditioned row gets garbage factors instead of a reported failure',
   },
+  // ---------------------------------------------------------------- dual solve of short rows (shaders/dual_solve.wgsl)
+  {
+    id: 'dual.identity', file: 'shaders/dual_solve.wgsl', kind: 'index',
+    find: 'select(0.0, 1.0, a == b);', replace: 'select(0.0, 1.0, a != b);',
+    why: 'the identity of M = Y D^-1 Y^T + I lands off the diagonal: every short row gets a wrong solution',
+  },
+  {
+    id: 'dual.bias-column', file: 'shaders/dual_solve.wgsl', kind: 'dropped',
+    find: 'fma(s, inv, xba * xbb * invB)', replace: 'fma(s, inv, 0.0)',
+    why: "the bias unknown's column is left out of M: biased short rows solve a system without their bias",
+  },
+  {
+    id: 'dual.pivot-update', file: 'shaders/dual_solve.wgsl', kind: 'operator',
+    find: 'd = fma(-u, u, d);', replace: 'd = fma(u, u, d);',
+    why: "the pivot adds the column's squares instead of subtracting them: a wrong factor of M from n = 2",
+  },
+  {
+    id: 'dual.forward-solve', file: 'shaders/dual_solve.wgsl', kind: 'index',
+    find: 's = fma(-A[mo + i2 * n + k], A[zo + i2], s);', replace: 's = fma(-A[mo + k * n + i2], A[zo + i2], s);',
+    why: "the forward solve reads M's lower triangle (never written) instead of U",
+  },
+  {
+    id: 'dual.back-solve', file: 'shaders/dual_solve.wgsl', kind: 'off-by-one',
+    find: 'for (var j = k + 1u; j < n; j++) { s = fma(-A[mo + k * n + j], A[zo + j], s); }', replace: 'for (var j = k + 2u; j < n; j++) { s = fma(-A[mo + k * n + j], A[zo + j], s); }',
+    why: 'back substitution ignores the next unknown',
+  },
+  {
+    id: 'dual.wr-scale', file: 'shaders/dual_solve.wgsl', kind: 'dropped',
+    find: 'let scale = select(1.0, f32(n), P.weighted != 0u);', replace: 'let scale = 1.0;',
+    why: "ALS-WR's lambda n becomes lambda for short rows: they are under-regularized, the long rows are not",
+  },
+  {
+    id: 'dual.rank-mask', file: 'src/kernels/dual-solve.ts', kind: 'sentinel',
+    find: "(v * W + l < rank ? '1.0' : '0.0')", replace: "'1.0'",
+    why: 'the bias columns that share the last vector with the rank columns count as rank columns in M and x',
+  },
+  {
+    id: 'dual.x-lambda', file: 'src/kernels/dual-solve.ts', kind: 'operator',
+    find: "`x${v}.${LANE[t % W]}`} * inv;`", replace: "`x${v}.${LANE[t % W]}`} * invB;`",
+    why: "x = D^-1 Y^T z scales the rank unknowns by the bias's regularization",
+  },
+  {
+    id: 'dual.cholesky-skip', file: 'shaders/cholesky_blocked.wgsl', kind: 'off-by-one',
+    find: 'if (counts[row] < P.dualMax) { return; }', replace: 'if (counts[row] <= P.dualMax) { return; }',
+    cases: DUAL,
+    why: 'a row with exactly K ratings is skipped by the Cholesky and not taken by the dual: its factors are never written',
+  },
+  {
+    id: 'dual.start', file: 'src/kernels/normal-eq.ts', kind: 'off-by-one',
+    find: '>= K) i++;', replace: '>= K + 1) i++;',
+    cases: DUAL,
+    why: "the dual's first row is placed before the rows with K ratings, so their systems are not built before the Cholesky reads them",
+  },
+  {
+    id: 'dual.unregularized-bias', file: 'src/kernels/normal-eq.ts', kind: 'dropped',
+    find: '(!this.spec.bias || p.lambdaBias > 0)', replace: 'true',
+    cases: DUAL,
+    why: 'with lambdaBias 0 the dual divides by zero (D^-1): short biased rows fail instead of taking the Cholesky',
+  },
   // ---------------------------------------------------------------- CG, direct (generated)
   {
     id: 'cg-direct.lambda-bias', file: 'src/kernels/cg-direct.ts', kind: 'dropped',
@@ -929,7 +992,7 @@ export const mutants: Mutant[] = [
   },
   {
     id: 'host.finish-dispatch', file: 'src/kernels/normal-eq.ts', kind: 'off-by-one',
-    find: 'this.gpu.dispatch(pass, this.finishPipe, gf, b.rowCount);', replace: 'this.gpu.dispatch(pass, this.finishPipe, gf, b.rowCount - 1);',
+    find: 'this.gpu.dispatch(pass, this.finishPipe, g[1], b.rowCount);', replace: 'this.gpu.dispatch(pass, this.finishPipe, g[1], b.rowCount - 1);',
     why: 'the last row of each batch gets no normal equations',
   },
   {

@@ -36,6 +36,8 @@ export interface AlsProblem {
   itemSpec: SolveSpec;
   solver: 'cholesky' | 'cg';
   kernels: 'auto' | 'tiled' | 'direct';
+  /** Short rows through their n x n dual (AlsOptions.dualSolve; default true). */
+  dualSolve?: boolean;
   cgSteps: number;
   implicit: boolean;
   alpha: number;

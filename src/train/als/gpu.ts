@@ -150,7 +150,7 @@ export class GpuAls implements AlsBackend {
         own({ destroy: () => destroyCsr(this.items) });
       }
       const mk = (csr: DeviceCsr, spec: typeof p.userSpec, label: string) => {
-        const s = own(p.solver === 'cg' ? new CgSolver(gpu, csr, spec, p.cgSteps, label, p.kernels) : new NormalEqSolver(gpu, csr, spec, label, p.kernels, scratchBytes));
+        const s = own(p.solver === 'cg' ? new CgSolver(gpu, csr, spec, p.cgSteps, label, p.kernels) : new NormalEqSolver(gpu, csr, spec, label, p.kernels, scratchBytes, 'auto', 'blocked', p.dualSolve ?? true));
         s.setParams({ mu: spec.mu, lambda: spec.lambda, lambdaBias: spec.lambdaBias, weighted: spec.weighted, alpha: p.alpha }, p.implicit);
         return s;
       };

@@ -85,6 +85,7 @@ export async function fitAls(data: Ratings | Dataset, options: AlsOptions = {}):
     itemSpec,
     solver: o.solver,
     kernels: o.kernels,
+    dualSolve: o.dualSolve,
     cgSteps: o.cgSteps,
     implicit: o.implicit,
     alpha: o.alpha,

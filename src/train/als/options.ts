@@ -46,6 +46,14 @@ export interface AlsOptions extends GpuChoice {
    * 'auto' (default: by the adapter).
    */
   kernels?: 'auto' | 'tiled' | 'direct';
+  /**
+   * Explicit ALS with the Cholesky solver on the 'direct' kernels: a row with fewer ratings than
+   * unknowns is solved through its n x n dual (Y D^-1 Y^T + I) z = t, x = D^-1 Y^T z, the same
+   * solution at a fraction of the K x K Cholesky's cost (most items have few ratings). Needs every
+   * unknown regularized (lambda > 0, and lambdaBias > 0 with biases); otherwise those rows take the
+   * Cholesky. Default true; false solves every row with the K x K Cholesky.
+   */
+  dualSolve?: boolean;
   /** Conjugate-gradient steps per row per half-iteration (solver 'cg'). Default 3. */
   cgSteps?: number;
   /** Held-out ratings for validation RMSE each iteration (explicit). */
@@ -108,6 +116,7 @@ export function resolveAls(o: AlsOptions): ResolvedAls {
     initScale: o.initScale ?? C.initScale,
     solver: o.solver ?? A.solver,
     kernels: o.kernels ?? A.kernels,
+    dualSolve: o.dualSolve ?? A.dualSolve,
     cgSteps: o.cgSteps ?? A.cgSteps,
     backend: o.backend ?? C.backend,
     threads: o.threads,
@@ -135,6 +144,7 @@ export function resolveAls(o: AlsOptions): ResolvedAls {
   atLeast('initScale', r.initScale, 0);
   check('seed', r.seed, Number.isFinite, 'a finite number');
   oneOf('kernels', r.kernels, ['auto', 'tiled', 'direct'] as const);
+  if (typeof r.dualSolve !== 'boolean') throw new InputError(`dualSolve must be true or false (got ${String(r.dualSolve)})`);
   oneOf('solver', r.solver, ['cholesky', 'cg'] as const);
   checkBackend(r.backend);
   if (r.threads !== undefined) atLeast('threads', r.threads, 1, true);
