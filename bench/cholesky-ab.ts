@@ -55,7 +55,7 @@ async function main() {
     const d = uploadCsr(gpu, 'ab.csr', csr);
     const Y = gpu.storage('ab.Y', Float32Array.from({ length: N_COLS * K }, (_, i) => Math.sin(i * 0.37 + K) / Math.sqrt(K)));
     const X = gpu.storage('ab.X', rows * K * 4);
-    const solvers = ARMS.map((a) => new NormalEqSolver(gpu, d, { rank: K, bias: false, side: 'user' }, `ab.${a.solve}.${a.variant}`, a.variant, undefined, 'segments', a.solve));
+    const solvers = ARMS.map((a) => new NormalEqSolver(gpu, d, { rank: K, bias: false, side: 'user' }, `ab.${a.solve}.${a.variant}`, a.variant, undefined, 'segments', a.solve, false));
     const pristine = gpu.storage('ab.A0', rows * K * K * 4);
     const pristineB = gpu.storage('ab.b0', rows * K * 4);
     const ms: number[][] = ARMS.map(() => []);

@@ -10,6 +10,11 @@
 //   (+ 2 G2[i][j] G3[j][i] + G4[i][j] G5[j][i] when TERMS == 3) over the Grams packed in `grams`
 //   (the convergence identity; with TERMS == 1, tr(X^T X Y^T Y) for the implicit loss).
 // Entry `diag`: out[outSlot + i] = grams[slot][i][i]. Dispatch: 1 workgroup.
+// Entry `diagPartials` (the regularization terms, which read only the diagonal): invocation
+//   (g, c) sums A[r][4c..4c+3] * B[r][4c..4c+3] over the rows of partial g, in the row order of
+//   `partials`, into the diagonal entries of part[g]; no workgroup memory, no barriers (a small WG
+//   spreads the few invocations over a software adapter's threads). Dispatch: ceil(parts COLS4 / WG).
+//   `reduce` with DIAG_ONLY then writes only G's diagonal.
 // Bindings: 0 params, 1 a1, 2 a2, 3 b1, 4 b2, 5 w, 6 part (partials); 0 params, 6 part, 7 G
 //           (reduce); 0 params, 8 grams, 9 out (traces, diag).
 
@@ -26,6 +31,7 @@ override TILE: u32 = 32u;
 override SUB_A: bool = false;
 override SUB_B: bool = false;
 override WEIGHTED: bool = false;
+override DIAG_ONLY: bool = false;
 override TERMS: u32 = 3u;
 override COLS4: u32 = (COLS + 3u) / 4u;
 override SP: u32 = COLS4 * 4u;
@@ -113,11 +119,34 @@ fn partials(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
 }
 
 @compute @workgroup_size(WG)
+fn diagPartials(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                @builtin(local_invocation_index) tid: u32) {
+  let e = wgLinear(wid, nwg) * WG + tid;
+  let g = e / COLS4;
+  if (g >= P.parts) { return; }
+  let q = (e % COLS4) * 4u;
+  let r0 = g * CH;
+  let r1 = min(r0 + CH, P.n);
+  var acc = vec4<f32>(0.0);
+  for (var r = r0; r < r1; r++) {
+    let a = vec4<f32>(loadA(r, q), loadA(r, q + 1u), loadA(r, q + 2u), loadA(r, q + 3u));
+    let b = vec4<f32>(loadB(r, q), loadB(r, q + 1u), loadB(r, q + 2u), loadB(r, q + 3u));
+    acc += a * b;
+  }
+  let o = (P.partBase + g) * SP * SP + q * SP + q;
+  part[o] = acc.x;
+  part[o + SP + 1u] = acc.y;
+  part[o + 2u * SP + 2u] = acc.z;
+  part[o + 3u * SP + 3u] = acc.w;
+}
+
+@compute @workgroup_size(WG)
 fn reduce(@builtin(global_invocation_id) gid: vec3<u32>) {
   let e = gid.x;
   if (e >= COLS * COLS) { return; }
   let i = e / COLS;
   let j = e % COLS;
+  if (DIAG_ONLY && i != j) { return; }
   var s = 0.0;
   for (var g = 0u; g < P.parts; g++) { s += part[g * SP * SP + i * SP + j]; }
   G[P.slot * COLS * COLS + e] = s;

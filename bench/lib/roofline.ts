@@ -31,6 +31,15 @@ export function choleskyWork(rows: number, K: number): Work {
 }
 
 /**
+ * The dual solve of rows of n < K ratings (shaders/dual_solve.wgsl): M's upper triangle
+ * (n(n+1)/2 dot products of K), its n x n Cholesky and two triangular solves, and x = D^-1 Y^T z
+ * (2nK). Bytes: the n factor rows once, M and z, and x.
+ */
+export function dualSolveWork(rows: number, n: number, K: number): Work {
+  return { flops: rows * (n * (n + 1) * K + n * n * n / 3 + 2 * n * n + 2 * n * K), bytes: rows * 4 * (n * K + n * n + n + K) };
+}
+
+/**
  * Matrix-free CG (shaders/cg.wgsl) with `steps` steps: steps + 1 products A·v, each 4K FLOPs per
  * rating (the dot y·v and the update) and 2K per row (the regularization), plus the right-hand side
  * (2K per rating, once) and 10K per row per step of vector updates and dot products. Each product

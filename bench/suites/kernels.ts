@@ -26,7 +26,7 @@ import { encodeScores } from '../../src/kernels/score.ts';
 import { Scratch } from '../../src/kernels/scratch.ts';
 import { packRatings } from '../../src/core/sgd-plan.ts';
 import { Rng } from '../../src/util/random.ts';
-import { choleskyWork, cgWork, gramBuildWork, sgdWork, topkWork, type Work } from '../lib/roofline.ts';
+import { choleskyWork, dualSolveWork, cgWork, gramBuildWork, sgdWork, topkWork, type Work } from '../lib/roofline.ts';
 import { stats, timeGpu, type GpuTiming, type Stats } from '../lib/timing.ts';
 import { peakGbps, peakGflops, type BenchCtx, type CalibrationResult, type KernelRow } from '../lib/types.ts';
 
@@ -88,7 +88,8 @@ const ML1M_ROWS = 1024;
 function solverInstance(gpu: GpuContext, K: number, rows: number, len: number, solve: boolean, variant: KernelVariant): Instance & { solver: NormalEqSolver } {
   const csr = fixedCsr(rows, len, N_COLS, 11 + K);
   const d = uploadCsr(gpu, 'bench.csr', csr);
-  const solver = new NormalEqSolver(gpu, d, { rank: K, bias: false, side: 'user' }, 'bench.ne', variant);
+  // (rows of 100 ratings are shorter than K = 128, 256: the dual is off, so the row is Gram + Cholesky)
+  const solver = new NormalEqSolver(gpu, d, { rank: K, bias: false, side: 'user' }, 'bench.ne', variant, undefined, 'auto', 'blocked', false);
   solver.setParams(PARAMS);
   const Y = gpu.storage('bench.Y', factors(N_COLS, K, 5, 1 / Math.sqrt(K)));
   const X = gpu.storage('bench.X', rows * K * 4);
@@ -288,15 +289,22 @@ function row(def: string, K: number, size: string, w: Work, ms: Stats, source: G
   };
 }
 
-async function timeCholesky(ctx: BenchCtx, K: number, targetMs: number, runs: number, variant: KernelVariant, cal?: CalibrationResult): Promise<KernelRow> {
+/**
+ * The Cholesky solve alone, or with `dual` the dual solve of short rows (rows of K / 4 ratings,
+ * which the solver's Cholesky then skips).
+ */
+async function timeCholesky(ctx: BenchCtx, K: number, targetMs: number, runs: number, variant: KernelVariant, cal?: CalibrationResult, dual = false): Promise<KernelRow | null> {
   const { gpu } = ctx;
-  const len = 4;
+  const len = dual ? Math.max(2, Math.floor(K / 4)) : 4;
   const maxRows = Math.max(4, Math.floor((64 * 1024 * 1024) / (K * K * 4)));
+  let taken = true;
   const once = async (rows: number, n: number) => {
     const csr = fixedCsr(rows, len, N_COLS, 21 + K);
     const d = uploadCsr(gpu, 'bench.chol.csr', csr);
-    const solver = new NormalEqSolver(gpu, d, { rank: K, bias: false, side: 'user' }, 'bench.chol', variant);
+    const solver = new NormalEqSolver(gpu, d, { rank: K, bias: false, side: 'user' }, 'bench.chol', variant, undefined, 'auto', 'blocked', dual);
     solver.setParams(PARAMS);
+    // (where the solve is fused in registers, up to rank 16 + bias, there is no dual solve)
+    if (dual && solver.dualMax <= len) taken = false;
     const Y = gpu.storage('bench.chol.Y', factors(N_COLS, K, 5, 1 / Math.sqrt(K)));
     const X = gpu.storage('bench.chol.X', rows * K * 4);
     const pristine = gpu.storage('bench.chol.A0', rows * K * K * 4);
@@ -323,9 +331,12 @@ async function timeCholesky(ctx: BenchCtx, K: number, targetMs: number, runs: nu
       for (const b of [X, Y, pristine]) b.destroy();
     }
   };
+  await once(4, 1);
+  if (!taken) return null;
   const rows = await growToTarget({ min: 4, start: ctx.quick ? 4 : ML1M_ROWS, max: maxRows }, targetMs, async (n) => (await once(n, 1)).ms.median);
   const t = await once(rows, runs);
   const note = t.source === 'wall' ? 'wall time includes restoring A (copy)' : undefined;
+  if (dual) return row(`Dual solve of short rows (${variant})`, K, `${rows} rows × ${len} ratings`, dualSolveWork(rows, len, K), t.ms, t.source, cal, note);
   return row(`Cholesky solve (${variant})`, K, `${rows} systems ${K}×${K}`, choleskyWork(rows, K), t.ms, t.source, cal, note);
 }
 
@@ -358,12 +369,22 @@ export async function runKernels(ctx: BenchCtx, cal?: CalibrationResult, ranks =
       // and time only the solver's Cholesky dispatch; the restoring copy is outside the timed pass.
       if (stop()) return out;
       try {
-        const r = await timeCholesky(ctx, K, targetMs, runs, v, cal);
+        const r = (await timeCholesky(ctx, K, targetMs, runs, v, cal))!;
         r.note = [vnote(v), r.note].filter(Boolean).join('; ');
         out.push(r);
         ctx.log(`kernels: rank ${K} ${r.kernel}: ${fmtRow(r)}`);
       } catch (e) {
         fail(`Cholesky solve (${v})`, K, e);
+      }
+      if (v !== 'direct' || stop()) continue;
+      try {
+        const r = await timeCholesky(ctx, K, targetMs, runs, v, cal, true);
+        if (!r) continue;
+        r.note = [vnote(v), r.note].filter(Boolean).join('; ');
+        out.push(r);
+        ctx.log(`kernels: rank ${K} ${r.kernel}: ${fmtRow(r)}`);
+      } catch (e) {
+        fail(`Dual solve of short rows (${v})`, K, e);
       }
     }
     for (const def of [SOLVE, CG, SGD, TOPK]) {

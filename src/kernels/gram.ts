@@ -17,6 +17,8 @@ export interface GramOperand {
 const WG = 128;
 /** Rows per workgroup; a window of a factor matrix holds a multiple of it (FACTOR_ROW_BLOCK). */
 const CH = FACTOR_ROW_BLOCK;
+/** Workgroup size of the diagonal-only partials: a few invocations per partial, spread over threads. */
+const DIAG_WG = 8;
 
 export class GramKernel {
   /** 6 slots of S x S floats. */
@@ -69,12 +71,14 @@ export class GramKernel {
 
   /**
    * Encodes G[slot] = A^T B over n rows (row i scaled by weights[i] when given). With `windows`
-   * (the operands' rows over one binding), one partials dispatch per window.
+   * (the operands' rows over one binding), one partials dispatch per window. `diagOnly`: only G's
+   * diagonal is computed and written (its other entries keep what they held).
    */
-  encodeGram(pass: GPUComputePassEncoder, slot: number, n: number, A: GramOperand, B: GramOperand, weights?: GPUBuffer, windows?: FactorWindows): void {
-    const c = { WG, COLS: this.S, CH, TILE: this.TILE, SUB_A: A.minus ? 1 : 0, SUB_B: B.minus ? 1 : 0, WEIGHTED: weights ? 1 : 0 };
-    const pPart = this.gpu.pipeline(`${this.label}.partials`, gramWgsl, c, 'partials');
-    const pRed = this.gpu.pipeline(`${this.label}.reduce`, gramWgsl, { WG, COLS: this.S }, 'reduce');
+  encodeGram(pass: GPUComputePassEncoder, slot: number, n: number, A: GramOperand, B: GramOperand, weights?: GPUBuffer, windows?: FactorWindows, diagOnly = false): void {
+    const DIAG_ONLY = diagOnly ? 1 : 0;
+    const c = { WG: diagOnly ? DIAG_WG : WG, COLS: this.S, CH, TILE: this.TILE, SUB_A: A.minus ? 1 : 0, SUB_B: B.minus ? 1 : 0, WEIGHTED: weights ? 1 : 0 };
+    const pPart = this.gpu.pipeline(`${this.label}.${diagOnly ? 'diagPartials' : 'partials'}`, gramWgsl, c, diagOnly ? 'diagPartials' : 'partials');
+    const pRed = this.gpu.pipeline(`${this.label}.reduce`, gramWgsl, { WG, COLS: this.S, DIAG_ONLY }, 'reduce');
     const count = windows && windows.count > 1 ? windows.count : 1;
     let parts = 0;
     for (let k = 0; k < count; k++) {
@@ -84,10 +88,10 @@ export class GramKernel {
       const prm = this.params(rows, wParts, slot, 0, row0, parts);
       parts += wParts;
       const win = (b: GPUBuffer) => (count > 1 ? windowBinding(b, windows!, k) : b);
-      const g1 = this.group(`partials.${this.paramCursor}`, pPart, {
+      const g1 = this.group(`${diagOnly ? 'diagPartials' : 'partials'}.${this.paramCursor}`, pPart, {
         P: prm, a1: win(A.x), a2: A.minus ? win(A.minus) : this.dummy, b1: win(B.x), b2: B.minus ? win(B.minus) : this.dummy, w: weights ?? this.dummy, part: this.part,
       });
-      this.gpu.dispatch(pass, pPart, g1, wParts);
+      this.gpu.dispatch(pass, pPart, g1, diagOnly ? Math.ceil((wParts * Math.ceil(this.S / 4)) / DIAG_WG) : wParts);
     }
     const prm = this.params(n, parts, slot, 0);
     const g2 = this.group(`reduce.${this.paramCursor}`, pRed, { P: prm, part: this.part, G: this.grams });

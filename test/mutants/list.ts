@@ -852,6 +852,16 @@ export const mutants: Mutant[] = [
     find: 'acc += 2.0 * grams[2u * CC + e] * grams[3u * CC + t]', replace: 'acc += grams[2u * CC + e] * grams[3u * CC + t]',
     why: 'the cross term of ||WH - W\'H\'||^2 loses its factor 2',
   },
+  {
+    id: 'gram.diag-only-lane', file: 'shaders/gram.wgsl', kind: 'index',
+    find: 'part[o + SP + 1u] = acc.y;', replace: 'part[o + SP + 1u] = acc.x;',
+    why: "the regularization's diagonal-only Gram writes column 0's sum of squares for column 1: a wrong loss",
+  },
+  {
+    id: 'gram.diag-only-reduce', file: 'shaders/gram.wgsl', kind: 'index',
+    find: 'if (DIAG_ONLY && i != j) { return; }', replace: 'if (DIAG_ONLY && i == j) { return; }',
+    why: 'the diagonal-only reduce skips the diagonal: the regularization term reads stale sums',
+  },
   // ---------------------------------------------------------------- scoring, top-k, metrics
   {
     id: 'score.drop-mu', file: 'shaders/score.wgsl', kind: 'dropped',

@@ -194,9 +194,9 @@ export class GpuAls implements AlsBackend {
       enc.copyBufferToBuffer(this.valLoss.out, 0, this.scalars, S_VAL * 4, 8);
     }
     const pass = enc.beginComputePass({ label: 'als.stats' });
-    // regularization: (weighted) diagonals of W^T W and H^T H
-    gram.encodeGram(pass, 2, p.nUsers, { x: W }, { x: W }, p.userSpec.weighted ? this.users.counts : undefined, win.W);
-    gram.encodeGram(pass, 3, p.nItems, { x: H }, { x: H }, p.itemSpec.weighted ? this.items.counts : undefined, win.H);
+    // regularization: (weighted) diagonals of W^T W and H^T H (only the diagonals are computed)
+    gram.encodeGram(pass, 2, p.nUsers, { x: W }, { x: W }, p.userSpec.weighted ? this.users.counts : undefined, win.W, true);
+    gram.encodeGram(pass, 3, p.nItems, { x: H }, { x: H }, p.itemSpec.weighted ? this.items.counts : undefined, win.H, true);
     gram.encodeDiag(pass, 2, this.scalars, S_DIAG);
     gram.encodeDiag(pass, 3, this.scalars, S_DIAG + p.stride);
     if (p.implicit) {
