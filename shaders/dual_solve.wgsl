@@ -9,13 +9,13 @@
 // arithmetic; the pivot rule of cholesky_blocked.wgsl still guards against non-finite input.
 // The blocked Cholesky skips rows with 0 < n < P.dualMax (this kernel solves them); rows without
 // ratings stay the Cholesky kernel's (zero factors).
-// One invocation per row of the batch's `order` from P.dual0 on (rows are longest first there, so
-// the short rows are its tail). M (n x n, row-major, upper triangle) and then z live in the row's
+// One invocation per row of the batch's `order` in [P.dual0, P.dual1) (rows are longest first there,
+// so the short rows are its tail; the shortest, from P.dual1 on, take dual_solve_regs.wgsl). M (n x n, row-major, upper triangle) and then z live in the row's
 // slot of A (n^2 + n <= K^2 floats). src/kernels/dual-solve.ts writes the straight-line parts per
 // layout into the /*@...*/ markers: a factor row's rank columns in named vectors, the dot product
 // of two rows, and the accumulation of x.
 // Bindings: 0 params, 1 idx, 2 val, 3 Y, 4 order, 5 A, 6 X, 7 status. Dispatch:
-// ceil((rowCount - dual0) / WG) workgroups (folded to 2-D).
+// ceil((dual1 - dual0) / WG) workgroups (folded to 2-D).
 
 // struct Params: shaders/solve_params.wgsl (prepended when loaded)
 
@@ -37,7 +37,7 @@ const PIV_TOL: f32 = 1e-5;
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let i = P.dual0 + wgLinear(wid, nwg) * WG + lid;
-  if (i >= P.rowCount) { return; }
+  if (i >= P.dual1) { return; }
   let o = order[P.rowBase + i];
   let row = o.x;
   let n = o.z;

@@ -7,9 +7,10 @@ struct Params {
   stride: u32, xBias: u32, yBias: u32, implicit: u32,
   mu: f32, alpha: f32, lambda: f32, lambdaBias: f32,
   weighted: u32, useBase: u32, xRow0: u32,
-  // rows with 0 < n < dualMax ratings are solved by dual_solve.wgsl (0: none), which starts at
-  // index dual0 of the batch's row order
-  dualMax: u32, dual0: u32, _p1: u32, _p2: u32, _p3: u32,
+  // rows with 0 < n < dualMax ratings are solved by their dual (0: none): in the batch's row
+  // order, dual_solve.wgsl takes [dual0, dual1), dual_solve_regs.wgsl's buckets [dual1, dual2),
+  // [dual2, dual3) and [dual3, rowCount)
+  dualMax: u32, dual0: u32, dual1: u32, dual2: u32, dual3: u32,
 }
 
 // Factor column of unknown t: the rank columns, then this side's bias column (every solve

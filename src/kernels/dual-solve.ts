@@ -6,8 +6,18 @@
  * named variables and a private array indexed at run time is memory traffic on software adapters.
  */
 import dualSolve from '../../shaders/dual_solve.wgsl?raw';
+import dualSolveRegs from '../../shaders/dual_solve_regs.wgsl?raw';
 import solveParams from '../../shaders/solve_params.wgsl?raw';
-import { loadWidth, type RowsLayout } from './normal-eq-rows.ts';
+import { loadWidth, registerCholesky, type RowsLayout } from './normal-eq-rows.ts';
+
+/**
+ * Row-length buckets of the register kernels (shaders/dual_solve_regs.wgsl), largest first: rows of
+ * (next, NB] ratings take the kernel of NB unknowns (the smallest from 1); longer dual rows take the
+ * storage kernel. 16 keeps the triangle (136 scalars) within what the register build holds.
+ */
+export const DUAL_BUCKETS = [16, 8, 4] as const;
+/** The Params fields that start each range of the row order: the storage kernel's, then each bucket's. */
+export const DUAL_STARTS = ['dual0', 'dual1', 'dual2', 'dual3'] as const;
 
 const LANE = ['x', 'y', 'z', 'w'];
 
@@ -68,13 +78,68 @@ export function dualSolveWgsl(L: RowsLayout): string {
     ACCUMULATE_X: acc.join('\n    '),
     STORE_X: store.join('\n  '),
   };
-  let code = dualSolve;
+  return solveParams + fill(dualSolve, 'shaders/dual_solve.wgsl', parts);
+}
+
+function fill(src: string, file: string, parts: Record<string, string>): string {
+  let code = src;
   for (const [k, v] of Object.entries(parts)) {
     const marker = `/*@${k}*/`;
-    if (!code.includes(marker)) throw new Error(`shaders/dual_solve.wgsl has no marker ${marker}`);
+    if (!code.includes(marker)) throw new Error(`${file} has no marker ${marker}`);
     code = code.split(marker).join(v);
   }
   const left = /\/\*@[A-Z_]+/.exec(code);
-  if (left) throw new Error(`shaders/dual_solve.wgsl: marker ${left[0]}*/ not filled`);
-  return solveParams + code;
+  if (left) throw new Error(`${file}: marker ${left[0]}*/ not filled`);
+  return code;
+}
+
+/**
+ * The WGSL of the register dual solve for rows of at most NB = DUAL_BUCKETS[bucket] ratings (rows of
+ * the order from Params.dual{bucket + 1} to the next bucket's start, or the batch's end).
+ */
+export function dualSolveRegsWgsl(L: RowsLayout, bucket: number): string {
+  const NB = DUAL_BUCKETS[bucket];
+  const W = loadWidth(L.stride);
+  const nv = rankVectors(L.rank, W);
+  const T = W === 1 ? 'f32' : `vec${W}<f32>`;
+  const ks = Array.from({ length: NB }, (_, k) => k);
+  const g = (a: number, b: number) => `g${a}_${b}`;
+  // the last rank vector's lanes past the rank (bias columns) are masked off
+  const partial = W > 1 && L.rank % W !== 0;
+  const lanes = partial ? Array.from({ length: W }, (_, l) => ((nv - 1) * W + l < L.rank ? '1.0' : '0.0')).join(', ') : '';
+  const load = (k: number) => `let y${k} = Y_at(c${k} + v) * m${k}${partial ? ' * lm' : ''};`;
+  const lastMask = partial ? [`let lm = select(${T}(1.0), ${T}(${lanes}), v == ${nv - 1}u);`] : [];
+  const rows = ks.flatMap((k) => [
+    `let c${k} = idx[p0 + ${k === 0 ? '0u' : `min(${k}u, n - 1u)`}] * ${L.stride / W}u;`,
+    `let m${k} = ${k === 0 ? '1.0' : `select(0.0, 1.0, ${k}u < n)`};`,
+  ]);
+  const gram = [...lastMask, ...ks.map(load)];
+  for (const a of ks) for (let b = a; b < NB; b++) gram.push(W === 1 ? `${g(a, b)} = fma(y${a}, y${b}, ${g(a, b)});` : `${g(a, b)} = ${g(a, b)} + dot(y${a}, y${b});`);
+  // the bias columns (scalar reads), the targets, and M = inv G + invB xb xb^T + I
+  const at = (k: number, c: number) => (W === 1 ? `Y_at(c${k} + ${c}u)` : `Y_at(c${k} + ${Math.floor(c / W)}u).${LANE[c % W]}`);
+  const finish: string[] = [];
+  for (const k of ks) {
+    finish.push(`let xb${k} = ${L.bias ? `${at(k, L.xBias)} * m${k}` : '0.0'};`);
+    finish.push(`var h${k} = ratingWeights(val[p0 + ${k === 0 ? '0u' : `min(${k}u, n - 1u)`}], ${L.bias ? at(k, L.yBias) : '0.0'}).y * m${k};`);
+  }
+  for (const a of ks) for (let b = a; b < NB; b++) finish.push(`${g(a, b)} = fma(${g(a, b)}, inv, xb${a} * xb${b} * invB)${a === b ? ' + 1.0' : ''};`);
+  const xPass = [...lastMask, ...ks.map(load), `var xv = y0 * h0;`, ...ks.slice(1).map((k) => `xv = fma(${T}(h${k}), y${k}, xv);`)];
+  if (W === 1) xPass.push('if (v < RANK) { X[xo + v] = xv * inv; }');
+  else for (let l = 0; l < W; l++) xPass.push(`if (v * ${W}u + ${l}u < RANK) { X[xo + v * ${W}u + ${l}u] = xv.${LANE[l]} * inv; }`);
+  const xBias = L.bias ? `X[xo + ${L.xBias}u] = (${ks.map((k) => `h${k} * xb${k}`).join(' + ')}) * invB;` : '';
+  const parts: Record<string, string> = {
+    Y_TYPE: T,
+    FIRST: `P.${DUAL_STARTS[bucket + 1]}`,
+    END: bucket + 2 < DUAL_STARTS.length ? `P.${DUAL_STARTS[bucket + 2]}` : 'P.rowCount',
+    INV_BIAS: L.bias ? '1.0 / (P.lambdaBias * scale)' : '0.0',
+    ROWS: rows.join('\n  '),
+    DECLARE: ks.map((a) => ks.slice(a).map((b) => `var ${g(a, b)} = 0.0;`).join(' ')).join('\n  '),
+    NV: String(nv),
+    GRAM_PASS: gram.join('\n    '),
+    FINISH_M: finish.join('\n  '),
+    SOLVE: registerCholesky(NB).join('\n  '),
+    X_PASS: xPass.join('\n    '),
+    X_BIAS: xBias,
+  };
+  return solveParams + fill(dualSolveRegs, 'shaders/dual_solve_regs.wgsl', parts);
 }

@@ -123,9 +123,13 @@ function zeroFactors(K: number, rank: number): string {
   return out.join(' ');
 }
 
-/** Right-looking Cholesky of the named triangle, the two triangular solves, and the stores. */
-function solveCode(K: number, rank: number): string {
-  const o: string[] = ['let xo = (row - P.xRow0) * P.stride;', 'var failed = false;'];
+/**
+ * Right-looking Cholesky of the K x K upper triangle held in the named scalars g{a}_{b}, in place
+ * (U), with the relative pivot rule (a bad pivot becomes 1 and sets `failed`, declared here), then
+ * U^T z = h and U x = z in place in h0 .. h{K-1}. Also the dual solve's register kernels' solve.
+ */
+export function registerCholesky(K: number): string[] {
+  const o: string[] = ['var failed = false;'];
   for (let k = 0; k < K; k++) o.push(`let o${k} = ${g(k, k)};`);
   for (let k = 0; k < K; k++) {
     o.push(`{ let d = ${g(k, k)}; let bad = !(d > PIV_TOL * o${k}) || !(d <= 3.0e38); failed = failed || bad;`);
@@ -143,6 +147,12 @@ function solveCode(K: number, rank: number): string {
     for (let j = k + 1; j < K; j++) o.push(`h${k} = fma(-${g(k, j)}, h${j}, h${k});`);
     o.push(`h${k} = h${k} / ${g(k, k)};`);
   }
+  return o;
+}
+
+/** The fused solve: registerCholesky, then the stores of U, x and the factors. */
+function solveCode(K: number, rank: number): string {
+  const o: string[] = ['let xo = (row - P.xRow0) * P.stride;', ...registerCholesky(K)];
   o.push(storeBand(K, { a0: 0, a1: K }));
   o.push(`if (failed) { ${zeroFactors(K, rank)} atomicAdd(&status[0], 1u); atomicMin(&status[1], row); return; }`);
   for (let t = 0; t < K; t++) o.push(`X[${colExpr(t, rank, 'xo')}] = h${t};`);

@@ -15,7 +15,7 @@ import { resolveVariant, type KernelVariant } from './variant.ts';
 import { choleskyBlockedWgsl, choleskyDirectWgsl, choleskyWgsl, normalEqDirectWgsl, normalEqFinishWgsl, normalEqWgsl } from './shaders.ts';
 import { normalEqRowsWgsl, planBands, type Band } from './normal-eq-rows.ts';
 import { normalEqSubgroupWgsl, subgroupShare, SUBGROUP_LANES } from './normal-eq-subgroup.ts';
-import { dualSolveWgsl } from './dual-solve.ts';
+import { DUAL_BUCKETS, DUAL_STARTS, dualSolveRegsWgsl, dualSolveWgsl } from './dual-solve.ts';
 import { factorWindows, gatherBindings, requireStorageBindings, storageBindings, windowBinding, windowOf, withWindows, type FactorWindows } from './factor-windows.ts';
 
 /**
@@ -49,13 +49,14 @@ export interface SolveParams {
  * Writes the `Params` uniform shared by normal_eq*.wgsl, cholesky*.wgsl and cg.wgsl, packed by
  * field name from its WGSL declaration.
  */
-export function packSolveParams(dv: DataView, b: Batch, L: SolveLayout, implicit: boolean, p: SolveParams, useBase: boolean, dual = { max: 0, start: 0 }): void {
+export function packSolveParams(dv: DataView, b: Batch, L: SolveLayout, implicit: boolean, p: SolveParams, useBase: boolean, dual = { max: 0, starts: [0, 0, 0, 0] }): void {
   // shaders/solve_params.wgsl declares the struct; every solve kernel binds it as `P`
   const bytes = packUniform(normalEqWgsl, 'P', {
     segBase: b.segBase, segCount: b.segCount, rowBase: b.rowBase, rowCount: b.rowCount,
     stride: L.stride, xBias: L.xBias, yBias: L.yBias, implicit,
     mu: p.mu, alpha: p.alpha, lambda: p.lambda, lambdaBias: p.lambdaBias,
-    weighted: p.weighted, useBase, xRow0: b.xRow0, dualMax: dual.max, dual0: dual.start,
+    weighted: p.weighted, useBase, xRow0: b.xRow0, dualMax: dual.max,
+    ...Object.fromEntries(DUAL_STARTS.map((f, k) => [f, dual.starts[k]])),
   });
   new Uint8Array(dv.buffer, dv.byteOffset, bytes.byteLength).set(bytes);
 }
@@ -128,10 +129,12 @@ export class NormalEqSolver {
   /** Each batch's rows longest first (rowOrder()). */
   private order?: { buffer: GPUBuffer; rows: Uint32Array };
   /**
-   * The dual solve of short rows (shaders/dual_solve.wgsl), where the blocked Cholesky solves: its
-   * pipeline, and per batch the first index of its row order with fewer than K ratings.
+   * The dual solve of short rows, where the blocked Cholesky solves: the storage kernel
+   * (shaders/dual_solve.wgsl) and the register kernels per bucket of lengths
+   * (shaders/dual_solve_regs.wgsl, DUAL_BUCKETS), and per batch where each one's range of the row
+   * order starts (the first row with fewer than K ratings, then with at most 16, 8, 4).
    */
-  private readonly dual?: { pipe: GPUComputePipeline; code: string; start: number[] };
+  private readonly dual?: { kernels: { pipe: GPUComputePipeline; code: string }[]; starts: number[][] };
   /** Rows with 0 < n < dualMax ratings take the dual solve under the current params (0: none). */
   dualMax = 0;
 
@@ -255,17 +258,26 @@ export class NormalEqSolver {
       this.rows = { bands, pipes, fused, order: this.rowOrder().buffer };
     }
     if (blocked && dual && !spec.implicit && !this.rows?.fused) {
-      const code = withWindows(dualSolveWgsl({ rank: spec.rank, stride: L.stride, xBias: L.xBias, yBias: L.yBias, bias: spec.bias }), 'Y', this.yWin);
+      const RL = { rank: spec.rank, stride: L.stride, xBias: L.xBias, yBias: L.yBias, bias: spec.bias };
+      const codes = [dualSolveWgsl(RL), ...DUAL_BUCKETS.map((_, b) => dualSolveRegsWgsl(RL, b))].map((c) => withWindows(c, 'Y', this.yWin));
       // (8 storage buffers, more with Y in windows: without enough bindings every row takes the Cholesky)
-      if (gpu.limits.maxStorageBuffersPerShaderStage >= storageBindings(code)) {
+      if (gpu.limits.maxStorageBuffersPerShaderStage >= Math.max(...codes.map(storageBindings))) {
         const order = this.rowOrder().rows;
         const ip = csr.host.indptr;
-        const start = this.batches.map((b) => {
+        const len = (b: Batch, i: number) => ip[order[b.rowBase + i] + 1] - ip[order[b.rowBase + i]];
+        // each range starts at the first row (longest first) under its bound, and not before the previous range
+        const bounds = [K - 1, ...DUAL_BUCKETS];
+        const starts = this.batches.map((b) => {
+          const out: number[] = [];
           let i = 0;
-          while (i < b.rowCount && ip[order[b.rowBase + i] + 1] - ip[order[b.rowBase + i]] >= K) i++;
-          return i;
+          for (const max of bounds) {
+            while (i < b.rowCount && len(b, i) > max) i++;
+            out.push(i);
+          }
+          return out;
         });
-        this.dual = { pipe: gpu.pipeline(`${label}.dual`, code, { WG: cholWG, K, RANK: spec.rank }), code, start };
+        const kernels = codes.map((code, k) => ({ code, pipe: gpu.pipeline(`${label}.dual[${k}]`, code, { WG: cholWG, K, RANK: spec.rank }) }));
+        this.dual = { kernels, starts };
       }
     }
   }
@@ -303,7 +315,7 @@ export class NormalEqSolver {
     // the dual needs every unknown regularized (D^-1) and no base Gram
     this.dualMax = this.dual && !useBase && p.lambda > 0 && (!this.spec.bias || p.lambdaBias > 0) ? this.L.K : 0;
     this.batches.forEach((b, i) => {
-      const dual = { max: this.dualMax, start: this.dual?.start[i] ?? 0 };
+      const dual = { max: this.dualMax, starts: this.dual?.starts[i] ?? [0, 0, 0, 0] };
       packSolveParams(new DataView(buf, i * PARAM_STRIDE, uniformSize(normalEqWgsl, 'P')), b, this.L, !!this.spec.implicit, p, useBase, dual);
     });
     this.gpu.write(this.params, new Uint8Array(buf));
@@ -329,9 +341,9 @@ export class NormalEqSolver {
       const { idx, val } = this.csr.chunks[bt.chunk];
       const { partial, A, B, status } = this;
       const Xw = windowBinding(X, this.xWin, bt.xWindow);
-      const dual = this.dual
-        ? bindGroupByName(gpu, `${this.label}.dual[${i}]`, this.dual.pipe, this.dual.code, { P, idx, val, ...gatherBindings('Y', Y, this.yWin), order: this.order!.buffer, A, X: Xw, status })
-        : null;
+      const dual = (this.dual?.kernels ?? []).map((k, j) =>
+        bindGroupByName(gpu, `${this.label}.dual[${j}][${i}]`, k.pipe, k.code, { P, idx, val, ...gatherBindings('Y', Y, this.yWin), order: this.order!.buffer, ...(j === 0 ? { A } : {}), X: Xw, status }),
+      );
       if (this.rows) {
         const ro = this.rows;
         const common = { P, idx, val, ...gatherBindings('Y', Y, this.yWin), order: ro.order, base: base ?? this.dummyBase, A, B };
@@ -341,14 +353,14 @@ export class NormalEqSolver {
           ...ro.pipes.map((p, k) => bindGroupByName(gpu, `${this.label}.rows[${k}][${i}]`, p.pipe, p.code, common)),
           ro.fused ? bindGroupByName(gpu, `${this.label}.rowsSolve[${i}]`, ro.fused.pipe, ro.fused.code, { ...common, X: Xw, status }) : null,
           bindGroupByName(gpu, `${this.label}.cholesky[${i}]`, this.cholPipe, this.cholCode, this.cholBuffers(P, Xw)),
-          dual,
+          ...dual,
         ].filter((x): x is GPUBindGroup => x !== null);
       }
       return [
         bindGroupByName(gpu, `${this.label}.build[${i}]`, this.buildPipe, this.buildCode, { P, idx, val, ...gatherBindings('Y', Y, this.yWin), segs, partial }),
         bindGroupByName(gpu, `${this.label}.finish[${i}]`, this.finishPipe, normalEqFinishWgsl, { P, partial, rowSeg, counts, base: base ?? this.dummyBase, A, B }),
         bindGroupByName(gpu, `${this.label}.cholesky[${i}]`, this.cholPipe, this.cholCode, this.cholBuffers(P, Xw)),
-        ...(dual ? [dual] : []),
+        ...dual,
       ];
     });
     this.groups.set(key, g);
@@ -389,11 +401,12 @@ export class NormalEqSolver {
     this.batches.forEach((b, i) => {
       const per = this.perInvocation;
       const g = groups[i];
-      const dual = dualOn ? g[g.length - 1] : null;
-      const chol = g[g.length - (this.dual ? 2 : 1)];
+      const nDual = this.dual?.kernels.length ?? 0;
+      const chol = g[g.length - 1 - nDual];
       // rows the solve reads from A: with the dual on, only the rows before its start (the Cholesky
       // skips the others); encodeBuild alone builds every row
-      const built = dualOn ? this.dual!.start[i] : b.rowCount;
+      const starts = this.dual?.starts[i];
+      const built = dualOn ? starts![0] : b.rowCount;
       if (this.rows) {
         const ro = this.rows;
         if (build && solve && ro.fused) {
@@ -408,7 +421,12 @@ export class NormalEqSolver {
         this.gpu.dispatch(pass, this.finishPipe, g[1], b.rowCount);
       }
       if (solve) this.gpu.dispatch(pass, this.cholPipe, chol, Math.ceil(b.rowCount / this.cholPer));
-      if (dual && b.rowCount > this.dual!.start[i]) this.gpu.dispatch(pass, this.dual!.pipe, dual, Math.ceil((b.rowCount - this.dual!.start[i]) / this.perInvocation));
+      if (!dualOn) return;
+      // each dual kernel over its range of the row order (the storage kernel, then the buckets)
+      this.dual!.kernels.forEach((k, j) => {
+        const end = j + 1 < starts!.length ? starts![j + 1] : b.rowCount;
+        if (end > starts![j]) this.gpu.dispatch(pass, k.pipe, g[g.length - nDual + j], Math.ceil((end - starts![j]) / this.perInvocation));
+      });
     });
     pass.end();
   }

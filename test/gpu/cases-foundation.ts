@@ -268,15 +268,17 @@ async function solveChecked(gpu: GpuContext, s: NeShape, seed: number, variant: 
  * built: backward error of A x = b within 20 K u (the dual solves M = I + Y D^-1 Y^T, whose pivots
  * are >= 1, so its rounding error is that of the n-term dot products and of the short Cholesky, far
  * below the bound: measured 2e-8 .. 1e-7 against 2.5e-5 .. 7.6e-5) and x within 1e-3 of its size of
- * the f64 solve. Row lengths cover 1, a few, K - 1 (the last dual row), K and K + 1 (the Cholesky's
- * first). Layouts: W = 4 loads with the bias columns masked off the last rank vector (rank 30
+ * the f64 solve. Row lengths cover 1, a few, both sides of each register bucket's bound (4, 8, 16:
+ * shaders/dual_solve_regs.wgsl up to 16, the storage kernel above), K - 1 (the last dual row), K
+ * and K + 1 (the Cholesky's first). Layouts: W = 4 loads with the bias columns masked off the last rank vector (rank 30
  * biased, stride 32), W = 2 (rank 32 biased, the MovieLens bench's), W = 1 without biases and
  * without ALS-WR weights, and K = 65, whose systems the segment build sums.
  */
 const DUAL_SHAPES: [string, NeShape][] = [
-  ['rank 30 biased ALS-WR (K = 31, vec4 loads, masked lanes)', { rows: 18, cols: 200, rank: 30, bias: true, weighted: true, lengths: [0, 1, 2, 5, 13, 30, 31, 32, 40] }],
+  ['rank 30 biased ALS-WR (K = 31, vec4 loads, masked lanes)', { rows: 28, cols: 200, rank: 30, bias: true, weighted: true, lengths: [0, 1, 2, 4, 5, 8, 9, 13, 16, 17, 30, 31, 32, 40] }],
   ['rank 32 biased ALS-WR (K = 33, vec2 loads)', { rows: 16, cols: 200, rank: 32, bias: true, weighted: true, lengths: [3, 1, 32, 33, 34, 20, 0, 9] }],
-  ['rank 21 unbiased, unweighted (K = 21, scalar loads)', { rows: 14, cols: 120, rank: 21, lambda: 0.3, lengths: [21, 20, 22, 1, 0, 11, 4] }],
+  // (more than one workgroup of rows longer than K, so the build's dispatch ends before the rows with K ratings)
+  ['rank 21 unbiased, unweighted (K = 21, scalar loads), 79 rows longer than K', { rows: 144, cols: 120, rank: 21, lambda: 0.3, lengths: [21, 20, 22, 1, 0, 11, 4, 6, 30, 30, 30, 30, 30, 30, 30, 30] }],
   ['rank 64 (K = 64, segment build)', { rows: 8, cols: 300, rank: 64, lengths: [63, 64, 65, 1, 30, 0, 200, 7], chunk: 128 }],
 ];
 

@@ -785,9 +785,29 @@ export const mutants: Mutant[] = [
   },
   {
     id: 'dual.start', file: 'src/kernels/normal-eq.ts', kind: 'off-by-one',
-    find: '>= K) i++;', replace: '>= K + 1) i++;',
+    find: 'const bounds = [K - 1, ...DUAL_BUCKETS];', replace: 'const bounds = [K, ...DUAL_BUCKETS];',
     cases: DUAL,
     why: "the dual's first row is placed before the rows with K ratings, so their systems are not built before the Cholesky reads them",
+  },
+  {
+    id: 'dual-regs.padding', file: 'src/kernels/dual-solve.ts', kind: 'sentinel',
+    find: "`select(0.0, 1.0, ${k}u < n)`", replace: "'1.0'",
+    why: "a row shorter than its bucket counts the repeated last rating as more ratings instead of identity padding",
+  },
+  {
+    id: 'dual-regs.first-row', file: 'src/kernels/dual-solve.ts', kind: 'index',
+    find: 'FIRST: `P.${DUAL_STARTS[bucket + 1]}`,', replace: 'FIRST: `P.${DUAL_STARTS[Math.min(bucket + 2, 3)]}`,',
+    why: "a bucket's register kernel starts at the next bucket's rows: rows of 9..16 and 5..8 ratings are never solved",
+  },
+  {
+    id: 'dual-regs.x-accumulate', file: 'src/kernels/dual-solve.ts', kind: 'index',
+    find: 'xv = fma(${T}(h${k}), y${k}, xv);', replace: 'xv = fma(${T}(h${k}), y0, xv);',
+    why: "x = D^-1 Y^T z takes every z against the first rating's factor row",
+  },
+  {
+    id: 'dual-regs.bias-column', file: 'src/kernels/dual-solve.ts', kind: 'dropped',
+    find: ', inv, xb${a} * xb${b} * invB)', replace: ', inv, 0.0)',
+    why: "the register kernels leave the bias unknown's column out of M",
   },
   {
     id: 'dual.unregularized-bias', file: 'src/kernels/normal-eq.ts', kind: 'dropped',
