@@ -12,8 +12,8 @@
 // Same pivot rule as cholesky.wgsl (pivot <= PIV_TOL * its original diagonal, or non-finite:
 // zero factors and status), same zero factors for rows without ratings. Rows with 0 < n < P.dualMax
 // ratings are left to shaders/dual_solve.wgsl.
-// Bindings: 0 params, 1 A, 2 B, 3 X, 4 counts, 5 status, 6 blocks. Dispatch: ceil(rowCount / WG)
-// workgroups (folded to 2-D).
+// Bindings: 0 params, 1 A, 2 B, 3 X, 4 counts, 5 status, 6 blocks, 7 order. Dispatch:
+// ceil(rowCount / WG) workgroups (folded to 2-D), ceil(dual0 / WG) with the dual solve on.
 
 // struct Params: shaders/solve_params.wgsl (prepended when loaded)
 
@@ -30,6 +30,9 @@ const PIV_TOL: f32 = 1e-5;
 @group(0) @binding(4) var<storage, read> counts: array<u32>;
 @group(0) @binding(5) var<storage, read_write> status: array<atomic<u32>, 2>;
 @group(0) @binding(6) var<storage, read_write> blocks: array<vec4<f32>>;
+// the batch's rows longest first (normal-eq.ts rowOrder): with the dual solve on, only the rows
+// before its first are dispatched, so none of the invocations is spent on a row it skips
+@group(0) @binding(7) var<storage, read> order: array<vec4<u32>>;
 
 var<private> abase: u32;
 var<private> sbase: u32;
@@ -78,9 +81,10 @@ fn stU(r0: u32, c0: u32, u0: vec4<f32>, u1: vec4<f32>, u2: vec4<f32>, u3: vec4<f
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let r = wgLinear(wid, nwg) * WG + lid;
-  if (r >= P.rowCount) { return; }
-  let row = P.rowBase + r;
+  let i = wgLinear(wid, nwg) * WG + lid;
+  if (i >= P.rowCount) { return; }
+  let row = order[P.rowBase + i].x;
+  let r = row - P.rowBase;
   let xo = (row - P.xRow0) * P.stride;
   if (counts[row] == 0u) {
     for (var t = 0u; t < K; t++) { X[xo + col(t)] = 0.0; }

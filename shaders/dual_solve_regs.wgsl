@@ -32,7 +32,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let o = order[P.rowBase + i];
   let row = o.x;
   let n = o.z;
-  if (n == 0u || n >= P.dualMax) { return; }
+  if (n >= P.dualMax) { return; }
+  let xo = (row - P.xRow0) * P.stride;
+  // the rows without ratings are the order's tail, so the last bucket's: zero factors (the blocked
+  // Cholesky, which zeroes them otherwise, stops before the dual's rows)
+  if (n == 0u) {
+    for (var t = 0u; t < K; t++) { X[xo + col(t)] = 0.0; }
+    return;
+  }
   let p0 = o.y;
   let scale = select(1.0, f32(n), P.weighted != 0u);
   let inv = 1.0 / (P.lambda * scale);
@@ -45,7 +52,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
   /*@FINISH_M*/
   /*@SOLVE*/
-  let xo = (row - P.xRow0) * P.stride;
   if (failed) {
     for (var t = 0u; t < K; t++) { X[xo + col(t)] = 0.0; }
     atomicAdd(&status[0], 1u);

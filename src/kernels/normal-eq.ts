@@ -327,7 +327,7 @@ export class NormalEqSolver {
   private cholBuffers(P: GPUBufferBinding, X: GPUBuffer | GPUBufferBinding): Record<string, GPUBuffer | GPUBufferBinding> {
     const { A, B, status, blocks } = this;
     const counts = this.csr.counts;
-    return blocks ? { P, A, B, X, counts, status, blocks } : { P, A, B, X, counts, status };
+    return blocks ? { P, A, B, X, counts, status, blocks, order: this.rowOrder().buffer } : { P, A, B, X, counts, status };
   }
 
   private bindGroups(X: GPUBuffer, Y: GPUBuffer, base: GPUBuffer | undefined): GPUBindGroup[][] {
@@ -420,7 +420,9 @@ export class NormalEqSolver {
         this.gpu.dispatch(pass, this.buildPipe, g[0], Math.ceil(b.segCount / per));
         this.gpu.dispatch(pass, this.finishPipe, g[1], b.rowCount);
       }
-      if (solve) this.gpu.dispatch(pass, this.cholPipe, chol, Math.ceil(b.rowCount / this.cholPer));
+      // (with the dual on, the blocked Cholesky takes only the rows before the dual's: its row order)
+      const cholRows = dualOn ? starts![0] : b.rowCount;
+      if (solve && cholRows > 0) this.gpu.dispatch(pass, this.cholPipe, chol, Math.ceil(cholRows / this.cholPer));
       if (!dualOn) return;
       // each dual kernel over its range of the row order (the storage kernel, then the buckets)
       this.dual!.kernels.forEach((k, j) => {

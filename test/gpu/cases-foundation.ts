@@ -144,7 +144,8 @@ function setup(gpu: GpuContext, s: NeShape, seed: number, variant: KernelVariant
   const solver = new NormalEqSolver(gpu, dcsr, spec, 'test.ne', variant, undefined, build, solve, dual);
   solver.setParams({ mu: spec.mu, lambda: spec.lambda, lambdaBias: spec.lambdaBias, weighted: spec.weighted, alpha: spec.implicit?.alpha ?? 0 }, !!base);
   const Yb = gpu.storage('test.Y', Y);
-  const X = gpu.storage('test.X', s.rows * L.stride * 4);
+  // (not zeros: a row whose factors no kernel writes, e.g. one without ratings, must not pass as zero)
+  const X = gpu.storage('test.X', new Float32Array(s.rows * L.stride).fill(7));
   const baseBuf = base ? gpu.storage('test.base', Float32Array.from(base)) : undefined;
   const cleanup = () => {
     solver.destroy();

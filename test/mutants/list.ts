@@ -79,6 +79,7 @@ export const casesFor: Record<string, string[]> = {
   'shaders/cholesky_blocked.wgsl': CHOL_DIRECT,
   'shaders/dual_solve.wgsl': DUAL,
   'src/kernels/dual-solve.ts': DUAL,
+  'shaders/dual_solve_regs.wgsl': DUAL,
   'src/kernels/cg-direct.ts': ['CG', 'cg'],
   'shaders/gram.wgsl': ['convergence quantity', 'implicit ALS', 'whole fit: ALS'],
   'shaders/score.wgsl': MODEL,
@@ -788,6 +789,11 @@ export const mutants: Mutant[] = [
     find: 'const bounds = [K - 1, ...DUAL_BUCKETS];', replace: 'const bounds = [K, ...DUAL_BUCKETS];',
     cases: DUAL,
     why: "the dual's first row is placed before the rows with K ratings, so their systems are not built before the Cholesky reads them",
+  },
+  {
+    id: 'dual-regs.empty-row', file: 'shaders/dual_solve_regs.wgsl', kind: 'dropped',
+    find: 'if (n == 0u) {\n    for (var t = 0u; t < K; t++) { X[xo + col(t)] = 0.0; }', replace: 'if (n == 0u) {\n    for (var t = 0u; t < 0u; t++) { X[xo + col(t)] = 0.0; }',
+    why: 'a row without ratings keeps its previous factors (the Cholesky no longer visits it) instead of zero',
   },
   {
     id: 'dual-regs.padding', file: 'src/kernels/dual-solve.ts', kind: 'sentinel',
