@@ -670,8 +670,12 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
     expect(r.calibration!.fma.gflops.max).toBeGreaterThan(0);
     expect(r.calibration!.copy.gbps.max).toBeGreaterThan(0);
     // one row per kernel of the suite (the engine's variant on this adapter, rank 16), each timed and finite
-    const kernels = ['Gram build', 'Cholesky solve', 'Build + solve (ALS rows)', 'CG (3 steps)', 'SGD update (Hogwild)', 'Top-10 scoring'];
+    // (the dual solve of short rows has a row where the engine's variant solves with it: the direct
+    // kernels at a rank the register solve does not fuse, as on the demo's device, requested with
+    // WebGPU's default limits, whose 8 storage buffers per stage leave out the fused solve's 9)
     const rows = r.kernels!;
+    const dual = rows.some((k) => k.kernel.startsWith('Dual solve of short rows'));
+    const kernels = ['Gram build', 'Cholesky solve', ...(dual ? ['Dual solve of short rows'] : []), 'Build + solve (ALS rows)', 'CG (3 steps)', 'SGD update (Hogwild)', 'Top-10 scoring'];
     expect(rows.map((k) => k.kernel.replace(/ \((direct|tiled)\)$/, ''))).toEqual(kernels);
     for (const k of rows) {
       expect(k.rank, k.kernel).toBe(16);
@@ -718,7 +722,7 @@ describe('browser demo, end to end (vite build, 127.0.0.1, headless Chrome with 
     expect(Object.keys(json).sort()).toEqual(['calibration', 'env', 'errors', 'kernels', 'method', 'projection', 'seconds']);
     expect(json.kernels).toEqual(rows);
     expect(json.projection!.rows.length).toBeGreaterThan(0);
-    expect(await page.$eval('#bench-status', (e) => e.textContent)).toMatch(/^Done: 6 kernel rows/);
+    expect(await page.$eval('#bench-status', (e) => e.textContent)).toMatch(new RegExp(`^Done: ${kernels.length} kernel rows`));
     await shot('7-bench');
 
     // Stop after the first kernel: the finished rows are kept, shown and offered, and the JSON says it was stopped

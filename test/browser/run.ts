@@ -3,6 +3,7 @@
  * puppeteer opens it with WebGPU enabled, and the page runs every case on navigator.gpu.
  * Prints the adapter and one line per case; exits non-zero on any failure.
  * Usage: node --import ./scripts/register.mjs test/browser/run.ts [--grep TEXT]
+ * (WEBMF_LIMITED_ALL=1: the page runs the whole case list under the 1 MiB limits, as Node does.)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +18,8 @@ async function main(): Promise<number> {
   const served = await openServedBrowser({ root });
   try {
     const page = await served.newPage();
-    const url = `http://127.0.0.1:${served.port}/test/browser/index.html${grep ? `?grep=${encodeURIComponent(grep)}` : ''}`;
+    const query = new URLSearchParams({ ...(grep ? { grep } : {}), ...(process.env.WEBMF_LIMITED_ALL === '1' ? { limitedAll: '1' } : {}) }).toString();
+    const url = `http://127.0.0.1:${served.port}/test/browser/index.html${query ? `?${query}` : ''}`;
     await page.goto(url, { waitUntil: 'load' });
     await page.waitForFunction(() => window.__webmf?.adapter || window.__webmf?.done, { timeout: 120_000 });
     const adapter = await page.evaluate(() => window.__webmf!.adapter);

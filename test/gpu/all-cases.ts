@@ -35,7 +35,8 @@ export const allCases: GpuCase[] = [...foundationCases, ...hostCases, ...alsCase
  * change no answer (more, smaller solve and score batches), and the chunking cases (cases-chunks.ts)
  * put data over the limits and compare with the unchunked run bit for bit.
  * `npm test` runs the subset below (whole fits of every ALS kernel family and SGD mode, and the
- * model-out kernels, whose batches the limits cut); WEBMF_LIMITED_ALL=1 runs every case but these:
+ * model-out kernels, whose batches the limits cut); WEBMF_LIMITED_ALL=1 (in Node, and for
+ * `npm run test:browser`, which passes it to the page as ?limitedAll=1) runs every case but these:
  *  - 'rank 256 Cholesky solve (global scratch)' reads one batch's systems for all rows; under 1 MiB
  *    the two rows' segment partials (1 MB) are two batches, so the test's premise does not hold;
  *  - the device-destroyed cases, which destroy the shared device (one is enough, in the first run);
@@ -55,7 +56,9 @@ const LIMITED_SUBSET = [
   'keepOnDevice',
 ];
 const LIMITED_NEVER = ['rank 256 Cholesky solve (global scratch)', 'a device destroyed'];
-const limitedAll = typeof process !== 'undefined' && process.env?.WEBMF_LIMITED_ALL === '1';
+const limitedAll =
+  (typeof process !== 'undefined' && process.env?.WEBMF_LIMITED_ALL === '1') ||
+  (typeof location !== 'undefined' && new URLSearchParams(location.search).get('limitedAll') === '1');
 export const limitedCases: GpuCase[] = [...foundationCases, ...alsCases, ...sgdCases, ...modelCases, ...stopCases, ...rankingCases].filter(
   (c) => !LIMITED_NEVER.some((n) => c.name.includes(n)) && (limitedAll || LIMITED_SUBSET.some((n) => c.name.includes(n))),
 );
