@@ -88,6 +88,16 @@ describe('CPU engine: rank bounded up front', () => {
     const ok = await fitAls(tiny(), { rank: 4, backend: 'cpu', iterations: 1 });
     expect(ok.history.length).toBe(1);
   });
+  it('dualSolve must be a boolean: anything else is an InputError before any work; false is accepted (the CPU engines solve every row as K x K)', async () => {
+    for (const bad of ['yes', 1, 'false'] as unknown[]) {
+      const err = await fitAls(tiny(), { rank: 4, backend: 'cpu', iterations: 1, dualSolve: bad as boolean }).catch((e) => e);
+      expect(err).toBeInstanceOf(InputError);
+      expect(err.message).toMatch(/^dualSolve must be true or false/);
+    }
+    const off = await fitAls(tiny(), { rank: 4, backend: 'cpu', iterations: 1, dualSolve: false });
+    const on = await fitAls(tiny(), { rank: 4, backend: 'cpu', iterations: 1 });
+    expect(off.model.userFactors).toEqual(on.model.userFactors);
+  });
 });
 
 describe('no silently wrong results', () => {
