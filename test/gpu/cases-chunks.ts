@@ -10,13 +10,14 @@ import { fitSgd, type SgdOptions } from '../../src/train/sgd/index.ts';
 import { sgdChunkRatings } from '../../src/kernels/sgd.ts';
 import { residuals } from '../../src/reference/reference.ts';
 import { disjointRatings, plantedSplit } from './cases-sgd.ts';
-import { buildViews, type Ratings } from '../../src/data/ratings.ts';
+import { buildCsr, buildViews, type Ratings } from '../../src/data/ratings.ts';
+import { layoutOf } from '../../src/core/layout.ts';
 import { uploadCsr, destroyCsr } from '../../src/kernels/device-csr.ts';
 import { LossKernel } from '../../src/kernels/loss.ts';
 import { factorWindows } from '../../src/kernels/factor-windows.ts';
 import { NormalEqSolver } from '../../src/kernels/normal-eq.ts';
 import { CheckError, assertFinite, expect, expectBelow, expectThrows } from './check.ts';
-import { randomFactors, sparseRatings } from './fixtures.ts';
+import { randomFactors, setConstColumn, sparseRatings } from './fixtures.ts';
 import type { GpuCase } from './types.ts';
 
 const MIB = 2 ** 20;
@@ -114,7 +115,72 @@ async function windowsSame(gpu: GpuContext, o: AlsOptions, data = tallRatings(),
   }
 }
 
+/**
+ * The Cholesky kernels' writes into a window of X: 20,000 users at rank 20 with biases (K = 21,
+ * stride 22: 1.76 MB of factors, two windows under 1 MiB), of which only rows in both windows have
+ * ratings (30 each, so the Cholesky solves them, not the dual solve; a few of 5, which the dual
+ * takes). The solver alone, not a fit, so the 20,000 mostly empty rows cost little even for the
+ * tiled kernels. X starts from 7s on both contexts; the windowed solve must write the same bits.
+ */
+async function choleskyWindowsSame(gpu: GpuContext, variant: 'tiled' | 'direct'): Promise<void> {
+  const nRows = 20_000;
+  const nCols = 300;
+  const spec = { rank: 20, bias: true, side: 'user' as const };
+  const L = layoutOf(spec);
+  const rated = [0, 1, 2, 3, 11_263, 11_264, 11_265, 15_000, 15_001, 19_999];
+  const rows: number[] = [];
+  const cols: number[] = [];
+  rated.forEach((r, k) => {
+    const n = k % 4 === 3 ? 5 : 30;
+    for (let j = 0; j < n; j++) {
+      rows.push(r);
+      cols.push((r * 7 + j * 13) % nCols);
+    }
+  });
+  const values = Float32Array.from(rows, (_, k) => 1 + (k % 5));
+  const csr = buildCsr(Int32Array.from(rows), Int32Array.from(cols), values, nRows, nCols);
+  const Y = setConstColumn(randomFactors(61, nCols, L.stride), nCols, spec.rank, 'item');
+  const solve = async (ctx: GpuContext): Promise<{ x: Float32Array; windows: number }> => {
+    const d = uploadCsr(ctx, 'test.cholWin.csr', csr);
+    const solver = new NormalEqSolver(ctx, d, spec, 'test.cholWin', variant);
+    const Yb = ctx.storage('test.cholWin.Y', Y);
+    const X = ctx.factorStorage('test.cholWin.X', new Float32Array(nRows * L.stride).fill(7));
+    try {
+      solver.setParams({ mu: 3, lambda: 0.1, lambdaBias: 0.05, weighted: true, alpha: 0 });
+      const enc = ctx.device.createCommandEncoder();
+      solver.encode(enc, X, Yb);
+      ctx.submit(enc);
+      await solver.checkStatus({ ...spec, mu: 3, lambda: 0.1, lambdaBias: 0.05, weighted: true });
+      return { x: await ctx.readF32(X), windows: solver.xWin.count };
+    } finally {
+      solver.destroy();
+      destroyCsr(d);
+      Yb.destroy();
+      X.destroy();
+    }
+  };
+  const small = await limitedContext(gpu);
+  try {
+    const whole = await solve(gpu);
+    const win = await solve(small);
+    expect(whole.windows === 1 && win.windows === 2, `X in ${whole.windows} window(s) unlimited, ${win.windows} under 1 MiB (expected 1 and 2)`);
+    expectSameBits(`${variant}: factors solved through X's windows`, win.x, whole.x);
+    // the rated rows were solved (not left at 7) and the empty ones zeroed, on both sides of the border
+    for (const r of [3, 11_264, 19_999]) expect(whole.x[r * L.stride] !== 7 && whole.x[r * L.stride] !== 0, `row ${r} was solved`);
+    expect(whole.x[11_266 * L.stride] === 0, 'a row without ratings has zero factors');
+  } finally {
+    small.destroy();
+  }
+}
+
 export const chunkCases: GpuCase[] = [
+  {
+    name: 'factor windows: the Cholesky kernels (tiled, blocked direct) write rows of both windows of X where the one-binding solve does, bit for bit',
+    async run(gpu) {
+      await choleskyWindowsSame(gpu, 'direct');
+      await choleskyWindowsSame(gpu, 'tiled');
+    },
+  },
   {
     name: 'factor windows: a 20,000 x 16 biased ALS-WR fit whose user factors are over a 1 MiB binding equals the one-binding fit bit for bit (register build, fused solve)',
     run: (gpu) => windowsSame(gpu, { lambda: 0.05, useBias: true, weightedLambda: true }),

@@ -1084,6 +1084,30 @@ export const mutants: Mutant[] = [
     why: "the second window's rows are weighted by the first window's rating counts (ALS-WR's penalty)", cases: ['factor windows: a 20,000'],
   },
   {
+    id: 'windows.chol-tiled-x-row0', file: 'shaders/cholesky.wgsl', kind: 'index',
+    find: 'X[(row - P.xRow0) * P.stride + col(t)] = v[t];', replace: 'X[row * P.stride + col(t)] = v[t];',
+    why: "the tiled Cholesky writes a row of the second window at its matrix row, past the window's binding",
+    cases: ['factor windows:'],
+  },
+  {
+    id: 'windows.chol-blocked-x-row0', file: 'shaders/cholesky_blocked.wgsl', kind: 'index',
+    find: 'let xo = (row - P.xRow0) * P.stride;', replace: 'let xo = row * P.stride;',
+    why: "the blocked Cholesky writes a row of the second window at its matrix row, past the window's binding",
+    cases: ['factor windows:'],
+  },
+  {
+    id: 'windows.cg-warm-start-row0', file: 'shaders/cg.wgsl', kind: 'index',
+    find: 'x[c] = X[(row - P.xRow0) * P.stride + col(c)];', replace: 'x[c] = X[row * P.stride + col(c)];',
+    why: "tiled CG warm-starts a row of the second window from the wrong row (or past the binding)",
+    cases: ['factor windows:'],
+  },
+  {
+    id: 'windows.cg-gather', file: 'shaders/cg.wgsl', kind: 'index',
+    find: 'ty[e] = Y_at(idx[t0 + n] * P.stride + col(c));', replace: 'ty[e] = Y[idx[t0 + n] * P.stride + col(c)];',
+    why: "tiled CG gathers the other side's factor rows from the first window only",
+    cases: ['factor windows:'],
+  },
+  {
     id: 'windows.cg-x-window', file: 'src/kernels/cg.ts', kind: 'index',
     find: 'X: windowBinding(X, this.xWin, pc.window),', replace: 'X: windowBinding(X, this.xWin, 0),',
     why: 'CG solves the second window\'s rows into the first window', cases: ['factor windows: ALS with the CG'],
