@@ -8,7 +8,7 @@
 import dualSolve from '../../shaders/dual_solve.wgsl?raw';
 import dualSolveRegs from '../../shaders/dual_solve_regs.wgsl?raw';
 import solveParams from '../../shaders/solve_params.wgsl?raw';
-import { loadWidth, registerCholesky, type RowsLayout } from './normal-eq-rows.ts';
+import { fillMarkers, loadWidth, registerCholesky, type RowsLayout } from './normal-eq-rows.ts';
 
 /**
  * Row-length buckets of the register kernels (shaders/dual_solve_regs.wgsl), largest first: rows of
@@ -78,19 +78,7 @@ export function dualSolveWgsl(L: RowsLayout): string {
     ACCUMULATE_X: acc.join('\n    '),
     STORE_X: store.join('\n  '),
   };
-  return solveParams + fill(dualSolve, 'shaders/dual_solve.wgsl', parts);
-}
-
-function fill(src: string, file: string, parts: Record<string, string>): string {
-  let code = src;
-  for (const [k, v] of Object.entries(parts)) {
-    const marker = `/*@${k}*/`;
-    if (!code.includes(marker)) throw new Error(`${file} has no marker ${marker}`);
-    code = code.split(marker).join(v);
-  }
-  const left = /\/\*@[A-Z_]+/.exec(code);
-  if (left) throw new Error(`${file}: marker ${left[0]}*/ not filled`);
-  return code;
+  return solveParams + fillMarkers(dualSolve, 'shaders/dual_solve.wgsl', parts);
 }
 
 /**
@@ -141,5 +129,5 @@ export function dualSolveRegsWgsl(L: RowsLayout, bucket: number): string {
     X_PASS: xPass.join('\n    '),
     X_BIAS: xBias,
   };
-  return solveParams + fill(dualSolveRegs, 'shaders/dual_solve_regs.wgsl', parts);
+  return solveParams + fillMarkers(dualSolveRegs, 'shaders/dual_solve_regs.wgsl', parts);
 }

@@ -181,14 +181,21 @@ export function normalEqRowsWgsl(K: number, L: RowsLayout, band: Band, mode: Row
     ADD_LAMBDA: addLambda(rank, band),
     FINISH: mode === 'solve' ? solveCode(K, rank) : storeBand(K, band),
   };
-  let code = normalEqRows;
+  return solveParams + fillMarkers(normalEqRows, 'shaders/normal_eq_rows.wgsl', parts);
+}
+
+/**
+ * `src` (the text of `file`) with every marker comment @NAME replaced by parts[NAME]: throws when a
+ * part has no marker or a marker is left unfilled (the generated kernels' shared check).
+ */
+export function fillMarkers(src: string, file: string, parts: Record<string, string>): string {
+  let code = src;
   for (const [k, v] of Object.entries(parts)) {
     const marker = `/*@${k}*/`;
-    const n = code.split(marker).length - 1;
-    if (n < 1) throw new Error(`shaders/normal_eq_rows.wgsl has no marker ${marker}`);
+    if (!code.includes(marker)) throw new Error(`${file} has no marker ${marker}`);
     code = code.split(marker).join(v);
   }
   const left = /\/\*@[A-Z_]+/.exec(code);
-  if (left) throw new Error(`shaders/normal_eq_rows.wgsl: marker ${left[0]}*/ not filled`);
-  return solveParams + code;
+  if (left) throw new Error(`${file}: marker ${left[0]}*/ not filled`);
+  return code;
 }

@@ -8,6 +8,7 @@
 import normalEqSubgroup from '../../shaders/normal_eq_subgroup.wgsl?raw';
 import solveParams from '../../shaders/solve_params.wgsl?raw';
 import type { GpuContext } from '../gpu/context.ts';
+import { fillMarkers } from './normal-eq-rows.ts';
 
 /** Lanes that share one row. */
 export const SUBGROUP_LANES = 4;
@@ -82,14 +83,7 @@ export function normalEqSubgroupWgsl(K: number, rank: number, bias: boolean, sha
     ADD_LAMBDA: addLambda.join('\n  '),
     STORE: store.join('\n  '),
   };
-  let code = normalEqSubgroup;
-  for (const [k, v] of Object.entries(parts)) {
-    const marker = `/*@${k}*/`;
-    if (!code.includes(marker)) throw new Error(`shaders/normal_eq_subgroup.wgsl has no marker ${marker}`);
-    code = code.split(marker).join(v);
-  }
-  const left = /\/\*@[A-Z_]+/.exec(code);
-  if (left) throw new Error(`shaders/normal_eq_subgroup.wgsl: marker ${left[0]}*/ not filled`);
+  const code = fillMarkers(normalEqSubgroup, 'shaders/normal_eq_subgroup.wgsl', parts);
   // subgroup operations inside the per-row loop: the quad of a row runs it together, which WGSL's
   // uniformity analysis cannot see, so its subgroup check is off for this shader
   return 'enable subgroups;\ndiagnostic(off, subgroup_uniformity);\n' + solveParams + code;
