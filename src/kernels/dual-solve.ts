@@ -24,11 +24,17 @@ const LANE = ['x', 'y', 'z', 'w'];
 /** Vectors of W floats that cover a row's rank columns (columns 0 .. rank - 1). */
 const rankVectors = (rank: number, W: number): number => Math.ceil(rank / W);
 
-/** A vector of W floats with lanes at or past column `rank` zeroed (vector v covers columns vW ..). */
-function mask(v: number, W: number, rank: number): string {
+/**
+ * The mask of rank vector v (it covers columns vW ..): a vec of W with 0 in the lanes at or past
+ * column `rank` (the bias columns), or null when every lane is a rank column.
+ */
+function laneMask(v: number, W: number, rank: number): string | null {
   const lanes = Array.from({ length: W }, (_, l) => (v * W + l < rank ? '1.0' : '0.0'));
-  return lanes.every((l) => l === '1.0') ? '' : ` * vec${W}<f32>(${lanes.join(', ')})`;
+  return W === 1 || lanes.every((l) => l === '1.0') ? null : `vec${W}<f32>(${lanes.join(', ')})`;
 }
+
+/** Column c of the factor row starting at vector `base` (a row of stride / W vectors). */
+const column = (W: number, base: string, c: number): string => (W === 1 ? `Y_at(${base} + ${c}u)` : `Y_at(${base} + ${Math.floor(c / W)}u).${LANE[c % W]}`);
 
 /**
  * Loads factor row `idx[q]` as `${p}0 ..` (rank columns), `xb${p}` (the column of this side's bias
@@ -38,10 +44,12 @@ function loadCode(L: RowsLayout, p: string, q: string): string {
   const W = loadWidth(L.stride);
   const nv = rankVectors(L.rank, W);
   const lines = [`let o${p} = idx[${q}] * ${L.stride / W}u;`];
-  const at = (c: number) => (W === 1 ? `Y_at(o${p} + ${c}u)` : `Y_at(o${p} + ${Math.floor(c / W)}u).${LANE[c % W]}`);
-  for (let v = 0; v < nv; v++) lines.push(`let ${p}${v} = Y_at(o${p} + ${v}u)${W === 1 ? '' : mask(v, W, L.rank)};`);
-  lines.push(`let xb${p} = ${L.bias ? at(L.xBias) : '0.0'};`);
-  lines.push(`let yb${p} = ${L.bias ? at(L.yBias) : '0.0'};`);
+  for (let v = 0; v < nv; v++) {
+    const m = laneMask(v, W, L.rank);
+    lines.push(`let ${p}${v} = Y_at(o${p} + ${v}u)${m ? ` * ${m}` : ''};`);
+  }
+  lines.push(`let xb${p} = ${L.bias ? column(W, `o${p}`, L.xBias) : '0.0'};`);
+  lines.push(`let yb${p} = ${L.bias ? column(W, `o${p}`, L.yBias) : '0.0'};`);
   return lines.join('\n    ');
 }
 
@@ -93,22 +101,22 @@ export function dualSolveRegsWgsl(L: RowsLayout, bucket: number): string {
   const ks = Array.from({ length: NB }, (_, k) => k);
   const g = (a: number, b: number) => `g${a}_${b}`;
   // the last rank vector's lanes past the rank (bias columns) are masked off
-  const partial = W > 1 && L.rank % W !== 0;
-  const lanes = partial ? Array.from({ length: W }, (_, l) => ((nv - 1) * W + l < L.rank ? '1.0' : '0.0')).join(', ') : '';
-  const load = (k: number) => `let y${k} = Y_at(c${k} + v) * m${k}${partial ? ' * lm' : ''};`;
-  const lastMask = partial ? [`let lm = select(${T}(1.0), ${T}(${lanes}), v == ${nv - 1}u);`] : [];
+  const last = laneMask(nv - 1, W, L.rank);
+  const load = (k: number) => `let y${k} = Y_at(c${k} + v) * m${k}${last ? ' * lm' : ''};`;
+  const lastMask = last ? [`let lm = select(${T}(1.0), ${last}, v == ${nv - 1}u);`] : [];
+  // rating k of the row (a padding row repeats the last rating; its mask m_k is 0)
+  const rating = (k: number) => `p0 + ${k === 0 ? '0u' : `min(${k}u, n - 1u)`}`;
   const rows = ks.flatMap((k) => [
-    `let c${k} = idx[p0 + ${k === 0 ? '0u' : `min(${k}u, n - 1u)`}] * ${L.stride / W}u;`,
+    `let c${k} = idx[${rating(k)}] * ${L.stride / W}u;`,
     `let m${k} = ${k === 0 ? '1.0' : `select(0.0, 1.0, ${k}u < n)`};`,
   ]);
   const gram = [...lastMask, ...ks.map(load)];
   for (const a of ks) for (let b = a; b < NB; b++) gram.push(W === 1 ? `${g(a, b)} = fma(y${a}, y${b}, ${g(a, b)});` : `${g(a, b)} = ${g(a, b)} + dot(y${a}, y${b});`);
   // the bias columns (scalar reads), the targets, and M = inv G + invB xb xb^T + I
-  const at = (k: number, c: number) => (W === 1 ? `Y_at(c${k} + ${c}u)` : `Y_at(c${k} + ${Math.floor(c / W)}u).${LANE[c % W]}`);
   const finish: string[] = [];
   for (const k of ks) {
-    finish.push(`let xb${k} = ${L.bias ? `${at(k, L.xBias)} * m${k}` : '0.0'};`);
-    finish.push(`var h${k} = ratingWeights(val[p0 + ${k === 0 ? '0u' : `min(${k}u, n - 1u)`}], ${L.bias ? at(k, L.yBias) : '0.0'}).y * m${k};`);
+    finish.push(`let xb${k} = ${L.bias ? `${column(W, `c${k}`, L.xBias)} * m${k}` : '0.0'};`);
+    finish.push(`var h${k} = ratingWeights(val[${rating(k)}], ${L.bias ? column(W, `c${k}`, L.yBias) : '0.0'}).y * m${k};`);
   }
   for (const a of ks) for (let b = a; b < NB; b++) finish.push(`${g(a, b)} = fma(${g(a, b)}, inv, xb${a} * xb${b} * invB)${a === b ? ' + 1.0' : ''};`);
   const xPass = [...lastMask, ...ks.map(load), `var xv = y0 * h0;`, ...ks.slice(1).map((k) => `xv = fma(${T}(h${k}), y${k}, xv);`)];
