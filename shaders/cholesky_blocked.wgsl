@@ -90,7 +90,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     for (var t = 0u; t < K; t++) { X[xo + col(t)] = 0.0; }
     return;
   }
-  // a row with fewer ratings than P.dualMax is dual_solve.wgsl's
+  // a row with fewer ratings than P.dualMax is the dual solve's (with the dual on, only the last
+  // workgroup's invocations past dual0 reach such rows; their systems may not have been built)
   if (counts[row] < P.dualMax) { return; }
   abase = r * K * K;
   sbase = r * slots();

@@ -123,8 +123,8 @@ export class NormalEqSolver {
    */
   readonly build: Exclude<DirectBuild, 'auto'>;
   /** 'rows' build: the bands, their pipelines, and the fused build + solve when one band holds the system. */
-  private readonly rows?: { bands: Band[]; pipes: { pipe: GPUComputePipeline; code: string }[]; fused?: { pipe: GPUComputePipeline; code: string }; order: GPUBuffer };
-  /** 'subgroups' build: its pipeline and rows per workgroup (the row order is rows.order; rows.pipes is empty). */
+  private readonly rows?: { bands: Band[]; pipes: { pipe: GPUComputePipeline; code: string }[]; fused?: { pipe: GPUComputePipeline; code: string } };
+  /** 'subgroups' build: its pipeline and rows per workgroup (the row order is rowOrder()'s; rows.pipes is empty). */
   private subgroup?: { pipe: GPUComputePipeline; code: string; perGroup: number };
   /** Each batch's rows longest first (rowOrder()). */
   private order?: { buffer: GPUBuffer; rows: Uint32Array };
@@ -255,7 +255,7 @@ export class NormalEqSolver {
       // the fused kernel binds 9 storage buffers, more with Y in windows (the WebGPU default allows 8)
       const solve = bands.length === 1 ? make(bands[0], 'solve', 'rowsSolve') : undefined;
       const fused = solve && gpu.limits.maxStorageBuffersPerShaderStage >= storageBindings(solve.code) ? { code: solve.code, pipe: solve.pipe() } : undefined;
-      this.rows = { bands, pipes, fused, order: this.rowOrder().buffer };
+      this.rows = { bands, pipes, fused };
     }
     if (blocked && dual && !spec.implicit && !this.rows?.fused) {
       const RL = { rank: spec.rank, stride: L.stride, xBias: L.xBias, yBias: L.yBias, bias: spec.bias };
@@ -346,7 +346,7 @@ export class NormalEqSolver {
       );
       if (this.rows) {
         const ro = this.rows;
-        const common = { P, idx, val, ...gatherBindings('Y', Y, this.yWin), order: ro.order, base: base ?? this.dummyBase, A, B };
+        const common = { P, idx, val, ...gatherBindings('Y', Y, this.yWin), order: this.rowOrder().buffer, base: base ?? this.dummyBase, A, B };
         const sg = this.subgroup;
         return [
           ...(sg ? [bindGroupByName(gpu, `${this.label}.subgroups[${i}]`, sg.pipe, sg.code, common)] : []),
