@@ -77,7 +77,8 @@ export class GramKernel {
   encodeGram(pass: GPUComputePassEncoder, slot: number, n: number, A: GramOperand, B: GramOperand, weights?: GPUBuffer, windows?: FactorWindows, diagOnly = false): void {
     const DIAG_ONLY = diagOnly ? 1 : 0;
     const c = { WG: diagOnly ? DIAG_WG : WG, COLS: this.S, CH, TILE: this.TILE, SUB_A: A.minus ? 1 : 0, SUB_B: B.minus ? 1 : 0, WEIGHTED: weights ? 1 : 0 };
-    const pPart = this.gpu.pipeline(`${this.label}.${diagOnly ? 'diagPartials' : 'partials'}`, gramWgsl, c, diagOnly ? 'diagPartials' : 'partials');
+    const entry = diagOnly ? 'diagPartials' : 'partials';
+    const pPart = this.gpu.pipeline(`${this.label}.${entry}`, gramWgsl, c, entry);
     const pRed = this.gpu.pipeline(`${this.label}.reduce`, gramWgsl, { WG, COLS: this.S, DIAG_ONLY }, 'reduce');
     const count = windows && windows.count > 1 ? windows.count : 1;
     let parts = 0;
@@ -88,7 +89,7 @@ export class GramKernel {
       const prm = this.params(rows, wParts, slot, 0, row0, parts);
       parts += wParts;
       const win = (b: GPUBuffer) => (count > 1 ? windowBinding(b, windows!, k) : b);
-      const g1 = this.group(`${diagOnly ? 'diagPartials' : 'partials'}.${this.paramCursor}`, pPart, {
+      const g1 = this.group(`${entry}.${this.paramCursor}`, pPart, {
         P: prm, a1: win(A.x), a2: A.minus ? win(A.minus) : this.dummy, b1: win(B.x), b2: B.minus ? win(B.minus) : this.dummy, w: weights ?? this.dummy, part: this.part,
       });
       this.gpu.dispatch(pass, pPart, g1, diagOnly ? Math.ceil((wParts * Math.ceil(this.S / 4)) / DIAG_WG) : wParts);

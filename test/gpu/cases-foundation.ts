@@ -273,7 +273,7 @@ async function solveChecked(gpu: GpuContext, s: NeShape, seed: number, variant: 
  * shaders/dual_solve_regs.wgsl up to 16, the storage kernel above), K - 1 (the last dual row), K
  * and K + 1 (the Cholesky's first). Layouts: W = 4 loads with the bias columns masked off the last rank vector (rank 30
  * biased, stride 32), W = 2 (rank 32 biased, the MovieLens bench's), W = 1 without biases and
- * without ALS-WR weights, and K = 65, whose systems the segment build sums.
+ * without ALS-WR weights, and K = 64 (above the register build's 48), whose systems the segment build sums.
  */
 const DUAL_SHAPES: [string, NeShape][] = [
   ['rank 30 biased ALS-WR (K = 31, vec4 loads, masked lanes)', { rows: 28, cols: 200, rank: 30, bias: true, weighted: true, lengths: [0, 1, 2, 4, 5, 8, 9, 13, 16, 17, 30, 31, 32, 40] }],
