@@ -22,8 +22,10 @@
 // w' = fma(rate, gw, w); the squared-gradient sums add gw * gw column by column.
 //
 // Entry `hogwild` (WG invocations per workgroup): invocation t walks the positions
-//   [t * P.run, min(n, (t + 1) * P.run)) of the packed rating list `rt` (user, item, bitcast value),
-//   which shaders/shuffle.wgsl permuted for this epoch, four ratings (three vec4 loads) at a time;
+//   [r * P.run, min(n, (r + 1) * P.run)) of the packed rating list `rt` (user, item, bitcast value),
+//   which shaders/shuffle.wgsl permuted once for the fit, four ratings (three vec4 loads) at a time;
+//   r = runOf(t), a seeded permutation of the runs that changes every epoch (LIBMF likewise shuffles
+//   once and draws its blocks in a new random order each iteration);
 //   P.run is a multiple of 4 and rt holds at least ceil(3n / 4) vec4. P.groups = ceil(n / P.run)
 //   invocations. Dispatch: ceil(P.groups / WG) workgroups (2-D folded).
 //   RACES. Invocations update the same rows concurrently with plain f32 loads and stores (WGSL has
@@ -48,6 +50,15 @@
 struct Params {
   n: u32, run: u32, groups: u32, leadOnly: u32,
   mu: f32, lr: f32, lambda: f32, lambdaBias: f32,
+  // this epoch's order of the runs (Hogwild): shaders/feistel.wgsl's map of [0, groups) under
+  // these keys; runHalf = 0 keeps the identity
+  runHalf: u32, runMask: u32, _p0: u32, _p1: u32, runKeys: vec4<u32>,
+}
+
+// The run (Hogwild) that invocation or group t walks this epoch.
+fn runOf(t: u32) -> u32 {
+  if (P.runHalf == 0u) { return t; }
+  return feistelPerm(t, P.groups, P.runHalf, P.runMask, P.runKeys);
 }
 struct Sub { shift: u32, b: u32, _p0: u32, _p1: u32 }
 
@@ -140,7 +151,7 @@ fn hogwild(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
            @builtin(local_invocation_index) lid: u32) {
   let t = wgLinear(wid, nwg) * WG + lid;
   if (t >= P.groups) { return; }
-  let p0 = t * P.run;
+  let p0 = runOf(t) * P.run;
   let p1 = min(P.n, p0 + P.run);
   for (var q = p0; q < p1; q += 4u) {
     // ratings q .. q + 3 are words 3q .. 3q + 11: three vec4 from word 3q (q % 4 == 0)
@@ -169,4 +180,14 @@ fn stratified(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
   for (var p = bstart[blk]; p < end; p++) {
     rate(word(3u * p), word(3u * p + 1u), bitcast<f32>(word(3u * p + 2u)));
   }
+}
+
+// Entry `runs` (tests): column 0 of row t of W = runOf(t), the run invocation t walks this epoch
+// (exact in f32 below 2^24 runs).
+@compute @workgroup_size(WG)
+fn runs(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let t = wgLinear(wid, nwg) * WG + lid;
+  if (t >= P.groups) { return; }
+  storeW(t, 0u, vec4<f32>(f32(runOf(t))));
 }

@@ -19,8 +19,9 @@
 // biases and the ADAGRAD accumulators. src/reference/sgd-reference.ts sgdUpdateF32 replays exactly this order in f32.
 //
 // Entry `hogwild` (WG = GROUPS * LANES): group g (of P.groups) walks shuffled positions
-//   p = g, g + groups, g + 2 groups, ... (P.run steps) of the packed rating list `rt`
-//   (user, item, bitcast value), which shaders/shuffle.wgsl permuted for this epoch.
+//   p = r, r + groups, r + 2 groups, ... (P.run steps) of the packed rating list `rt`
+//   (user, item, bitcast value), which shaders/shuffle.wgsl permuted once for the fit; r = runOf(g),
+//   a seeded permutation of the groups that changes every epoch.
 //   Dispatch: ceil(groups / GROUPS) workgroups.
 //   RACES. Groups in different workgroups update the same rows concurrently with plain f32 loads and
 //   stores (WGSL has no float atomics). What a race CAN do: lose an update (two groups read the same
@@ -42,6 +43,15 @@
 struct Params {
   n: u32, run: u32, groups: u32, leadOnly: u32,
   mu: f32, lr: f32, lambda: f32, lambdaBias: f32,
+  // this epoch's order of the runs (Hogwild): shaders/feistel.wgsl's map of [0, groups) under
+  // these keys; runHalf = 0 keeps the identity
+  runHalf: u32, runMask: u32, _p0: u32, _p1: u32, runKeys: vec4<u32>,
+}
+
+// The run (Hogwild) that invocation or group t walks this epoch.
+fn runOf(t: u32) -> u32 {
+  if (P.runHalf == 0u) { return t; }
+  return feistelPerm(t, P.groups, P.runHalf, P.runMask, P.runKeys);
 }
 struct Sub { shift: u32, b: u32, _p0: u32, _p1: u32 }
 
@@ -148,8 +158,12 @@ fn hogwild(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   let lane = lid % LANES;
   let gb = lid - lane;
   let g = wg * (WG / LANES) + lid / LANES;
+  // this epoch's position of group g among the groups (g itself past the last group: runOf's
+  // cycle walk would not end there, and select() evaluates both sides)
+  var r = g;
+  if (g < P.groups) { r = runOf(g); }
   for (var j = 0u; j < P.run; j++) {
-    let p = g + j * P.groups;
+    let p = r + j * P.groups;
     let live = g < P.groups && p < P.n;
     var u = 0u;
     var i = 0u;
@@ -179,4 +193,14 @@ fn stratified(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
   for (var p = rg.x; p < rg.y; p++) {
     sgdStep(rt[3u * p], rt[3u * p + 1u], bitcast<f32>(rt[3u * p + 2u]), lid, 0u, true);
   }
+}
+
+// Entry `runs` (tests): column 0 of row g of W = the first position group g walks this epoch
+// (runOf(g); exact in f32 below 2^24 groups). One invocation per group.
+@compute @workgroup_size(WG)
+fn runs(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let g = wgLinear(wid, nwg) * WG + lid;
+  if (g >= P.groups) { return; }
+  W_put(g * STRIDE, f32(runOf(g)));
 }

@@ -1,8 +1,6 @@
-// Seeded permutation of the rating list, made on the GPU each epoch (Hogwild SGD's shuffle).
-// perm(p) is a 4-round Feistel network on [0, 2^(2*HALF)) (a bijection: every round is invertible),
-// restricted to [0, n) by cycle walking (apply again while the result is >= n; the cycle through p
-// returns to [0, n), and 2^(2*HALF) < 4n keeps the expected walk under 4 steps). Keys come from the
-// seed and the epoch, so the order is reproducible; src/sgd/permutation.ts computes the same map in JS.
+// Seeded permutation of the rating list, made on the GPU once per fit (Hogwild SGD's shuffle).
+// perm(p) is shaders/feistel.wgsl's bijection of [0, n) (prepended by the host) under this pass's keys,
+// which come from the seed, so the order is reproducible; src/core/sgd-plan.ts computes it in JS.
 // Entry `gather`: out[p] = src[perm(p)] for packed ratings (3 words each: user, item, bitcast value).
 // Entry `indices`: idx[p] = perm(p) (for tests).
 // Bindings: 0 params, 1 src (packed ratings), 2 out (packed ratings), 3 idx.
@@ -17,35 +15,8 @@ override WG: u32 = 256u;
 @group(0) @binding(2) var<storage, read_write> dst: array<u32>;
 @group(0) @binding(3) var<storage, read_write> idx: array<u32>;
 
-fn hashMix(x: u32, k: u32) -> u32 {
-  var h = x ^ k;
-  h = h * 0x9e3779b1u;
-  h = h ^ (h >> 15u);
-  h = h * 0x85ebca77u;
-  h = h ^ (h >> 13u);
-  h = h * 0xc2b2ae3du;
-  h = h ^ (h >> 16u);
-  return h;
-}
-
-fn feistel(x: u32) -> u32 {
-  var l = x >> P.half;
-  var r = x & P.mask;
-  for (var rd = 0u; rd < 4u; rd++) {
-    let nl = r;
-    r = l ^ (hashMix(r, P.keys[rd]) & P.mask);
-    l = nl;
-  }
-  return (l << P.half) | r;
-}
-
 fn perm(p: u32) -> u32 {
-  var x = feistel(p);
-  loop {
-    if (x < P.n) { break; }
-    x = feistel(x);
-  }
-  return x;
+  return feistelPerm(p, P.n, P.half, P.mask, P.keys);
 }
 
 fn linear(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {

@@ -1,8 +1,10 @@
 /**
  * The orders SGD walks ratings in, shared by the GPU kernels and the CPU engine so both visit the
  * same sequence:
- *  - Hogwild: a seeded permutation per epoch, the same 4-round Feistel network with cycle walking
- *    that shaders/shuffle.wgsl evaluates on the GPU (`feistelPermutation`).
+ *  - Hogwild: a seeded permutation, the same 4-round Feistel network with cycle walking that
+ *    shaders/feistel.wgsl evaluates on the GPU (`feistelPermutation`). The CPU engines permute every
+ *    epoch (they evaluate it in place); the GPU gathers the list once per fit and walks its runs in
+ *    a new order each epoch (`runOrderParams`).
  *  - Stratified: a b x b grid of (user block, item block); ratings sorted by block, each block in a
  *    fixed seeded order; each epoch visits the b "diagonals" (blocks (p, (p + shift) mod b)) in a
  *    seeded order of shifts.
@@ -68,6 +70,15 @@ export function feistelParams(n: number, seed: number, epoch: number): FeistelPa
  */
 export function chunkFeistelParams(n: number, seed: number, epoch: number, c: number, C: number): FeistelParams {
   return C === 1 ? feistelParams(n, seed, epoch) : feistelParams(n, (seed ^ Math.imul(c + 1, 0x9e3779b1)) >>> 0, epoch);
+}
+
+/**
+ * This epoch's order of the runs of chunk c of C (Hogwild on the GPU): the list is shuffled once
+ * per fit (chunkFeistelParams for epoch 1) and each epoch walks its `groups` runs in the order of
+ * this map of [0, groups), so the epochs still differ, as LIBMF's random block order does.
+ */
+export function runOrderParams(groups: number, seed: number, epoch: number, c: number, C: number): FeistelParams {
+  return chunkFeistelParams(groups, (seed ^ 0x6a09e667) >>> 0, epoch, c, C);
 }
 
 /** The order the C chunks of a chunked Hogwild epoch run in: a seeded permutation per epoch (0 for one chunk). */

@@ -6,7 +6,7 @@
 import { adagradLead, strideOf } from '../core/layout.ts';
 import { bindGroupByName, packUniform, uniformSize } from '../gpu/wgsl.ts';
 import type { GpuContext } from '../gpu/context.ts';
-import type { FeistelParams, StratifiedPlan } from '../core/sgd-plan.ts';
+import { runOrderParams, type FeistelParams, type StratifiedPlan } from '../core/sgd-plan.ts';
 import { sgdLanesWgsl, sgdWgsl, shuffleWgsl } from './shaders.ts';
 import { gatherBindings, requireStorageBindings, withWindows, type FactorWindows } from './factor-windows.ts';
 
@@ -95,6 +95,8 @@ export interface SgdStepUniform {
   lambdaBias: number;
   /** ADAGRAD only: update only the lead columns (LIBMF's first epoch). */
   leadOnly?: boolean;
+  /** Hogwild: the seed and epoch of this epoch's run order (runOrderParams); without it the runs go in order. */
+  runOrder?: { seed: number; epoch: number };
 }
 
 /**
@@ -379,8 +381,14 @@ export class SgdKernel {
 
   setStep(s: SgdStepUniform): void {
     const C = this.chunkSizes.length;
-    const slot = (c: number) =>
-      packUniform(this.code, 'P', { n: this.chunkSizes[c], run: this.chunkRuns[c], groups: this.chunkGroups[c], leadOnly: this.spec.adagrad && !!s.leadOnly, mu: s.mu, lr: s.lr, lambda: s.lambda, lambdaBias: s.lambdaBias });
+    const slot = (c: number) => {
+      const g = this.chunkGroups[c];
+      const o = s.runOrder && g > 1 ? runOrderParams(g, s.runOrder.seed, s.runOrder.epoch, c, C) : { half: 0, mask: 0, keys: [0, 0, 0, 0] };
+      return packUniform(this.code, 'P', {
+        n: this.chunkSizes[c], run: this.chunkRuns[c], groups: g, leadOnly: this.spec.adagrad && !!s.leadOnly, mu: s.mu, lr: s.lr, lambda: s.lambda, lambdaBias: s.lambdaBias,
+        runHalf: o.half, runMask: o.mask, runKeys: o.keys,
+      });
+    };
     if (C === 1) {
       this.gpu.write(this.params, slot(0));
       return;
@@ -423,6 +431,26 @@ export class SgdKernel {
       }
       this.gpu.dispatch(pass, this.pHog, bg, Math.ceil(this.chunkGroups[c] / (wg / this.lanes)));
     }
+  }
+
+  /**
+   * Runs the `runs` entry (tests) under the params of the last setStep: element t of the result is
+   * the run (one lane) or the first position (more lanes) that Hogwild invocation or group t of
+   * chunk 0 walks. It overwrites column 0 of the first `groups` rows of W, which must hold them.
+   */
+  async runOrderOnDevice(): Promise<Uint32Array> {
+    const g = this.chunkGroups[0];
+    if (this.W.size < g * this.stride * 4 || !('W' in this.factors)) throw new Error(`${this.label}: the run order needs W in one binding of at least ${g} rows`);
+    const wg = Math.max(HOGWILD_WG, this.lanes);
+    const pipe = this.gpu.pipeline(`${this.label}.runs`, this.code, { ...this.constants, WG: wg }, 'runs');
+    const bg = bindGroupByName(this.gpu, `${this.label}.runs`, pipe, this.code, { P: this.paramsOf(0), W: this.W });
+    const enc = this.gpu.device.createCommandEncoder({ label: `${this.label}.runs` });
+    const pass = enc.beginComputePass({ label: `${this.label}.runs` });
+    this.gpu.dispatch(pass, pipe, bg, Math.ceil(g / wg));
+    pass.end();
+    this.gpu.submit(enc);
+    const w = await this.gpu.readF32(this.W, 0, g * this.stride);
+    return Uint32Array.from({ length: g }, (_, t) => w[t * this.stride]);
   }
 
   /**

@@ -6,8 +6,8 @@
  */
 import type { GpuContext } from '../../src/gpu/context.ts';
 import { fitSgd, type SgdOptions } from '../../src/train/sgd/index.ts';
-import { feistelParams, feistelPermutation, stratifiedPlan, strataShifts } from '../../src/core/sgd-plan.ts';
-import { gpuPermutation } from '../../src/kernels/sgd.ts';
+import { feistelParams, feistelPermutation, runOrderParams, stratifiedPlan, strataShifts } from '../../src/core/sgd-plan.ts';
+import { SGD_RUN, SgdKernel, gpuPermutation } from '../../src/kernels/sgd.ts';
 import { GdKernel } from '../../src/kernels/gd.ts';
 import { gdStepF64, gdViews, sgdUpdateF64, type GdParams, type SgdStepParams } from '../../src/reference/sgd-reference.ts';
 import { residuals, sgdStep } from '../../src/reference/reference.ts';
@@ -126,6 +126,56 @@ const permutation: GpuCase = {
     let same = 0;
     for (let p = 0; p < 1000; p++) same += a[p] === b[p] ? 1 : 0;
     expect(same < 20, `epochs 1 and 2 use different orders (${same} of 1000 positions equal)`);
+  },
+};
+
+const runOrder: GpuCase = {
+  name: 'sgd: each epoch walks the Hogwild runs in the seeded Feistel order of runOrderParams on the GPU (1 and 4 lanes; a bijection, new each epoch, identity without one)',
+  async run(gpu) {
+    for (const lanes of [1, 4]) {
+      const n = 5000;
+      const spec = { rank: 8, bias: false, adagrad: false, nUsers: 400, nItems: 4, lanes };
+      const W = gpu.factorStorage('test.runs.W', 400 * 8 * 4);
+      const H = gpu.factorStorage('test.runs.H', 4 * 8 * 4);
+      const k = new SgdKernel(gpu, 'test.runs', n, spec, W, H);
+      try {
+        const g = k.groups;
+        expect(g > 50, `${lanes} lanes: ${g} runs (enough to tell orders apart)`);
+        const step = { mu: 0, lr: 0.01, lambda: 0, lambdaBias: 0 };
+        k.setStep(step);
+        expectClose(`${lanes} lanes: no run order is the identity`, await k.runOrderOnDevice(), Uint32Array.from({ length: g }, (_, t) => t), { rtol: 0 });
+        const orders: Uint32Array[] = [];
+        for (const epoch of [1, 2]) {
+          k.setStep({ ...step, runOrder: { seed: 9, epoch } });
+          const got = await k.runOrderOnDevice();
+          expectClose(`${lanes} lanes, epoch ${epoch}: the GPU's run order`, got, feistelPermutation(runOrderParams(g, 9, epoch, 0, 1)), { rtol: 0 });
+          const seen = new Uint8Array(g);
+          for (const r of got) seen[r]++;
+          expect(seen.every((c) => c === 1), `${lanes} lanes, epoch ${epoch}: every run once`);
+          orders.push(got);
+        }
+        let same = 0;
+        for (let t = 0; t < g; t++) same += orders[0][t] === orders[1][t] ? 1 : 0;
+        expect(same < g / 4, `${lanes} lanes: epochs 1 and 2 walk the runs in different orders (${same} of ${g} equal)`);
+      } finally {
+        k.destroy();
+        W.destroy();
+        H.destroy();
+      }
+    }
+    // and a Hogwild fit asks the kernel for each epoch's order under its seed
+    const seen: { seed: number; epoch: number }[] = [];
+    const setStep = SgdKernel.prototype.setStep;
+    SgdKernel.prototype.setStep = function (this: SgdKernel, s) {
+      if (s.runOrder) seen.push(s.runOrder);
+      setStep.call(this, s);
+    };
+    try {
+      await fitSgd(disjointRatings(300, 3), { gpu, backend: 'gpu', mode: 'hogwild', rank: 4, epochs: 3, seed: 11, lanes: 1 });
+    } finally {
+      SgdKernel.prototype.setStep = setStep;
+    }
+    expect(seen.map((o) => `${o.seed}/${o.epoch}`).join(' ') === '11/1 11/2 11/3', `the fit's run orders: ${seen.map((o) => `${o.seed}/${o.epoch}`).join(' ')}`);
   },
 };
 
@@ -267,31 +317,39 @@ const keepOnDevice: GpuCase = {
 const SCHEDULES: Schedule[] = ['constant', 'inverse', 'bold-driver', 'adagrad'];
 
 const hogwildPlanted: GpuCase = {
-  name: 'sgd: Hogwild on the GPU reaches the CPU engine\'s held-out RMSE within 1% on planted data (same epochs; 1 and 8 lanes)',
+  name: 'sgd: Hogwild on the GPU reaches the CPU engine\'s held-out RMSE within 2% on planted data (same epochs, mean of 3 seeds; 1 and 8 lanes)',
   async run(gpu) {
     const { train, test } = plantedSplit(11, 150, 120, 4, 0.4, 0.1);
-    const opts: SgdOptions = { rank: 8, epochs: 20, learningRate: 0.05, lambda: 0.02, useBias: true, seed: 5 };
-    const c = await fitSgd(train, { ...opts, backend: 'reference', validation: test });
-    const rm = (r: typeof c) => residuals(test.users, test.items, test.values, r.model.userFactors, r.model.itemFactors, r.model.stride, r.model.mu).rmse;
-    const cr = rm(c);
+    const opts: SgdOptions = { rank: 8, epochs: 20, learningRate: 0.05, lambda: 0.02, useBias: true };
+    const seeds = [5, 6, 7];
+    const rm = (r: { model: { userFactors: Float32Array; itemFactors: Float32Array; stride: number; mu: number } }) =>
+      residuals(test.users, test.items, test.values, r.model.userFactors, r.model.itemFactors, r.model.stride, r.model.mu).rmse;
+    let cr = 0;
+    for (const seed of seeds) cr += rm(await fitSgd(train, { ...opts, seed, backend: 'reference', validation: test })) / seeds.length;
     // 1 lane: the software-adapter default; 8 lanes: the hardware default at rank 8 (barrier path).
     for (const lanes of [1, 8]) {
-      const g = await fitSgd(train, { ...opts, gpu, backend: 'gpu', validation: test, lanes });
-      expect(g.backend === 'gpu', 'ran on the GPU');
-      const gr = rm(g);
-      // f32 reduction of ~800 squared errors: <= n u ~ 5e-5 relative to the sum; 1e-4 of the RMSE
-      expectClose(`${lanes} lanes: reported validation RMSE (GPU reduction vs f64 residuals)`, [g.history[19].validationRmse!], [gr], { rtol: 1e-4 });
-      // "Reaches the CPU's RMSE within 1%": one-sided. Races make the GPU run nondeterministic; over
-      // repeated runs here it lands between 1% below and 0.2% above the CPU's sequential order.
-      expectBelow(`${lanes} lanes: held-out RMSE: GPU ${gr.toFixed(5)} vs CPU ${cr.toFixed(5)}, relative excess`, (gr - cr) / cr, 0.01);
-      // And it learned the planted structure (noise 0.1; the ratings' spread is ~1).
-      expectBelow(`${lanes} lanes: held-out RMSE`, gr, 0.3);
+      let gr = 0;
+      for (const seed of seeds) {
+        const g = await fitSgd(train, { ...opts, seed, gpu, backend: 'gpu', validation: test, lanes });
+        expect(g.backend === 'gpu', 'ran on the GPU');
+        const r = rm(g);
+        // f32 reduction of ~800 squared errors: <= n u ~ 5e-5 relative to the sum; 1e-4 of the RMSE
+        expectClose(`${lanes} lanes, seed ${seed}: reported validation RMSE (GPU reduction vs f64 residuals)`, [g.history[19].validationRmse!], [r], { rtol: 1e-4 });
+        // And it learned the planted structure (noise 0.1; the ratings' spread is ~1).
+        expectBelow(`${lanes} lanes, seed ${seed}: held-out RMSE`, r, 0.3);
+        gr += r / seeds.length;
+      }
+      // "Reaches the CPU's RMSE within 2%": one-sided, on the mean of three seeds. Races make a GPU
+      // run nondeterministic, and the GPU shuffles the list once per fit (each epoch reorders its
+      // runs of 64) where the CPU engine reshuffles every epoch. On this small planted set that
+      // costs a little: over 18 single fits (1 lane) the excess ranged from -1.0% to +2.1%, mean
+      // +0.3% (12 fits with a reshuffle every epoch: -0.2% to +0.9%, mean +0.26%); means of three
+      // seeds 5-7 landed at 0.3% to 1.1%. On MovieLens the two give the same test RMSE (bench).
+      expectBelow(`${lanes} lanes: mean held-out RMSE: GPU ${gr.toFixed(5)} vs CPU ${cr.toFixed(5)}, relative excess`, (gr - cr) / cr, 0.02);
     }
   },
 };
 
-
-/** Seeded start factors for a fit (bias layout: user [w, b_u, 1], item [h, 1, b_i]). */
 function startFactors(seed: number, r: Ratings, rank: number, bias: boolean): { users: Float32Array; items: Float32Array } {
   const rng = new Rng(seed);
   const S = bias ? rank + 2 : rank;
@@ -384,7 +442,14 @@ function sgdVsF64Case(mode: 'stratified' | 'hogwild', bias: boolean): GpuCase {
           }
           expect(q === n, `the plan visits every rating once (${q} of ${n})`);
         } else {
-          order = feistelPermutation(feistelParams(n, seed, epoch));
+          // the GPU's order: the list shuffled once (epoch 1's keys), its runs in this epoch's order
+          const shuffled = feistelPermutation(feistelParams(n, seed, 1));
+          const groups = Math.ceil(n / SGD_RUN);
+          const runs = groups > 1 ? feistelPermutation(runOrderParams(groups, seed, epoch, 0, 1)) : Uint32Array.of(0);
+          order = new Uint32Array(n);
+          let q = 0;
+          for (const r of runs) for (let p = r * SGD_RUN; p < Math.min(n, (r + 1) * SGD_RUN); p++) order[q++] = shuffled[p];
+          expect(q === n, `the runs cover every rating once (${q} of ${n})`);
         }
         for (const k of order) sgdUpdateF64(X, Y, train.users[k], train.items[k], train.values[k], p);
       }
@@ -590,6 +655,7 @@ export const sgdCases: GpuCase[] = [
   workedStep,
   popQuiz3,
   permutation,
+  runOrder,
   ...SCHEDULES.flatMap((sc) => [false, true].map((b) => stratifiedCase(sc, b))),
   stratifiedCase('constant', true, 8),
   stratifiedCase('adagrad', true, 4),

@@ -62,6 +62,7 @@ export const casesFor: Record<string, string[]> = {
   'shaders/sgd.wgsl': SGD,
   'shaders/sgd_lanes.wgsl': SGD,
   'shaders/shuffle.wgsl': ['sgd: the GPU shuffle', 'sgd: Hogwild'],
+  'shaders/feistel.wgsl': ['sgd: the GPU shuffle', 'sgd: each epoch walks the Hogwild runs', 'sgd: Hogwild'],
   'shaders/gd.wgsl': ['gd: full-batch'],
   'shaders/loss.wgsl': ['loss reduction', 'sgd: stratified', 'implicit ALS', 'whole fit'],
   'shaders/normal_eq.wgsl': NEQ_TILED,
@@ -339,19 +340,48 @@ export const mutants: Mutant[] = [
   },
   // ---------------------------------------------------------------- shuffle
   {
-    id: 'shuffle.three-rounds', file: 'shaders/shuffle.wgsl', kind: 'off-by-one',
+    id: 'shuffle.three-rounds', file: 'shaders/feistel.wgsl', kind: 'off-by-one',
     find: 'for (var rd = 0u; rd < 4u; rd++) {', replace: 'for (var rd = 0u; rd < 3u; rd++) {',
     why: 'the GPU permutation differs from the seeded Feistel map the CPU engine replays',
   },
   {
-    id: 'shuffle.cycle-walk-bound', file: 'shaders/shuffle.wgsl', kind: 'sentinel',
-    find: 'if (x < P.n) { break; }', replace: 'if (x <= P.n) { break; }',
+    id: 'shuffle.cycle-walk-bound', file: 'shaders/feistel.wgsl', kind: 'sentinel',
+    find: 'if (x < n) { break; }', replace: 'if (x <= n) { break; }',
     why: 'the permutation can return n, one past the last rating',
   },
   {
     id: 'shuffle.value-not-permuted', file: 'shaders/shuffle.wgsl', kind: 'index',
     find: 'dst[3u * p + 2u] = src[3u * k + 2u];', replace: 'dst[3u * p + 2u] = src[3u * p + 2u];',
     why: 'ratings are shuffled apart from their (user, item): Hogwild trains on scrambled data',
+  },
+  {
+    id: 'shuffle.keys-ignored', file: 'shaders/shuffle.wgsl', kind: 'dropped',
+    find: 'return feistelPerm(p, P.n, P.half, P.mask, P.keys);', replace: 'return feistelPerm(p, P.n, P.half, P.mask, vec4<u32>(0u));',
+    why: 'the shuffle ignores its seeded keys: every fit and seed walks the same order',
+  },
+  {
+    id: 'sgd.run-order-domain', file: 'shaders/sgd.wgsl', kind: 'off-by-one',
+    find: 'return feistelPerm(t, P.groups, P.runHalf, P.runMask, P.runKeys);', replace: 'return feistelPerm(t, P.groups - 1u, P.runHalf, P.runMask, P.runKeys);',
+    cases: ['sgd: each epoch walks the Hogwild runs'],
+    why: 'the run order maps into [0, groups - 1): one run is walked twice and the last never',
+  },
+  {
+    id: 'sgd.run-order-identity', file: 'shaders/sgd.wgsl', kind: 'dropped',
+    find: '  if (P.runHalf == 0u) { return t; }', replace: '  return t;',
+    cases: ['sgd: each epoch walks the Hogwild runs'],
+    why: 'every epoch walks the runs in the same order: the list is shuffled once and never again',
+  },
+  {
+    id: 'sgd-lanes.run-order-keys', file: 'shaders/sgd_lanes.wgsl', kind: 'dropped',
+    find: 'return feistelPerm(t, P.groups, P.runHalf, P.runMask, P.runKeys);', replace: 'return feistelPerm(t, P.groups, P.runHalf, P.runMask, vec4<u32>(1u));',
+    cases: ['sgd: each epoch walks the Hogwild runs'],
+    why: 'the lanes kernel walks its groups in one fixed order whatever the epoch',
+  },
+  {
+    id: 'host.run-order-epoch', file: 'src/train/sgd/gpu-backend.ts', kind: 'dropped',
+    find: 'runOrder: { seed: s.seed, epoch } };', replace: 'runOrder: { seed: s.seed, epoch: 1 } };',
+    cases: ['sgd: each epoch walks the Hogwild runs'],
+    why: 'the fit passes the same run order every epoch',
   },
   // ---------------------------------------------------------------- GD
   {
@@ -1125,7 +1155,7 @@ export const mutants: Mutant[] = [
   {
     id: 'host.sgd-lambdas-swapped', file: 'src/kernels/sgd.ts', kind: 'index', sample: true,
     cases: ['sgd: stratified GPU equals the f32 CPU replay for 5 epochs (biased, constant, default'],
-    find: 'lambda: s.lambda, lambdaBias: s.lambdaBias });', replace: 'lambda: s.lambdaBias, lambdaBias: s.lambda });',
+    find: 'lambda: s.lambda, lambdaBias: s.lambdaBias,\n', replace: 'lambda: s.lambdaBias, lambdaBias: s.lambda,\n',
     why: 'lambda and lambdaBias are swapped in the SGD uniform',
   },
   {

@@ -1,7 +1,8 @@
 /**
  * The GPU backend: ratings and factors are uploaded once; each epoch is one submit (backup copy,
- * shuffle or block sweep or gradient step, loss reductions) followed by one readback of up to four
- * floats (train and validation sums of squared errors). Factors are read back once, at the end.
+ * Hogwild sweep (after the one shuffle, in the first epoch) or block sweep or gradient step, loss
+ * reductions) followed by one readback of up to four floats (train and validation sums of squared
+ * errors). Factors are read back once, at the end.
  */
 import { adapterName, type GpuContext } from '../../gpu/context.ts';
 import { InputError } from '../../core/errors.ts';
@@ -41,7 +42,9 @@ export class GpuSgdBackend implements SgdBackend {
   private sgd?: SgdKernel;
   /** Hogwild: one shuffle per storage chunk of the rating list. */
   private shuffles: ShuffleKernel[] = [];
-  /** The rating list the SGD kernel walks (shuffled each epoch for Hogwild), in storage chunks. */
+  /** Whether this fit's list has been shuffled (its first epoch's pass does it). */
+  private shuffled = false;
+  /** The rating list the SGD kernel walks (for Hogwild shuffled once per fit), in storage chunks. */
   private rts: GPUBuffer[] = [];
   private gd?: GdKernel;
   /** Stratified: the plan's b (b blocks of a stratum run at once). */
@@ -168,9 +171,9 @@ export class GpuSgdBackend implements SgdBackend {
         this.owned.push(this.sgd);
         this.sgd.setPlan(shared.plan!, this.rts);
       } else if (s.mode === 'hogwild') {
-        // Chunk c holds the ratings p = c (mod C) (an interleaved share of the whole list); each
-        // epoch shuffles every chunk and runs the chunks in a seeded order (chunkOrder). One chunk
-        // is exactly the unchunked list and order.
+        // Chunk c holds the ratings p = c (mod C) (an interleaved share of the whole list); the first
+        // epoch shuffles every chunk, and each epoch runs the chunks in a seeded order (chunkOrder)
+        // and each chunk's runs in its own (runOrderParams). One chunk is exactly the unchunked list.
         const sizes = Array.from({ length: C }, (_, c) => stridedChunkSize(n, c, C));
         for (let c = 0; c < C; c++) {
           const src = fb(`sgd.ratings${tag(c)}`, C === 1 ? packRatings(train) : packRatingsStrided(train, c, C));
@@ -247,7 +250,7 @@ export class GpuSgdBackend implements SgdBackend {
     const s = this.s;
     const enc = this.gpu.device.createCommandEncoder({ label: `sgd.epoch${epoch}` });
     this.copy(enc, [this.X, this.Y], [this.Xb, this.Yb]);
-    const step = { mu: s.mu, lr, lambda: s.lambda, lambdaBias: s.lambdaBias, leadOnly: s.adagradWarmup && epoch === 1 };
+    const step = { mu: s.mu, lr, lambda: s.lambda, lambdaBias: s.lambdaBias, leadOnly: s.adagradWarmup && epoch === 1, runOrder: { seed: s.seed, epoch } };
     // The whole epoch is one compute pass (dispatches in a pass see each other's writes), timed
     // with timestamp queries when the device has them.
     const timestampWrites = this.timer ? { querySet: this.timer.set, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } : undefined;
@@ -260,7 +263,9 @@ export class GpuSgdBackend implements SgdBackend {
       sgd.setStep(step);
       if (s.mode === 'hogwild') {
         const C = this.rts.length;
-        for (const [c, sh] of this.shuffles.entries()) sh.encode(pass, chunkFeistelParams(sh.n, s.seed, epoch, c, C));
+        // The list is shuffled once, in the fit's first epoch; each epoch walks its runs in a new order.
+        if (!this.shuffled) for (const [c, sh] of this.shuffles.entries()) sh.encode(pass, chunkFeistelParams(sh.n, s.seed, 1, c, C));
+        this.shuffled = true;
         sgd.encodeHogwild(pass, this.rts, chunkOrder(C, s.seed, epoch));
       } else {
         sgd.encodeStratified(pass, strataShifts(s.blocks, s.seed, epoch));
