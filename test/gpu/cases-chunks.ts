@@ -355,26 +355,34 @@ export const chunkCases: GpuCase[] = [
     },
   },
   {
-    name: "chunking: Hogwild SGD on planted data with its list in 1 MiB chunks reaches the one-buffer fit's and the CPU engine's held-out RMSE within 1%",
+    name: "chunking: Hogwild SGD on planted data with its list in 1 MiB chunks reaches the one-buffer fit's and the CPU engine's held-out RMSE within 2% (mean of 3 seeds)",
     async run(gpu) {
       const { train, test } = plantedSplit(13, 1200, 300, 4, 0.4, 0.1);
       const small = await limitedContext(gpu);
       try {
         expect(Math.ceil(train.values.length / sgdChunkRatings(small)) >= 2, `${train.values.length} ratings in two chunks or more`);
-        const o: SgdOptions = { mode: 'hogwild', rank: 4, epochs: 8, learningRate: 0.05, lambda: 0.02, useBias: true, seed: 5, backend: 'gpu' };
+        const o: SgdOptions = { mode: 'hogwild', rank: 4, epochs: 8, learningRate: 0.05, lambda: 0.02, useBias: true, backend: 'gpu' };
         const rm = (r: { model: { userFactors: Float32Array; itemFactors: Float32Array; stride: number; mu: number } }) => residuals(test.users, test.items, test.values, r.model.userFactors, r.model.itemFactors, r.model.stride, r.model.mu).rmse;
-        const ref = rm(await fitSgd(train, { ...o, backend: 'reference' }));
-        const whole = rm(await fitSgd(train, { ...o, gpu }));
-        const chunked = rm(await fitSgd(train, { ...o, gpu: small }));
-        // The chunked order (every chunk shuffled, the chunks in a seeded order; every rating once per
-        // epoch, as the disjoint case proves) is another permutation per epoch, like the one-buffer
-        // run's. Hogwild's result varies with the order and the races by less than 1% of the held-out
-        // RMSE here (the bound the one-buffer case 'Hogwild on the GPU reaches the CPU engine's
-        // held-out RMSE' argues); a whole chunk skipped (half the ratings) costs far more.
-        for (const [what, other] of [['the one-buffer GPU fit', whole], ['the CPU engine', ref]] as const) {
-          expectBelow(`held-out RMSE: chunked ${chunked.toFixed(5)} vs ${what} ${other.toFixed(5)}, relative excess`, (chunked - other) / other, 0.01);
+        const seeds = [5, 6, 7];
+        let ref = 0;
+        let whole = 0;
+        let chunked = 0;
+        for (const seed of seeds) {
+          ref += rm(await fitSgd(train, { ...o, seed, backend: 'reference' })) / seeds.length;
+          whole += rm(await fitSgd(train, { ...o, seed, gpu })) / seeds.length;
+          const c = rm(await fitSgd(train, { ...o, seed, gpu: small }));
+          expectBelow(`seed ${seed}: held-out RMSE of the chunked fit (noise 0.1)`, c, 0.3);
+          chunked += c / seeds.length;
         }
-        expectBelow('held-out RMSE of the chunked fit (noise 0.1)', chunked, 0.3);
+        // The chunked order (every chunk shuffled once, the chunks and each chunk's runs in a seeded
+        // order per epoch; every rating once per epoch, as the disjoint case proves) is another order,
+        // like the one-buffer run's. Hogwild's result varies with the order, the one shuffle and the
+        // races; the one-buffer case 'Hogwild on the GPU reaches the CPU engine's held-out RMSE'
+        // measures that spread and argues the same 2% on the mean of three seeds. A whole chunk
+        // skipped (half the ratings) costs far more.
+        for (const [what, other] of [['the one-buffer GPU fit', whole], ['the CPU engine', ref]] as const) {
+          expectBelow(`mean held-out RMSE: chunked ${chunked.toFixed(5)} vs ${what} ${other.toFixed(5)}, relative excess`, (chunked - other) / other, 0.02);
+        }
       } finally {
         small.destroy();
       }
