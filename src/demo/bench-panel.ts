@@ -56,6 +56,8 @@ export class BenchPanel {
   run(): void {
     const full = ($('bench-full') as HTMLInputElement).checked;
     this.log.length = 0;
+    // (the previous run's log would otherwise stay on screen until this run's first line)
+    $('bench-log').textContent = '';
     this.result = null;
     this.json = '';
     $('bench-download').hidden = true;
