@@ -47,20 +47,7 @@
 // Bindings: 0 params, 1 rt (as vec4<u32>), 2 W (users), 3 H (items), 4 GU, 5 GI (vec2 per row),
 //   6 bstart, 7 sub-epoch params.
 
-struct Params {
-  n: u32, run: u32, groups: u32, leadOnly: u32,
-  mu: f32, lr: f32, lambda: f32, lambdaBias: f32,
-  // this epoch's order of the runs (Hogwild): shaders/feistel.wgsl's map of [0, groups) under
-  // these keys; runHalf = 0 keeps the identity
-  runHalf: u32, runMask: u32, _p0: u32, _p1: u32, runKeys: vec4<u32>,
-}
-
-// The run (Hogwild) that invocation or group t walks this epoch.
-fn runOf(t: u32) -> u32 {
-  if (P.runHalf == 0u) { return t; }
-  return feistelPerm(t, P.groups, P.runHalf, P.runMask, P.runKeys);
-}
-struct Sub { shift: u32, b: u32, _p0: u32, _p1: u32 }
+// struct Params, struct Sub, their bindings P and S, and runOf: shaders/sgd_params.wgsl (prepended).
 
 override RANK: u32 = 8u;
 override WG: u32 = 64u;
@@ -68,12 +55,10 @@ override BIAS: bool = false;
 override ADAGRAD: bool = false;
 override LEAD: u32 = 8u;
 
-@group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> rt: array<vec4<u32>>;
 @group(0) @binding(4) var<storage, read_write> GU: array<vec2<f32>>;
 @group(0) @binding(5) var<storage, read_write> GI: array<vec2<f32>>;
 @group(0) @binding(6) var<storage, read> bstart: array<u32>;
-@group(0) @binding(7) var<uniform> S: Sub;
 
 // One rating (user u, item i, value a), slot by slot in a loop: the form for long rows. Rows of up
 // to UNROLL_SLOTS slots run `rate` from the prelude instead, the same steps unrolled with the

@@ -40,20 +40,7 @@
 //   deterministic. Dispatch: S.b workgroups per sub-epoch, b sub-epochs per epoch.
 // Bindings: 0 params, 1 rt, 2 W (users), 3 H (items), 4 GU, 5 GI, 6 bstart, 7 sub-epoch params.
 
-struct Params {
-  n: u32, run: u32, groups: u32, leadOnly: u32,
-  mu: f32, lr: f32, lambda: f32, lambdaBias: f32,
-  // this epoch's order of the runs (Hogwild): shaders/feistel.wgsl's map of [0, groups) under
-  // these keys; runHalf = 0 keeps the identity
-  runHalf: u32, runMask: u32, _p0: u32, _p1: u32, runKeys: vec4<u32>,
-}
-
-// The run (Hogwild) that invocation or group t walks this epoch.
-fn runOf(t: u32) -> u32 {
-  if (P.runHalf == 0u) { return t; }
-  return feistelPerm(t, P.groups, P.runHalf, P.runMask, P.runKeys);
-}
-struct Sub { shift: u32, b: u32, _p0: u32, _p1: u32 }
+// struct Params, struct Sub, their bindings P and S, and runOf: shaders/sgd_params.wgsl (prepended).
 
 override RANK: u32 = 8u;
 override STRIDE: u32 = 8u;
@@ -63,14 +50,12 @@ override BIAS: bool = false;
 override ADAGRAD: bool = false;
 override LEAD: u32 = 8u;
 
-@group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> rt: array<u32>;
 @group(0) @binding(2) var<storage, read_write> W: array<f32>;
 @group(0) @binding(3) var<storage, read_write> H: array<f32>;
 @group(0) @binding(4) var<storage, read_write> GU: array<f32>;
 @group(0) @binding(5) var<storage, read_write> GI: array<f32>;
 @group(0) @binding(6) var<storage, read> bstart: array<u32>;
-@group(0) @binding(7) var<uniform> S: Sub;
 
 var<workgroup> dotp: array<f32, WG>;
 var<workgroup> sq: array<vec4<f32>, WG>;

@@ -4,15 +4,18 @@ export { default as lossDirectBody } from '../../shaders/loss_direct.wgsl?raw';
 export { default as gramWgsl } from '../../shaders/gram.wgsl?raw';
 export { default as gdWgsl } from '../../shaders/gd.wgsl?raw';
 
-// The seeded Feistel permutation (shaders/feistel.wgsl) serves the shuffle and the SGD kernels' run order.
+// The seeded Feistel permutation (shaders/feistel.wgsl) serves the shuffle and the SGD kernels' run
+// order; the two SGD kernels share their uniforms (shaders/sgd_params.wgsl).
 import feistel from '../../shaders/feistel.wgsl?raw';
+import sgdParams from '../../shaders/sgd_params.wgsl?raw';
 import sgd from '../../shaders/sgd.wgsl?raw';
 import sgdLanes from '../../shaders/sgd_lanes.wgsl?raw';
 import shuffle from '../../shaders/shuffle.wgsl?raw';
 
-export const sgdWgsl = feistel + sgd;
-export const sgdLanesWgsl = feistel + sgdLanes;
+export const sgdWgsl = feistel + sgdParams + sgd;
+export const sgdLanesWgsl = feistel + sgdParams + sgdLanes;
 export const shuffleWgsl = feistel + shuffle;
+
 // The ALS row-solve kernels share one Params struct (WGSL has no includes): prepended here.
 import solveParams from '../../shaders/solve_params.wgsl?raw';
 import normalEq from '../../shaders/normal_eq.wgsl?raw';
