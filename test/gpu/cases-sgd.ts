@@ -350,6 +350,7 @@ const hogwildPlanted: GpuCase = {
   },
 };
 
+/** Seeded start factors for a fit (bias layout: user [w, b_u, 1], item [h, 1, b_i]). */
 function startFactors(seed: number, r: Ratings, rank: number, bias: boolean): { users: Float32Array; items: Float32Array } {
   const rng = new Rng(seed);
   const S = bias ? rank + 2 : rank;
