@@ -26,10 +26,20 @@ async function main(): Promise<number> {
   );
   let nodePassed = 0;
   let nodeFailed = node.status === 0 ? 0 : 1;
+  // Failures are repeated after the summary, so the last lines of a long log say what failed and why.
+  const failures: string[] = [];
   if (existsSync(vitestJson)) {
     const j = JSON.parse(readFileSync(vitestJson, 'utf8'));
     nodePassed = j.numPassedTests ?? 0;
     nodeFailed = (j.numFailedTests ?? 0) + (node.status === 0 ? 0 : j.numFailedTests ? 0 : 1);
+    for (const file of j.testResults ?? []) {
+      for (const t of file.assertionResults ?? []) {
+        if (t.status !== 'failed') continue;
+        const why = firstLines(String(t.failureMessages?.[0] ?? ''));
+        failures.push(`node ${file.name?.replace(root, '') ?? ''} > ${t.fullName ?? t.title}\n      ${why}`);
+      }
+      if (file.status === 'failed' && !(file.assertionResults ?? []).length) failures.push(`node ${file.name}: ${firstLines(String(file.message ?? ''))}`);
+    }
   }
 
   const browser = spawnSync(process.execPath, ['--import', `${root}scripts/register.mjs`, `${root}test/browser/run.ts`], {
@@ -44,11 +54,19 @@ async function main(): Promise<number> {
     const j = JSON.parse(readFileSync(brJson, 'utf8'));
     brPassed = j.passed;
     brFailed = j.failed + (browser.status === 0 || j.failed ? 0 : 1);
+    for (const r of j.results ?? []) if (!r.ok) failures.push(`chrome > ${r.name}\n      ${firstLines(String(r.error ?? ''))}`);
   }
   const secs = ((Date.now() - t0) / 1000).toFixed(0);
   console.log(`\nnode (Dawn): ${nodePassed} passed, ${nodeFailed} failed; chrome: ${brPassed} passed, ${brFailed} failed; ${secs} s`);
+  if (failures.length) console.log(`\nfailed:\n${failures.map((f) => `  ✗ ${f}`).join('\n')}`);
   console.log(`${nodePassed + brPassed} passed, ${nodeFailed + brFailed} failed`);
   return nodeFailed + brFailed === 0 ? 0 : 1;
+}
+
+/** The first lines of a failure message (the assertion and its values), without the stack. */
+function firstLines(msg: string): string {
+  const lines = msg.split('\n').filter((l) => !/^\s+at /.test(l));
+  return lines.slice(0, 6).join('\n      ').slice(0, 1500);
 }
 
 main().then(
