@@ -1,10 +1,12 @@
 // Gram matrices of tall factor matrices: G = A^T B (COLS x COLS, full), where A = a1 - a2 (if SUB_A) and
 // B = b1 - b2 (if SUB_B), rows optionally weighted by w[r] (if WEIGHTED). Used for implicit ALS's
 // Y^T Y, for the regularization terms, and for the exact convergence quantity ||W H - W'H'||_F.
-// Entry `partials`: workgroup g reduces rows [g*CH, (g+1)*CH), staging TILE rows of A and B in
-//   workgroup memory; each thread owns 4x4 blocks of G. Writes part[g] (COLS4*4 x COLS4*4 floats).
-//   Dispatch: ceil(n / CH) workgroups.
-// Entry `reduce`: one thread per entry of G sums the partials into G[slot] (COLS x COLS slots of the
+// Entry `partials`: the rows [g*CH, (g+1)*CH) of partial g are cut into SUBS runs of CH/SUBS rows;
+//   invocation (g, sub, block) sums the 4x4 block (bi, bj) of A^T B over its run, reading its rows
+//   straight from global memory (no workgroup memory, no barriers: a software adapter runs
+//   invocations that wait at barriers as coroutines), and writes it to part[g*SUBS + sub]
+//   (SP x SP floats). Dispatch: ceil(parts * SUBS * COLS4^2 / WG) workgroups.
+// Entry `reduce`: one thread per entry of G sums the parts * SUBS partials into G[slot] (COLS x COLS slots of the
 //   `G` buffer). Dispatch: ceil(COLS*COLS / WG) workgroups.
 // Entry `traces`: one workgroup computes out[outSlot] = sum_ij G0[i][j] G1[j][i]
 //   (+ 2 G2[i][j] G3[j][i] + G4[i][j] G5[j][i] when TERMS == 3) over the Grams packed in `grams`
@@ -13,7 +15,8 @@
 // Entry `diagPartials` (the regularization terms, which read only the diagonal): invocation
 //   (g, c) sums A[r][4c..4c+3] * B[r][4c..4c+3] over the rows of partial g, in the row order of
 //   `partials`, into the diagonal entries of part[g]; no workgroup memory, no barriers (a small WG
-//   spreads the few invocations over a software adapter's threads). Dispatch: ceil(parts COLS4 / WG).
+//   spreads the few invocations over a software adapter's threads). Dispatch: ceil(parts COLS4 / WG),
+//   with SUBS = 1 (here and in its `reduce`).
 //   `reduce` with DIAG_ONLY then writes only G's diagonal.
 // Bindings: 0 params, 1 a1, 2 a2, 3 b1, 4 b2, 5 w, 6 part (partials); 0 params, 6 part, 7 G
 //           (reduce); 0 params, 8 grams, 9 out (traces, diag).
@@ -27,7 +30,7 @@ struct Params { n: u32, stride: u32, parts: u32, slot: u32, outSlot: u32, rowBas
 override WG: u32 = 128u;
 override COLS: u32 = 8u;          // columns (the factor stride)
 override CH: u32 = 1024u;      // rows per workgroup
-override TILE: u32 = 32u;
+override SUBS: u32 = 1u;       // partials per CH rows (a power of two dividing CH)
 override SUB_A: bool = false;
 override SUB_B: bool = false;
 override WEIGHTED: bool = false;
@@ -48,8 +51,6 @@ override NBLK: u32 = COLS4 * COLS4;
 @group(0) @binding(8) var<storage, read> grams: array<f32>;
 @group(0) @binding(9) var<storage, read_write> out: array<f32>;
 
-var<workgroup> ta: array<vec4<f32>, TILE * COLS4>;
-var<workgroup> tb: array<vec4<f32>, TILE * COLS4>;
 var<workgroup> red: array<f32, WG>;
 
 fn loadA(r: u32, c: u32) -> f32 {
@@ -69,53 +70,36 @@ fn loadB(r: u32, c: u32) -> f32 {
 @compute @workgroup_size(WG)
 fn partials(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
             @builtin(local_invocation_index) tid: u32) {
-  let g = wgLinear(wid, nwg);
+  let e = wgLinear(wid, nwg) * WG + tid;
+  let blk = e % NBLK;
+  let q = e / NBLK;
+  let sub = q % SUBS;
+  let g = q / SUBS;
   if (g >= P.parts) { return; }
-  let r0 = g * CH;
-  let r1 = min(r0 + CH, P.n);
-  let passes = (NBLK + WG - 1u) / WG;
-  for (var ps = 0u; ps < passes; ps++) {
-    let blk = ps * WG + tid;
-    let live = blk < NBLK;
-    let bi = select(0u, blk / COLS4, live);
-    let bj = select(0u, blk % COLS4, live);
-    var c0 = vec4<f32>(0.0);
-    var c1 = vec4<f32>(0.0);
-    var c2 = vec4<f32>(0.0);
-    var c3 = vec4<f32>(0.0);
-    for (var t0 = r0; t0 < r1; t0 += TILE) {
-      let cnt = min(TILE, r1 - t0);
-      for (var e = tid; e < cnt * COLS4; e += WG) {
-        let n = e / COLS4;
-        let q = (e % COLS4) * 4u;
-        let r = t0 + n;
-        ta[e] = vec4<f32>(loadA(r, q), loadA(r, q + 1u), loadA(r, q + 2u), loadA(r, q + 3u));
-        tb[e] = vec4<f32>(loadB(r, q), loadB(r, q + 1u), loadB(r, q + 2u), loadB(r, q + 3u));
-      }
-      workgroupBarrier();
-      if (live) {
-        for (var n = 0u; n < cnt; n++) {
-          let a = ta[n * COLS4 + bi];
-          let b = tb[n * COLS4 + bj];
-          c0 += a.x * b;
-          c1 += a.y * b;
-          c2 += a.z * b;
-          c3 += a.w * b;
-        }
-      }
-      workgroupBarrier();
-    }
-    if (live) {
-      let o = (P.partBase + g) * SP * SP + (bi * 4u) * SP + bj * 4u;
-      for (var k = 0u; k < 4u; k++) {
-        let v = select(select(select(c3, c2, k == 2u), c1, k == 1u), c0, k == 0u);
-        part[o + k * SP] = v.x;
-        part[o + k * SP + 1u] = v.y;
-        part[o + k * SP + 2u] = v.z;
-        part[o + k * SP + 3u] = v.w;
-      }
-    }
+  let bi = blk / COLS4;
+  let bj = blk % COLS4;
+  let ca = bi * 4u;
+  let cb = bj * 4u;
+  let len = CH / SUBS;
+  let r0 = g * CH + sub * len;
+  let r1 = min(r0 + len, P.n);
+  var c0 = vec4<f32>(0.0);
+  var c1 = vec4<f32>(0.0);
+  var c2 = vec4<f32>(0.0);
+  var c3 = vec4<f32>(0.0);
+  for (var r = r0; r < r1; r++) {
+    let a = vec4<f32>(loadA(r, ca), loadA(r, ca + 1u), loadA(r, ca + 2u), loadA(r, ca + 3u));
+    let b = vec4<f32>(loadB(r, cb), loadB(r, cb + 1u), loadB(r, cb + 2u), loadB(r, cb + 3u));
+    c0 = fma(vec4<f32>(a.x), b, c0);
+    c1 = fma(vec4<f32>(a.y), b, c1);
+    c2 = fma(vec4<f32>(a.z), b, c2);
+    c3 = fma(vec4<f32>(a.w), b, c3);
   }
+  let o = ((P.partBase + g) * SUBS + sub) * SP * SP + ca * SP + cb;
+  part[o] = c0.x; part[o + 1u] = c0.y; part[o + 2u] = c0.z; part[o + 3u] = c0.w;
+  part[o + SP] = c1.x; part[o + SP + 1u] = c1.y; part[o + SP + 2u] = c1.z; part[o + SP + 3u] = c1.w;
+  part[o + 2u * SP] = c2.x; part[o + 2u * SP + 1u] = c2.y; part[o + 2u * SP + 2u] = c2.z; part[o + 2u * SP + 3u] = c2.w;
+  part[o + 3u * SP] = c3.x; part[o + 3u * SP + 1u] = c3.y; part[o + 3u * SP + 2u] = c3.z; part[o + 3u * SP + 3u] = c3.w;
 }
 
 @compute @workgroup_size(WG)
@@ -133,7 +117,7 @@ fn diagPartials(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
     let b = vec4<f32>(loadB(r, q), loadB(r, q + 1u), loadB(r, q + 2u), loadB(r, q + 3u));
     acc += a * b;
   }
-  let o = (P.partBase + g) * SP * SP + q * SP + q;
+  let o = (P.partBase + g) * SUBS * SP * SP + q * SP + q;
   part[o] = acc.x;
   part[o + SP + 1u] = acc.y;
   part[o + 2u * SP + 2u] = acc.z;
@@ -148,7 +132,7 @@ fn reduce(@builtin(global_invocation_id) gid: vec3<u32>) {
   let j = e % COLS;
   if (DIAG_ONLY && i != j) { return; }
   var s = 0.0;
-  for (var g = 0u; g < P.parts; g++) { s += part[g * SP * SP + i * SP + j]; }
+  for (var g = 0u; g < P.parts * SUBS; g++) { s += part[g * SP * SP + i * SP + j]; }
   G[P.slot * COLS * COLS + e] = s;
 }
 

@@ -17,6 +17,10 @@ export interface GramOperand {
 const WG = 128;
 /** Rows per workgroup; a window of a factor matrix holds a multiple of it (FACTOR_ROW_BLOCK). */
 const CH = FACTOR_ROW_BLOCK;
+/** Most partials per CH rows: runs of 64 rows. */
+const MAX_SUBS = 16;
+/** Partials that give a small matrix enough invocations (times the 4x4 blocks of G) without a big partials buffer. */
+const TARGET_PARTIALS = 64;
 /** Workgroup size of the diagonal-only partials: a few invocations per partial, spread over threads. */
 const DIAG_WG = 8;
 
@@ -27,7 +31,8 @@ export class GramKernel {
   private readonly dummy: GPUBuffer;
   private readonly paramBufs: GPUBuffer[] = [];
   private readonly groupCache = new Map<string, GPUBindGroup>();
-  private readonly TILE: number;
+  /** Partials per CH rows (shaders/gram.wgsl SUBS): enough invocations for small matrices, few partials for big ones. */
+  private readonly SUBS: number;
   private paramCursor = 0;
 
   constructor(
@@ -41,11 +46,12 @@ export class GramKernel {
     const SP = S4 * 4;
     // (+ one per extra window: a window of fewer than CH rows ends in a partial of its own)
     const parts = Math.max(1, Math.ceil(maxRows / CH)) + MAX_FACTOR_WINDOWS - 1;
+    let subs = 1;
+    while (subs < MAX_SUBS && parts * subs * 2 <= TARGET_PARTIALS) subs *= 2;
+    this.SUBS = subs;
     this.grams = gpu.storage(`${label}.grams`, slots * S * S * 4);
-    this.part = gpu.storage(`${label}.partials`, parts * SP * SP * 4);
+    this.part = gpu.storage(`${label}.partials`, parts * subs * SP * SP * 4);
     this.dummy = gpu.storage(`${label}.none`, 16);
-    const budget = gpu.limits.maxComputeWorkgroupStorageSize - WG * 4;
-    this.TILE = Math.max(1, Math.min(32, Math.floor(budget / (2 * S4 * 16))));
   }
 
   private params(n: number, parts: number, slot: number, outSlot: number, rowBase = 0, partBase = 0): GPUBuffer {
@@ -76,10 +82,11 @@ export class GramKernel {
    */
   encodeGram(pass: GPUComputePassEncoder, slot: number, n: number, A: GramOperand, B: GramOperand, weights?: GPUBuffer, windows?: FactorWindows, diagOnly = false): void {
     const DIAG_ONLY = diagOnly ? 1 : 0;
-    const c = { WG: diagOnly ? DIAG_WG : WG, COLS: this.S, CH, TILE: this.TILE, SUB_A: A.minus ? 1 : 0, SUB_B: B.minus ? 1 : 0, WEIGHTED: weights ? 1 : 0 };
+    const SUBS = diagOnly ? 1 : this.SUBS;
+    const c = { WG: diagOnly ? DIAG_WG : WG, COLS: this.S, CH, SUBS, SUB_A: A.minus ? 1 : 0, SUB_B: B.minus ? 1 : 0, WEIGHTED: weights ? 1 : 0 };
     const entry = diagOnly ? 'diagPartials' : 'partials';
     const pPart = this.gpu.pipeline(`${this.label}.${entry}`, gramWgsl, c, entry);
-    const pRed = this.gpu.pipeline(`${this.label}.reduce`, gramWgsl, { WG, COLS: this.S, DIAG_ONLY }, 'reduce');
+    const pRed = this.gpu.pipeline(`${this.label}.reduce`, gramWgsl, { WG, COLS: this.S, DIAG_ONLY, SUBS }, 'reduce');
     const count = windows && windows.count > 1 ? windows.count : 1;
     let parts = 0;
     for (let k = 0; k < count; k++) {
@@ -92,7 +99,8 @@ export class GramKernel {
       const g1 = this.group(`${entry}.${this.paramCursor}`, pPart, {
         P: prm, a1: win(A.x), a2: A.minus ? win(A.minus) : this.dummy, b1: win(B.x), b2: B.minus ? win(B.minus) : this.dummy, w: weights ?? this.dummy, part: this.part,
       });
-      this.gpu.dispatch(pass, pPart, g1, diagOnly ? Math.ceil((wParts * Math.ceil(this.S / 4)) / DIAG_WG) : wParts);
+      const S4 = Math.ceil(this.S / 4);
+      this.gpu.dispatch(pass, pPart, g1, diagOnly ? Math.ceil((wParts * S4) / DIAG_WG) : Math.ceil((wParts * SUBS * S4 * S4) / WG));
     }
     const prm = this.params(n, parts, slot, 0);
     const g2 = this.group(`reduce.${this.paramCursor}`, pRed, { P: prm, part: this.part, G: this.grams });

@@ -915,6 +915,16 @@ export const mutants: Mutant[] = [
     why: 'the cross term of ||WH - W\'H\'||^2 loses its factor 2',
   },
   {
+    id: 'gram.run-rows', file: 'shaders/gram.wgsl', kind: 'index',
+    find: 'let r0 = g * CH + sub * len;', replace: 'let r0 = g * CH;',
+    why: "every run of a partial sums the partial's first rows: the Grams count those rows SUBS times and miss the rest",
+  },
+  {
+    id: 'gram.run-partial', file: 'shaders/gram.wgsl', kind: 'index',
+    find: 'let o = ((P.partBase + g) * SUBS + sub) * SP * SP + ca * SP + cb;', replace: 'let o = ((P.partBase + g) * SUBS) * SP * SP + ca * SP + cb;',
+    why: "every run of a partial writes the partial's first slot: runs overwrite each other's sums and reduce adds stale slots",
+  },
+  {
     id: 'gram.diag-only-lane', file: 'shaders/gram.wgsl', kind: 'index',
     find: 'part[o + SP + 1u] = acc.y;', replace: 'part[o + SP + 1u] = acc.x;',
     why: "the regularization's diagonal-only Gram writes column 0's sum of squares for column 1: a wrong loss",
