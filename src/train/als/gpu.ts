@@ -205,7 +205,8 @@ export class GpuAls implements AlsBackend {
       gram.encodeTraces(pass, this.scalars, S_TRACE, 1);
     }
     if (wantDelta) {
-      gram.encodeGram(pass, 0, p.nUsers, { x: W }, { x: W }, undefined, win.W);
+      // (implicit: slot 0 already holds W^T W, from the loss's trace above)
+      if (!p.implicit) gram.encodeGram(pass, 0, p.nUsers, { x: W }, { x: W }, undefined, win.W);
       gram.encodeGram(pass, 1, p.nItems, { x: H, minus: Hp }, { x: H, minus: Hp }, undefined, win.H);
       gram.encodeGram(pass, 2, p.nUsers, { x: W }, { x: W, minus: Wp }, undefined, win.W);
       gram.encodeGram(pass, 3, p.nItems, { x: Hp }, { x: H, minus: Hp }, undefined, win.H);
