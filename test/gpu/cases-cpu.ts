@@ -22,7 +22,7 @@ import { SingularSystemError } from '../../src/core/errors.ts';
 import { gramWasmBytes } from '../../src/cpu-engine/wasm.ts';
 import { chooseEngine, probeEngines } from '../../src/cpu-engine/auto.ts';
 import { Rng } from '../../src/util/random.ts';
-import { expect, expectClose } from './check.ts';
+import { expect, expectBelow, expectClose } from './check.ts';
 import { plantedRatings, predictions, randomFactors, setConstColumn, sparseRatings } from './fixtures.ts';
 import type { GpuCase } from './types.ts';
 
@@ -280,17 +280,26 @@ export const cpuCases: GpuCase[] = [
     },
   },
   {
-    name: 'f32 CPU engine: Hogwild SGD on 2 workers learns as well as on 1 thread (within 2% train RMSE per epoch)',
+    name: 'f32 CPU engine: Hogwild SGD on 2 workers learns as well as on 1 thread (never an epoch behind it; final train RMSE within 1.5%)',
     run: async () => {
       const { train } = plantedRatings(37, 120, 90, 3, 0.3, 0.1, 0);
-      const o: SgdOptions = { rank: 6, useBias: true, lambda: 0.02, learningRate: 0.03, schedule: 'constant', epochs: 8, seed: 3 };
+      const o: SgdOptions = { rank: 6, useBias: true, lambda: 0.02, learningRate: 0.03, schedule: 'constant', epochs: 20, seed: 3 };
       const two = await fitSgd(train, { ...o, backend: 'cpu', threads: 2 });
       const one = await fitSgd(train, { ...o, backend: 'cpu', threads: 1 });
       expect(/2 worker threads/.test(two.backendReason ?? ''), `ran on workers: ${two.backendReason}`);
-      // Races only make a few updates read a stale row (nondeterministic): measured 0.6e-3 to 1.7e-3 relative
-      // over repeated runs; 2% (12x) allows for a busier machine (more overlap between the workers).
-      expectClose('train RMSE per epoch', two.history.map((h) => h.trainRmse), one.history.map((h) => h.trainRmse), { rtol: 0.02 });
-      expect(two.history.at(-1)!.trainRmse < 0.6 * two.history[0].trainRmse, `learned: ${two.history.map((h) => h.trainRmse.toFixed(3)).join(' ')}`);
+      // Races make some updates read a stale row (nondeterministic: how much the workers overlap depends on the
+      // machine's load). That shifts the learning curve a little in time, and in the steep part of the curve
+      // (epochs 5-10 here, where one epoch lowers the RMSE by 15-25%) a small shift is a large gap at a fixed
+      // epoch: over 18 runs the 2-worker RMSE was up to 1.9% above the 1-thread one at epochs 7-9 (2.2% once
+      // with the machine busy), then the gap closed to 0.05-0.38% at epoch 20. So: never more than one epoch
+      // behind (the 1-thread curve drops by at least 1% per epoch at the start and 2.5% at the end, at least
+      // 5x the measured gap there), and the final RMSE within 1.5% (4x the largest measured). A lost update
+      // per row per epoch, or a worker that skips its share, is far outside both.
+      const a = two.history.map((h) => h.trainRmse);
+      const b = one.history.map((h) => h.trainRmse);
+      for (let t = 1; t < a.length; t++) expectBelow(`epoch ${t + 1}: 2-worker train RMSE ${a[t].toFixed(5)} minus the 1-thread one an epoch earlier ${b[t - 1].toFixed(5)}`, a[t] - b[t - 1], 0);
+      expectBelow('final train RMSE, 2 workers vs 1 thread, relative excess', (a.at(-1)! - b.at(-1)!) / b.at(-1)!, 0.015);
+      expect(a.at(-1)! < 0.2 * a[0], `learned: ${a.map((x) => x.toFixed(3)).join(' ')}`);
     },
   },
   {
