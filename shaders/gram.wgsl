@@ -5,7 +5,8 @@
 //   invocation (g, sub, block) sums the 4x4 block (bi, bj) of A^T B over its run, reading its rows
 //   straight from global memory (no workgroup memory, no barriers: a software adapter runs
 //   invocations that wait at barriers as coroutines), and writes it to part[g*SUBS + sub]
-//   (SP x SP floats). Dispatch: ceil(parts * SUBS * COLS4^2 / WG) workgroups.
+//   (SP x SP floats). With SYM (A = B) only the blocks bi <= bj are summed and `reduce` reads the
+//   transposed entry below them. Dispatch: ceil(parts * SUBS * blocks / WG) workgroups.
 // Entry `reduce`: one thread per entry of G sums the parts * SUBS partials into G[slot] (COLS x COLS slots of the
 //   `G` buffer). Dispatch: ceil(COLS*COLS / WG) workgroups.
 // Entry `traces`: one workgroup computes out[outSlot] = sum_ij G0[i][j] G1[j][i]
@@ -34,6 +35,7 @@ override SUBS: u32 = 1u;       // partials per CH rows (a power of two dividing 
 override SUB_A: bool = false;
 override SUB_B: bool = false;
 override WEIGHTED: bool = false;
+override SYM: bool = false;       // A and B are the same operand: G is symmetric, only its upper blocks are summed
 override DIAG_ONLY: bool = false;
 override TERMS: u32 = 3u;
 override COLS4: u32 = (COLS + 3u) / 4u;
@@ -71,13 +73,25 @@ fn loadB(r: u32, c: u32) -> f32 {
 fn partials(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
             @builtin(local_invocation_index) tid: u32) {
   let e = wgLinear(wid, nwg) * WG + tid;
-  let blk = e % NBLK;
-  let q = e / NBLK;
+  let nb = select(NBLK, COLS4 * (COLS4 + 1u) / 2u, SYM);
+  let blk = e % nb;
+  let q = e / nb;
   let sub = q % SUBS;
   let g = q / SUBS;
   if (g >= P.parts) { return; }
-  let bi = blk / COLS4;
-  let bj = blk % COLS4;
+  var bi = blk / COLS4;
+  var bj = blk % COLS4;
+  if (SYM) {
+    // the upper triangle of blocks, row by row (block row bi holds COLS4 - bi blocks)
+    bi = 0u;
+    bj = blk;
+    loop {
+      if (bj < COLS4 - bi) { break; }
+      bj -= COLS4 - bi;
+      bi++;
+    }
+    bj += bi;
+  }
   let ca = bi * 4u;
   let cb = bj * 4u;
   let len = CH / SUBS;
@@ -131,8 +145,11 @@ fn reduce(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = e / COLS;
   let j = e % COLS;
   if (DIAG_ONLY && i != j) { return; }
+  // (SYM: only blocks on or above the diagonal were written; G is symmetric)
+  let low = SYM && i / 4u > j / 4u;
+  let at = select(i * SP + j, j * SP + i, low);
   var s = 0.0;
-  for (var g = 0u; g < P.parts * SUBS; g++) { s += part[g * SP * SP + i * SP + j]; }
+  for (var g = 0u; g < P.parts * SUBS; g++) { s += part[g * SP * SP + at]; }
   G[P.slot * COLS * COLS + e] = s;
 }
 

@@ -83,10 +83,12 @@ export class GramKernel {
   encodeGram(pass: GPUComputePassEncoder, slot: number, n: number, A: GramOperand, B: GramOperand, weights?: GPUBuffer, windows?: FactorWindows, diagOnly = false): void {
     const DIAG_ONLY = diagOnly ? 1 : 0;
     const SUBS = diagOnly ? 1 : this.SUBS;
-    const c = { WG: diagOnly ? DIAG_WG : WG, COLS: this.S, CH, SUBS, SUB_A: A.minus ? 1 : 0, SUB_B: B.minus ? 1 : 0, WEIGHTED: weights ? 1 : 0 };
+    // A^T B of one operand with itself is symmetric: only the blocks on and above the diagonal are summed
+    const SYM = !diagOnly && A.x === B.x && A.minus === B.minus ? 1 : 0;
+    const c = { WG: diagOnly ? DIAG_WG : WG, COLS: this.S, CH, SUBS, SYM, SUB_A: A.minus ? 1 : 0, SUB_B: B.minus ? 1 : 0, WEIGHTED: weights ? 1 : 0 };
     const entry = diagOnly ? 'diagPartials' : 'partials';
     const pPart = this.gpu.pipeline(`${this.label}.${entry}`, gramWgsl, c, entry);
-    const pRed = this.gpu.pipeline(`${this.label}.reduce`, gramWgsl, { WG, COLS: this.S, DIAG_ONLY, SUBS }, 'reduce');
+    const pRed = this.gpu.pipeline(`${this.label}.reduce`, gramWgsl, { WG, COLS: this.S, DIAG_ONLY, SUBS, SYM }, 'reduce');
     const count = windows && windows.count > 1 ? windows.count : 1;
     let parts = 0;
     for (let k = 0; k < count; k++) {
@@ -100,7 +102,8 @@ export class GramKernel {
         P: prm, a1: win(A.x), a2: A.minus ? win(A.minus) : this.dummy, b1: win(B.x), b2: B.minus ? win(B.minus) : this.dummy, w: weights ?? this.dummy, part: this.part,
       });
       const S4 = Math.ceil(this.S / 4);
-      this.gpu.dispatch(pass, pPart, g1, diagOnly ? Math.ceil((wParts * S4) / DIAG_WG) : Math.ceil((wParts * SUBS * S4 * S4) / WG));
+      const blocks = SYM ? (S4 * (S4 + 1)) / 2 : S4 * S4;
+      this.gpu.dispatch(pass, pPart, g1, diagOnly ? Math.ceil((wParts * S4) / DIAG_WG) : Math.ceil((wParts * SUBS * blocks) / WG));
     }
     const prm = this.params(n, parts, slot, 0);
     const g2 = this.group(`reduce.${this.paramCursor}`, pRed, { P: prm, part: this.part, G: this.grams });

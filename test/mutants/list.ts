@@ -925,6 +925,16 @@ export const mutants: Mutant[] = [
     why: "every run of a partial writes the partial's first slot: runs overwrite each other's sums and reduce adds stale slots",
   },
   {
+    id: 'gram.sym-transpose', file: 'shaders/gram.wgsl', kind: 'index',
+    find: 'let low = SYM && i / 4u > j / 4u;', replace: 'let low = false;',
+    why: "a symmetric Gram's entries below the diagonal blocks are read from partials no invocation wrote (stale sums of another Gram)",
+  },
+  {
+    id: 'gram.sym-block-column', file: 'shaders/gram.wgsl', kind: 'index',
+    find: '    bj += bi;\n', replace: '\n',
+    why: 'the upper-triangle enumeration of a symmetric Gram drops its column offset: blocks left of the diagonal are summed in place of those right of it',
+  },
+  {
     id: 'gram.diag-only-lane', file: 'shaders/gram.wgsl', kind: 'index',
     find: 'part[o + SP + 1u] = acc.y;', replace: 'part[o + SP + 1u] = acc.x;',
     why: "the regularization's diagonal-only Gram writes column 0's sum of squares for column 1: a wrong loss",
