@@ -24,14 +24,14 @@
 
 // A factor matrix over one storage binding is bound in windows of whole rows (src/kernels/factor-windows.ts),
 // one `partials` dispatch per window: rows r of the window are rows rowBase + r of the matrix (the
-// weights w are indexed by those), and its workgroups write partials partBase + g. Windows hold a
+// weights w are indexed by those), and its partial g is partial partBase + g of the matrix. Windows hold a
 // multiple of CH rows, so the partials are the ones a single dispatch would write.
 struct Params { n: u32, stride: u32, parts: u32, slot: u32, outSlot: u32, rowBase: u32, partBase: u32, _p2: u32 }
 
 override WG: u32 = 128u;
 override COLS: u32 = 8u;          // columns (the factor stride)
-override CH: u32 = 1024u;      // rows per workgroup
-override SUBS: u32 = 1u;       // partials per CH rows (a power of two dividing CH)
+override CH: u32 = 1024u;      // rows per partial
+override SUBS: u32 = 1u;       // runs per partial, each summed into a slot of part of its own (a power of two dividing CH)
 override SUB_A: bool = false;
 override SUB_B: bool = false;
 override WEIGHTED: bool = false;

@@ -20,7 +20,7 @@ import { LimitError } from '../core/errors.ts';
 export const MAX_FACTOR_WINDOWS = 4;
 /**
  * A window holds a multiple of this many rows when that many fit one binding: the Gram kernel's
- * rows per workgroup (shaders/gram.wgsl CH), so its per-window partials are the one-binding ones.
+ * rows per partial (shaders/gram.wgsl CH), so its per-window partials are the one-binding ones.
  */
 export const FACTOR_ROW_BLOCK = 1024;
 /** NAME_k (k >= 1) take binding numbers from here up (window 0 keeps the kernel's own binding). */

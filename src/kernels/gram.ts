@@ -15,7 +15,7 @@ export interface GramOperand {
 }
 
 const WG = 128;
-/** Rows per workgroup; a window of a factor matrix holds a multiple of it (FACTOR_ROW_BLOCK). */
+/** Rows per partial; a window of a factor matrix holds a multiple of it (FACTOR_ROW_BLOCK). */
 const CH = FACTOR_ROW_BLOCK;
 /** Most partials per CH rows: runs of 64 rows. */
 const MAX_SUBS = 16;
