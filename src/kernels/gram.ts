@@ -89,6 +89,8 @@ export class GramKernel {
     const entry = diagOnly ? 'diagPartials' : 'partials';
     const pPart = this.gpu.pipeline(`${this.label}.${entry}`, gramWgsl, c, entry);
     const pRed = this.gpu.pipeline(`${this.label}.reduce`, gramWgsl, { WG, COLS: this.S, DIAG_ONLY, SUBS, SYM }, 'reduce');
+    const S4 = Math.ceil(this.S / 4);
+    const blocks = SYM ? (S4 * (S4 + 1)) / 2 : S4 * S4;
     const count = windows && windows.count > 1 ? windows.count : 1;
     let parts = 0;
     for (let k = 0; k < count; k++) {
@@ -101,8 +103,6 @@ export class GramKernel {
       const g1 = this.group(`${entry}.${this.paramCursor}`, pPart, {
         P: prm, a1: win(A.x), a2: A.minus ? win(A.minus) : this.dummy, b1: win(B.x), b2: B.minus ? win(B.minus) : this.dummy, w: weights ?? this.dummy, part: this.part,
       });
-      const S4 = Math.ceil(this.S / 4);
-      const blocks = SYM ? (S4 * (S4 + 1)) / 2 : S4 * S4;
       this.gpu.dispatch(pass, pPart, g1, diagOnly ? Math.ceil((wParts * S4) / DIAG_WG) : Math.ceil((wParts * SUBS * blocks) / WG));
     }
     const prm = this.params(n, parts, slot, 0);
