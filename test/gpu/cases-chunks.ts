@@ -8,7 +8,6 @@ import { GpuContext, type GpuLimitsRequest } from '../../src/gpu/context.ts';
 import { fitAls, type AlsOptions } from '../../src/train/als/index.ts';
 import { fitSgd, type SgdOptions } from '../../src/train/sgd/index.ts';
 import { sgdChunkRatings } from '../../src/kernels/sgd.ts';
-import { residuals } from '../../src/reference/reference.ts';
 import { disjointRatings, plantedSplit } from './cases-sgd.ts';
 import { buildCsr, buildViews, type Ratings } from '../../src/data/ratings.ts';
 import { layoutOf } from '../../src/core/layout.ts';
@@ -17,7 +16,7 @@ import { LossKernel } from '../../src/kernels/loss.ts';
 import { factorWindows } from '../../src/kernels/factor-windows.ts';
 import { NormalEqSolver } from '../../src/kernels/normal-eq.ts';
 import { CheckError, assertFinite, expect, expectBelow, expectThrows } from './check.ts';
-import { randomFactors, setConstColumn, sparseRatings } from './fixtures.ts';
+import { heldOutRmse, randomFactors, type HeldOutFactors, setConstColumn, sparseRatings } from './fixtures.ts';
 import type { GpuCase } from './types.ts';
 
 const MIB = 2 ** 20;
@@ -362,7 +361,7 @@ export const chunkCases: GpuCase[] = [
       try {
         expect(Math.ceil(train.values.length / sgdChunkRatings(small)) >= 2, `${train.values.length} ratings in two chunks or more`);
         const o: SgdOptions = { mode: 'hogwild', rank: 4, epochs: 8, learningRate: 0.05, lambda: 0.02, useBias: true, backend: 'gpu' };
-        const rm = (r: { model: { userFactors: Float32Array; itemFactors: Float32Array; stride: number; mu: number } }) => residuals(test.users, test.items, test.values, r.model.userFactors, r.model.itemFactors, r.model.stride, r.model.mu).rmse;
+        const rm = (r: { model: HeldOutFactors }) => heldOutRmse(test, r.model);
         const seeds = [5, 6, 7];
         let ref = 0;
         let whole = 0;

@@ -16,7 +16,7 @@ import { Rng } from '../../src/util/random.ts';
 import { Model } from '../../src/model/model.ts';
 import { expect, expectBelow, expectClose, expectThrows } from './check.ts';
 import type { GpuCase } from './types.ts';
-import { deviceFactorChecks } from './fixtures.ts';
+import { deviceFactorChecks, heldOutRmse, type HeldOutFactors } from './fixtures.ts';
 
 const U32 = 2 ** -24; // unit roundoff of f32
 
@@ -322,8 +322,7 @@ const hogwildPlanted: GpuCase = {
     const { train, test } = plantedSplit(11, 150, 120, 4, 0.4, 0.1);
     const opts: SgdOptions = { rank: 8, epochs: 20, learningRate: 0.05, lambda: 0.02, useBias: true };
     const seeds = [5, 6, 7];
-    const rm = (r: { model: { userFactors: Float32Array; itemFactors: Float32Array; stride: number; mu: number } }) =>
-      residuals(test.users, test.items, test.values, r.model.userFactors, r.model.itemFactors, r.model.stride, r.model.mu).rmse;
+    const rm = (r: { model: HeldOutFactors }) => heldOutRmse(test, r.model);
     let cr = 0;
     for (const seed of seeds) cr += rm(await fitSgd(train, { ...opts, seed, backend: 'reference', validation: test })) / seeds.length;
     // 1 lane: the software-adapter default; 8 lanes: the hardware default at rank 8 (barrier path).
@@ -477,8 +476,7 @@ const gpuLoopControl: GpuCase = {
   name: 'sgd: on the GPU, early stopping restores the best validation epoch and the bold driver undoes bad epochs',
   async run(gpu) {
     const small = plantedSplit(5, 30, 25, 2, 0.3, 0.5);
-    const rm = (m: { userFactors: Float32Array; itemFactors: Float32Array; stride: number; mu: number }) =>
-      residuals(small.test.users, small.test.items, small.test.values, m.userFactors, m.itemFactors, m.stride, m.mu).rmse;
+    const rm = (m: HeldOutFactors) => heldOutRmse(small.test, m);
     const es = await fitSgd(small.train, { gpu, backend: 'gpu', rank: 20, lambda: 0, epochs: 200, learningRate: 0.05, validation: small.test, earlyStopping: { patience: 3 } });
     expect(es.stopped === 'early-stopping' && es.history.length < 200, `stopped early (${es.stopped} after ${es.history.length})`);
     const best = Math.min(...es.history.map((h) => h.validationRmse!));

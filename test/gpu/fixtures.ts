@@ -4,6 +4,15 @@ import type { FitResult } from '../../src/model/types.ts';
 import type { GpuContext } from '../../src/gpu/context.ts';
 import { expect } from './check.ts';
 import { buildCsr, type Csr, type Ratings } from '../../src/data/ratings.ts';
+import { residuals } from '../../src/reference/reference.ts';
+
+/** The factors a held-out RMSE reads (a fit's model). */
+export type HeldOutFactors = { userFactors: Float32Array; itemFactors: Float32Array; stride: number; mu: number };
+
+/** The f64 RMSE of a model's factors on held-out ratings. */
+export function heldOutRmse(test: Ratings, m: HeldOutFactors): number {
+  return residuals(test.users, test.items, test.values, m.userFactors, m.itemFactors, m.stride, m.mu).rmse;
+}
 
 /**
  * Random sparse ratings with chosen row lengths: row r gets lengths[r % lengths.length] distinct
